@@ -1,0 +1,82 @@
+"""The model catalogue: endpoint ids, input limits and prices, in one place (source: shared/FAL.md).
+
+Where sources disagree (minimum image side 300 or 340 px) the stricter value is used, so that a run
+the app lets through is not refused by fal after the user has waited for the upload.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+Orientation = Literal["image", "video"]
+
+ORIENTATION_MAX_SECONDS: dict[str, float] = {"image": 10.0, "video": 30.0}
+ORIENTATION_HELP: dict[str, str] = {
+    "image": "keeps the pose of your image; better with camera moves; clip up to 10 s",
+    "video": "follows the body orientation of the clip; better for complex motion; clip up to 30 s",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Input limits shared by both v2.6 tiers (Kling's motion-control text, as FAL.md quotes it)."""
+
+    min_seconds: float = 3.0
+    video_formats: tuple[str, ...] = ("mp4", "mov")
+    video_max_bytes: int = 100 * 1024 * 1024
+    video_min_side: int = 340
+    video_max_side: int = 3850
+    image_formats: tuple[str, ...] = ("JPEG", "PNG")
+    image_max_bytes: int = 10 * 1024 * 1024
+    image_min_side: int = 340
+    image_max_aspect: float = 2.5
+    prompt_max_chars: int = 2500
+
+    def max_seconds(self, orientation: str) -> float:
+        return ORIENTATION_MAX_SECONDS[orientation]
+
+
+@dataclass(frozen=True)
+class ModelTier:
+    name: str
+    endpoint: str
+    price_per_second: float
+    resolution: str
+    label: str
+
+    def estimate_cost(self, seconds: float) -> float:
+        """Billing is per second of output, which follows the clip; whole seconds, rounded up, to be safe."""
+        return round(math.ceil(max(seconds, 0.0) - 1e-9) * self.price_per_second, 3)
+
+
+LIMITS = Limits()
+
+TIERS: dict[str, ModelTier] = {
+    "pro": ModelTier(
+        name="pro",
+        endpoint="fal-ai/kling-video/v2.6/pro/motion-control",
+        price_per_second=0.112,
+        resolution="1080p",
+        label="Pro · 1080p · $0.112/s",
+    ),
+    "standard": ModelTier(
+        name="standard",
+        endpoint="fal-ai/kling-video/v2.6/standard/motion-control",
+        price_per_second=0.07,
+        resolution="720p",
+        label="Standard · 720p · $0.07/s",
+    ),
+}
+
+
+def tier(name: str) -> ModelTier:
+    try:
+        return TIERS[name]
+    except KeyError:
+        raise ValueError(f"Unknown tier {name!r}; choose one of {', '.join(TIERS)}.") from None
+
+
+def format_cost(dollars: float) -> str:
+    return f"${dollars:.2f}"

@@ -1,0 +1,131 @@
+"""`python -m motion_studio`: generate from a terminal, list history, resume unfinished runs.
+
+Progress goes to stderr (a live rich display on a terminal, plain lines otherwise) and the output
+path is the last line on stdout, so the command composes in shell scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from datetime import datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from .catalog import LIMITS, ORIENTATION_MAX_SECONDS, TIERS, format_cost
+from .errors import StudioError
+from .history import History
+from .jobs import Done, Failed, Job, JobRunner, JobSpec, Running
+from .settings import Settings, get_settings
+
+
+def _parser(settings: Settings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m motion_studio", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    gen = commands.add_parser(
+        "generate", help="make a video: the image's character performs the clip's motion"
+    )
+    gen.add_argument("--image", required=True, help="character image (JPG/PNG; WebP, GIF... are converted)")
+    gen.add_argument("--video", required=True, help="reference clip (MP4/MOV; WebM... is converted)")
+    gen.add_argument(
+        "--orientation",
+        required=True,
+        choices=sorted(ORIENTATION_MAX_SECONDS),
+        help="image: clip ≤ 10 s, keeps the image's pose; video: clip ≤ 30 s, follows the clip",
+    )
+    gen.add_argument(
+        "--prompt", default="", help=f"optional text, at most {LIMITS.prompt_max_chars} characters"
+    )
+    gen.add_argument("--no-sound", action="store_true", help="drop the reference clip's audio")
+    gen.add_argument("--tier", choices=sorted(TIERS), default=settings.default_tier)
+    hist = commands.add_parser("history", help="list past runs, newest first")
+    hist.add_argument("--limit", type=int, default=20)
+    commands.add_parser(
+        "resume", help="follow runs that were submitted but never finished, and download them"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    args = _parser(settings).parse_args(argv)
+    err = Console(stderr=True, highlight=False)
+    history = History(settings.db_path, settings.runs_dir)
+    if args.command == "history":
+        _print_history(history, args.limit)
+        return 0
+    try:
+        key = settings.require_key()
+    except StudioError as exc:
+        err.print(f"[red]error:[/] {exc.message}")
+        return 2
+    runner = JobRunner(settings, history)
+    if args.command == "resume":
+        jobs = runner.resume_unfinished(key)
+        err.print(f"{len(jobs)} unfinished run(s) to resume.")
+        codes = [_follow(runner, job, err) for job in jobs]
+        return max(codes, default=0)
+    spec = JobSpec(args.image, args.video, args.orientation, args.prompt, not args.no_sound, args.tier)
+    return _follow(runner, runner.start(spec, key), err)
+
+
+def _follow(runner: JobRunner, job: Job, err: Console) -> int:
+    """Show the job's events until it ends; Ctrl-C cancels the fal request, not just the display."""
+    try:
+        final = asyncio.run(_show(job, err))
+    except KeyboardInterrupt:
+        err.print("Cancelling the fal request…")
+        runner.cancel(job.id)
+        final = job.wait(runner.settings.cancel_grace_seconds + 5)
+    if isinstance(final, Done):
+        print(final.output)
+        return 0
+    if isinstance(final, Failed):
+        err.print(f"[red]error:[/] {final.message}")
+        return 1
+    return 130
+
+
+async def _show(job: Job, err: Console):
+    last = None
+    with err.status("Checking inputs…") as status:
+        async for event in job.subscribe():
+            last = event
+            if isinstance(event, Running):
+                for line in event.logs:
+                    err.print(f"  [dim]fal:[/] {line}")
+            if not event.terminal:
+                elapsed = time.time() - job.started_at
+                text = f"{event.describe()} [dim]({elapsed:.0f} s)[/]"
+                status.update(text)
+                if not err.is_terminal:
+                    err.print(text)
+    return last
+
+
+def _print_history(history: History, limit: int) -> None:
+    table = Table(
+        "run", "when", "status", "tier", "orient.", "clip", "cost", "output / error", show_lines=False
+    )
+    for run in history.list(limit):
+        when = datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M")
+        clip = f"{run.clip_seconds:.1f} s" if run.clip_seconds else "-"
+        cost = format_cost(run.estimated_cost) if run.estimated_cost is not None else "-"
+        table.add_row(
+            run.id,
+            when,
+            run.status,
+            run.tier,
+            run.orientation,
+            clip,
+            cost,
+            run.output_path or run.error_message or "",
+        )
+    Console(width=200).print(table if table.row_count else "No runs yet.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The few failures a user can meet, as types, and the one place where fal's failures become them.
+
+Every layer above (CLI, job runner, UI) shows `error.message` and never a traceback or raw JSON, so
+the wording lives here, next to the mapping, where it can be tested and kept consistent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+KEY_HELP = (
+    "Set FAL_KEY in your environment or in a .env file next to app.py "
+    "(or as a Space secret), or paste a key for this session."
+)
+
+
+class StudioError(Exception):
+    """Base class: `kind` is a stable machine name, `message` one sentence for humans."""
+
+    kind = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class MissingKeyError(StudioError):
+    kind = "auth"
+
+    def __init__(self) -> None:
+        super().__init__(f"No fal API key is set. {KEY_HELP}")
+
+
+class InputError(StudioError):
+    """An input failed a local check; nothing was uploaded or paid for."""
+
+    kind = "input"
+
+
+class AuthError(StudioError):
+    kind = "auth"
+
+
+class FalValidationError(StudioError):
+    kind = "validation"
+
+
+class ContentPolicyError(StudioError):
+    kind = "content_policy"
+
+
+class RateLimitError(StudioError):
+    kind = "rate_limit"
+
+
+class FalServerError(StudioError):
+    kind = "server"
+
+
+class FalTimeoutError(StudioError):
+    kind = "timeout"
+
+
+class NetworkError(StudioError):
+    kind = "network"
+
+
+class RunCancelledError(StudioError):
+    kind = "cancelled"
+
+    def __init__(self, message: str = "The run was cancelled.") -> None:
+        super().__init__(message)
+
+
+_TIMEOUT_TYPES = {"request_timeout", "startup_timeout"}
+_CONTENT_WORDS = ("content_policy", "content policy", "flagged", "nsfw", "safety")
+
+
+def _field_of(item: dict[str, Any]) -> str:
+    loc = [str(part) for part in item.get("loc") or [] if part != "body"]
+    return ".".join(loc) or "input"
+
+
+def from_detail(status: int, detail: Any, error_type: str | None) -> StudioError:
+    """Turn a fal error body (HTTP status, `detail`, `error_type`) into one of our errors."""
+    if status in (401, 403):
+        if status == 401:
+            return AuthError(f"fal rejected the API key (HTTP 401). {KEY_HELP}")
+        return AuthError(
+            "fal refused this key (HTTP 403): the account may be locked or out of balance. "
+            "Check https://fal.ai/dashboard/billing or use another key."
+        )
+    if status == 429:
+        return RateLimitError(
+            "fal is rate-limiting this key (HTTP 429) even after retries. Wait a minute and try again."
+        )
+    if error_type in _TIMEOUT_TYPES or status == 504:
+        return FalTimeoutError(
+            "fal timed out before the video could be generated. Try again; you are not charged for timeouts."
+        )
+    if error_type == "client_cancelled" or status == 499:
+        return RunCancelledError()
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        item = detail[0]
+        text = str(item.get("msg") or "invalid value").rstrip(".")
+        kind = str(item.get("type") or "")
+        field = _field_of(item)
+        if any(word in (kind + " " + text).lower() for word in _CONTENT_WORDS):
+            return ContentPolicyError(
+                f"fal's content checker flagged the {field}: {text}. Use a different image, clip or prompt."
+            )
+        return FalValidationError(f"fal rejected the {field}: {text}.")
+    text = str(detail or "").strip().rstrip(".") or f"HTTP {status}"
+    if status == 422:
+        if any(word in text.lower() for word in _CONTENT_WORDS):
+            return ContentPolicyError(f"fal's content checker flagged this run: {text}.")
+        return FalValidationError(f"fal rejected the request: {text}.")
+    if status >= 500 or status == 0:
+        return FalServerError(
+            f"fal failed on its side ({text}). Try again in a few minutes; fal does not charge server errors."
+        )
+    return FalServerError(f"fal answered with an error (HTTP {status}: {text}).")
+
+
+def map_exception(exc: BaseException) -> StudioError:
+    """The single mapping from anything the fal client or httpx raises to a `StudioError`."""
+    import fal_client
+
+    if isinstance(exc, StudioError):
+        return exc
+    if isinstance(exc, fal_client.client.FalClientHTTPError):
+        response = exc.response
+        detail = _json_detail(response)
+        return from_detail(exc.status_code, detail if detail is not None else exc.message, exc.error_type)
+    if isinstance(exc, httpx.HTTPStatusError):
+        response = exc.response
+        return from_detail(
+            response.status_code, _json_detail(response), response.headers.get("x-fal-error-type")
+        )
+    if isinstance(
+        exc, (fal_client.client.FalClientTimeoutError, asyncio.TimeoutError, httpx.TimeoutException)
+    ):
+        return FalTimeoutError("The request to fal timed out. Check your connection and try again.")
+    if isinstance(exc, httpx.TransportError | OSError):
+        return NetworkError(
+            f"Could not reach fal ({type(exc).__name__}). Check your internet connection and try again."
+        )
+    return StudioError(f"Unexpected error ({type(exc).__name__}). The run was stopped; see the server log.")
+
+
+def _json_detail(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("detail") if isinstance(body, dict) else None

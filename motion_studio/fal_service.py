@@ -1,0 +1,175 @@
+"""fal, through the real `fal_client.AsyncClient`, wrapped so that callers only ever see `StudioError`s.
+
+Two things fal_client does not do for us: it lets a single 5xx on a status poll escape although the
+request goes on running (and is paid for), and it keeps no memory of what it uploaded. So status,
+result and download are retried here (tenacity) for as long as `status_retry_seconds` allows, and
+uploads are cached by content hash in the run history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import fal_client
+import httpx
+from pydantic import SecretStr
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_delay,
+    wait_exponential,
+)
+
+from .errors import (
+    FalServerError,
+    FalTimeoutError,
+    NetworkError,
+    RateLimitError,
+    from_detail,
+    map_exception,
+)
+from .history import History
+
+T = TypeVar("T")
+_TRANSIENT = (FalServerError, NetworkError, RateLimitError, FalTimeoutError)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """One status poll, reduced to what a user sees: where the request is and what fal logged since."""
+
+    state: str  # "queued" | "running" | "completed"
+    position: int | None = None
+    new_logs: tuple[str, ...] = field(default=())
+    error: str | None = None
+    error_type: str | None = None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class FalService:
+    def __init__(
+        self,
+        key: SecretStr,
+        history: History,
+        *,
+        poll_interval: float = 2.0,
+        retry_seconds: float = 300.0,
+        upload_cache_seconds: float = 6 * 3600,
+    ) -> None:
+        self._client = fal_client.AsyncClient(key=key.get_secret_value())
+        self._history = history
+        self._poll_interval = poll_interval
+        self._retry_seconds = retry_seconds
+        self._upload_cache_seconds = upload_cache_seconds
+
+    async def _call(self, make: Callable[[], Awaitable[T]], *, retry: bool = False) -> T:
+        """Run one fal call; map its failure; retry transient ones when the call is idempotent."""
+        if not retry:
+            try:
+                return await make()
+            except Exception as exc:
+                raise map_exception(exc) from exc
+        retrying = AsyncRetrying(
+            stop=stop_after_delay(self._retry_seconds),
+            wait=wait_exponential(multiplier=self._poll_interval, max=30),
+            retry=retry_if_exception(lambda exc: isinstance(exc, _TRANSIENT)),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._call(make)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def upload(self, path: Path) -> str:
+        """Upload once per content: the same file picked again reuses the URL fal already has."""
+        sha = file_sha256(path)
+        cached = self._history.cached_upload(sha, self._upload_cache_seconds)
+        if cached:
+            return cached
+        url = await self._call(lambda: self._client.upload_file(path))
+        self._history.remember_upload(sha, url)
+        return url
+
+    async def submit(self, endpoint: str, arguments: dict[str, Any]) -> str:
+        handle = await self._call(lambda: self._client.submit(endpoint, arguments))
+        return handle.request_id
+
+    async def status(self, endpoint: str, request_id: str) -> fal_client.Status:
+        return await self._call(lambda: self._client.status(endpoint, request_id, with_logs=True), retry=True)
+
+    async def follow(self, endpoint: str, request_id: str) -> AsyncIterator[StatusUpdate]:
+        """Poll until COMPLETED, yielding position changes and only the log lines not yet seen."""
+        import asyncio
+
+        seen = 0
+        while True:
+            status = await self.status(endpoint, request_id)
+            if isinstance(status, fal_client.Queued):
+                yield StatusUpdate("queued", position=status.position)
+            else:
+                logs = [str(entry.get("message", "")) for entry in (status.logs or [])]
+                seen = 0 if len(logs) < seen else seen
+                new, seen = tuple(logs[seen:]), len(logs)
+                if isinstance(status, fal_client.Completed):
+                    yield StatusUpdate(
+                        "completed", new_logs=new, error=status.error, error_type=status.error_type
+                    )
+                    return
+                yield StatusUpdate("running", new_logs=new)
+            await asyncio.sleep(self._poll_interval)
+
+    async def result(self, endpoint: str, request_id: str, *, retry: bool = True) -> dict[str, Any]:
+        return await self._call(lambda: self._client.result(endpoint, request_id), retry=retry)
+
+    async def output_url(self, endpoint: str, request_id: str, update: StatusUpdate) -> str:
+        """The result's video URL. After a COMPLETED-with-error the result endpoint holds the real
+        error (often a 422), so it is fetched once, without retrying, and that error is raised."""
+        result = await self.result(endpoint, request_id, retry=not update.error)
+        if update.error:
+            raise from_detail(500, update.error, update.error_type)
+        try:
+            return str(result["video"]["url"])
+        except (KeyError, TypeError):
+            raise FalServerError("fal finished but returned no video. Try again.") from None
+
+    async def download(self, url: str, dest: Path) -> Path:
+        """Stream the output to disk at once: fal deletes media after a while, the user's copy stays."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_suffix(dest.suffix + ".part")
+
+        async def fetch() -> Path:
+            async with httpx.AsyncClient(follow_redirects=True, timeout=120) as client:
+                async with client.stream("GET", url) as response:
+                    response.raise_for_status()
+                    with open(partial, "wb") as out:
+                        async for chunk in response.aiter_bytes(1024 * 1024):
+                            out.write(chunk)
+            if partial.stat().st_size == 0:
+                raise FalServerError("fal returned an empty video file. Try downloading again.")
+            partial.replace(dest)
+            return dest
+
+        return await self._call(fetch, retry=True)
+
+    async def cancel(self, endpoint: str, request_id: str) -> bool:
+        """Ask fal to cancel; False when fal says the request already completed (so it is kept)."""
+        try:
+            await self._client.cancel(endpoint, request_id)
+        except fal_client.client.FalClientHTTPError as exc:
+            if "ALREADY_COMPLETED" in exc.response.text:
+                return False
+            raise map_exception(exc) from exc
+        except Exception as exc:
+            raise map_exception(exc) from exc
+        return True

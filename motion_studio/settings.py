@@ -1,0 +1,60 @@
+"""Settings, read once from the environment and an optional `.env` file.
+
+pydantic-settings does the parsing (types, defaults, `.env` via python-dotenv) so that every knob the
+app has is listed in one place and in `.env.example`. Values that fal does not document precisely
+(upload cache lifetime, timeouts) are settings rather than constants, so a user can be conservative.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import MissingKeyError
+
+Tier = Literal["pro", "standard"]
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Environment variables win over `.env`, which wins over defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    fal_key: SecretStr | None = Field(default=None, alias="FAL_KEY")
+    data_dir: Path = Field(default=Path("data"), alias="MOTION_STUDIO_DATA_DIR")
+    default_tier: Tier = Field(default="pro", alias="MOTION_STUDIO_DEFAULT_TIER")
+    poll_interval: float = Field(default=2.0, gt=0, alias="MOTION_STUDIO_POLL_INTERVAL")
+    request_timeout: float = Field(default=1800.0, gt=0, alias="MOTION_STUDIO_REQUEST_TIMEOUT")
+    status_retry_seconds: float = Field(default=300.0, gt=0, alias="MOTION_STUDIO_STATUS_RETRY_SECONDS")
+    cancel_grace_seconds: float = Field(default=30.0, gt=0, alias="MOTION_STUDIO_CANCEL_GRACE_SECONDS")
+    upload_cache_hours: float = Field(default=6.0, ge=0, alias="MOTION_STUDIO_UPLOAD_CACHE_HOURS")
+    max_image_pixels: int = Field(default=40_000_000, gt=0, alias="MOTION_STUDIO_MAX_IMAGE_PIXELS")
+    server_name: str = Field(default="127.0.0.1", alias="MOTION_STUDIO_SERVER_NAME")
+    server_port: int = Field(default=7860, alias="MOTION_STUDIO_SERVER_PORT")
+    concurrency: int = Field(default=4, gt=0, alias="MOTION_STUDIO_CONCURRENCY")
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "history.sqlite3"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    def require_key(self, session_key: str | None = None) -> SecretStr:
+        """A session key typed in the UI wins over the server's key, so visitors can pay for themselves."""
+        if session_key and session_key.strip():
+            return SecretStr(session_key.strip())
+        if self.fal_key is not None and self.fal_key.get_secret_value().strip():
+            return self.fal_key
+        raise MissingKeyError()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Cached so the `.env` file is read once per process; tests call `get_settings.cache_clear()`."""
+    return Settings()

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from motion_studio.settings import Settings, get_settings  # noqa: E402
+
+from .fal_emulator import VALID_KEY, FalEmulator  # noqa: E402
+from .media_factory import make_audio, make_clip, make_image  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FalEmulator]:
+    """One emulator for the session; the whole test process talks to it as if it were fal."""
+    emu = FalEmulator(tmp_path_factory.mktemp("fal-emulator")).start()
+    saved = {name: os.environ.get(name) for name in emu.env()}
+    os.environ.update(emu.env())
+    yield emu
+    emu.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture
+def fal(emulator: FalEmulator) -> Iterator[FalEmulator]:
+    emulator.reset()
+    yield emulator
+    emulator.reset()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Fast timings so tests take seconds; everything else as a user would have it."""
+    values = {
+        "FAL_KEY": VALID_KEY,
+        "MOTION_STUDIO_DATA_DIR": str(data_dir),
+        "MOTION_STUDIO_POLL_INTERVAL": "0.05",
+        "MOTION_STUDIO_STATUS_RETRY_SECONDS": "5",
+        "MOTION_STUDIO_CANCEL_GRACE_SECONDS": "3",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every kind of input a user might pick, made once per session (a few seconds in all)."""
+    d = tmp_path_factory.mktemp("media")
+    m: dict[str, Path] = {}
+    for seconds in (2, 3, 10, 12, 30, 31):
+        m[f"clip_{seconds}s"] = make_clip(d / f"clip_{seconds}s.mp4", seconds, fps=8)
+    m["clip_5s"] = make_clip(d / "clip_5s.mp4", 5)
+    m["clip_5s_silent"] = make_clip(d / "clip_5s_silent.mp4", 5, audio=False)
+    m["clip_phone"] = make_clip(d / "phone.mp4", 4, size=(640, 360), rotate=90)
+    m["clip_webm"] = make_clip(d / "clip.webm", 4)
+    m["clip_mov"] = make_clip(d / "clip.mov", 4)
+    m["clip_tiny"] = make_clip(d / "tiny.mp4", 4, size=(320, 240))
+    m["audio_only"] = make_audio(d / "sound.m4a")
+    m["clip_truncated"] = d / "truncated.mp4"
+    m["clip_truncated"].write_bytes(m["clip_5s"].read_bytes()[:3000])
+    m["clip_corrupt"] = d / "corrupt.mp4"
+    m["clip_corrupt"].write_bytes(os.urandom(20000))
+    m["empty"] = d / "empty.mp4"
+    m["empty"].write_bytes(b"")
+    m["image_jpg"] = make_image(d / "person.jpg")
+    m["image_png"] = make_image(d / "person.png")
+    m["image_rgba"] = make_image(d / "person_rgba.png", mode="RGBA")
+    m["image_webp"] = make_image(d / "person.webp")
+    m["image_gif"] = make_image(d / "person.gif")
+    m["image_gif_animated"] = make_image(d / "animated.gif", frames=3)
+    m["image_exif"] = make_image(d / "rotated.jpg", size=(800, 600), exif_orientation=6)
+    m["image_small"] = make_image(d / "small.png", size=(200, 300))
+    m["image_wide"] = make_image(d / "wide.png", size=(1500, 400))
+    m["image_truncated"] = d / "truncated.jpg"
+    m["image_truncated"].write_bytes(m["image_jpg"].read_bytes()[:800])
+    m["image_is_video"] = d / "actually_video.png"
+    shutil.copyfile(m["clip_3s"], m["image_is_video"])
+    m["video_is_image"] = d / "actually_image.mp4"
+    shutil.copyfile(m["image_png"], m["video_is_image"])
+    m["text_file"] = d / "notes.jpg"
+    m["text_file"].write_text("not an image at all")
+    return m

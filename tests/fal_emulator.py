@@ -1,0 +1,548 @@
+"""A local emulator of fal's queue and storage protocol, spoken over real HTTPS.
+
+The app runs unmodified: `fal_client` (and our downloader) honour `HTTPS_PROXY` and `SSL_CERT_FILE`,
+so a small CONNECT proxy sends fal's hosts (queue.fal.run, rest.fal.ai, v3.fal.media) to a local
+TLS server whose certificate comes from a throw-away CA (trustme). See shared/FAL.md.
+
+Timings are settable (`queue_seconds`, `run_seconds`, `hold`), faults are injectable per route with
+`fail(route, status, body, times=...)`, and every call is recorded in `calls` so tests can assert on
+what reached "fal" (and what did not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trustme
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+FAL_HOSTS = (
+    "queue.fal.run",
+    "rest.fal.ai",
+    "v3.fal.media",
+    "fal.media",
+    "fal.run",
+    "queue.falrun.com",
+    "falrun.com",
+)
+ENDPOINTS = ("fal-ai/kling-video/v2.6/pro/motion-control", "fal-ai/kling-video/v2.6/standard/motion-control")
+ALLOWED_FIELDS = {"image_url", "video_url", "character_orientation", "prompt", "keep_original_sound"}
+VALID_KEY = "emu-key-id:emu-key-secret"
+
+
+@dataclass
+class Call:
+    method: str
+    host: str
+    path: str
+    query: str
+    body: Any = None
+
+
+@dataclass
+class Fault:
+    status: int
+    body: Any
+    headers: dict[str, str]
+    times: int | None  # None: for ever
+
+
+@dataclass
+class EmuRequest:
+    id: str
+    endpoint: str
+    body: dict[str, Any]
+    created: float
+    cancelled: bool = False
+    cancel_calls: int = 0
+    status_polls: int = 0
+    logs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FalEmulator:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.valid_keys = {VALID_KEY}
+        self.queue_seconds = 0.2
+        self.run_seconds = 0.4
+        self.positions = 3
+        self.hold = False  # keep requests IN_PROGRESS until released
+        self.network_down = False
+        self.calls: list[Call] = []
+        self.requests: dict[str, EmuRequest] = {}
+        self.files: dict[str, tuple[bytes, str]] = {}
+        self.faults: dict[str, Fault] = {}
+        self.proxied_hosts: list[str] = []
+        self._tokens: set[str] = set()
+        self._lock = threading.Lock()
+        self.ca = trustme.CA()
+        cert = self.ca.issue_cert(*FAL_HOSTS, "*.fal.media")
+        self.ca_path = self.workdir / "fal-emulator-ca.pem"
+        self.ca.cert_pem.write_to_path(str(self.ca_path))
+        self._cert_path = self.workdir / "fal-emulator-cert.pem"
+        cert.private_key_and_cert_chain_pem.write_to_path(str(self._cert_path))
+        self.tls_port = _free_port()
+        self.proxy_port = _free_port()
+        self._server: uvicorn.Server | None = None
+        self._proxy_loop: asyncio.AbstractEventLoop | None = None
+
+    # -- control -------------------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """What a process needs in its environment to talk to this emulator instead of fal."""
+        proxy = f"http://127.0.0.1:{self.proxy_port}"
+        return {
+            "HTTPS_PROXY": proxy,
+            "https_proxy": proxy,
+            "SSL_CERT_FILE": str(self.ca_path),
+            "NO_PROXY": "localhost,127.0.0.1",
+            "no_proxy": "localhost,127.0.0.1",
+        }
+
+    def fail(
+        self,
+        route: str,
+        status: int,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Make `route` (token, upload, submit, status, result, cancel, download) answer with an error."""
+        self.faults[route] = Fault(
+            status, body if body is not None else {"detail": "emulated"}, headers or {}, times
+        )
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.requests.clear()
+            self.faults.clear()
+            self.proxied_hosts.clear()
+        self.hold = False
+        self.network_down = False
+        self.queue_seconds, self.run_seconds = 0.2, 0.4
+
+    def calls_to(self, route: str) -> list[Call]:
+        return [c for c in self.calls if _route_of(c) == route]
+
+    @property
+    def submitted(self) -> list[EmuRequest]:
+        return list(self.requests.values())
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> FalEmulator:
+        config = uvicorn.Config(
+            self._app(),
+            host="127.0.0.1",
+            port=self.tls_port,
+            log_level="warning",
+            ssl_certfile=str(self._cert_path),
+            ssl_keyfile=str(self._cert_path),
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        threading.Thread(target=self._server.run, name="fal-emulator", daemon=True).start()
+        started = threading.Event()
+        threading.Thread(target=self._run_proxy, args=(started,), name="fal-proxy", daemon=True).start()
+        started.wait(5)
+        deadline = time.time() + 10
+        while not self._server.started and time.time() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.should_exit = True
+        if self._proxy_loop:
+            self._proxy_loop.call_soon_threadsafe(self._proxy_loop.stop)
+
+    # -- the CONNECT proxy ---------------------------------------------------------------------
+
+    def _run_proxy(self, started: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._proxy_loop = loop
+        server = loop.run_until_complete(asyncio.start_server(self._tunnel, "127.0.0.1", self.proxy_port))
+        started.set()
+        try:
+            loop.run_forever()
+        finally:
+            server.close()
+
+    async def _tunnel(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+            host = target.rsplit(":", 1)[0]
+            self.proxied_hosts.append(host)
+            if (
+                method != "CONNECT"
+                or (host not in FAL_HOSTS and not host.endswith(".fal.media"))
+                or self.network_down
+            ):
+                writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+                writer.close()
+                return
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.tls_port)
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+            writer.close()
+
+    # -- the HTTPS app -------------------------------------------------------------------------
+
+    def _app(self) -> Starlette:
+        return Starlette(routes=[Route("/{path:path}", self._dispatch, methods=["GET", "POST", "PUT"])])
+
+    async def _dispatch(self, request: Request) -> Response:
+        host = request.headers.get("host", "").split(":")[0]
+        raw = await request.body()
+        body: Any = None
+        if raw and request.headers.get("content-type", "").startswith("application/json"):
+            body = json.loads(raw)
+        call = Call(request.method, host, request.url.path, request.url.query, body)
+        with self._lock:
+            self.calls.append(call)
+        route = _route_of(call)
+        fault = self.faults.get(route)
+        if route != "result" and fault is not None and (fault.times is None or fault.times > 0):
+            if fault.times is not None:
+                fault.times -= 1
+            return JSONResponse(
+                fault.body, fault.status, headers={"x-fal-request-id": "emu", **fault.headers}
+            )
+        handler = getattr(self, f"_on_{route}", None)
+        if handler is None:
+            return JSONResponse({"detail": "Not found"}, 404)
+        return await handler(request, call, raw)
+
+    def _auth_error(self, request: Request, scheme: str = "Key") -> Response | None:
+        value = request.headers.get("authorization", "")
+        if scheme == "Key" and value.removeprefix("Key ") in self.valid_keys:
+            return None
+        if scheme == "Bearer" and value.removeprefix("Bearer ") in self._tokens:
+            return None
+        return JSONResponse({"detail": "Invalid API key or token"}, 401)
+
+    async def _on_token(self, request: Request, call: Call, raw: bytes) -> Response:
+        if (error := self._auth_error(request)) is not None:
+            return error
+        token = uuid.uuid4().hex
+        self._tokens.add(token)
+        expires = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 3600))
+        return JSONResponse(
+            {
+                "token": token,
+                "token_type": "Bearer",
+                "base_url": "https://v3.fal.media",
+                "expires_at": expires,
+            }
+        )
+
+    async def _on_upload(self, request: Request, call: Call, raw: bytes) -> Response:
+        if (error := self._auth_error(request, "Bearer")) is not None:
+            return error
+        name = request.headers.get("x-fal-file-name", "upload.bin")
+        path = f"/files/{uuid.uuid4().hex[:12]}/{name}"
+        self.files[path] = (raw, request.headers.get("content-type", "application/octet-stream"))
+        return JSONResponse({"access_url": f"https://v3.fal.media{path}"})
+
+    async def _on_initiate(self, request: Request, call: Call, raw: bytes) -> Response:
+        if (error := self._auth_error(request)) is not None:
+            return error
+        ident = uuid.uuid4().hex[:12]
+        name = (call.body or {}).get("file_name", "upload.bin")
+        return JSONResponse(
+            {
+                "upload_url": f"https://v3.fal.media/gcs-upload/{ident}/{name}",
+                "file_url": f"https://v3.fal.media/files/{ident}/{name}",
+            }
+        )
+
+    async def _on_put_upload(self, request: Request, call: Call, raw: bytes) -> Response:
+        self.files[call.path.replace("/gcs-upload/", "/files/")] = (
+            raw,
+            request.headers.get("content-type", ""),
+        )
+        return Response(status_code=200)
+
+    async def _on_download(self, request: Request, call: Call, raw: bytes) -> Response:
+        if call.path not in self.files:
+            return JSONResponse({"detail": "Not found"}, 404)
+        data, content_type = self.files[call.path]
+        return Response(data, media_type=content_type)
+
+    async def _on_submit(self, request: Request, call: Call, raw: bytes) -> Response:
+        if (error := self._auth_error(request)) is not None:
+            return error
+        endpoint = call.path.strip("/")
+        if endpoint not in ENDPOINTS:
+            return JSONResponse({"detail": f"Application '{endpoint}' not found"}, 404)
+        problems = _validate(call.body)
+        if problems:
+            return JSONResponse({"detail": problems}, 422)
+        rid = str(uuid.uuid4())
+        self.requests[rid] = EmuRequest(rid, endpoint, call.body, time.time())
+        base = f"https://queue.fal.run/fal-ai/kling-video/requests/{rid}"
+        return JSONResponse(
+            {
+                "request_id": rid,
+                "response_url": base,
+                "status_url": base + "/status",
+                "cancel_url": base + "/cancel",
+                "queue_position": self.positions - 1,
+            },
+            headers={"x-fal-request-id": rid},
+        )
+
+    def _find(self, call: Call) -> EmuRequest | None:
+        parts = call.path.strip("/").split("/")
+        return self.requests.get(parts[3]) if len(parts) >= 4 else None
+
+    def _state(self, req: EmuRequest, with_logs: bool) -> tuple[dict[str, Any], bool]:
+        """The request's status as fal reports it at this instant, and whether it is complete."""
+        elapsed = time.time() - req.created
+        base = {
+            "request_id": req.id,
+            "response_url": f"https://queue.fal.run/fal-ai/kling-video/requests/{req.id}",
+        }
+        if req.cancelled:
+            return {
+                **base,
+                "status": "COMPLETED",
+                "logs": [],
+                "metrics": {},
+                "error": "Request was cancelled",
+                "error_type": "client_cancelled",
+            }, True
+        if elapsed < self.queue_seconds:
+            position = max(0, int((self.positions - 1) * (1 - elapsed / self.queue_seconds)))
+            return {**base, "status": "IN_QUEUE", "queue_position": position, "logs": None}, False
+        running = elapsed - self.queue_seconds
+        steps = int(min(running, self.run_seconds) / self.run_seconds * 4) if self.run_seconds else 4
+        while len(req.logs) < min(steps, 3) + 1:
+            req.logs.append(
+                {
+                    "message": f"Generating frames: step {len(req.logs) + 1}",
+                    "level": "INFO",
+                    "source": "user",
+                    "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                }
+            )
+        logs = list(req.logs) if with_logs else None
+        if self.hold or running < self.run_seconds:
+            return {**base, "status": "IN_PROGRESS", "logs": logs}, False
+        status: dict[str, Any] = {
+            **base,
+            "status": "COMPLETED",
+            "logs": logs,
+            "metrics": {"inference_time": running},
+        }
+        fault = self.faults.get("result")
+        if fault is not None:
+            status["error"] = (
+                json.dumps(fault.body.get("detail")) if isinstance(fault.body, dict) else "error"
+            )
+            status["error_type"] = (fault.body or {}).get("error_type") or "validation_error"
+        elif len(req.body.get("prompt") or "") > 2500:
+            status["error"], status["error_type"] = "prompt too long", "validation_error"
+        return status, True
+
+    async def _on_status(self, request: Request, call: Call, raw: bytes) -> Response:
+        req = self._find(call)
+        if req is None:
+            return JSONResponse({"detail": "Request not found"}, 404)
+        if (error := self._auth_error(request)) is not None:
+            return error
+        req.status_polls += 1
+        status, complete = self._state(req, request.query_params.get("logs") in ("1", "true", "True"))
+        return JSONResponse(status, 200 if complete else 202, headers={"x-fal-request-id": req.id})
+
+    async def _on_stream(self, request: Request, call: Call, raw: bytes) -> Response:
+        req = self._find(call)
+        if req is None:
+            return JSONResponse({"detail": "Request not found"}, 404)
+        if (error := self._auth_error(request)) is not None:
+            return error
+
+        async def events():
+            while True:
+                status, complete = self._state(req, True)
+                yield f"data: {json.dumps(status)}\n\n"
+                if complete:
+                    return
+                await asyncio.sleep(0.05)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def _on_result(self, request: Request, call: Call, raw: bytes) -> Response:
+        req = self._find(call)
+        if req is None:
+            return JSONResponse({"detail": "Request not found"}, 404)
+        if (error := self._auth_error(request)) is not None:
+            return error
+        status, complete = self._state(req, False)
+        if not complete:
+            return JSONResponse({"detail": "Request is still in progress"}, 400)
+        fault = self.faults.get("result")  # a result fault is the model failing: seen once complete
+        if fault is not None:
+            return JSONResponse(
+                fault.body, fault.status, headers={"x-fal-request-id": req.id, **fault.headers}
+            )
+        if req.cancelled:
+            return JSONResponse(
+                {"detail": "Request was cancelled", "error_type": "client_cancelled"},
+                499,
+                headers={"x-fal-error-type": "client_cancelled"},
+            )
+        if len(req.body.get("prompt") or "") > 2500:
+            return JSONResponse(
+                {
+                    "detail": [
+                        {
+                            "loc": ["body", "prompt"],
+                            "msg": "String should have at most 2500 characters",
+                            "type": "string_too_long",
+                        }
+                    ]
+                },
+                422,
+            )
+        source = req.body["video_url"].removeprefix("https://v3.fal.media")
+        data, _ = self.files.get(source, (b"", ""))
+        path = f"/files/output/{req.id}/output.mp4"
+        self.files[path] = (data, "video/mp4")
+        return JSONResponse(
+            {
+                "video": {
+                    "url": f"https://v3.fal.media{path}",
+                    "content_type": "video/mp4",
+                    "file_name": "output.mp4",
+                    "file_size": len(data),
+                }
+            },
+            headers={"x-fal-request-id": req.id},
+        )
+
+    async def _on_cancel(self, request: Request, call: Call, raw: bytes) -> Response:
+        req = self._find(call)
+        if req is None:
+            return JSONResponse({"detail": "Request not found"}, 404)
+        if (error := self._auth_error(request)) is not None:
+            return error
+        req.cancel_calls += 1
+        _, complete = self._state(req, False)
+        if complete and not req.cancelled:
+            return JSONResponse({"status": "ALREADY_COMPLETED"}, 400)
+        req.cancelled = True
+        return JSONResponse({"status": "CANCELLATION_REQUESTED"}, 202)
+
+
+def _route_of(call: Call) -> str:
+    host, path, method = call.host, call.path, call.method
+    if host == "rest.fal.ai":
+        if path.startswith("/storage/auth/token"):
+            return "token"
+        if path.startswith("/storage/upload/initiate"):
+            return "initiate"
+        return "unknown"
+    if host.endswith("fal.media"):
+        if method == "POST" and path == "/files/upload":
+            return "upload"
+        if method == "PUT" and path.startswith("/gcs-upload/"):
+            return "put_upload"
+        return "download"
+    if host in ("queue.fal.run", "queue.falrun.com"):
+        if "/requests/" in path:
+            if path.endswith("/status/stream"):
+                return "stream"
+            if path.endswith("/status"):
+                return "status"
+            if path.endswith("/cancel"):
+                return "cancel"
+            return "result"
+        return "submit"
+    return "unknown"
+
+
+def _validate(body: Any) -> list[dict[str, Any]]:
+    """The v2.6 input schema of FAL.md, strictly: a field the model does not have is an error here."""
+    if not isinstance(body, dict):
+        return [{"loc": ["body"], "msg": "Input should be an object", "type": "model_type"}]
+    problems = []
+    for name in ("image_url", "video_url", "character_orientation"):
+        if not isinstance(body.get(name), str):
+            problems.append({"loc": ["body", name], "msg": "Field required", "type": "missing"})
+    if body.get("character_orientation") not in (None, "image", "video"):
+        problems.append(
+            {
+                "loc": ["body", "character_orientation"],
+                "msg": "Input should be 'image' or 'video'",
+                "type": "literal_error",
+            }
+        )
+    if "keep_original_sound" in body and not isinstance(body["keep_original_sound"], bool):
+        problems.append(
+            {
+                "loc": ["body", "keep_original_sound"],
+                "msg": "Input should be a valid boolean",
+                "type": "bool_type",
+            }
+        )
+    for name in set(body) - ALLOWED_FIELDS:
+        problems.append(
+            {"loc": ["body", name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+        )
+    return problems
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        writer.close()
+
+
+def main() -> None:
+    """`python -m tests.fal_emulator`: run it by hand and print the environment to point the app at it."""
+    import tempfile
+
+    emulator = FalEmulator(Path(tempfile.mkdtemp(prefix="fal-emu-"))).start()
+    for name, value in emulator.env().items():
+        print(f"export {name}={value}")
+    print(f"export FAL_KEY={VALID_KEY}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Real test media, made on the spot with the ffmpeg binary imageio-ffmpeg ships, and Pillow."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+from PIL import Image, ImageDraw
+
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def make_clip(
+    path: Path,
+    seconds: float,
+    *,
+    size: tuple[int, int] = (480, 360),
+    audio: bool = True,
+    fps: int = 12,
+    rotate: int = 0,
+    codec: str | None = None,
+) -> Path:
+    """A test-pattern clip; H.264/AAC mp4 unless the suffix asks for webm (VP9/Opus) or mov."""
+    w, h = size
+    cmd = [
+        FFMPEG,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc=size={w}x{h}:rate={fps}:duration={seconds}",
+    ]
+    if audio:
+        cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
+    if path.suffix == ".webm":
+        cmd += ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k"]
+        cmd += ["-c:a", "libopus"] if audio else []
+    else:
+        cmd += ["-c:v", codec or "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+        cmd += ["-c:a", "aac"] if audio else []
+    cmd += ["-t", str(seconds), str(path)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    if rotate:
+        rotated = path.with_name(path.stem + ".rot" + path.suffix)
+        subprocess.run(
+            [
+                FFMPEG,
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-display_rotation",
+                str(rotate),
+                "-i",
+                str(path),
+                "-c",
+                "copy",
+                str(rotated),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        rotated.replace(path)
+    return path
+
+
+def make_audio(path: Path, seconds: float = 4) -> Path:
+    subprocess.run(
+        [
+            FFMPEG,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=duration={seconds}",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def make_image(
+    path: Path,
+    size: tuple[int, int] = (600, 800),
+    *,
+    mode: str = "RGB",
+    fmt: str | None = None,
+    exif_orientation: int | None = None,
+    frames: int = 1,
+) -> Path:
+    """A simple figure on a background: enough for every check, tiny on disk."""
+
+    def frame(shift: int) -> Image.Image:
+        image = Image.new(mode, size, (200, 220, 255, 128) if mode == "RGBA" else "lightblue")
+        draw = ImageDraw.Draw(image)
+        w, h = size
+        draw.ellipse((w * 0.4 + shift, h * 0.1, w * 0.6 + shift, h * 0.25), fill="peachpuff")
+        draw.rectangle((w * 0.35 + shift, h * 0.27, w * 0.65 + shift, h * 0.7), fill="navy")
+        return image
+
+    fmt = (
+        fmt
+        or {
+            ".jpg": "JPEG",
+            ".jpeg": "JPEG",
+            ".png": "PNG",
+            ".webp": "WEBP",
+            ".gif": "GIF",
+            ".bmp": "BMP",
+            ".tiff": "TIFF",
+        }[path.suffix.lower()]
+    )
+    image = frame(0)
+    kwargs: dict = {}
+    if exif_orientation:
+        exif = image.getexif()
+        exif[0x0112] = exif_orientation
+        kwargs["exif"] = exif.tobytes()
+    if frames > 1:
+        kwargs.update(save_all=True, append_images=[frame(10 * i) for i in range(1, frames)], duration=100)
+    image.save(path, fmt, **kwargs)
+    return path

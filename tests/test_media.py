@@ -1,0 +1,218 @@
+"""Media checks on real files: every verdict, every refusal, and no leaked processes or handles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from motion_studio import media
+from motion_studio.errors import InputError
+
+from .media_factory import make_image
+
+
+@pytest.mark.parametrize(
+    ("clip", "orientation", "ok"),
+    [
+        ("clip_2s", "video", False),
+        ("clip_3s", "image", True),
+        ("clip_10s", "image", True),
+        ("clip_12s", "image", False),
+        ("clip_12s", "video", True),
+        ("clip_30s", "video", True),
+        ("clip_31s", "video", False),
+    ],
+)
+def test_clip_length_against_orientation(
+    samples: dict[str, Path], clip: str, orientation: str, ok: bool
+) -> None:
+    if ok:
+        report = _inspect(samples[clip], orientation)
+        assert report.info.duration == pytest.approx(int(clip.split("_")[1][:-1]), abs=0.2)
+    else:
+        with pytest.raises(InputError):
+            _inspect(samples[clip], orientation)
+
+
+def _inspect(path: Path, orientation: str) -> media.VideoReport:
+    return media.inspect_video(path, orientation)
+
+
+def test_too_long_message_says_what_to_do(samples: dict[str, Path]) -> None:
+    with pytest.raises(InputError) as err:
+        _inspect(samples["clip_12s"], "image")
+    assert err.value.message == (
+        "The clip is 12.0 s; with orientation 'image' the limit is 10 s. Switch to 'video' (30 s) or trim it."
+    )
+    with pytest.raises(InputError, match=r"31.0 s; with orientation 'video' the limit is 30 s. Trim it"):
+        _inspect(samples["clip_31s"], "video")
+    with pytest.raises(InputError, match=r"2.0 s; the model needs at least 3 s"):
+        _inspect(samples["clip_2s"], "video")
+
+
+def test_reads_fps_size_audio(samples: dict[str, Path]) -> None:
+    loud = _inspect(samples["clip_5s"], "video").info
+    silent = _inspect(samples["clip_5s_silent"], "video").info
+    assert (loud.width, loud.height, loud.fps, loud.has_audio) == (480, 360, 12.0, True)
+    assert silent.has_audio is False
+    assert loud.summary() == "5.0 s · 480×360 · 12 fps · with audio"
+
+
+def test_phone_rotation_is_read(samples: dict[str, Path]) -> None:
+    info = _inspect(samples["clip_phone"], "video").info
+    assert info.rotation == 90
+    assert info.display_size == (360, 640)
+
+
+def test_webm_is_converted_and_mov_kept(samples: dict[str, Path], tmp_path: Path) -> None:
+    webm = _inspect(samples["clip_webm"], "video")
+    assert webm.needs_conversion and "converted to MP4" in webm.notes[0]
+    out = media_prepare(samples["clip_webm"], webm, tmp_path)
+    assert out.suffix == ".mp4"
+    again = _inspect(out, "video").info
+    assert again.codec == "h264" and again.container == "mp4" and again.has_audio
+    mov = _inspect(samples["clip_mov"], "video")
+    assert not mov.needs_conversion and mov.info.container == "mov"
+    assert media_prepare(samples["clip_mov"], mov, tmp_path).suffix == ".mov"
+
+
+def media_prepare(path: Path, report: media.VideoReport, tmp_path: Path) -> Path:
+    return media.prepare_video(path, report, tmp_path / f"ref-{path.stem}")
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("clip_truncated", "corrupt or truncated"),
+        ("clip_corrupt", "corrupt or truncated"),
+        ("empty", "is empty"),
+        ("audio_only", "no picture"),
+        ("video_is_image", "is an image, not a video"),
+        ("clip_tiny", "each side must be 340–3850 px"),
+    ],
+)
+def test_bad_videos_get_one_sentence(samples: dict[str, Path], name: str, words: str) -> None:
+    with pytest.raises(InputError) as err:
+        _inspect(samples[name], "video")
+    assert words in err.value.message
+    assert "\n" not in err.value.message and "Traceback" not in err.value.message
+
+
+def test_missing_video(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        _inspect(tmp_path / "nope.mp4", "video")
+
+
+@pytest.mark.parametrize(
+    ("name", "converted", "note"),
+    [
+        ("image_jpg", False, None),
+        ("image_png", False, None),
+        ("image_rgba", True, "flattened to RGB"),
+        ("image_webp", True, "WEBP image will be converted to PNG"),
+        ("image_gif", True, "GIF image will be converted to PNG"),
+        ("image_exif", True, "EXIF rotation"),
+    ],
+)
+def test_images_accepted_or_converted(
+    samples: dict[str, Path], tmp_path: Path, name: str, converted: bool, note: str | None
+) -> None:
+    report = media.inspect_image(samples[name])
+    assert report.needs_conversion is converted
+    if note:
+        assert any(note in n for n in report.notes)
+    out = media.prepare_image(samples[name], report, tmp_path / "image")
+    with Image.open(out) as result:
+        assert result.format in ("PNG", "JPEG") and result.mode in ("RGB", "L")
+        assert result.size == (report.info.width, report.info.height)
+
+
+def test_exif_rotation_is_applied(samples: dict[str, Path], tmp_path: Path) -> None:
+    report = media.inspect_image(samples["image_exif"])
+    assert (report.info.width, report.info.height) == (600, 800)  # stored 800×600, shown upright
+    out = media.prepare_image(samples["image_exif"], report, tmp_path / "image")
+    with Image.open(out) as result:
+        assert result.size == (600, 800)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("image_small", "at least 340 px"),
+        ("image_wide", "aspect 3.8:1"),
+        ("image_gif_animated", "is animated"),
+        ("image_truncated", "truncated or corrupt"),
+        ("image_is_video", "is a video, not an image"),
+        ("text_file", "not an image the app can read"),
+        ("empty", "is empty"),
+    ],
+)
+def test_bad_images_get_one_sentence(samples: dict[str, Path], name: str, words: str) -> None:
+    with pytest.raises(InputError) as err:
+        media.inspect_image(samples[name])
+    assert words in err.value.message
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (9000, 9000)).save(bomb)
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(InputError, match="MP"):
+        media.inspect_image(bomb)
+
+
+def test_big_file_is_reencoded_under_10_mb(tmp_path: Path) -> None:
+    noisy = tmp_path / "noisy.png"
+    Image.frombytes("RGB", (2400, 2400), os.urandom(2400 * 2400 * 3)).save(noisy)
+    assert noisy.stat().st_size > 10 * 1024 * 1024
+    report = media.inspect_image(noisy)
+    assert report.needs_conversion and "re-encoded as JPEG" in report.notes[-1]
+    out = media.prepare_image(noisy, report, tmp_path / "image")
+    assert out.suffix == ".jpg" and out.stat().st_size <= 10 * 1024 * 1024
+
+
+def test_prompt_limit() -> None:
+    assert media.check_prompt("  dance  ") == "dance"
+    with pytest.raises(InputError, match="2501 characters; the limit is 2500"):
+        media.check_prompt("x" * 2501)
+
+
+def test_thumbnail(samples: dict[str, Path], tmp_path: Path) -> None:
+    thumb = media.extract_thumbnail(samples["clip_3s"], tmp_path / "thumb.jpg")
+    assert thumb is not None
+    with Image.open(thumb) as image:
+        assert image.width == 320
+
+
+def test_checks_leave_no_processes_or_handles(samples: dict[str, Path], tmp_path: Path) -> None:
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def children() -> list[str]:
+        return [p for p in os.listdir("/proc") if p.isdigit() and _ppid(p) == os.getpid()]
+
+    before = open_fds()
+    for name in ("clip_5s", "clip_truncated", "audio_only", "clip_webm"):
+        try:
+            media.inspect_video(samples[name], "video")
+        except InputError:
+            pass
+    for name in ("image_jpg", "image_truncated", "image_rgba", "text_file"):
+        try:
+            media.inspect_image(samples[name])
+        except InputError:
+            pass
+    make_image(tmp_path / "x.png")
+    assert open_fds() <= before
+    assert children() == []
+
+
+def _ppid(pid: str) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
