@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         key = settings.require_key()
     except StudioError as exc:
-        err.print(f"[red]error:[/] {exc.message}")
+        err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         return 2
     runner = JobRunner(settings, history)
     if args.command == "resume":
@@ -84,7 +84,7 @@ def _follow(runner: JobRunner, job: Job, err: Console) -> int:
         print(final.output)
         return 0
     if isinstance(final, Failed):
-        err.print(f"[red]error:[/] {final.message}")
+        err.print(f"[red]error:[/] {final.message}", soft_wrap=True)
         return 1
     return 130
 
