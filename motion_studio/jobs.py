@@ -242,7 +242,7 @@ class JobRunner:
     def job_for_run(self, run_id: str) -> Job | None:
         return next((job for job in self._jobs.values() if job.run_id == run_id), None)
 
-    def cancel(self, job_id: str, key: SecretStr | None = None) -> None:
+    def cancel(self, job_id: str) -> None:
         job = self._jobs.get(job_id)
         if job is not None and not job.finished:
             asyncio.run_coroutine_threadsafe(self._cancel(job), self._loop)

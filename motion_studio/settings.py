@@ -33,8 +33,9 @@ class Settings(BaseSettings):
     cancel_grace_seconds: float = Field(default=30.0, gt=0, alias="MOTION_STUDIO_CANCEL_GRACE_SECONDS")
     upload_cache_hours: float = Field(default=6.0, ge=0, alias="MOTION_STUDIO_UPLOAD_CACHE_HOURS")
     max_image_pixels: int = Field(default=40_000_000, gt=0, alias="MOTION_STUDIO_MAX_IMAGE_PIXELS")
-    server_name: str = Field(default="127.0.0.1", alias="MOTION_STUDIO_SERVER_NAME")
-    server_port: int = Field(default=7860, alias="MOTION_STUDIO_SERVER_PORT")
+    # None lets Gradio decide (GRADIO_SERVER_NAME / _PORT, which Spaces set; else 127.0.0.1:7860).
+    server_name: str | None = Field(default=None, alias="MOTION_STUDIO_SERVER_NAME")
+    server_port: int | None = Field(default=None, alias="MOTION_STUDIO_SERVER_PORT")
     concurrency: int = Field(default=4, gt=0, alias="MOTION_STUDIO_CONCURRENCY")
 
     @property

@@ -1,0 +1,264 @@
+"""What the page shows, computed from the core without Gradio: live verdicts, progress, gallery, run cards.
+
+Everything here is a plain function of core objects, so it is unit-tested without a browser and the
+UI module is left with layout and wiring only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from .catalog import LIMITS, ORIENTATION_MAX_SECONDS, TIERS, format_cost, tier
+from .errors import InputError, StudioError
+from .history import Run, RunEvent
+from .jobs import Job, JobEvent, Queued, Running
+from .media import inspect_image, inspect_video
+from .settings import Settings
+
+STATUS_ICONS = {
+    "done": "✅",
+    "failed": "❌",
+    "cancelled": "⏹",
+    "cancelling": "⏹",
+    "checking": "⏳",
+    "uploading": "⏳",
+    "submitted": "⏳",
+    "queued": "⏳",
+    "running": "⏳",
+    "downloading": "⏳",
+}
+_URL_SUFFIXES = {"image": (".jpg", ".jpeg", ".png", ".webp", ".gif"), "video": (".mp4", ".mov", ".webm", ".mkv")}
+
+
+@dataclass(frozen=True)
+class InputCheck:
+    """The live verdict shown beside the inputs; `ready` decides whether Generate is enabled."""
+
+    image_text: str
+    video_text: str
+    verdict: str
+    cost_text: str
+    ready: bool
+
+
+def check_for_page(image: str | None, video: str | None, orientation: str, prompt: str, tier_name: str,
+                   settings: Settings) -> InputCheck:
+    """Read both inputs and say, in one line each, what was found and whether a run can start."""
+    problems: list[str] = []
+    notes: list[str] = []
+    image_text = video_text = ""
+    cost_text = f"Price: {format_cost(tier(tier_name).price_per_second)} per second of video."
+    if image:
+        try:
+            report = inspect_image(image, settings.max_image_pixels)
+            image_text = f"🖼 {report.info.summary()}"
+            notes += report.notes
+        except InputError as exc:
+            image_text, problems = f"🖼 {exc.message}", [*problems, exc.message]
+    if video:
+        try:
+            report_v = inspect_video(video, orientation)
+            video_text = f"🎞 {report_v.info.summary()}"
+            notes += report_v.notes
+            cost = tier(tier_name).estimate_cost(report_v.info.duration)
+            cost_text = (f"Estimated cost: **{format_cost(cost)}** ({report_v.info.duration:.1f} s × "
+                         f"{format_cost(tier(tier_name).price_per_second)}/s, {tier_name}).")
+        except InputError as exc:
+            video_text, problems = f"🎞 {exc.message}", [*problems, exc.message]
+    if len(prompt or "") > LIMITS.prompt_max_chars:
+        problems.append(f"The prompt is {len(prompt)} characters; the limit is {LIMITS.prompt_max_chars}. Shorten it.")
+    if problems:
+        verdict = "❌ " + problems[0]
+    elif not image or not video:
+        missing = " and ".join(name for name, value in (("a character image", image), ("a reference clip", video))
+                               if not value)
+        verdict = f"Add {missing} to start. Or click an example below."
+    else:
+        verdict = "✅ Ready. " + " ".join(notes)
+    return InputCheck(image_text, video_text, verdict.strip(), cost_text, ready=bool(image and video and not problems))
+
+
+def orientation_help(orientation: str) -> str:
+    from .catalog import ORIENTATION_HELP
+
+    return f"**{orientation}**: {ORIENTATION_HELP[orientation]}."
+
+
+def prompt_counter(prompt: str) -> str:
+    n = len(prompt or "")
+    mark = "❌ " if n > LIMITS.prompt_max_chars else ""
+    return f"{mark}{n} / {LIMITS.prompt_max_chars} characters"
+
+
+def tier_choices() -> list[tuple[str, str]]:
+    return [(t.label, t.name) for t in TIERS.values()]
+
+
+def progress_text(job: Job, now: float | None = None) -> str:
+    """Phase, elapsed time and queue position, from the job's latest event."""
+    last = job.last
+    elapsed = (now or time.time()) - job.started_at
+    if last is None:
+        return f"⏳ Checking inputs… ({elapsed:.0f} s)"
+    icon = {"done": "✅", "failed": "❌", "cancelled": "⏹"}.get(last.phase, "⏳")
+    text = f"{icon} {last.describe()}"
+    if last.terminal:
+        return text
+    if job.cancel_requested:
+        text = "⏹ Cancelling on fal…"
+    return f"{text} · {elapsed:.0f} s elapsed"
+
+
+def log_text(job: Job) -> str:
+    lines = [line for event in job.events if isinstance(event, Running) for line in event.logs]
+    return "\n".join(lines[-200:])
+
+
+async def watch(job: Job, tick: float = 1.0) -> AsyncIterator[JobEvent | None]:
+    """Each event as it comes, and `None` every `tick` seconds in between so elapsed time moves."""
+    events = job.subscribe().__aiter__()
+    pending = asyncio.ensure_future(events.__anext__())
+    try:
+        while True:
+            done, _ = await asyncio.wait({pending}, timeout=tick)
+            if not done:
+                yield None
+                continue
+            try:
+                event = pending.result()
+            except StopAsyncIteration:
+                return
+            yield event
+            if event.terminal:
+                return
+            pending = asyncio.ensure_future(events.__anext__())
+    finally:
+        pending.cancel()
+        await events.aclose()
+
+
+def run_caption(run: Run) -> str:
+    when = datetime.fromtimestamp(run.created_at).strftime("%b %d %H:%M")
+    clip = f"{run.clip_seconds:.0f} s" if run.clip_seconds else ""
+    prompt = (run.prompt[:40] + "…") if len(run.prompt) > 40 else run.prompt
+    parts = [f"{STATUS_ICONS.get(run.status, '')} {run.status}", when, run.orientation, run.tier, clip, prompt]
+    return " · ".join(p for p in parts if p)
+
+
+def gallery_items(runs: list[Run]) -> list[tuple[str, str]]:
+    """Newest first; a frame of the output, or the character image while there is no output yet."""
+    items = []
+    for run in runs:
+        picture = next((p for p in (run.thumbnail_path, run.image_path) if p and Path(p).exists()), None)
+        if picture:
+            items.append((picture, run_caption(run)))
+    return items
+
+
+def gallery_runs(runs: list[Run]) -> list[Run]:
+    """The runs behind `gallery_items`, in the same order, so a click index maps to a run."""
+    return [r for r in runs if any(p and Path(p).exists() for p in (r.thumbnail_path, r.image_path))]
+
+
+def history_signature(runs: list[Run]) -> str:
+    return "|".join(f"{r.id}:{r.status}" for r in runs)
+
+
+def run_details(run: Run, events: list[RunEvent]) -> str:
+    """A run's card: what was asked, what it cost, how long each step took, and any error."""
+    when = datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    lines = [
+        f"### {STATUS_ICONS.get(run.status, '')} Run `{run.id}` — {run.status}",
+        f"- **When:** {when} · **Model:** {run.tier} · **Orientation:** {run.orientation} · "
+        f"**Sound:** {'kept' if run.keep_sound else 'dropped'}",
+    ]
+    if run.clip_seconds is not None and run.estimated_cost is not None:
+        lines.append(f"- **Clip:** {run.clip_seconds:.1f} s · **Estimated cost:** {format_cost(run.estimated_cost)}")
+    if run.prompt:
+        lines.append(f"- **Prompt:** {run.prompt}")
+    if run.request_id:
+        lines.append(f"- **fal request id:** `{run.request_id}`")
+    if run.error_message:
+        lines.append(f"- **Error:** {run.error_message}")
+    if run.finished_at and run.created_at:
+        lines.append(f"- **Took:** {run.finished_at - run.created_at:.0f} s")
+    if events:
+        start = events[0].at
+        steps = ", ".join(f"{e.state} +{e.at - start:.0f}s" for e in events)
+        lines.append(f"- **Timeline:** {steps}")
+    return "\n".join(lines)
+
+
+def key_status(settings: Settings, session_key: str | None) -> str:
+    if session_key and session_key.strip():
+        return "🔑 Using the key you pasted, for this browser session only. It is never stored."
+    if settings.fal_key is not None and settings.fal_key.get_secret_value().strip():
+        return "🔑 Using the server's FAL_KEY."
+    return ("⚠️ **No fal API key is set.** Set `FAL_KEY` in the environment or in a `.env` file next to "
+            "`app.py` (on a Hugging Face Space: *Settings → Secrets*), or paste a key below for this "
+            "browser session only. Get one at https://fal.ai/dashboard/keys.")
+
+
+def fetch_url(url: str, kind: str, settings: Settings) -> str:
+    """Download an input given as a URL into the data directory (once per URL), so it can be checked.
+
+    Only http(s), at most fal's own size limit, and the name is a hash, so a URL cannot write elsewhere.
+    """
+    url = (url or "").strip()
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InputError(f"{url[:80]!r} is not an http(s) URL.")
+    suffix = Path(parsed.path).suffix.lower()
+    suffix = suffix if suffix in _URL_SUFFIXES[kind] else _URL_SUFFIXES[kind][0]
+    target = settings.data_dir / "downloads" / (hashlib.sha256(url.encode()).hexdigest()[:24] + suffix)
+    if target.exists():
+        return str(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    limit = LIMITS.video_max_bytes if kind == "video" else 4 * LIMITS.image_max_bytes
+    try:
+        with httpx.stream("GET", url, follow_redirects=True, timeout=30) as response:
+            response.raise_for_status()
+            size = 0
+            with open(target.with_suffix(".part"), "wb") as out:
+                for chunk in response.iter_bytes(1024 * 1024):
+                    size += len(chunk)
+                    if size > limit:
+                        raise InputError(f"The {kind} at that URL is larger than {limit // 2**20} MB.")
+                    out.write(chunk)
+    except InputError:
+        target.with_suffix(".part").unlink(missing_ok=True)
+        raise
+    except (httpx.HTTPError, OSError) as exc:
+        target.with_suffix(".part").unlink(missing_ok=True)
+        raise InputError(f"Could not download the {kind} from that URL ({type(exc).__name__}).") from None
+    target.with_suffix(".part").replace(target)
+    return str(target)
+
+
+def pick_input(uploaded: str | None, url: str | None, kind: str, settings: Settings) -> str | None:
+    """An uploaded file wins; otherwise a URL, downloaded; otherwise nothing."""
+    if uploaded:
+        return uploaded
+    if url and url.strip():
+        return fetch_url(url, kind, settings)
+    return None
+
+
+def error_text(error: StudioError) -> str:
+    return f"❌ {error.message}"
+
+
+def queue_position(event: JobEvent | None) -> int | None:
+    return event.position if isinstance(event, Queued) else None
+
+
+MAX_SECONDS_LABEL = {o: f"{o} (≤ {s:g} s)" for o, s in ORIENTATION_MAX_SECONDS.items()}

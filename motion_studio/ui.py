@@ -1,0 +1,315 @@
+"""The Gradio page: layout, and wiring of components to the core and the presenter. No business logic.
+
+`create_demo()` builds the page; `launch()` is what `python app.py` (and a Space) runs. Helper events
+are private (`api_visibility="private"`); the one public endpoint is `/generate`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from . import presenter
+from .catalog import ORIENTATION_HELP, TIERS
+from .errors import StudioError
+from .history import History
+from .jobs import Done, Failed, JobRunner, JobSpec
+from .settings import Settings, get_settings
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+CSS = """
+#verdict p, #cost p { margin: 0.2em 0; }
+#progress { min-height: 2.5em; }
+.small-note p { font-size: 0.85em; opacity: 0.8; margin: 0; }
+"""
+
+
+class Studio:
+    """The core objects one page (and its API) shares: settings, history and the job runner."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.history = History(settings.db_path, settings.runs_dir)
+        self.runner = JobRunner(settings, self.history)
+        # Paid runs that a restart interrupted are followed again, with the server's key.
+        self.resumed = self.runner.resume_unfinished(settings.fal_key)
+
+    def gallery(self) -> tuple[list[tuple[str, str]], list[str], str]:
+        runs = self.history.list(200)
+        shown = presenter.gallery_runs(runs)
+        return presenter.gallery_items(shown), [r.id for r in shown], presenter.history_signature(runs)
+
+
+def create_demo(settings: Settings | None = None, studio: Studio | None = None) -> gr.Blocks:
+    settings = settings or get_settings()
+    studio = studio or Studio(settings)
+    has_server_key = bool(settings.fal_key and settings.fal_key.get_secret_value().strip())
+
+    with gr.Blocks(title="Motion Control Studio") as demo:
+        gr.Markdown(
+            "# 🕺 Motion Control Studio\n"
+            "Give a **character image** and a **reference video**: Kling v2.6 Motion Control on fal.ai makes "
+            "the character perform the video's motion. Inputs are checked here before anything is uploaded "
+            "or paid for; every run is kept in the gallery below."
+        )
+        key_status = gr.Markdown(presenter.key_status(settings, None), elem_id="key-status")
+        with gr.Accordion("fal API key for this session", open=not has_server_key):
+            key_box = gr.Textbox(
+                label="fal API key", type="password", placeholder="paste a key from fal.ai/dashboard/keys",
+                elem_id="fal-key", info="Used for this browser session only; never stored or shown again.",
+            )
+        job_id = gr.State(None)
+        selected_run = gr.State(None)
+        gallery_ids = gr.State([])
+        gallery_sig = gr.State("")
+
+        with gr.Row(equal_height=False):
+            with gr.Column():
+                image = gr.Image(label="Character image", type="filepath", sources=["upload", "clipboard"],
+                                 image_mode=None, height=320, elem_id="image-input")
+                image_url = gr.Textbox(label="…or an image URL", placeholder="https://…", elem_id="image-url",
+                                       max_lines=1)
+                image_info = gr.Markdown(elem_id="image-info", elem_classes="small-note")
+            with gr.Column():
+                video = gr.Video(label="Reference video", sources=["upload", "webcam"], include_audio=True,
+                                 height=320, elem_id="video-input")
+                video_url = gr.Textbox(label="…or a video URL", placeholder="https://…", elem_id="video-url",
+                                       max_lines=1)
+                video_info = gr.Markdown(elem_id="video-info", elem_classes="small-note")
+        with gr.Row():
+            with gr.Column():
+                orientation = gr.Radio(
+                    [(presenter.MAX_SECONDS_LABEL[o], o) for o in ("video", "image")], value="video",
+                    label="Character orientation", elem_id="orientation",
+                )
+                orientation_note = gr.Markdown(presenter.orientation_help("video"), elem_classes="small-note")
+            with gr.Column():
+                tier = gr.Radio(presenter.tier_choices(), value=settings.default_tier, label="Model",
+                                elem_id="tier")
+                keep_sound = gr.Checkbox(value=True, label="Keep the reference video's sound",
+                                         elem_id="keep-sound")
+        prompt = gr.Textbox(label="Prompt (optional)", lines=2, elem_id="prompt",
+                            placeholder="e.g. a knight in shining armour, studio lighting")
+        prompt_count = gr.Markdown(presenter.prompt_counter(""), elem_id="prompt-counter", elem_classes="small-note")
+        verdict = gr.Markdown("Add a character image and a reference clip to start. Or click an example below.",
+                              elem_id="verdict")
+        cost = gr.Markdown(presenter.check_for_page(None, None, "video", "", settings.default_tier,
+                                                    settings).cost_text, elem_id="cost")
+        with gr.Row():
+            generate = gr.Button("Generate", variant="primary", interactive=False, elem_id="generate")
+            cancel = gr.Button("Cancel", variant="stop", visible=False, elem_id="cancel")
+        progress = gr.Markdown(elem_id="progress")
+        logs = gr.Textbox(label="fal log", lines=4, max_lines=8, autoscroll=True, interactive=False,
+                          elem_id="logs")
+        with gr.Row():
+            output = gr.Video(label="Result", interactive=False, buttons=["download"], elem_id="output-video")
+            reference = gr.Video(label="Reference clip", interactive=False, elem_id="reference-video")
+        download = gr.DownloadButton("Download result", visible=False, elem_id="download")
+
+        gr.Examples(
+            examples=[[str(ASSETS / "example_character.png"), str(ASSETS / "example_motion.mp4"), "video",
+                       "a cartoon character waving both arms"]],
+            inputs=[image, video, orientation, prompt],
+            cache_examples=False,
+            label="Example (made by this project; loading it costs nothing)",
+        )
+
+        gr.Markdown("## Past runs")
+        gallery = gr.Gallery(label="Gallery (newest first)", columns=5, height="auto", allow_preview=False,
+                             elem_id="gallery")
+        run_card = gr.Markdown("Select a run to see its details, restore its settings, or delete it.",
+                               elem_id="run-details")
+        with gr.Row():
+            resume = gr.Button("Resume this run with my key", visible=False, elem_id="resume-run", size="sm")
+            delete = gr.Button("Delete this run", variant="stop", visible=False, elem_id="delete-run", size="sm")
+        timer = gr.Timer(3.0)
+
+        # Hidden endpoint for API clients: returns the output video.
+        api_output = gr.Video(visible=False)
+        api_trigger = gr.Button(visible=False)
+
+        # -- handlers (thin: they call the presenter and the core) -----------------------------
+
+        check_inputs = [image, image_url, video, video_url, orientation, prompt, tier]
+
+        def live_check(img, img_url, vid, vid_url, orient, text, tier_name):  # noqa: ANN001, ANN202
+            try:
+                img = presenter.pick_input(img, img_url, "image", settings)
+                vid = presenter.pick_input(vid, vid_url, "video", settings)
+            except StudioError as exc:
+                return "", "", presenter.error_text(exc), gr.skip(), gr.update(interactive=False)
+            result = presenter.check_for_page(img, vid, orient, text or "", tier_name, settings)
+            return (result.image_text, result.video_text, result.verdict, result.cost_text,
+                    gr.update(interactive=result.ready))
+
+        check_outputs = [image_info, video_info, verdict, cost, generate]
+        for component in (image, video, orientation, tier):
+            component.change(live_check, check_inputs, check_outputs, show_progress="hidden", **PRIVATE)
+        for component in (image_url, video_url):
+            component.submit(live_check, check_inputs, check_outputs, **PRIVATE)
+            component.blur(live_check, check_inputs, check_outputs, **PRIVATE)
+        prompt.change(presenter.prompt_counter, prompt, prompt_count, show_progress="hidden", **PRIVATE)
+        prompt.blur(live_check, check_inputs, check_outputs, show_progress="hidden", **PRIVATE)
+        orientation.change(presenter.orientation_help, orientation, orientation_note, show_progress="hidden",
+                           **PRIVATE)
+        key_box.change(lambda k: presenter.key_status(settings, k), key_box, key_status, show_progress="hidden",
+                       **PRIVATE)
+
+        def start(img, img_url, vid, vid_url, orient, text, sound, tier_name, key):  # noqa: ANN001, ANN202
+            try:
+                secret = settings.require_key(key)
+                img = presenter.pick_input(img, img_url, "image", settings)
+                vid = presenter.pick_input(vid, vid_url, "video", settings)
+                if not img or not vid:
+                    raise StudioError("Add a character image and a reference clip first.")
+            except StudioError as exc:
+                return None, presenter.error_text(exc), gr.update(), gr.update(visible=False)
+            source = "session" if key and key.strip() else "server"
+            job = studio.runner.start(JobSpec(img, vid, orient, text or "", bool(sound), tier_name), secret, source)
+            return job.id, "⏳ Starting…", gr.update(interactive=False), gr.update(visible=True)
+
+        async def follow(current):  # noqa: ANN001, ANN202
+            """Stream one job's progress into the page. The job lives in the runner, not in this handler,
+            so a closed tab or a reload does not stop it."""
+            job = studio.runner.get(current) if current else None
+            if job is None:
+                yield (gr.skip(),) * 9
+                return
+            async for event in presenter.watch(job):
+                if event is None or not event.terminal:
+                    yield (presenter.progress_text(job), presenter.log_text(job), gr.skip(), gr.skip(),
+                           gr.skip(), gr.update(interactive=False), gr.update(visible=True), gr.skip(), gr.skip())
+                    continue
+                run = studio.history.get(job.run_id) if job.run_id else None
+                items, ids, _ = studio.gallery()
+                is_done = isinstance(event, Done)
+                yield (
+                    presenter.progress_text(job),
+                    presenter.log_text(job),
+                    str(event.output) if is_done else gr.skip(),
+                    gr.update(value=str(event.output), visible=True) if is_done else gr.update(visible=False),
+                    run.video_path if run and run.video_path else gr.skip(),
+                    gr.update(interactive=True),
+                    gr.update(visible=False),
+                    items,
+                    ids,
+                )
+
+        follow_outputs = [progress, logs, output, download, reference, generate, cancel, gallery, gallery_ids]
+        generate.click(
+            start, [image, image_url, video, video_url, orientation, prompt, keep_sound, tier, key_box],
+            [job_id, progress, generate, cancel], **PRIVATE,
+        ).then(follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE)
+
+        def do_cancel(current):  # noqa: ANN001, ANN202
+            if current:
+                studio.runner.cancel(current)
+            return "⏹ Cancelling on fal…"
+
+        cancel.click(do_cancel, job_id, progress, concurrency_limit=None, **PRIVATE)
+
+        def refresh_gallery(signature):  # noqa: ANN001, ANN202
+            items, ids, new_signature = studio.gallery()
+            if new_signature == signature:
+                return gr.skip(), gr.skip(), gr.skip()
+            return items, ids, new_signature
+
+        timer.tick(refresh_gallery, gallery_sig, [gallery, gallery_ids, gallery_sig], show_progress="hidden",
+                   **PRIVATE)
+        demo.load(refresh_gallery, gallery_sig, [gallery, gallery_ids, gallery_sig], **PRIVATE)
+
+        def select_run(ids, evt: gr.SelectData):  # noqa: ANN001, ANN202
+            run = studio.history.get(ids[evt.index]) if evt.index < len(ids) else None
+            if run is None:
+                return (None, "This run no longer exists.", *(gr.skip(),) * 11)
+            job = studio.runner.job_for_run(run.id)
+            return (
+                run.id,
+                presenter.run_details(run, studio.history.events(run.id)),
+                run.output_path if run.output_path and Path(run.output_path).exists() else None,
+                run.image_path,
+                run.video_path,
+                run.orientation,
+                run.prompt,
+                run.keep_sound,
+                run.tier,
+                job.id if job and not job.finished else None,
+                gr.update(visible=True),
+                gr.update(visible=run.active and job is None),
+                run.video_path,
+            )
+
+        gallery.select(
+            select_run, gallery_ids,
+            [selected_run, run_card, output, image, video, orientation, prompt, keep_sound, tier, job_id, delete,
+             resume, reference], **PRIVATE,
+        ).then(follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE)
+
+        def delete_run(run_id):  # noqa: ANN001, ANN202
+            if run_id:
+                studio.history.delete(run_id)
+            items, ids, signature = studio.gallery()
+            return None, "Run deleted.", items, ids, signature, gr.update(visible=False), gr.update(visible=False)
+
+        delete.click(delete_run, selected_run, [selected_run, run_card, gallery, gallery_ids, gallery_sig, delete,
+                                                resume], **PRIVATE)
+
+        def resume_run(run_id, key):  # noqa: ANN001, ANN202
+            run = studio.history.get(run_id) if run_id else None
+            try:
+                secret = settings.require_key(key)
+            except StudioError as exc:
+                return None, presenter.error_text(exc)
+            if run is None or not run.active:
+                return None, "This run is not waiting for anything."
+            return studio.runner.resume(run, secret).id, "⏳ Resuming…"
+
+        resume.click(resume_run, [selected_run, key_box], [job_id, progress], **PRIVATE).then(
+            follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
+        )
+
+        async def api_generate(img, vid, orient, text, sound, tier_name):  # noqa: ANN001, ANN202
+            """Generate a motion-control video; returns the output MP4. Uses the server's FAL_KEY."""
+            try:
+                secret = settings.require_key(None)
+            except StudioError as exc:
+                raise gr.Error(exc.message) from None
+            if not img or not vid:
+                raise gr.Error("Both an image and a video are required.")
+            job = studio.runner.start(JobSpec(img, vid, orient or "video", text or "", bool(sound),
+                                              tier_name or settings.default_tier), secret)
+            final = None
+            async for event in job.subscribe():
+                final = event
+            if isinstance(final, Done):
+                return str(final.output)
+            raise gr.Error(final.message if isinstance(final, Failed) else "The run was cancelled.")
+
+        api_trigger.click(api_generate, [image, video, orientation, prompt, keep_sound, tier], api_output,
+                          api_name="generate", concurrency_limit=None)
+    return demo
+
+
+def launch_kwargs(settings: Settings) -> dict[str, Any]:
+    """Shared by `launch()` and the tests, so the tests run the page exactly as users get it."""
+    return {
+        "server_name": settings.server_name,
+        "server_port": settings.server_port,
+        "allowed_paths": [str(settings.data_dir.resolve()), str(ASSETS)],
+        "run_history": False,  # Gradio would otherwise keep every event's inputs (the key!) in localStorage
+        "max_file_size": "100mb",
+        "theme": gr.themes.Soft(),
+        "css": CSS,
+    }
+
+
+def launch() -> None:
+    settings = get_settings()
+    demo = create_demo(settings)
+    demo.queue(default_concurrency_limit=settings.concurrency).launch(**launch_kwargs(settings))
+
+
+__all__ = ["ORIENTATION_HELP", "TIERS", "Studio", "create_demo", "launch", "launch_kwargs"]

@@ -1,0 +1,235 @@
+"""The page in a real browser (Debian's Chromium via Playwright) against the app and the fal emulator."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright")
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+from motion_studio.settings import Settings, get_settings  # noqa: E402
+from motion_studio.ui import Studio, create_demo, launch_kwargs  # noqa: E402
+
+from .fal_emulator import VALID_KEY, FalEmulator  # noqa: E402
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+TIMEOUT = 30_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(settings: Settings) -> Iterator[str]:
+    """The app as `python app.py` runs it (same launch arguments), in-process, on 127.0.0.1."""
+    studio = Studio(settings)
+    demo = create_demo(settings, studio)
+    kwargs = {**launch_kwargs(settings), "server_name": "127.0.0.1", "server_port": free_port(), "quiet": True}
+    _, url, _ = demo.queue(default_concurrency_limit=settings.concurrency).launch(prevent_thread_lock=True,
+                                                                                  **kwargs)
+    try:
+        yield url
+    finally:
+        demo.close()
+        studio.runner.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    with sync_playwright() as pw:
+        # The browser talks to the app only; the emulator's proxy is for the app's fal traffic.
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def app(settings: Settings, fal: FalEmulator) -> Iterator[str]:
+    with running_app(settings) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    yield page
+    context.close()
+
+
+def pick(page: Page, image: Path | None, video: Path | None) -> None:
+    if image:
+        page.locator("#image-input input[type=file]").set_input_files(str(image))
+    if video:
+        page.locator("#video-input input[type=file]").set_input_files(str(video))
+
+
+def choose(page: Page, elem_id: str, label: str) -> None:
+    page.locator(f"#{elem_id}").get_by_text(label, exact=False).first.click()
+
+
+def wait_done(page: Page) -> None:
+    expect(page.locator("#progress")).to_contain_text("Done", timeout=60_000)
+
+
+def video_duration(page: Page, elem_id: str) -> float:
+    """Play the element for real and report its duration once the browser has decoded it."""
+    return page.evaluate(
+        """async (id) => {
+            const v = document.querySelector(`#${id} video`);
+            v.muted = true;
+            if (v.readyState < 1) await new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}));
+            await v.play();
+            await new Promise(r => setTimeout(r, 400));
+            return v.currentTime > 0 ? v.duration : -1;
+        }""",
+        elem_id,
+    )
+
+
+def test_live_verdict_run_and_playback(app: str, page: Page, fal: FalEmulator, samples) -> None:
+    page.goto(app)
+    expect(page.locator("#generate")).to_be_disabled()
+    pick(page, samples["image_jpg"], samples["clip_5s"])
+    expect(page.locator("#verdict")).to_contain_text("Ready")
+    expect(page.locator("#video-info")).to_contain_text("5.0 s · 480×360 · 12 fps · with audio")
+    expect(page.locator("#image-info")).to_contain_text("600×800 JPEG")
+    expect(page.locator("#cost")).to_contain_text("$0.56")
+    choose(page, "tier", "Standard")
+    expect(page.locator("#cost")).to_contain_text("$0.35")
+    assert fal.calls == []  # checking costs nothing
+    expect(page.locator("#generate")).to_be_enabled()
+    page.locator("#generate").click()
+    wait_done(page)
+    assert video_duration(page, "output-video") > 4
+    expect(page.locator("#download")).to_be_visible()
+    assert "Generating frames" in page.locator("#logs textarea").input_value()
+    expect(page.locator("#gallery img")).to_have_count(1)
+    page.reload()
+    expect(page.locator("#gallery img")).to_have_count(1)
+    expect(page.locator("#gallery")).to_contain_text("done")
+    [request] = fal.submitted
+    assert request.endpoint.endswith("/standard/motion-control")
+
+
+def test_too_long_clip_shows_reason_and_sends_nothing(app: str, page: Page, fal: FalEmulator, samples) -> None:
+    page.goto(app)
+    pick(page, samples["image_jpg"], samples["clip_12s"])
+    expect(page.locator("#verdict")).to_contain_text("Ready")
+    choose(page, "orientation", "image")
+    expect(page.locator("#verdict")).to_contain_text(
+        "The clip is 12.0 s; with orientation 'image' the limit is 10 s. Switch to 'video' (30 s) or trim it.")
+    expect(page.locator("#generate")).to_be_disabled()
+    assert fal.calls == [] and fal.proxied_hosts == []
+
+
+def test_cancel_reaches_fal(app: str, page: Page, fal: FalEmulator, samples) -> None:
+    fal.hold = True
+    page.goto(app)
+    pick(page, samples["image_png"], samples["clip_3s"])
+    expect(page.locator("#generate")).to_be_enabled()
+    page.locator("#generate").click()
+    expect(page.locator("#progress")).to_contain_text("Generating")
+    expect(page.locator("#progress")).to_contain_text("elapsed")
+    page.locator("#cancel").click()
+    expect(page.locator("#progress")).to_contain_text("Cancelled")
+    [request] = fal.submitted
+    assert request.cancel_calls == 1
+    expect(page.locator("#generate")).to_be_enabled()
+
+
+def test_gallery_survives_restart_and_restores_a_run(settings: Settings, fal: FalEmulator, page: Page,
+                                                     samples) -> None:
+    with running_app(settings) as url:
+        page.goto(url)
+        pick(page, samples["image_jpg"], samples["clip_3s"])
+        choose(page, "orientation", "image")
+        page.locator("#prompt textarea").fill("a robot dancing")
+        page.locator("#prompt textarea").blur()
+        expect(page.locator("#generate")).to_be_enabled()
+        page.locator("#generate").click()
+        wait_done(page)
+    with running_app(settings) as url:  # a new process would read the same data directory
+        page.goto(url)
+        expect(page.locator("#gallery img")).to_have_count(1)
+        page.locator("#gallery img").first.click()
+        expect(page.locator("#run-details")).to_contain_text("a robot dancing")
+        expect(page.locator("#prompt textarea")).to_have_value("a robot dancing")
+        expect(page.locator("#orientation input[value=image]")).to_be_checked()
+        assert video_duration(page, "output-video") > 2
+        page.locator("#delete-run").click()
+        expect(page.locator("#gallery img")).to_have_count(0)
+
+
+def test_session_key_works_and_never_leaks(settings: Settings, fal: FalEmulator, page: Page, samples,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FAL_KEY")
+    get_settings.cache_clear()
+    settings = get_settings().model_copy(update={"fal_key": None})
+    bodies: list[str] = []
+
+    def keep(response) -> None:  # noqa: ANN001
+        with contextlib.suppress(Exception):
+            bodies.append(response.text())
+
+    page.on("response", keep)
+    with running_app(settings) as url:
+        page.goto(url)
+        expect(page.locator("#key-status")).to_contain_text("No fal API key is set")
+        pick(page, samples["image_jpg"], samples["clip_3s"])
+        expect(page.locator("#generate")).to_be_enabled()
+        page.locator("#generate").click()
+        expect(page.locator("#progress")).to_contain_text("No fal API key")
+        assert fal.calls == []
+        page.locator("#fal-key input").fill(VALID_KEY)
+        expect(page.locator("#key-status")).to_contain_text("for this browser session only")
+        page.locator("#generate").click()
+        wait_done(page)
+        html = page.content()
+        storage = page.evaluate("JSON.stringify(Object.assign({}, localStorage, sessionStorage))")
+    secret = VALID_KEY.split(":")[1]
+    assert secret not in html and secret not in storage
+    assert not [b for b in bodies if secret in b]
+    log_files = list(settings.data_dir.rglob("*"))
+    assert not [p for p in log_files if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+def test_example_loads_without_calling_fal(app: str, page: Page, fal: FalEmulator) -> None:
+    page.goto(app)
+    page.get_by_text("a cartoon character waving both arms").first.click()
+    expect(page.locator("#verdict")).to_contain_text("Ready")
+    expect(page.locator("#video-info")).to_contain_text("4.0 s")
+    assert fal.calls == []
+
+
+def test_api_generate_with_gradio_client(app: str, fal: FalEmulator, samples, tmp_path: Path) -> None:
+    from gradio_client import Client, handle_file
+
+    client = Client(app, download_files=str(tmp_path))
+    result = client.predict(
+        handle_file(str(samples["image_jpg"])), handle_file(str(samples["clip_5s"])), "video", "a dancer", False,
+        "pro", api_name="/generate",
+    )
+    path = Path(result["video"] if isinstance(result, dict) else result)
+    assert path.is_file() and path.stat().st_size > 1000
+    [request] = fal.submitted
+    assert request.body["keep_original_sound"] is False and request.body["prompt"] == "a dancer"
+    with pytest.raises(Exception, match="limit is 10 s"):
+        client.predict(handle_file(str(samples["image_jpg"])), handle_file(str(samples["clip_12s"])), "image", "",
+                       True, "pro", api_name="/generate")
