@@ -80,3 +80,8 @@ def tier(name: str) -> ModelTier:
 
 def format_cost(dollars: float) -> str:
     return f"${dollars:.2f}"
+
+
+def format_price(dollars_per_second: float) -> str:
+    """Prices have three significant decimals ($0.112/s); rounding them to cents would mislead."""
+    return f"${dollars_per_second:.3f}".rstrip("0").rstrip(".") + "/s"

@@ -50,9 +50,13 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = get_settings()
-    args = _parser(settings).parse_args(argv)
     err = Console(stderr=True, highlight=False)
+    try:
+        settings = get_settings()
+    except StudioError as exc:
+        err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
+        return 2
+    args = _parser(settings).parse_args(argv)
     history = History(settings.db_path, settings.runs_dir)
     if args.command == "history":
         _print_history(history, args.limit)

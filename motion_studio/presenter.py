@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from .catalog import LIMITS, ORIENTATION_MAX_SECONDS, TIERS, format_cost, tier
+from .catalog import LIMITS, ORIENTATION_HELP, ORIENTATION_MAX_SECONDS, TIERS, format_cost, format_price, tier
 from .errors import InputError, StudioError
 from .history import Run, RunEvent
 from .jobs import Job, JobEvent, Queued, Running
@@ -56,7 +56,7 @@ def check_for_page(image: str | None, video: str | None, orientation: str, promp
     problems: list[str] = []
     notes: list[str] = []
     image_text = video_text = ""
-    cost_text = f"Price: {format_cost(tier(tier_name).price_per_second)} per second of video."
+    cost_text = f"Price: {format_price(tier(tier_name).price_per_second)} of video ({tier_name})."
     if image:
         try:
             report = inspect_image(image, settings.max_image_pixels)
@@ -71,7 +71,7 @@ def check_for_page(image: str | None, video: str | None, orientation: str, promp
             notes += report_v.notes
             cost = tier(tier_name).estimate_cost(report_v.info.duration)
             cost_text = (f"Estimated cost: **{format_cost(cost)}** ({report_v.info.duration:.1f} s × "
-                         f"{format_cost(tier(tier_name).price_per_second)}/s, {tier_name}).")
+                         f"{format_price(tier(tier_name).price_per_second)}, {tier_name}).")
         except InputError as exc:
             video_text, problems = f"🎞 {exc.message}", [*problems, exc.message]
     if len(prompt or "") > LIMITS.prompt_max_chars:
@@ -88,8 +88,6 @@ def check_for_page(image: str | None, video: str | None, orientation: str, promp
 
 
 def orientation_help(orientation: str) -> str:
-    from .catalog import ORIENTATION_HELP
-
     return f"**{orientation}**: {ORIENTATION_HELP[orientation]}."
 
 

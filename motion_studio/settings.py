@@ -11,10 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import MissingKeyError
+from .errors import MissingKeyError, StudioError
 
 Tier = Literal["pro", "standard"]
 
@@ -22,7 +22,9 @@ Tier = Literal["pro", "standard"]
 class Settings(BaseSettings):
     """Everything configurable. Environment variables win over `.env`, which wins over defaults."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     fal_key: SecretStr | None = Field(default=None, alias="FAL_KEY")
     data_dir: Path = Field(default=Path("data"), alias="MOTION_STUDIO_DATA_DIR")
@@ -58,4 +60,10 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Cached so the `.env` file is read once per process; tests call `get_settings.cache_clear()`."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+        )
+        raise StudioError(f"Invalid setting in the environment or .env ({problems}).") from None

@@ -105,8 +105,9 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         logs = gr.Textbox(label="fal log", lines=4, max_lines=8, autoscroll=True, interactive=False,
                           elem_id="logs")
         with gr.Row():
-            output = gr.Video(label="Result", interactive=False, buttons=["download"], elem_id="output-video")
-            reference = gr.Video(label="Reference clip", interactive=False, elem_id="reference-video")
+            output = gr.Video(label="Result", interactive=False, buttons=["download"], height=400,
+                              elem_id="output-video")
+            reference = gr.Video(label="Reference clip", interactive=False, height=400, elem_id="reference-video")
         download = gr.DownloadButton("Download result", visible=False, elem_id="download")
 
         gr.Examples(
@@ -118,8 +119,8 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         )
 
         gr.Markdown("## Past runs")
-        gallery = gr.Gallery(label="Gallery (newest first)", columns=5, height="auto", allow_preview=False,
-                             elem_id="gallery")
+        gallery = gr.Gallery(label="Gallery (newest first)", columns=6, height=280, allow_preview=False,
+                             preview=False, object_fit="cover", elem_id="gallery")
         run_card = gr.Markdown("Select a run to see its details, restore its settings, or delete it.",
                                elem_id="run-details")
         with gr.Row():
@@ -307,7 +308,10 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
 
 
 def launch() -> None:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except StudioError as exc:
+        raise SystemExit(f"error: {exc.message}") from None
     demo = create_demo(settings)
     demo.queue(default_concurrency_limit=settings.concurrency).launch(**launch_kwargs(settings))
 

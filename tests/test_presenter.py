@@ -1,0 +1,96 @@
+"""What the page shows, without a browser: verdicts, costs, progress, gallery, run cards, URL inputs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from motion_studio import presenter
+from motion_studio.errors import InputError
+from motion_studio.history import History, Run
+from motion_studio.jobs import Checked, Done, Job, JobSpec, Queued, Running
+from motion_studio.settings import Settings
+
+from .fal_emulator import FalEmulator
+
+
+def test_verdicts(settings: Settings, samples) -> None:
+    empty = presenter.check_for_page(None, None, "video", "", "pro", settings)
+    assert not empty.ready and "Add a character image and a reference clip" in empty.verdict
+    assert empty.cost_text == "Price: $0.112/s of video (pro)."
+    ok = presenter.check_for_page(str(samples["image_jpg"]), str(samples["clip_10s"]), "image", "", "standard",
+                                  settings)
+    assert ok.ready and ok.verdict.startswith("✅ Ready")
+    assert ok.cost_text == "Estimated cost: **$0.70** (10.0 s × $0.07/s, standard)."
+    long = presenter.check_for_page(str(samples["image_jpg"]), str(samples["clip_12s"]), "image", "", "pro",
+                                    settings)
+    assert not long.ready and "Switch to 'video'" in long.verdict
+    webm = presenter.check_for_page(str(samples["image_webp"]), str(samples["clip_webm"]), "video", "", "pro",
+                                    settings)
+    assert webm.ready and "converted to PNG" in webm.verdict and "converted to MP4" in webm.verdict
+    wordy = presenter.check_for_page(str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "x" * 2600,
+                                     "pro", settings)
+    assert not wordy.ready and "2600 characters" in wordy.verdict
+    assert presenter.prompt_counter("x" * 2600).startswith("❌ 2600 / 2500")
+
+
+def test_progress_text_and_logs() -> None:
+    job = Job(JobSpec("i", "v", "video"))
+    job.started_at = time.time() - 12
+    assert presenter.progress_text(job).startswith("⏳ Checking inputs")
+    job.publish(Checked("r1", clip_seconds=5.0, estimated_cost=0.56))
+    job.publish(Queued("r1", position=2))
+    assert "position 3" in presenter.progress_text(job) and "12 s elapsed" in presenter.progress_text(job)
+    job.publish(Running("r1", logs=("loading model", "step 1")))
+    job.publish(Running("r1", logs=("step 2",)))
+    assert presenter.log_text(job) == "loading model\nstep 1\nstep 2"
+    job.publish(Done("r1", output=Path("/x/output.mp4")))
+    assert presenter.progress_text(job) == "✅ Done."
+
+
+def test_gallery_and_run_card(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    thumb = tmp_path / "thumb.jpg"
+    thumb.write_bytes(b"jpg")
+    old = history.create(Run(tier="pro", endpoint="e", orientation="video", prompt="first",
+                             thumbnail_path=str(thumb), clip_seconds=5, estimated_cost=0.56))
+    history.record(old.id, "done")
+    time.sleep(0.01)
+    history.create(Run(tier="standard", endpoint="e", orientation="image", prompt="no picture"))
+    runs = history.list()
+    assert [r.prompt for r in runs] == ["no picture", "first"]
+    shown = presenter.gallery_runs(runs)
+    assert [r.id for r in shown] == [old.id]  # a run with nothing to show is listed in the card, not the grid
+    [(picture, caption)] = presenter.gallery_items(shown)
+    assert picture == str(thumb) and "done" in caption and "video" in caption and "first" in caption
+    card = presenter.run_details(history.get(old.id), history.events(old.id))
+    assert "Estimated cost:** $0.56" in card and "Timeline:** checking +0s, done" in card
+    assert presenter.history_signature(runs) != presenter.history_signature(runs[:1])
+
+
+def test_key_status_never_echoes_the_key(settings: Settings) -> None:
+    assert "server's FAL_KEY" in presenter.key_status(settings, None)
+    typed = presenter.key_status(settings, "abc:secret-typed")
+    assert "secret-typed" not in typed and "session only" in typed
+    nokey = settings.model_copy(update={"fal_key": None})
+    assert "No fal API key is set" in presenter.key_status(nokey, "")
+
+
+def test_url_inputs_are_downloaded_once(settings: Settings, fal: FalEmulator, samples) -> None:
+    """A URL (here one on the emulated fal CDN) is fetched into the data dir, then checked like a file."""
+    data = samples["clip_5s"].read_bytes()
+    fal.files["/files/abc/dance.mp4"] = (data, "video/mp4")
+    url = "https://v3.fal.media/files/abc/dance.mp4"
+    path = presenter.pick_input(None, url, "video", settings)
+    assert Path(path).read_bytes() == data and Path(path).is_relative_to(settings.data_dir)
+    assert presenter.pick_input(None, url, "video", settings) == path
+    assert len(fal.calls_to("download")) == 1
+    assert presenter.pick_input("/uploaded.mp4", url, "video", settings) == "/uploaded.mp4"
+    with pytest.raises(InputError, match="not an http"):
+        presenter.fetch_url("file:///etc/passwd", "image", settings)
+    with pytest.raises(InputError, match="Could not download"):
+        presenter.fetch_url("https://v3.fal.media/files/missing.png", "image", settings)
+    assert httpx  # imported for the emulator's proxy settings to be honoured by httpx
