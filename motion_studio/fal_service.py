@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiofiles
 import fal_client
 import httpx
 from pydantic import SecretStr
@@ -149,12 +150,14 @@ class FalService:
         partial = dest.with_suffix(dest.suffix + ".part")
 
         async def fetch() -> Path:
-            async with httpx.AsyncClient(follow_redirects=True, timeout=120) as client:
-                async with client.stream("GET", url) as response:
-                    response.raise_for_status()
-                    with open(partial, "wb") as out:
-                        async for chunk in response.aiter_bytes(1024 * 1024):
-                            out.write(chunk)
+            async with (
+                httpx.AsyncClient(follow_redirects=True, timeout=120) as client,
+                client.stream("GET", url) as response,
+            ):
+                response.raise_for_status()
+                async with aiofiles.open(partial, "wb") as out:
+                    async for chunk in response.aiter_bytes(1024 * 1024):
+                        await out.write(chunk)
             if partial.stat().st_size == 0:
                 raise FalServerError("fal returned an empty video file. Try downloading again.")
             partial.replace(dest)

@@ -8,6 +8,7 @@ whose request id is in the history but never finished is picked up again by `res
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -170,10 +171,9 @@ class Job:
             if event.terminal:
                 self._finished.set()
         for loop, queue in listeners:
-            try:
+            # A listener whose loop is gone (tab closed) is skipped; the job goes on.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(queue.put_nowait, event)
-            except RuntimeError:  # the listener's loop is gone (tab closed); the job goes on
-                pass
 
     async def subscribe(self) -> AsyncIterator[JobEvent]:
         """Every event so far, then live ones, until the terminal one; safe from any event loop."""
@@ -461,7 +461,5 @@ class JobRunner:
 
     @staticmethod
     async def _quiet_cancel(service: FalService, endpoint: str, request_id: str) -> None:
-        try:
+        with contextlib.suppress(StudioError):
             await service.cancel(endpoint, request_id)
-        except StudioError:
-            pass

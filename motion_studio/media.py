@@ -159,7 +159,7 @@ def probe_video(path: str | Path) -> VideoInfo:
         fps=float(infos.get("video_fps") or 0.0),
         width=int(width),
         height=int(height),
-        rotation=int(round(abs(float(rotation.group(1))))) % 360 if rotation else 0,
+        rotation=round(abs(float(rotation.group(1)))) % 360 if rotation else 0,
         has_audio=bool(infos.get("audio_found")),
         codec=str(infos.get("video_codec_name") or "unknown"),
         container=_container(path, text),

@@ -36,7 +36,10 @@ STATUS_ICONS = {
     "running": "⏳",
     "downloading": "⏳",
 }
-_URL_SUFFIXES = {"image": (".jpg", ".jpeg", ".png", ".webp", ".gif"), "video": (".mp4", ".mov", ".webm", ".mkv")}
+_URL_SUFFIXES = {
+    "image": (".jpg", ".jpeg", ".png", ".webp", ".gif"),
+    "video": (".mp4", ".mov", ".webm", ".mkv"),
+}
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,9 @@ class InputCheck:
     ready: bool
 
 
-def check_for_page(image: str | None, video: str | None, orientation: str, prompt: str, tier_name: str,
-                   settings: Settings) -> InputCheck:
+def check_for_page(
+    image: str | None, video: str | None, orientation: str, prompt: str, tier_name: str, settings: Settings
+) -> InputCheck:
     """Read both inputs and say, in one line each, what was found and whether a run can start."""
     problems: list[str] = []
     notes: list[str] = []
@@ -70,21 +74,28 @@ def check_for_page(image: str | None, video: str | None, orientation: str, promp
             video_text = f"🎞 {report_v.info.summary()}"
             notes += report_v.notes
             cost = tier(tier_name).estimate_cost(report_v.info.duration)
-            cost_text = (f"Estimated cost: **{format_cost(cost)}** ({report_v.info.duration:.1f} s × "
-                         f"{format_price(tier(tier_name).price_per_second)}, {tier_name}).")
+            cost_text = (
+                f"Estimated cost: **{format_cost(cost)}** ({report_v.info.duration:.1f} s × "
+                f"{format_price(tier(tier_name).price_per_second)}, {tier_name})."
+            )
         except InputError as exc:
             video_text, problems = f"🎞 {exc.message}", [*problems, exc.message]
     if len(prompt or "") > LIMITS.prompt_max_chars:
-        problems.append(f"The prompt is {len(prompt)} characters; the limit is {LIMITS.prompt_max_chars}. Shorten it.")
+        problems.append(
+            f"The prompt is {len(prompt)} characters; the limit is {LIMITS.prompt_max_chars}. Shorten it."
+        )
     if problems:
         verdict = "❌ " + problems[0]
     elif not image or not video:
-        missing = " and ".join(name for name, value in (("a character image", image), ("a reference clip", video))
-                               if not value)
+        missing = " and ".join(
+            name for name, value in (("a character image", image), ("a reference clip", video)) if not value
+        )
         verdict = f"Add {missing} to start. Or click an example below."
     else:
         verdict = "✅ Ready. " + " ".join(notes)
-    return InputCheck(image_text, video_text, verdict.strip(), cost_text, ready=bool(image and video and not problems))
+    return InputCheck(
+        image_text, video_text, verdict.strip(), cost_text, ready=bool(image and video and not problems)
+    )
 
 
 def orientation_help(orientation: str) -> str:
@@ -148,7 +159,14 @@ def run_caption(run: Run) -> str:
     when = datetime.fromtimestamp(run.created_at).strftime("%b %d %H:%M")
     clip = f"{run.clip_seconds:.0f} s" if run.clip_seconds else ""
     prompt = (run.prompt[:40] + "…") if len(run.prompt) > 40 else run.prompt
-    parts = [f"{STATUS_ICONS.get(run.status, '')} {run.status}", when, run.orientation, run.tier, clip, prompt]
+    parts = [
+        f"{STATUS_ICONS.get(run.status, '')} {run.status}",
+        when,
+        run.orientation,
+        run.tier,
+        clip,
+        prompt,
+    ]
     return " · ".join(p for p in parts if p)
 
 
@@ -180,7 +198,9 @@ def run_details(run: Run, events: list[RunEvent]) -> str:
         f"**Sound:** {'kept' if run.keep_sound else 'dropped'}",
     ]
     if run.clip_seconds is not None and run.estimated_cost is not None:
-        lines.append(f"- **Clip:** {run.clip_seconds:.1f} s · **Estimated cost:** {format_cost(run.estimated_cost)}")
+        lines.append(
+            f"- **Clip:** {run.clip_seconds:.1f} s · **Estimated cost:** {format_cost(run.estimated_cost)}"
+        )
     if run.prompt:
         lines.append(f"- **Prompt:** {run.prompt}")
     if run.request_id:
@@ -201,9 +221,11 @@ def key_status(settings: Settings, session_key: str | None) -> str:
         return "🔑 Using the key you pasted, for this browser session only. It is never stored."
     if settings.fal_key is not None and settings.fal_key.get_secret_value().strip():
         return "🔑 Using the server's FAL_KEY."
-    return ("⚠️ **No fal API key is set.** Set `FAL_KEY` in the environment or in a `.env` file next to "
-            "`app.py` (on a Hugging Face Space: *Settings → Secrets*), or paste a key below for this "
-            "browser session only. Get one at https://fal.ai/dashboard/keys.")
+    return (
+        "⚠️ **No fal API key is set.** Set `FAL_KEY` in the environment or in a `.env` file next to "
+        "`app.py` (on a Hugging Face Space: *Settings → Secrets*), or paste a key below for this "
+        "browser session only. Get one at https://fal.ai/dashboard/keys."
+    )
 
 
 def fetch_url(url: str, kind: str, settings: Settings) -> str:

@@ -58,8 +58,11 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         key_status = gr.Markdown(presenter.key_status(settings, None), elem_id="key-status")
         with gr.Accordion("fal API key for this session", open=not has_server_key):
             key_box = gr.Textbox(
-                label="fal API key", type="password", placeholder="paste a key from fal.ai/dashboard/keys",
-                elem_id="fal-key", info="Used for this browser session only; never stored or shown again.",
+                label="fal API key",
+                type="password",
+                placeholder="paste a key from fal.ai/dashboard/keys",
+                elem_id="fal-key",
+                info="Used for this browser session only; never stored or shown again.",
             )
         job_id = gr.State(None)
         selected_run = gr.State(None)
@@ -68,64 +71,116 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
 
         with gr.Row(equal_height=False):
             with gr.Column():
-                image = gr.Image(label="Character image", type="filepath", sources=["upload", "clipboard"],
-                                 image_mode=None, height=320, elem_id="image-input")
-                image_url = gr.Textbox(label="…or an image URL", placeholder="https://…", elem_id="image-url",
-                                       max_lines=1)
+                image = gr.Image(
+                    label="Character image",
+                    type="filepath",
+                    sources=["upload", "clipboard"],
+                    image_mode=None,
+                    height=320,
+                    elem_id="image-input",
+                )
+                image_url = gr.Textbox(
+                    label="…or an image URL", placeholder="https://…", elem_id="image-url", max_lines=1
+                )
                 image_info = gr.Markdown(elem_id="image-info", elem_classes="small-note")
             with gr.Column():
-                video = gr.Video(label="Reference video", sources=["upload", "webcam"], include_audio=True,
-                                 height=320, elem_id="video-input")
-                video_url = gr.Textbox(label="…or a video URL", placeholder="https://…", elem_id="video-url",
-                                       max_lines=1)
+                video = gr.Video(
+                    label="Reference video",
+                    sources=["upload", "webcam"],
+                    include_audio=True,
+                    height=320,
+                    elem_id="video-input",
+                )
+                video_url = gr.Textbox(
+                    label="…or a video URL", placeholder="https://…", elem_id="video-url", max_lines=1
+                )
                 video_info = gr.Markdown(elem_id="video-info", elem_classes="small-note")
         with gr.Row():
             with gr.Column():
                 orientation = gr.Radio(
-                    [(presenter.MAX_SECONDS_LABEL[o], o) for o in ("video", "image")], value="video",
-                    label="Character orientation", elem_id="orientation",
+                    [(presenter.MAX_SECONDS_LABEL[o], o) for o in ("video", "image")],
+                    value="video",
+                    label="Character orientation",
+                    elem_id="orientation",
                 )
                 orientation_note = gr.Markdown(presenter.orientation_help("video"), elem_classes="small-note")
             with gr.Column():
-                tier = gr.Radio(presenter.tier_choices(), value=settings.default_tier, label="Model",
-                                elem_id="tier")
-                keep_sound = gr.Checkbox(value=True, label="Keep the reference video's sound",
-                                         elem_id="keep-sound")
-        prompt = gr.Textbox(label="Prompt (optional)", lines=2, elem_id="prompt",
-                            placeholder="e.g. a knight in shining armour, studio lighting")
-        prompt_count = gr.Markdown(presenter.prompt_counter(""), elem_id="prompt-counter", elem_classes="small-note")
-        verdict = gr.Markdown("Add a character image and a reference clip to start. Or click an example below.",
-                              elem_id="verdict")
-        cost = gr.Markdown(presenter.check_for_page(None, None, "video", "", settings.default_tier,
-                                                    settings).cost_text, elem_id="cost")
+                tier = gr.Radio(
+                    presenter.tier_choices(), value=settings.default_tier, label="Model", elem_id="tier"
+                )
+                keep_sound = gr.Checkbox(
+                    value=True, label="Keep the reference video's sound", elem_id="keep-sound"
+                )
+        prompt = gr.Textbox(
+            label="Prompt (optional)",
+            lines=2,
+            elem_id="prompt",
+            placeholder="e.g. a knight in shining armour, studio lighting",
+        )
+        prompt_count = gr.Markdown(
+            presenter.prompt_counter(""), elem_id="prompt-counter", elem_classes="small-note"
+        )
+        verdict = gr.Markdown(
+            "Add a character image and a reference clip to start. Or click an example below.",
+            elem_id="verdict",
+        )
+        cost = gr.Markdown(
+            presenter.check_for_page(None, None, "video", "", settings.default_tier, settings).cost_text,
+            elem_id="cost",
+        )
         with gr.Row():
             generate = gr.Button("Generate", variant="primary", interactive=False, elem_id="generate")
             cancel = gr.Button("Cancel", variant="stop", visible=False, elem_id="cancel")
         progress = gr.Markdown(elem_id="progress")
-        logs = gr.Textbox(label="fal log", lines=4, max_lines=8, autoscroll=True, interactive=False,
-                          elem_id="logs")
+        logs = gr.Textbox(
+            label="fal log", lines=4, max_lines=8, autoscroll=True, interactive=False, elem_id="logs"
+        )
         with gr.Row():
-            output = gr.Video(label="Result", interactive=False, buttons=["download"], height=400,
-                              elem_id="output-video")
-            reference = gr.Video(label="Reference clip", interactive=False, height=400, elem_id="reference-video")
+            output = gr.Video(
+                label="Result", interactive=False, buttons=["download"], height=400, elem_id="output-video"
+            )
+            reference = gr.Video(
+                label="Reference clip", interactive=False, height=400, elem_id="reference-video"
+            )
         download = gr.DownloadButton("Download result", visible=False, elem_id="download")
 
         gr.Examples(
-            examples=[[str(ASSETS / "example_character.png"), str(ASSETS / "example_motion.mp4"), "video",
-                       "a cartoon character waving both arms"]],
+            examples=[
+                [
+                    str(ASSETS / "example_character.png"),
+                    str(ASSETS / "example_motion.mp4"),
+                    "video",
+                    "a cartoon character waving both arms",
+                ]
+            ],
             inputs=[image, video, orientation, prompt],
             cache_examples=False,
             label="Example (made by this project; loading it costs nothing)",
         )
 
         gr.Markdown("## Past runs")
-        gallery = gr.Gallery(label="Gallery (newest first)", columns=6, height=280, allow_preview=False,
-                             preview=False, object_fit="cover", elem_id="gallery")
-        run_card = gr.Markdown("Select a run to see its details, restore its settings, or delete it.",
-                               elem_id="run-details")
+        gallery = gr.Gallery(
+            label="Past runs, newest first",
+            show_label=False,
+            columns=6,
+            height=280,
+            allow_preview=False,
+            preview=False,
+            object_fit="cover",
+            interactive=False,
+            fit_columns=False,
+            elem_id="gallery",
+        )
+        run_card = gr.Markdown(
+            "Every run appears here as soon as it starts, and stays after a restart. "
+            "Select one to see its details, restore its settings, or delete it.",
+            elem_id="run-details",
+        )
         with gr.Row():
             resume = gr.Button("Resume this run with my key", visible=False, elem_id="resume-run", size="sm")
-            delete = gr.Button("Delete this run", variant="stop", visible=False, elem_id="delete-run", size="sm")
+            delete = gr.Button(
+                "Delete this run", variant="stop", visible=False, elem_id="delete-run", size="sm"
+            )
         timer = gr.Timer(3.0)
 
         # Hidden endpoint for API clients: returns the output video.
@@ -136,15 +191,20 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
 
         check_inputs = [image, image_url, video, video_url, orientation, prompt, tier]
 
-        def live_check(img, img_url, vid, vid_url, orient, text, tier_name):  # noqa: ANN001, ANN202
+        def live_check(img, img_url, vid, vid_url, orient, text, tier_name):
             try:
                 img = presenter.pick_input(img, img_url, "image", settings)
                 vid = presenter.pick_input(vid, vid_url, "video", settings)
             except StudioError as exc:
                 return "", "", presenter.error_text(exc), gr.skip(), gr.update(interactive=False)
             result = presenter.check_for_page(img, vid, orient, text or "", tier_name, settings)
-            return (result.image_text, result.video_text, result.verdict, result.cost_text,
-                    gr.update(interactive=result.ready))
+            return (
+                result.image_text,
+                result.video_text,
+                result.verdict,
+                result.cost_text,
+                gr.update(interactive=result.ready),
+            )
 
         check_outputs = [image_info, video_info, verdict, cost, generate]
         for component in (image, video, orientation, tier):
@@ -154,12 +214,18 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             component.blur(live_check, check_inputs, check_outputs, **PRIVATE)
         prompt.change(presenter.prompt_counter, prompt, prompt_count, show_progress="hidden", **PRIVATE)
         prompt.blur(live_check, check_inputs, check_outputs, show_progress="hidden", **PRIVATE)
-        orientation.change(presenter.orientation_help, orientation, orientation_note, show_progress="hidden",
-                           **PRIVATE)
-        key_box.change(lambda k: presenter.key_status(settings, k), key_box, key_status, show_progress="hidden",
-                       **PRIVATE)
+        orientation.change(
+            presenter.orientation_help, orientation, orientation_note, show_progress="hidden", **PRIVATE
+        )
+        key_box.change(
+            lambda k: presenter.key_status(settings, k),
+            key_box,
+            key_status,
+            show_progress="hidden",
+            **PRIVATE,
+        )
 
-        def start(img, img_url, vid, vid_url, orient, text, sound, tier_name, key):  # noqa: ANN001, ANN202
+        def start(img, img_url, vid, vid_url, orient, text, sound, tier_name, key):
             try:
                 secret = settings.require_key(key)
                 img = presenter.pick_input(img, img_url, "image", settings)
@@ -169,10 +235,12 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             except StudioError as exc:
                 return None, presenter.error_text(exc), gr.update(), gr.update(visible=False)
             source = "session" if key and key.strip() else "server"
-            job = studio.runner.start(JobSpec(img, vid, orient, text or "", bool(sound), tier_name), secret, source)
+            job = studio.runner.start(
+                JobSpec(img, vid, orient, text or "", bool(sound), tier_name), secret, source
+            )
             return job.id, "⏳ Starting…", gr.update(interactive=False), gr.update(visible=True)
 
-        async def follow(current):  # noqa: ANN001, ANN202
+        async def follow(current):
             """Stream one job's progress into the page. The job lives in the runner, not in this handler,
             so a closed tab or a reload does not stop it."""
             job = studio.runner.get(current) if current else None
@@ -181,8 +249,17 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 return
             async for event in presenter.watch(job):
                 if event is None or not event.terminal:
-                    yield (presenter.progress_text(job), presenter.log_text(job), gr.skip(), gr.skip(),
-                           gr.skip(), gr.update(interactive=False), gr.update(visible=True), gr.skip(), gr.skip())
+                    yield (
+                        presenter.progress_text(job),
+                        presenter.log_text(job),
+                        gr.skip(),
+                        gr.skip(),
+                        gr.skip(),
+                        gr.update(interactive=False),
+                        gr.update(visible=True),
+                        gr.skip(),
+                        gr.skip(),
+                    )
                     continue
                 run = studio.history.get(job.run_id) if job.run_id else None
                 items, ids, _ = studio.gallery()
@@ -201,28 +278,35 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
 
         follow_outputs = [progress, logs, output, download, reference, generate, cancel, gallery, gallery_ids]
         generate.click(
-            start, [image, image_url, video, video_url, orientation, prompt, keep_sound, tier, key_box],
-            [job_id, progress, generate, cancel], **PRIVATE,
+            start,
+            [image, image_url, video, video_url, orientation, prompt, keep_sound, tier, key_box],
+            [job_id, progress, generate, cancel],
+            **PRIVATE,
         ).then(follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE)
 
-        def do_cancel(current):  # noqa: ANN001, ANN202
+        def do_cancel(current):
             if current:
                 studio.runner.cancel(current)
             return "⏹ Cancelling on fal…"
 
         cancel.click(do_cancel, job_id, progress, concurrency_limit=None, **PRIVATE)
 
-        def refresh_gallery(signature):  # noqa: ANN001, ANN202
+        def refresh_gallery(signature):
             items, ids, new_signature = studio.gallery()
             if new_signature == signature:
                 return gr.skip(), gr.skip(), gr.skip()
             return items, ids, new_signature
 
-        timer.tick(refresh_gallery, gallery_sig, [gallery, gallery_ids, gallery_sig], show_progress="hidden",
-                   **PRIVATE)
+        timer.tick(
+            refresh_gallery,
+            gallery_sig,
+            [gallery, gallery_ids, gallery_sig],
+            show_progress="hidden",
+            **PRIVATE,
+        )
         demo.load(refresh_gallery, gallery_sig, [gallery, gallery_ids, gallery_sig], **PRIVATE)
 
-        def select_run(ids, evt: gr.SelectData):  # noqa: ANN001, ANN202
+        def select_run(ids, evt: gr.SelectData):
             run = studio.history.get(ids[evt.index]) if evt.index < len(ids) else None
             if run is None:
                 return (None, "This run no longer exists.", *(gr.skip(),) * 11)
@@ -244,21 +328,48 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             )
 
         gallery.select(
-            select_run, gallery_ids,
-            [selected_run, run_card, output, image, video, orientation, prompt, keep_sound, tier, job_id, delete,
-             resume, reference], **PRIVATE,
+            select_run,
+            gallery_ids,
+            [
+                selected_run,
+                run_card,
+                output,
+                image,
+                video,
+                orientation,
+                prompt,
+                keep_sound,
+                tier,
+                job_id,
+                delete,
+                resume,
+                reference,
+            ],
+            **PRIVATE,
         ).then(follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE)
 
-        def delete_run(run_id):  # noqa: ANN001, ANN202
+        def delete_run(run_id):
             if run_id:
                 studio.history.delete(run_id)
             items, ids, signature = studio.gallery()
-            return None, "Run deleted.", items, ids, signature, gr.update(visible=False), gr.update(visible=False)
+            return (
+                None,
+                "Run deleted.",
+                items,
+                ids,
+                signature,
+                gr.update(visible=False),
+                gr.update(visible=False),
+            )
 
-        delete.click(delete_run, selected_run, [selected_run, run_card, gallery, gallery_ids, gallery_sig, delete,
-                                                resume], **PRIVATE)
+        delete.click(
+            delete_run,
+            selected_run,
+            [selected_run, run_card, gallery, gallery_ids, gallery_sig, delete, resume],
+            **PRIVATE,
+        )
 
-        def resume_run(run_id, key):  # noqa: ANN001, ANN202
+        def resume_run(run_id, key):
             run = studio.history.get(run_id) if run_id else None
             try:
                 secret = settings.require_key(key)
@@ -272,7 +383,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
         )
 
-        async def api_generate(img, vid, orient, text, sound, tier_name):  # noqa: ANN001, ANN202
+        async def api_generate(img, vid, orient, text, sound, tier_name):
             """Generate a motion-control video; returns the output MP4. Uses the server's FAL_KEY."""
             try:
                 secret = settings.require_key(None)
@@ -280,8 +391,12 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 raise gr.Error(exc.message) from None
             if not img or not vid:
                 raise gr.Error("Both an image and a video are required.")
-            job = studio.runner.start(JobSpec(img, vid, orient or "video", text or "", bool(sound),
-                                              tier_name or settings.default_tier), secret)
+            job = studio.runner.start(
+                JobSpec(
+                    img, vid, orient or "video", text or "", bool(sound), tier_name or settings.default_tier
+                ),
+                secret,
+            )
             final = None
             async for event in job.subscribe():
                 final = event
@@ -289,8 +404,13 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 return str(final.output)
             raise gr.Error(final.message if isinstance(final, Failed) else "The run was cancelled.")
 
-        api_trigger.click(api_generate, [image, video, orientation, prompt, keep_sound, tier], api_output,
-                          api_name="generate", concurrency_limit=None)
+        api_trigger.click(
+            api_generate,
+            [image, video, orientation, prompt, keep_sound, tier],
+            api_output,
+            api_name="generate",
+            concurrency_limit=None,
+        )
     return demo
 
 

@@ -9,10 +9,10 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from motion_studio.settings import Settings, get_settings  # noqa: E402
+from motion_studio.settings import Settings, get_settings
 
-from .fal_emulator import VALID_KEY, FalEmulator  # noqa: E402
-from .media_factory import make_audio, make_clip, make_image  # noqa: E402
+from .fal_emulator import VALID_KEY, FalEmulator
+from .media_factory import make_audio, make_clip, make_image
 
 
 @pytest.fixture(scope="session")

@@ -403,7 +403,7 @@ class FalEmulator:
             return JSONResponse({"detail": "Request not found"}, 404)
         if (error := self._auth_error(request)) is not None:
             return error
-        status, complete = self._state(req, False)
+        _status, complete = self._state(req, False)
         if not complete:
             return JSONResponse({"detail": "Request is still in progress"}, 400)
         fault = self.faults.get("result")  # a result fault is the model failing: seen once complete

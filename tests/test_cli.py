@@ -18,18 +18,43 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(fal: FalEmulator, data_dir: Path, *args: str, key: str | None = VALID_KEY, **env: str):
-    environ = {**os.environ, **fal.env(), "PYTHONPATH": str(ROOT), "MOTION_STUDIO_DATA_DIR": str(data_dir),
-               "MOTION_STUDIO_POLL_INTERVAL": "0.05", "MOTION_STUDIO_STATUS_RETRY_SECONDS": "3", **env}
+    environ = {
+        **os.environ,
+        **fal.env(),
+        "PYTHONPATH": str(ROOT),
+        "MOTION_STUDIO_DATA_DIR": str(data_dir),
+        "MOTION_STUDIO_POLL_INTERVAL": "0.05",
+        "MOTION_STUDIO_STATUS_RETRY_SECONDS": "3",
+        **env,
+    }
     environ.pop("FAL_KEY", None)
     if key is not None:
         environ["FAL_KEY"] = key
-    return subprocess.run([sys.executable, "-m", "motion_studio", *args], cwd=data_dir.parent, env=environ,
-                          capture_output=True, text=True, timeout=180, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "motion_studio", *args],
+        cwd=data_dir.parent,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 def generate(fal: FalEmulator, data_dir: Path, samples, clip: str = "clip_5s", *extra: str, **kw):
-    return cli(fal, data_dir, "generate", "--image", str(samples["image_jpg"]), "--video", str(samples[clip]),
-               "--orientation", "video", *extra, **kw)
+    return cli(
+        fal,
+        data_dir,
+        "generate",
+        "--image",
+        str(samples["image_jpg"]),
+        "--video",
+        str(samples[clip]),
+        "--orientation",
+        "video",
+        *extra,
+        **kw,
+    )
 
 
 def only_run(data_dir: Path):
@@ -60,11 +85,21 @@ def test_no_sound_reaches_fal_as_false(fal: FalEmulator, data_dir: Path, samples
 
 
 def test_too_long_clip_is_refused_before_any_request(fal: FalEmulator, data_dir: Path, samples) -> None:
-    result = cli(fal, data_dir, "generate", "--image", str(samples["image_jpg"]), "--video",
-                 str(samples["clip_12s"]), "--orientation", "image")
+    result = cli(
+        fal,
+        data_dir,
+        "generate",
+        "--image",
+        str(samples["image_jpg"]),
+        "--video",
+        str(samples["clip_12s"]),
+        "--orientation",
+        "image",
+    )
     assert result.returncode == 1
     assert result.stderr.strip().endswith(
-        "The clip is 12.0 s; with orientation 'image' the limit is 10 s. Switch to 'video' (30 s) or trim it.")
+        "The clip is 12.0 s; with orientation 'image' the limit is 10 s. Switch to 'video' (30 s) or trim it."
+    )
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert fal.calls == [] and fal.proxied_hosts == []
 
@@ -76,32 +111,80 @@ def test_missing_key_is_one_clear_line(fal: FalEmulator, data_dir: Path, samples
     assert fal.calls == []
 
 
-CONTENT = {"detail": [{"loc": ["body", "image_url"], "type": "content_policy_violation",
-                       "msg": "The content could not be processed because it was flagged by a content checker."}]}
+CONTENT = {
+    "detail": [
+        {
+            "loc": ["body", "image_url"],
+            "type": "content_policy_violation",
+            "msg": "The content could not be processed because it was flagged by a content checker.",
+        }
+    ]
+}
 
 
 @pytest.mark.parametrize(
     ("setup", "kind", "words"),
     [
         (lambda f: None, "auth", "HTTP 401"),  # a wrong key (see `key` below)
-        (lambda f: f.fail("submit", 403, {"detail": "User is locked. Reason: Exhausted balance."}), "auth",
-         "locked or out of balance"),
-        (lambda f: f.fail("submit", 422, {"detail": [{"loc": ["body", "video_url"], "msg": "Unsupported video codec",
-                                                      "type": "value_error"}]}), "validation",
-         "fal rejected the video_url: Unsupported video codec."),
+        (
+            lambda f: f.fail("submit", 403, {"detail": "User is locked. Reason: Exhausted balance."}),
+            "auth",
+            "locked or out of balance",
+        ),
+        (
+            lambda f: f.fail(
+                "submit",
+                422,
+                {
+                    "detail": [
+                        {
+                            "loc": ["body", "video_url"],
+                            "msg": "Unsupported video codec",
+                            "type": "value_error",
+                        }
+                    ]
+                },
+            ),
+            "validation",
+            "fal rejected the video_url: Unsupported video codec.",
+        ),
         (lambda f: f.fail("result", 422, CONTENT), "content_policy", "content checker flagged the image_url"),
-        (lambda f: f.fail("submit", 500, {"detail": "Internal Server Error"}), "server", "fal failed on its side"),
-        (lambda f: f.fail("result", 500, {"detail": "Model crashed", "error_type": "internal_error"}), "server",
-         "Model crashed"),
-        (lambda f: f.fail("submit", 504, {"detail": "Request timed out", "error_type": "request_timeout"},
-                          headers={"X-Fal-Error-Type": "request_timeout"}), "timeout", "timed out"),
+        (
+            lambda f: f.fail("submit", 500, {"detail": "Internal Server Error"}),
+            "server",
+            "fal failed on its side",
+        ),
+        (
+            lambda f: f.fail("result", 500, {"detail": "Model crashed", "error_type": "internal_error"}),
+            "server",
+            "Model crashed",
+        ),
+        (
+            lambda f: f.fail(
+                "submit",
+                504,
+                {"detail": "Request timed out", "error_type": "request_timeout"},
+                headers={"X-Fal-Error-Type": "request_timeout"},
+            ),
+            "timeout",
+            "timed out",
+        ),
         (lambda f: f.fail("submit", 429, {"detail": "Rate limit exceeded"}), "rate_limit", "HTTP 429"),
     ],
-    ids=["401", "403-locked", "422-detail", "content-policy", "500-submit", "completed-with-error", "504-timeout",
-         "429"],
+    ids=[
+        "401",
+        "403-locked",
+        "422-detail",
+        "content-policy",
+        "500-submit",
+        "completed-with-error",
+        "504-timeout",
+        "429",
+    ],
 )
-def test_fal_errors_become_messages_and_history(fal: FalEmulator, data_dir: Path, samples, setup, kind: str,
-                                                words: str) -> None:
+def test_fal_errors_become_messages_and_history(
+    fal: FalEmulator, data_dir: Path, samples, setup, kind: str, words: str
+) -> None:
     setup(fal)
     key = "wrong-id:wrong-secret" if kind == "auth" and not fal.faults else VALID_KEY
     result = generate(fal, data_dir, samples, key=key)
@@ -131,11 +214,29 @@ def test_network_down(fal: FalEmulator, data_dir: Path, samples) -> None:
 def test_resume_command_finishes_an_interrupted_run(fal: FalEmulator, data_dir: Path, samples) -> None:
     fal.hold = True
     proc = subprocess.Popen(
-        [sys.executable, "-m", "motion_studio", "generate", "--image", str(samples["image_jpg"]), "--video",
-         str(samples["clip_5s"]), "--orientation", "video"],
-        cwd=data_dir.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, **fal.env(), "PYTHONPATH": str(ROOT), "MOTION_STUDIO_DATA_DIR": str(data_dir),
-             "MOTION_STUDIO_POLL_INTERVAL": "0.05", "FAL_KEY": VALID_KEY},
+        [
+            sys.executable,
+            "-m",
+            "motion_studio",
+            "generate",
+            "--image",
+            str(samples["image_jpg"]),
+            "--video",
+            str(samples["clip_5s"]),
+            "--orientation",
+            "video",
+        ],
+        cwd=data_dir.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={
+            **os.environ,
+            **fal.env(),
+            "PYTHONPATH": str(ROOT),
+            "MOTION_STUDIO_DATA_DIR": str(data_dir),
+            "MOTION_STUDIO_POLL_INTERVAL": "0.05",
+            "FAL_KEY": VALID_KEY,
+        },
     )
     import time
 

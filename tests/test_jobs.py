@@ -37,7 +37,7 @@ def spec(samples: dict[str, Path], clip: str = "clip_5s", **kw: object) -> JobSp
     return JobSpec(str(samples["image_jpg"]), str(samples[clip]), kw.pop("orientation", "video"), **kw)  # type: ignore[arg-type]
 
 
-def wait_for(predicate, timeout: float = 20) -> None:  # noqa: ANN001
+def wait_for(predicate, timeout: float = 20) -> None:
     deadline = time.time() + timeout
     while not predicate():
         assert time.time() < deadline, "condition not reached in time"

@@ -21,18 +21,22 @@ def test_verdicts(settings: Settings, samples) -> None:
     empty = presenter.check_for_page(None, None, "video", "", "pro", settings)
     assert not empty.ready and "Add a character image and a reference clip" in empty.verdict
     assert empty.cost_text == "Price: $0.112/s of video (pro)."
-    ok = presenter.check_for_page(str(samples["image_jpg"]), str(samples["clip_10s"]), "image", "", "standard",
-                                  settings)
+    ok = presenter.check_for_page(
+        str(samples["image_jpg"]), str(samples["clip_10s"]), "image", "", "standard", settings
+    )
     assert ok.ready and ok.verdict.startswith("✅ Ready")
     assert ok.cost_text == "Estimated cost: **$0.70** (10.0 s × $0.07/s, standard)."
-    long = presenter.check_for_page(str(samples["image_jpg"]), str(samples["clip_12s"]), "image", "", "pro",
-                                    settings)
+    long = presenter.check_for_page(
+        str(samples["image_jpg"]), str(samples["clip_12s"]), "image", "", "pro", settings
+    )
     assert not long.ready and "Switch to 'video'" in long.verdict
-    webm = presenter.check_for_page(str(samples["image_webp"]), str(samples["clip_webm"]), "video", "", "pro",
-                                    settings)
+    webm = presenter.check_for_page(
+        str(samples["image_webp"]), str(samples["clip_webm"]), "video", "", "pro", settings
+    )
     assert webm.ready and "converted to PNG" in webm.verdict and "converted to MP4" in webm.verdict
-    wordy = presenter.check_for_page(str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "x" * 2600,
-                                     "pro", settings)
+    wordy = presenter.check_for_page(
+        str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "x" * 2600, "pro", settings
+    )
     assert not wordy.ready and "2600 characters" in wordy.verdict
     assert presenter.prompt_counter("x" * 2600).startswith("❌ 2600 / 2500")
 
@@ -55,8 +59,17 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
     thumb = tmp_path / "thumb.jpg"
     thumb.write_bytes(b"jpg")
-    old = history.create(Run(tier="pro", endpoint="e", orientation="video", prompt="first",
-                             thumbnail_path=str(thumb), clip_seconds=5, estimated_cost=0.56))
+    old = history.create(
+        Run(
+            tier="pro",
+            endpoint="e",
+            orientation="video",
+            prompt="first",
+            thumbnail_path=str(thumb),
+            clip_seconds=5,
+            estimated_cost=0.56,
+        )
+    )
     history.record(old.id, "done")
     time.sleep(0.01)
     history.create(Run(tier="standard", endpoint="e", orientation="image", prompt="no picture"))

@@ -10,7 +10,12 @@ from motion_studio.settings import Settings, get_settings
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in ("FAL_KEY", "MOTION_STUDIO_DATA_DIR", "MOTION_STUDIO_DEFAULT_TIER", "MOTION_STUDIO_SERVER_PORT"):
+    for name in (
+        "FAL_KEY",
+        "MOTION_STUDIO_DATA_DIR",
+        "MOTION_STUDIO_DEFAULT_TIER",
+        "MOTION_STUDIO_SERVER_PORT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
@@ -19,8 +24,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def test_dotenv_is_read_and_environment_wins(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (clean_env / ".env").write_text("FAL_KEY=from-dotenv\nMOTION_STUDIO_DEFAULT_TIER=standard\n"
-                                    "MOTION_STUDIO_SERVER_PORT=\n")
+    (clean_env / ".env").write_text(
+        "FAL_KEY=from-dotenv\nMOTION_STUDIO_DEFAULT_TIER=standard\nMOTION_STUDIO_SERVER_PORT=\n"
+    )
     settings = Settings()
     assert settings.fal_key.get_secret_value() == "from-dotenv"
     assert settings.default_tier == "standard" and settings.server_port is None

@@ -11,17 +11,25 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("playwright")
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from motion_studio.settings import Settings, get_settings  # noqa: E402
-from motion_studio.ui import Studio, create_demo, launch_kwargs  # noqa: E402
+from motion_studio.settings import Settings, get_settings
+from motion_studio.ui import Studio, create_demo, launch_kwargs
 
-from .fal_emulator import VALID_KEY, FalEmulator  # noqa: E402
+from .fal_emulator import VALID_KEY, FalEmulator
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 TIMEOUT = 30_000
 
 
@@ -36,9 +44,15 @@ def running_app(settings: Settings) -> Iterator[str]:
     """The app as `python app.py` runs it (same launch arguments), in-process, on 127.0.0.1."""
     studio = Studio(settings)
     demo = create_demo(settings, studio)
-    kwargs = {**launch_kwargs(settings), "server_name": "127.0.0.1", "server_port": free_port(), "quiet": True}
-    _, url, _ = demo.queue(default_concurrency_limit=settings.concurrency).launch(prevent_thread_lock=True,
-                                                                                  **kwargs)
+    kwargs = {
+        **launch_kwargs(settings),
+        "server_name": "127.0.0.1",
+        "server_port": free_port(),
+        "quiet": True,
+    }
+    _, url, _ = demo.queue(default_concurrency_limit=settings.concurrency).launch(
+        prevent_thread_lock=True, **kwargs
+    )
     try:
         yield url
     finally:
@@ -128,13 +142,16 @@ def test_live_verdict_run_and_playback(app: str, page: Page, fal: FalEmulator, s
     assert request.endpoint.endswith("/standard/motion-control")
 
 
-def test_too_long_clip_shows_reason_and_sends_nothing(app: str, page: Page, fal: FalEmulator, samples) -> None:
+def test_too_long_clip_shows_reason_and_sends_nothing(
+    app: str, page: Page, fal: FalEmulator, samples
+) -> None:
     page.goto(app)
     pick(page, samples["image_jpg"], samples["clip_12s"])
     expect(page.locator("#verdict")).to_contain_text("Ready")
     choose(page, "orientation", "image")
     expect(page.locator("#verdict")).to_contain_text(
-        "The clip is 12.0 s; with orientation 'image' the limit is 10 s. Switch to 'video' (30 s) or trim it.")
+        "The clip is 12.0 s; with orientation 'image' the limit is 10 s. Switch to 'video' (30 s) or trim it."
+    )
     expect(page.locator("#generate")).to_be_disabled()
     assert fal.calls == [] and fal.proxied_hosts == []
 
@@ -154,8 +171,9 @@ def test_cancel_reaches_fal(app: str, page: Page, fal: FalEmulator, samples) -> 
     expect(page.locator("#generate")).to_be_enabled()
 
 
-def test_gallery_survives_restart_and_restores_a_run(settings: Settings, fal: FalEmulator, page: Page,
-                                                     samples) -> None:
+def test_gallery_survives_restart_and_restores_a_run(
+    settings: Settings, fal: FalEmulator, page: Page, samples
+) -> None:
     with running_app(settings) as url:
         page.goto(url)
         pick(page, samples["image_jpg"], samples["clip_3s"])
@@ -177,14 +195,15 @@ def test_gallery_survives_restart_and_restores_a_run(settings: Settings, fal: Fa
         expect(page.locator("#gallery img")).to_have_count(0)
 
 
-def test_session_key_works_and_never_leaks(settings: Settings, fal: FalEmulator, page: Page, samples,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_session_key_works_and_never_leaks(
+    settings: Settings, fal: FalEmulator, page: Page, samples, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("FAL_KEY")
     get_settings.cache_clear()
     settings = get_settings().model_copy(update={"fal_key": None})
     bodies: list[str] = []
 
-    def keep(response) -> None:  # noqa: ANN001
+    def keep(response) -> None:
         with contextlib.suppress(Exception):
             bodies.append(response.text())
 
@@ -223,13 +242,25 @@ def test_api_generate_with_gradio_client(app: str, fal: FalEmulator, samples, tm
 
     client = Client(app, download_files=str(tmp_path))
     result = client.predict(
-        handle_file(str(samples["image_jpg"])), handle_file(str(samples["clip_5s"])), "video", "a dancer", False,
-        "pro", api_name="/generate",
+        handle_file(str(samples["image_jpg"])),
+        handle_file(str(samples["clip_5s"])),
+        "video",
+        "a dancer",
+        False,
+        "pro",
+        api_name="/generate",
     )
     path = Path(result["video"] if isinstance(result, dict) else result)
     assert path.is_file() and path.stat().st_size > 1000
     [request] = fal.submitted
     assert request.body["keep_original_sound"] is False and request.body["prompt"] == "a dancer"
     with pytest.raises(Exception, match="limit is 10 s"):
-        client.predict(handle_file(str(samples["image_jpg"])), handle_file(str(samples["clip_12s"])), "image", "",
-                       True, "pro", api_name="/generate")
+        client.predict(
+            handle_file(str(samples["image_jpg"])),
+            handle_file(str(samples["clip_12s"])),
+            "image",
+            "",
+            True,
+            "pro",
+            api_name="/generate",
+        )

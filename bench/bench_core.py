@@ -1,0 +1,97 @@
+"""Speed and memory of the core, printed as figures (never asserted: shared machines are noisy).
+
+    .venv/bin/python bench/bench_core.py
+
+- media checks: the live verdict runs on every input change, so it must stay well under 100 ms;
+- app overhead per run against the local fal emulator with zero queue/run time (upload, submit,
+  poll, download, thumbnail, history writes);
+- history: listing and building the gallery with 1,000 past runs.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from pydantic import SecretStr  # noqa: E402
+
+from motion_studio import media, presenter  # noqa: E402
+from motion_studio.history import History, Run  # noqa: E402
+from motion_studio.jobs import Done, JobRunner, JobSpec  # noqa: E402
+from motion_studio.settings import Settings  # noqa: E402
+from tests.fal_emulator import VALID_KEY, FalEmulator  # noqa: E402
+from tests.media_factory import make_clip, make_image  # noqa: E402
+
+
+def timed(fn, repeat: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), max(samples)
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    clip = make_clip(tmp / "clip.mp4", 10, size=(720, 1280))
+    webm = make_clip(tmp / "clip.webm", 5)
+    image = make_image(tmp / "person.jpg", size=(1080, 1920))
+    print("== media checks (median / max of 30, ms)")
+    for name, fn in [
+        ("inspect_video 10 s 720x1280 mp4", lambda: media.inspect_video(clip, "video")),
+        ("inspect_image 1080x1920 jpeg", lambda: media.inspect_image(image)),
+    ]:
+        median, worst = timed(fn, 30)
+        print(f"{name:40s} {median:7.1f} {worst:7.1f}")
+    report = media.inspect_video(webm, "video")
+    median, _ = timed(lambda: media.prepare_video(webm, report, tmp / "converted"), 3)
+    print(f"{'prepare_video 5 s webm -> h264 mp4':40s} {median:7.1f}")
+
+    emu = FalEmulator(tmp / "emu").start()
+    emu.queue_seconds = emu.run_seconds = 0.0
+    os.environ.update(emu.env())
+    settings = Settings(
+        FAL_KEY=VALID_KEY, MOTION_STUDIO_DATA_DIR=tmp / "data", MOTION_STUDIO_POLL_INTERVAL=0.01
+    )
+    history = History(settings.db_path, settings.runs_dir)
+    runner = JobRunner(settings, history)
+    small = make_clip(tmp / "small.mp4", 4)
+    spec = JobSpec(str(image), str(small), "video")
+    runner.start(spec, SecretStr(VALID_KEY)).wait(60)  # warm-up: imports, TLS, first upload
+    durations = []
+    for _ in range(10):
+        start = time.perf_counter()
+        final = runner.start(spec, SecretStr(VALID_KEY)).wait(60)
+        assert isinstance(final, Done), final
+        durations.append((time.perf_counter() - start) * 1000)
+    print("== one run against the emulator, zero queue/run time (ms)")
+    print(f"{'median / max of 10':40s} {statistics.median(durations):7.1f} {max(durations):7.1f}")
+    runner.shutdown()
+    emu.stop()
+
+    big = History(tmp / "big.sqlite3", tmp / "big-runs")
+    thumb = tmp / "thumb.jpg"
+    thumb.write_bytes(b"x")
+    for i in range(1000):
+        big.create(
+            Run(tier="pro", endpoint="e", orientation="video", prompt=f"run {i}", thumbnail_path=str(thumb))
+        )
+    print("== history with 1,000 runs (median / max of 20, ms)")
+    median, worst = timed(lambda: presenter.gallery_items(presenter.gallery_runs(big.list(200))), 20)
+    print(f"{'list 200 + gallery items':40s} {median:7.1f} {worst:7.1f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"== peak RSS of this process: {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
