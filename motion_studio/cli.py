@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 from datetime import datetime
@@ -19,7 +20,7 @@ from .catalog import LIMITS, ORIENTATION_MAX_SECONDS, TIERS, format_cost
 from .errors import StudioError
 from .history import History
 from .jobs import Done, Failed, Job, JobRunner, JobSpec, Running
-from .settings import Settings, get_settings
+from .settings import Settings, configure_logging, get_settings
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         return 2
     args = _parser(settings).parse_args(argv)
+    configure_logging(logging.WARNING)  # progress has its own display; logs only for trouble
     history = History(settings.db_path, settings.runs_dir)
     if args.command == "history":
         _print_history(history, args.limit)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +25,12 @@ from .catalog import tier as get_tier
 from .errors import FalTimeoutError, RunCancelledError, StudioError, map_exception
 from .fal_service import FalService, StatusUpdate
 from .history import History, Run
-from .media import check_inputs, extract_thumbnail, prepare_inputs
+from .media import check_inputs, ensure_playable, extract_thumbnail, prepare_inputs
 from .settings import Settings
 
 log = logging.getLogger("motion_studio.jobs")
+MAX_JOBS = 200
+MAX_CLIENTS = 16
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,7 @@ class JobRunner:
         self.settings = settings
         self.history = history
         self._jobs: dict[str, Job] = {}
+        self._services: OrderedDict[str, FalService] = OrderedDict()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="motion-studio-jobs", daemon=True)
         self._thread.start()
@@ -254,6 +259,9 @@ class JobRunner:
     # -- on the runner's loop ------------------------------------------------------------------
 
     def _launch(self, job: Job, coro: object) -> None:
+        finished = [job_id for job_id, old in self._jobs.items() if old.finished]
+        for job_id in finished[: max(0, len(self._jobs) - MAX_JOBS)]:
+            del self._jobs[job_id]  # their story is in the history; only live jobs need a listener
         self._jobs[job.id] = job
 
         async def start() -> None:
@@ -267,14 +275,22 @@ class JobRunner:
         asyncio.run_coroutine_threadsafe(start(), self._loop)
 
     def _service(self, key: SecretStr) -> FalService:
-        s = self.settings
-        return FalService(
-            key,
-            self.history,
-            poll_interval=s.poll_interval,
-            retry_seconds=s.status_retry_seconds,
-            upload_cache_seconds=s.upload_cache_hours * 3600,
-        )
+        """One fal client per key (kept for a few recent keys), so connections are reused across runs."""
+        ident = hashlib.sha256(key.get_secret_value().encode()).hexdigest()
+        service = self._services.pop(ident, None)
+        if service is None:
+            s = self.settings
+            service = FalService(
+                key,
+                self.history,
+                poll_interval=s.poll_interval,
+                retry_seconds=s.status_retry_seconds,
+                upload_cache_seconds=s.upload_cache_hours * 3600,
+            )
+        self._services[ident] = service
+        while len(self._services) > MAX_CLIENTS:
+            self._services.popitem(last=False)
+        return service
 
     async def _run(self, job: Job, key: SecretStr, key_source: str) -> None:
         spec = job.spec
@@ -353,6 +369,7 @@ class JobRunner:
         job.request_id = request_id
         job.service = service
         self.history.record(run.id, "submitted", request_id, request_id=request_id, submitted_at=time.time())
+        log.info("run %s submitted to %s as request %s", run.id, run.endpoint, request_id)
         job.publish(Queued(run.id, request_id=request_id))
         if job.cancel_requested:
             await self._cancel(job)
@@ -389,6 +406,7 @@ class JobRunner:
         self.history.record(run.id, "downloading", output_url=url)
         job.publish(Downloading(run.id))
         output = await job.service.download(url, self.history.run_dir(run.id) / "output.mp4")
+        output = await asyncio.to_thread(ensure_playable, output)
         thumb = await asyncio.to_thread(extract_thumbnail, output, output.with_name("thumb.jpg"))
         self.history.record(
             run.id,
@@ -397,6 +415,7 @@ class JobRunner:
             thumbnail_path=str(thumb) if thumb else None,
             finished_at=time.time(),
         )
+        log.info("run %s done: %s", run.id, output)
         job.publish(Done(run.id, output=output))
 
     def _on_update(self, job: Job, run: Run, update: StatusUpdate, last: StatusUpdate | None) -> None:
@@ -425,6 +444,7 @@ class JobRunner:
                 return
             if not isinstance(exc, StudioError):
                 log.exception("run %s failed unexpectedly", run_id)
+            log.info("run %s failed (%s): %s", run_id, error.kind, error.message)
             self.history.record(
                 run_id,
                 "failed",

@@ -25,6 +25,7 @@ from .errors import InputError
 
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 _MB = 1024 * 1024
+BROWSER_CODECS = ("h264", "hevc")
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,22 @@ class VideoReport:
     notes: tuple[str, ...] = ()
 
     @property
+    def action(self) -> str:
+        """copy, remux (MOV → MP4, no re-encoding) or transcode (to H.264 MP4).
+
+        The model takes MP4 and MOV, but browsers only reliably preview H.264 MP4, and the run's
+        reference is shown next to the result; HEVC (phones) is kept as it is, to spare a re-encode.
+        """
+        codec_ok = self.info.codec in BROWSER_CODECS
+        if self.info.container == "mp4" and codec_ok:
+            return "copy"
+        if self.info.container == "mov" and codec_ok:
+            return "remux"
+        return "transcode"
+
+    @property
     def needs_conversion(self) -> bool:
-        return self.info.container not in LIMITS.video_formats
+        return self.action != "copy"
 
 
 @dataclass(frozen=True)
@@ -204,30 +219,59 @@ def inspect_video(path: str | Path, orientation: str) -> VideoReport:
             f"The clip is {info.size_bytes / _MB:.0f} MB; fal accepts up to {LIMITS.video_max_bytes // _MB} MB. "
             "Export it at a lower bitrate or resolution."
         )
-    notes: list[str] = []
-    if info.container not in LIMITS.video_formats:
-        notes.append(f"The {info.container} clip will be converted to MP4 (H.264) before upload.")
-    return VideoReport(info=info, notes=tuple(notes))
+    report = VideoReport(info=info)
+    if report.action == "remux":
+        return VideoReport(
+            info, ("The MOV clip will be repackaged as MP4 (no re-encoding) so browsers can show it.",)
+        )
+    if report.action == "transcode":
+        return VideoReport(
+            info,
+            (f"The {info.container} ({info.codec}) clip will be converted to MP4 (H.264) before upload.",),
+        )
+    return report
 
 
 def prepare_video(path: str | Path, report: VideoReport, dest: Path) -> Path:
-    """Copy the clip into the run folder, converting it to H.264 MP4 when the model would refuse it."""
+    """Copy the clip into the run folder as an MP4 the model takes and a browser can preview."""
     path = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if not report.needs_conversion:
-        target = dest.with_suffix("." + report.info.container)
+    target = dest.with_suffix(".mp4")
+    if report.action == "copy":
         shutil.copyfile(path, target)
         return target
-    target = dest.with_suffix(".mp4")
-    cmd = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(path), "-map", "0:v:0"]
-    if report.info.has_audio:
-        cmd += ["-map", "0:a:0", "-c:a", "aac"]
-    cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p"]
-    cmd += ["-movflags", "+faststart", str(target)]
-    proc = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=600, check=False)
-    if proc.returncode != 0 or not target.exists():
+    if not to_mp4(path, target, reencode=report.action == "transcode", has_audio=report.info.has_audio):
         raise InputError(f"{_name(path)} could not be converted to MP4. Re-export it as MP4 (H.264).")
     return target
+
+
+def to_mp4(source: Path, target: Path, *, reencode: bool, has_audio: bool) -> bool:
+    """Write `source` as an MP4 with H.264 video (re-encoded, or copied when it already is) and AAC audio."""
+    cmd = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-map", "0:v:0"]
+    if has_audio:
+        cmd += ["-map", "0:a:0", "-c:a", "aac"]
+    if reencode:
+        cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p"]
+    else:
+        cmd += ["-c:v", "copy"]
+    cmd += ["-movflags", "+faststart", str(target)]
+    proc = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=900, check=False)
+    return proc.returncode == 0 and target.exists() and target.stat().st_size > 0
+
+
+def ensure_playable(video: Path) -> Path:
+    """Browsers only play H.264 MP4 everywhere: re-encode a result that is not, keeping the original."""
+    try:
+        info = probe_video(video)
+    except InputError:
+        return video  # an unreadable result is kept as fal sent it; the download button still works
+    if info.codec == "h264":
+        return video
+    original = video.with_name(video.stem + ".original" + video.suffix)
+    video.replace(original)
+    if not to_mp4(original, video, reencode=True, has_audio=info.has_audio):
+        original.replace(video)
+    return video
 
 
 def _open_image(path: Path, max_pixels: int) -> Image.Image:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -237,6 +239,7 @@ def fetch_url(url: str, kind: str, settings: Settings) -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InputError(f"{url[:80]!r} is not an http(s) URL.")
+    _refuse_private_host(parsed.hostname or "")
     suffix = Path(parsed.path).suffix.lower()
     suffix = suffix if suffix in _URL_SUFFIXES[kind] else _URL_SUFFIXES[kind][0]
     target = settings.data_dir / "downloads" / (hashlib.sha256(url.encode()).hexdigest()[:24] + suffix)
@@ -262,6 +265,18 @@ def fetch_url(url: str, kind: str, settings: Settings) -> str:
         raise InputError(f"Could not download the {kind} from that URL ({type(exc).__name__}).") from None
     target.with_suffix(".part").replace(target)
     return str(target)
+
+
+def _refuse_private_host(host: str) -> None:
+    """On a public Space the server fetches the URL: never for addresses inside its own network."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return  # unresolvable here: the download itself will fail (or go through the configured proxy)
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+            raise InputError("URLs that point into a private network are not fetched. Use a public URL.")
 
 
 def pick_input(uploaded: str | None, url: str | None, kind: str, settings: Settings) -> str | None:

@@ -7,6 +7,7 @@ app has is listed in one place and in `.env.example`. Values that fal does not d
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -67,3 +68,10 @@ def get_settings() -> Settings:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
         )
         raise StudioError(f"Invalid setting in the environment or .env ({problems}).") from None
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Our own events at INFO; httpx's per-request lines (a poll every few seconds) only when they fail."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -16,7 +16,7 @@ from .catalog import ORIENTATION_HELP, TIERS
 from .errors import StudioError
 from .history import History
 from .jobs import Done, Failed, JobRunner, JobSpec
-from .settings import Settings, get_settings
+from .settings import Settings, configure_logging, get_settings
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
@@ -432,6 +432,7 @@ def launch() -> None:
         settings = get_settings()
     except StudioError as exc:
         raise SystemExit(f"error: {exc.message}") from None
+    configure_logging()
     demo = create_demo(settings)
     demo.queue(default_concurrency_limit=settings.concurrency).launch(**launch_kwargs(settings))
 

@@ -87,6 +87,7 @@ class FalEmulator:
         self.positions = 3
         self.hold = False  # keep requests IN_PROGRESS until released
         self.network_down = False
+        self.output: bytes | None = None  # what the "model" returns; by default the reference clip
         self.calls: list[Call] = []
         self.requests: dict[str, EmuRequest] = {}
         self.files: dict[str, tuple[bytes, str]] = {}
@@ -140,6 +141,7 @@ class FalEmulator:
             self.proxied_hosts.clear()
         self.hold = False
         self.network_down = False
+        self.output = None
         self.queue_seconds, self.run_seconds = 0.2, 0.4
 
     def calls_to(self, route: str) -> list[Call]:
@@ -431,7 +433,7 @@ class FalEmulator:
                 422,
             )
         source = req.body["video_url"].removeprefix("https://v3.fal.media")
-        data, _ = self.files.get(source, (b"", ""))
+        data = self.output if self.output is not None else self.files.get(source, (b"", ""))[0]
         path = f"/files/output/{req.id}/output.mp4"
         self.files[path] = (data, "video/mp4")
         return JSONResponse(

@@ -40,7 +40,8 @@ def make_clip(
         cmd += ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k"]
         cmd += ["-c:a", "libopus"] if audio else []
     else:
-        cmd += ["-c:v", codec or "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+        cmd += ["-c:v", codec or "libx264", "-pix_fmt", "yuv420p"]
+        cmd += ["-preset", "ultrafast"] if codec is None else []
         cmd += ["-c:a", "aac"] if audio else []
     cmd += ["-t", str(seconds), str(path)]
     subprocess.run(cmd, check=True, capture_output=True)

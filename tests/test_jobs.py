@@ -75,6 +75,18 @@ def test_good_run_end_to_end(runner: JobRunner, history: History, fal: FalEmulat
     assert states[0] == "checking" and states[-1] == "done" and "submitted" in states
 
 
+def test_a_result_browsers_cannot_play_is_made_h264(
+    runner: JobRunner, history: History, fal: FalEmulator, samples
+) -> None:
+    fal.output = samples["clip_mpeg4"].read_bytes()
+    job = runner.start(spec(samples), KEY)
+    final = job.wait(30)
+    assert isinstance(final, Done)
+    assert probe_video(final.output).codec == "h264"
+    assert (final.output.parent / "output.original.mp4").exists()  # fal's file, as it came
+    assert history.get(job.run_id).output_path == str(final.output)
+
+
 def test_same_file_is_uploaded_once(runner: JobRunner, fal: FalEmulator, samples) -> None:
     for _ in range(2):
         assert isinstance(runner.start(spec(samples), KEY).wait(30), Done)

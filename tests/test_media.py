@@ -76,8 +76,25 @@ def test_webm_is_converted_and_mov_kept(samples: dict[str, Path], tmp_path: Path
     again = _inspect(out, "video").info
     assert again.codec == "h264" and again.container == "mp4" and again.has_audio
     mov = _inspect(samples["clip_mov"], "video")
-    assert not mov.needs_conversion and mov.info.container == "mov"
-    assert media_prepare(samples["clip_mov"], mov, tmp_path).suffix == ".mov"
+    assert mov.action == "remux" and mov.info.container == "mov" and "repackaged as MP4" in mov.notes[0]
+    remuxed = media_prepare(samples["clip_mov"], mov, tmp_path)
+    assert remuxed.suffix == ".mp4"
+    again = _inspect(remuxed, "video").info
+    assert (again.container, again.codec, again.has_audio) == ("mp4", "h264", True)
+    assert again.duration == pytest.approx(mov.info.duration, abs=0.1)
+    mpeg4 = _inspect(samples["clip_mpeg4"], "video")
+    assert mpeg4.action == "transcode" and "(mpeg4)" in mpeg4.notes[0]
+    assert _inspect(samples["clip_5s"], "video").action == "copy"
+
+
+def test_a_result_that_browsers_cannot_play_is_reencoded(samples: dict[str, Path], tmp_path: Path) -> None:
+    output = tmp_path / "output.mp4"
+    output.write_bytes(samples["clip_mpeg4"].read_bytes())
+    assert media.ensure_playable(output) == output
+    assert media.probe_video(output).codec == "h264"
+    assert media.probe_video(tmp_path / "output.original.mp4").codec == "mpeg4"
+    before = output.stat().st_mtime_ns
+    assert media.ensure_playable(output) == output and output.stat().st_mtime_ns == before  # H.264 is kept
 
 
 def media_prepare(path: Path, report: media.VideoReport, tmp_path: Path) -> Path:

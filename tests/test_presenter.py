@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from motion_studio import presenter
@@ -106,4 +105,6 @@ def test_url_inputs_are_downloaded_once(settings: Settings, fal: FalEmulator, sa
         presenter.fetch_url("file:///etc/passwd", "image", settings)
     with pytest.raises(InputError, match="Could not download"):
         presenter.fetch_url("https://v3.fal.media/files/missing.png", "image", settings)
-    assert httpx  # imported for the emulator's proxy settings to be honoured by httpx
+    for private in ("http://127.0.0.1:7860/x.png", "http://localhost/x.png", "http://169.254.169.254/latest"):
+        with pytest.raises(InputError, match="private network"):
+            presenter.fetch_url(private, "image", settings)

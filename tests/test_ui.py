@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -104,6 +105,7 @@ def wait_done(page: Page) -> None:
 
 def video_duration(page: Page, elem_id: str) -> float:
     """Play the element for real and report its duration once the browser has decoded it."""
+    page.locator(f"#{elem_id} video").wait_for()
     return page.evaluate(
         """async (id) => {
             const v = document.querySelector(`#${id} video`);
@@ -171,6 +173,30 @@ def test_cancel_reaches_fal(app: str, page: Page, fal: FalEmulator, samples) -> 
     expect(page.locator("#generate")).to_be_enabled()
 
 
+def test_closing_the_tab_does_not_stop_a_paid_run(
+    app: str, browser: Browser, fal: FalEmulator, samples
+) -> None:
+    fal.hold = True
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(TIMEOUT)
+    tab.goto(app)
+    pick(tab, samples["image_jpg"], samples["clip_3s"])
+    expect(tab.locator("#generate")).to_be_enabled()
+    tab.locator("#generate").click()
+    expect(tab.locator("#progress")).to_contain_text("Generating")
+    context.close()  # the user closes the tab while fal is working
+    fal.hold = False
+    again = browser.new_page()
+    again.set_default_timeout(TIMEOUT)
+    again.goto(app)
+    expect(again.locator("#gallery")).to_contain_text("done", timeout=60_000)
+    again.locator("#gallery img").first.click()
+    assert video_duration(again, "output-video") > 2
+    assert len(fal.submitted) == 1 and fal.submitted[0].cancel_calls == 0
+    again.close()
+
+
 def test_gallery_survives_restart_and_restores_a_run(
     settings: Settings, fal: FalEmulator, page: Page, samples
 ) -> None:
@@ -196,8 +222,14 @@ def test_gallery_survives_restart_and_restores_a_run(
 
 
 def test_session_key_works_and_never_leaks(
-    settings: Settings, fal: FalEmulator, page: Page, samples, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    fal: FalEmulator,
+    page: Page,
+    samples,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     monkeypatch.delenv("FAL_KEY")
     get_settings.cache_clear()
     settings = get_settings().model_copy(update={"fal_key": None})
@@ -225,6 +257,7 @@ def test_session_key_works_and_never_leaks(
     secret = VALID_KEY.split(":")[1]
     assert secret not in html and secret not in storage
     assert not [b for b in bodies if secret in b]
+    assert secret not in caplog.text
     log_files = list(settings.data_dir.rglob("*"))
     assert not [p for p in log_files if p.is_file() and secret.encode() in p.read_bytes()]
 
