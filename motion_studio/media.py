@@ -144,20 +144,18 @@ def probe_video(path: str | Path) -> VideoInfo:
     kind = _kind_of(path)
     if kind == "image":
         raise InputError(f"{_name(path)} is an image, not a video. Pick a video clip (MP4 or MOV).")
-    proc = subprocess.run(
-        [_ffmpeg(), "-hide_banner", "-i", str(path)],
-        capture_output=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-        check=False,
-    )
-    text = proc.stderr.decode("utf8", errors="ignore")
+    text = _ffmpeg_report(path)
+    # Browser recordings (MediaRecorder webm: webcam clips) carry no duration in their header; only
+    # decoding the file tells it. Done only then, as it reads the whole clip.
+    decode = "Duration: N/A" in text
+    if decode:
+        text = _ffmpeg_report(path, decode=True)
     unreadable = InputError(
         f"{_name(path)} could not be read as a video; it may be corrupt or truncated. "
         "Re-export it as MP4 (H.264) and try again."
     )
     try:
-        infos = FFmpegInfosParser(text, str(path)).parse()
+        infos = FFmpegInfosParser(text, str(path), decode_file=decode).parse()
     except Exception:
         raise unreadable from None
     if not infos.get("video_found"):
@@ -182,13 +180,20 @@ def probe_video(path: str | Path) -> VideoInfo:
     )
 
 
+def _ffmpeg_report(path: Path, *, decode: bool = False) -> str:
+    cmd = [_ffmpeg(), "-hide_banner", "-i", str(path)] + (["-f", "null", "-"] if decode else [])
+    proc = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=300, check=False)
+    return proc.stderr.decode("utf8", errors="ignore")
+
+
 def _container(path: Path, ffmpeg_text: str) -> str:
     """mp4 and mov share a demuxer in ffmpeg, so the extension tells them apart; others by format name."""
     suffix = path.suffix.lower().lstrip(".")
     if "Input #0, mov,mp4" in ffmpeg_text:
         return suffix if suffix in ("mp4", "mov") else "mp4"
     match = re.search(r"Input #0, ([\w,]+), from", ffmpeg_text)
-    return match.group(1).split(",")[0] if match else suffix or "unknown"
+    names = match.group(1).split(",") if match else []
+    return suffix if suffix in names else (names[0] if names else suffix or "unknown")
 
 
 def inspect_video(path: str | Path, orientation: str) -> VideoReport:

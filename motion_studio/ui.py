@@ -88,6 +88,11 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                     label="Reference video",
                     sources=["upload", "webcam"],
                     include_audio=True,
+                    # 720p is plenty for a motion reference and keeps conversion and upload quick.
+                    webcam_options=gr.WebcamOptions(
+                        mirror=False,
+                        constraints={"video": {"width": {"ideal": 1280}, "height": {"ideal": 720}}},
+                    ),
                     height=320,
                     elem_id="video-input",
                 )

@@ -71,6 +71,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     m["clip_phone"] = make_clip(d / "phone.mp4", 4, size=(640, 360), rotate=90)
     m["clip_webm"] = make_clip(d / "clip.webm", 4)
     m["clip_mov"] = make_clip(d / "clip.mov", 4)
+    m["clip_recorded"] = make_clip(d / "recorded.webm", 4, streamed=True)
     m["clip_mpeg4"] = make_clip(d / "clip_mpeg4.mp4", 4, codec="mpeg4")
     m["clip_tiny"] = make_clip(d / "tiny.mp4", 4, size=(320, 240))
     m["audio_only"] = make_audio(d / "sound.m4a")

@@ -20,6 +20,7 @@ def make_clip(
     fps: int = 12,
     rotate: int = 0,
     codec: str | None = None,
+    streamed: bool = False,
 ) -> Path:
     """A test-pattern clip; H.264/AAC mp4 unless the suffix asks for webm (VP9/Opus) or mov."""
     w, h = size
@@ -43,8 +44,12 @@ def make_clip(
         cmd += ["-c:v", codec or "libx264", "-pix_fmt", "yuv420p"]
         cmd += ["-preset", "ultrafast"] if codec is None else []
         cmd += ["-c:a", "aac"] if audio else []
-    cmd += ["-t", str(seconds), str(path)]
-    subprocess.run(cmd, check=True, capture_output=True)
+    cmd += ["-t", str(seconds)]
+    if streamed:  # written to a pipe, like a browser's MediaRecorder: no duration in the header
+        with open(path, "wb") as out:
+            subprocess.run([*cmd, "-f", "webm", "pipe:1"], check=True, stdout=out, stderr=subprocess.PIPE)
+    else:
+        subprocess.run([*cmd, str(path)], check=True, capture_output=True)
     if rotate:
         rotated = path.with_name(path.stem + ".rot" + path.suffix)
         subprocess.run(

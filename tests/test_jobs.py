@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from motion_studio.history import History
+from motion_studio.history import History, Run
 from motion_studio.jobs import Cancelled, Done, Failed, JobRunner, JobSpec, Queued, Running
 from motion_studio.media import probe_video
 from motion_studio.settings import Settings
@@ -226,3 +226,18 @@ def test_status_stream_and_error_shapes_of_the_emulator(fal: FalEmulator, sample
         assert statuses[0] == "IN_QUEUE" and statuses[-1] == "COMPLETED" and "IN_PROGRESS" in statuses
         again = client.put(ok["cancel_url"], headers=headers)
         assert again.status_code == 400 and again.json()["status"] == "ALREADY_COMPLETED"
+
+
+def test_history_schema_is_versioned_and_delete_removes_files(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    assert history.schema_version == 1
+    run = history.create(Run(tier="pro", endpoint="e", orientation="video"))
+    (history.run_dir(run.id) / "output.mp4").write_bytes(b"x")
+    history.record(run.id, "submitted", "req-1", request_id="req-1")
+    again = History(tmp_path / "h.sqlite3", tmp_path / "runs")  # reopening migrates nothing twice
+    assert again.schema_version == 1 and [r.id for r in again.unfinished()] == [run.id]
+    with pytest.raises(ValueError, match="unknown run fields"):
+        again.update(run.id, fal_key="nope")
+    again.delete(run.id)
+    assert again.get(run.id) is None and not (tmp_path / "runs" / run.id).exists()
+    assert again.events(run.id) == []

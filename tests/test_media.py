@@ -87,6 +87,13 @@ def test_webm_is_converted_and_mov_kept(samples: dict[str, Path], tmp_path: Path
     assert _inspect(samples["clip_5s"], "video").action == "copy"
 
 
+def test_browser_recording_without_duration_header(samples: dict[str, Path]) -> None:
+    """MediaRecorder (webcam) webm has no duration in its header: it is measured by decoding."""
+    report = _inspect(samples["clip_recorded"], "image")
+    assert report.info.duration == pytest.approx(4, abs=0.2) and report.info.has_audio
+    assert report.action == "transcode" and "The webm (vp9) clip" in report.notes[0]
+
+
 def test_a_result_that_browsers_cannot_play_is_reencoded(samples: dict[str, Path], tmp_path: Path) -> None:
     output = tmp_path / "output.mp4"
     output.write_bytes(samples["clip_mpeg4"].read_bytes())

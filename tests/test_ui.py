@@ -30,6 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # A fake camera and microphone (test pattern and beep) for the webcam-recording test.
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
 ]
 TIMEOUT = 30_000
 
@@ -260,6 +263,33 @@ def test_session_key_works_and_never_leaks(
     assert secret not in caplog.text
     log_files = list(settings.data_dir.rglob("*"))
     assert not [p for p in log_files if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+def test_webcam_recording_keeps_sound_and_is_converted(
+    app: str, browser: Browser, fal: FalEmulator, samples
+) -> None:
+    context = browser.new_context(permissions=["camera", "microphone"])
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(app)
+    pick(page, samples["image_jpg"], None)
+    webcam = page.locator("#video-input")
+    webcam.get_by_label("Capture from camera").click()
+    webcam.get_by_text("Click to Access Webcam").click()
+    record = webcam.get_by_role("button", name="start recording")
+    record.click()  # "Record"
+    page.wait_for_timeout(4000)
+    record.click()  # "Stop"
+    expect(page.locator("#video-info")).to_contain_text("with audio")
+    expect(page.locator("#verdict")).to_contain_text("converted to MP4")
+    page.locator("#generate").click()
+    wait_done(page)
+    uploads = [c for c in fal.calls_to("upload")]
+    assert len(uploads) == 2
+    [request] = fal.submitted
+    assert request.body["video_url"].endswith(".mp4")
+    assert video_duration(page, "output-video") > 3
+    context.close()
 
 
 def test_example_loads_without_calling_fal(app: str, page: Page, fal: FalEmulator) -> None:
