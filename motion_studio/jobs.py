@@ -25,7 +25,14 @@ from .catalog import tier as get_tier
 from .errors import FalTimeoutError, RunCancelledError, StudioError, map_exception
 from .fal_service import FalService, StatusUpdate
 from .history import History, Run
-from .media import check_inputs, ensure_playable, extract_thumbnail, prepare_inputs
+from .media import (
+    ImageReport,
+    VideoReport,
+    check_inputs,
+    ensure_playable,
+    extract_thumbnail,
+    prepare_inputs,
+)
 from .settings import Settings
 
 log = logging.getLogger("motion_studio.jobs")
@@ -210,6 +217,7 @@ class JobRunner:
         self.settings = settings
         self.history = history
         self._jobs: dict[str, Job] = {}
+        self._jobs_lock = threading.Lock()  # callers start jobs from Gradio's worker threads
         self._services: OrderedDict[str, FalService] = OrderedDict()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="motion-studio-jobs", daemon=True)
@@ -242,13 +250,15 @@ class JobRunner:
         return [self.resume(run, key) for run in self.history.unfinished() if run.key_source == key_source]
 
     def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+        with self._jobs_lock:
+            return self._jobs.get(job_id)
 
     def job_for_run(self, run_id: str) -> Job | None:
-        return next((job for job in self._jobs.values() if job.run_id == run_id), None)
+        with self._jobs_lock:
+            return next((job for job in self._jobs.values() if job.run_id == run_id), None)
 
     def cancel(self, job_id: str) -> None:
-        job = self._jobs.get(job_id)
+        job = self.get(job_id)
         if job is not None and not job.finished:
             asyncio.run_coroutine_threadsafe(self._cancel(job), self._loop)
 
@@ -256,13 +266,12 @@ class JobRunner:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
 
-    # -- on the runner's loop ------------------------------------------------------------------
-
     def _launch(self, job: Job, coro: object) -> None:
-        finished = [job_id for job_id, old in self._jobs.items() if old.finished]
-        for job_id in finished[: max(0, len(self._jobs) - MAX_JOBS)]:
-            del self._jobs[job_id]  # their story is in the history; only live jobs need a listener
-        self._jobs[job.id] = job
+        with self._jobs_lock:
+            finished = [job_id for job_id, old in self._jobs.items() if old.finished]
+            for job_id in finished[: max(0, len(self._jobs) - MAX_JOBS)]:
+                del self._jobs[job_id]  # their story is in the history; only live jobs need a listener
+            self._jobs[job.id] = job
 
         async def start() -> None:
             job.task = asyncio.current_task()
@@ -273,6 +282,8 @@ class JobRunner:
                     job.publish(Cancelled(job.run_id))
 
         asyncio.run_coroutine_threadsafe(start(), self._loop)
+
+    # -- on the runner's loop ------------------------------------------------------------------
 
     def _service(self, key: SecretStr) -> FalService:
         """One fal client per key (kept for a few recent keys), so connections are reused across runs."""
@@ -324,7 +335,9 @@ class JobRunner:
         job.run_id = run.id
         await self._guard(job, self._generate(job, run, key, image_report, video_report))
 
-    async def _generate(self, job: Job, run: Run, key: SecretStr, image_report, video_report) -> None:
+    async def _generate(
+        self, job: Job, run: Run, key: SecretStr, image_report: ImageReport, video_report: VideoReport
+    ) -> None:
         spec = job.spec
         prepared = await asyncio.to_thread(
             prepare_inputs,

@@ -6,6 +6,7 @@ are private (`api_visibility="private"`); the one public endpoint is `/generate`
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -196,7 +197,15 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
 
         check_inputs = [image, image_url, video, video_url, orientation, prompt, tier]
 
-        def live_check(img, img_url, vid, vid_url, orient, text, tier_name):
+        def live_check(
+            img: str | None,
+            img_url: str,
+            vid: str | None,
+            vid_url: str,
+            orient: str,
+            text: str,
+            tier_name: str,
+        ) -> tuple[Any, ...]:
             try:
                 img = presenter.pick_input(img, img_url, "image", settings)
                 vid = presenter.pick_input(vid, vid_url, "video", settings)
@@ -230,7 +239,17 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             **PRIVATE,
         )
 
-        def start(img, img_url, vid, vid_url, orient, text, sound, tier_name, key):
+        def start(
+            img: str | None,
+            img_url: str,
+            vid: str | None,
+            vid_url: str,
+            orient: str,
+            text: str,
+            sound: bool,
+            tier_name: str,
+            key: str,
+        ) -> tuple[Any, ...]:
             try:
                 secret = settings.require_key(key)
                 img = presenter.pick_input(img, img_url, "image", settings)
@@ -238,14 +257,22 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 if not img or not vid:
                     raise StudioError("Add a character image and a reference clip first.")
             except StudioError as exc:
-                return None, presenter.error_text(exc), gr.update(), gr.update(visible=False)
+                return (
+                    None,
+                    presenter.error_text(exc),
+                    gr.update(),
+                    gr.update(visible=False),
+                    gr.skip(),
+                    gr.skip(),
+                )
             source = "session" if key and key.strip() else "server"
             job = studio.runner.start(
                 JobSpec(img, vid, orient, text or "", bool(sound), tier_name), secret, source
             )
-            return job.id, "⏳ Starting…", gr.update(interactive=False), gr.update(visible=True)
+            hidden = gr.update(value=None, visible=False)
+            return job.id, "⏳ Starting…", gr.update(interactive=False), gr.update(visible=True), None, hidden
 
-        async def follow(current):
+        async def follow(current: str | None) -> AsyncIterator[tuple[Any, ...]]:
             """Stream one job's progress into the page. The job lives in the runner, not in this handler,
             so a closed tab or a reload does not stop it."""
             job = studio.runner.get(current) if current else None
@@ -285,18 +312,18 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         generate.click(
             start,
             [image, image_url, video, video_url, orientation, prompt, keep_sound, tier, key_box],
-            [job_id, progress, generate, cancel],
+            [job_id, progress, generate, cancel, output, download],
             **PRIVATE,
         ).then(follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE)
 
-        def do_cancel(current):
+        def do_cancel(current: str | None) -> str:
             if current:
                 studio.runner.cancel(current)
             return "⏹ Cancelling on fal…"
 
         cancel.click(do_cancel, job_id, progress, concurrency_limit=None, **PRIVATE)
 
-        def refresh_gallery(signature):
+        def refresh_gallery(signature: str) -> tuple[Any, ...]:
             items, ids, new_signature = studio.gallery()
             if new_signature == signature:
                 return gr.skip(), gr.skip(), gr.skip()
@@ -311,7 +338,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         )
         demo.load(refresh_gallery, gallery_sig, [gallery, gallery_ids, gallery_sig], **PRIVATE)
 
-        def select_run(ids, evt: gr.SelectData):
+        def select_run(ids: list[str], evt: gr.SelectData) -> tuple[Any, ...]:
             run = studio.history.get(ids[evt.index]) if evt.index < len(ids) else None
             if run is None:
                 return (None, "This run no longer exists.", *(gr.skip(),) * 11)
@@ -353,7 +380,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             **PRIVATE,
         ).then(follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE)
 
-        def delete_run(run_id):
+        def delete_run(run_id: str | None) -> tuple[Any, ...]:
             if run_id:
                 studio.history.delete(run_id)
             items, ids, signature = studio.gallery()
@@ -374,7 +401,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             **PRIVATE,
         )
 
-        def resume_run(run_id, key):
+        def resume_run(run_id: str | None, key: str) -> tuple[Any, ...]:
             run = studio.history.get(run_id) if run_id else None
             try:
                 secret = settings.require_key(key)
@@ -388,7 +415,9 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
         )
 
-        async def api_generate(img, vid, orient, text, sound, tier_name):
+        async def api_generate(
+            img: str | None, vid: str | None, orient: str, text: str, sound: bool, tier_name: str
+        ) -> str:
             """Generate a motion-control video; returns the output MP4. Uses the server's FAL_KEY."""
             try:
                 secret = settings.require_key(None)
