@@ -116,7 +116,7 @@ def _print_history(history: History, limit: int) -> None:
     table = Table(
         "run", "when", "status", "tier", "orient.", "clip", "cost", "output / error", show_lines=False
     )
-    for run in history.list(limit):
+    for run in history.recent(limit):
         when = datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M")
         clip = f"{run.clip_seconds:.1f} s" if run.clip_seconds else "-"
         cost = format_cost(run.estimated_cost) if run.estimated_cost is not None else "-"

@@ -118,7 +118,7 @@ class FalService:
             status = await self.status(endpoint, request_id)
             if isinstance(status, fal_client.Queued):
                 yield StatusUpdate("queued", position=status.position)
-            else:
+            elif isinstance(status, fal_client.InProgress | fal_client.Completed):
                 logs = [str(entry.get("message", "")) for entry in (status.logs or [])]
                 seen = 0 if len(logs) < seen else seen
                 new, seen = tuple(logs[seen:]), len(logs)

@@ -179,7 +179,8 @@ class History:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _to_run(row) if row else None
 
-    def list(self, limit: int = 100) -> list[Run]:
+    def recent(self, limit: int = 100) -> list[Run]:
+        """Newest first."""
         with self._connect() as conn:
             rows = conn.execute("SELECT * FROM runs ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
         return [_to_run(row) for row in rows]

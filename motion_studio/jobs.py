@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,7 +186,7 @@ class Job:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(queue.put_nowait, event)
 
-    async def subscribe(self) -> AsyncIterator[JobEvent]:
+    async def subscribe(self) -> AsyncGenerator[JobEvent, None]:
         """Every event so far, then live ones, until the terminal one; safe from any event loop."""
         queue: asyncio.Queue[JobEvent] = asyncio.Queue()
         entry = (asyncio.get_running_loop(), queue)

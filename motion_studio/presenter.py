@@ -136,7 +136,7 @@ def log_text(job: Job) -> str:
 
 async def watch(job: Job, tick: float = 1.0) -> AsyncIterator[JobEvent | None]:
     """Each event as it comes, and `None` every `tick` seconds in between so elapsed time moves."""
-    events = job.subscribe().__aiter__()
+    events = job.subscribe()
     pending = asyncio.ensure_future(events.__anext__())
     try:
         while True:

@@ -39,7 +39,7 @@ class Studio:
         self.resumed = self.runner.resume_unfinished(settings.fal_key)
 
     def gallery(self) -> tuple[list[tuple[str, str]], list[str], str]:
-        runs = self.history.list(200)
+        runs = self.history.recent(200)
         shown = presenter.gallery_runs(runs)
         return presenter.gallery_items(shown), [r.id for r in shown], presenter.history_signature(runs)
 
@@ -223,9 +223,9 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         check_outputs = [image_info, video_info, verdict, cost, generate]
         for component in (image, video, orientation, tier):
             component.change(live_check, check_inputs, check_outputs, show_progress="hidden", **PRIVATE)
-        for component in (image_url, video_url):
-            component.submit(live_check, check_inputs, check_outputs, **PRIVATE)
-            component.blur(live_check, check_inputs, check_outputs, **PRIVATE)
+        for url_box in (image_url, video_url):
+            url_box.submit(live_check, check_inputs, check_outputs, **PRIVATE)
+            url_box.blur(live_check, check_inputs, check_outputs, **PRIVATE)
         prompt.change(presenter.prompt_counter, prompt, prompt_count, show_progress="hidden", **PRIVATE)
         prompt.blur(live_check, check_inputs, check_outputs, show_progress="hidden", **PRIVATE)
         orientation.change(
@@ -295,12 +295,12 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                     continue
                 run = studio.history.get(job.run_id) if job.run_id else None
                 items, ids, _ = studio.gallery()
-                is_done = isinstance(event, Done)
+                result = str(event.output) if isinstance(event, Done) else None
                 yield (
                     presenter.progress_text(job),
                     presenter.log_text(job),
-                    str(event.output) if is_done else gr.skip(),
-                    gr.update(value=str(event.output), visible=True) if is_done else gr.update(visible=False),
+                    result or gr.skip(),
+                    gr.update(value=result, visible=True) if result else gr.update(visible=False),
                     run.video_path if run and run.video_path else gr.skip(),
                     gr.update(interactive=True),
                     gr.update(visible=False),

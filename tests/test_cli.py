@@ -58,7 +58,7 @@ def generate(fal: FalEmulator, data_dir: Path, samples, clip: str = "clip_5s", *
 
 
 def only_run(data_dir: Path):
-    [run] = History(data_dir / "history.sqlite3", data_dir / "runs").list()
+    [run] = History(data_dir / "history.sqlite3", data_dir / "runs").recent()
     return run
 
 

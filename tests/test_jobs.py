@@ -101,7 +101,7 @@ def test_rejected_clip_never_reaches_fal(
     assert isinstance(final, Failed) and final.kind == "input"
     assert "Switch to 'video'" in final.message
     assert fal.calls == [] and fal.proxied_hosts == []
-    assert history.list() == []
+    assert history.recent() == []
 
 
 def test_a_5xx_on_a_status_poll_does_not_lose_the_run(runner: JobRunner, fal: FalEmulator, samples) -> None:

@@ -72,7 +72,7 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
     history.record(old.id, "done")
     time.sleep(0.01)
     history.create(Run(tier="standard", endpoint="e", orientation="image", prompt="no picture"))
-    runs = history.list()
+    runs = history.recent()
     assert [r.prompt for r in runs] == ["no picture", "first"]
     shown = presenter.gallery_runs(runs)
     assert [r.id for r in shown] == [old.id]  # a run with nothing to show is listed in the card, not the grid
