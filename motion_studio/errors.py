@@ -40,6 +40,15 @@ class InputError(StudioError):
     kind = "input"
 
 
+class ClipTooLongError(InputError):
+    """Too long for the chosen orientation: the page offers to trim it, so it carries the numbers."""
+
+    def __init__(self, message: str, duration: float, limit: float) -> None:
+        super().__init__(message)
+        self.duration = duration
+        self.limit = limit
+
+
 class AuthError(StudioError):
     kind = "auth"
 

@@ -8,6 +8,7 @@ Every refusal is an `InputError` carrying one sentence that says what is wrong a
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .catalog import LIMITS, ORIENTATION_MAX_SECONDS
-from .errors import InputError
+from .errors import ClipTooLongError, InputError
 
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 _MB = 1024 * 1024
@@ -210,8 +211,10 @@ def inspect_video(path: str | Path, orientation: str) -> VideoReport:
             advice = f"Switch to 'video' ({ORIENTATION_MAX_SECONDS['video']:g} s) or trim it."
         else:
             advice = f"Trim it to {limit:g} s or less."
-        raise InputError(
-            f"The clip is {info.duration:.1f} s; with orientation '{orientation}' the limit is {limit:g} s. {advice}"
+        raise ClipTooLongError(
+            f"The clip is {info.duration:.1f} s; with orientation '{orientation}' the limit is {limit:g} s. {advice}",
+            info.duration,
+            limit,
         )
     w, h = info.display_size
     if min(w, h) < LIMITS.video_min_side or max(w, h) > LIMITS.video_max_side:
@@ -250,9 +253,14 @@ def prepare_video(path: str | Path, report: VideoReport, dest: Path) -> Path:
     return target
 
 
-def to_mp4(source: Path, target: Path, *, reencode: bool, has_audio: bool) -> bool:
-    """Write `source` as an MP4 with H.264 video (re-encoded, or copied when it already is) and AAC audio."""
+def to_mp4(
+    source: Path, target: Path, *, reencode: bool, has_audio: bool, seconds: float | None = None
+) -> bool:
+    """Write `source` as an MP4 with H.264 video (re-encoded, or copied when it already is) and AAC audio,
+    keeping only its first `seconds` when given."""
     cmd = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-map", "0:v:0"]
+    if seconds is not None:
+        cmd += ["-t", f"{seconds:.3f}"]
     if has_audio:
         cmd += ["-map", "0:a:0", "-c:a", "aac"]
     if reencode:
@@ -262,6 +270,20 @@ def to_mp4(source: Path, target: Path, *, reencode: bool, has_audio: bool) -> bo
     cmd += ["-movflags", "+faststart", str(target)]
     proc = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=900, check=False)
     return proc.returncode == 0 and target.exists() and target.stat().st_size > 0
+
+
+def trim_clip(path: str | Path, seconds: float, dest_dir: Path) -> Path:
+    """The first `seconds` of a clip, re-encoded so the cut is exact (a stream copy cuts at keyframes)."""
+    path = Path(path)
+    info = probe_video(path)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    stamp = hashlib.sha256(f"{path.resolve()}:{path.stat().st_mtime_ns}:{seconds:g}".encode()).hexdigest()[
+        :16
+    ]
+    target = dest_dir / f"{path.stem[:40]}-first-{seconds:g}s-{stamp}.mp4"
+    if target.exists() or to_mp4(path, target, reencode=True, has_audio=info.has_audio, seconds=seconds):
+        return target
+    raise InputError(f"{_name(path)} could not be trimmed. Trim it in a video editor.")
 
 
 def ensure_playable(video: Path) -> Path:

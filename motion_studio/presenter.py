@@ -20,10 +20,10 @@ from urllib.parse import urlparse
 import httpx
 
 from .catalog import LIMITS, ORIENTATION_HELP, ORIENTATION_MAX_SECONDS, TIERS, format_cost, format_price, tier
-from .errors import InputError, StudioError
+from .errors import ClipTooLongError, InputError, StudioError
 from .history import Run, RunEvent
 from .jobs import Job, JobEvent, Queued, Running
-from .media import inspect_image, inspect_video
+from .media import inspect_image, inspect_video, trim_clip
 from .settings import Settings
 
 STATUS_ICONS = {
@@ -53,6 +53,7 @@ class InputCheck:
     verdict: str
     cost_text: str
     ready: bool
+    trim_to: float | None = None  # the clip is too long: offer to keep its first `trim_to` seconds
 
 
 def check_for_page(
@@ -62,6 +63,7 @@ def check_for_page(
     problems: list[str] = []
     notes: list[str] = []
     image_text = video_text = ""
+    trim_to = None
     cost_text = f"Price: {format_price(tier(tier_name).price_per_second)} of video ({tier_name})."
     if image:
         try:
@@ -82,6 +84,7 @@ def check_for_page(
             )
         except InputError as exc:
             video_text, problems = f"🎞 {exc.message}", [*problems, exc.message]
+            trim_to = exc.limit if isinstance(exc, ClipTooLongError) else None
     if len(prompt or "") > LIMITS.prompt_max_chars:
         problems.append(
             f"The prompt is {len(prompt)} characters; the limit is {LIMITS.prompt_max_chars}. Shorten it."
@@ -95,9 +98,13 @@ def check_for_page(
         verdict = f"Add {missing} to start. Or click an example below."
     else:
         verdict = "✅ Ready. " + " ".join(notes)
-    return InputCheck(
-        image_text, video_text, verdict.strip(), cost_text, ready=bool(image and video and not problems)
-    )
+    ready = bool(image and video and not problems)
+    return InputCheck(image_text, video_text, verdict.strip(), cost_text, ready, trim_to)
+
+
+def trim_for_page(video: str, seconds: float, settings: Settings) -> str:
+    """A trimmed copy in the data directory; the original clip is left untouched."""
+    return str(trim_clip(video, seconds, settings.data_dir / "trimmed"))
 
 
 def orientation_help(orientation: str) -> str:
@@ -185,6 +192,20 @@ def gallery_items(runs: list[Run]) -> list[tuple[str, str]]:
 def gallery_runs(runs: list[Run]) -> list[Run]:
     """The runs behind `gallery_items`, in the same order, so a click index maps to a run."""
     return [r for r in runs if any(p and Path(p).exists() for p in (r.thumbnail_path, r.image_path))]
+
+
+def runs_summary(runs: list[Run]) -> str:
+    """One line over the gallery: how many runs, and what the finished ones cost (estimated)."""
+    if not runs:
+        return "No runs yet. Your videos will appear here, and stay after a restart."
+    done = [r for r in runs if r.status == "done"]
+    active = sum(r.active for r in runs)
+    spent = sum(r.estimated_cost or 0.0 for r in done)
+    parts = [f"{len(runs)} run{'s' * (len(runs) != 1)}", f"{len(done)} finished"]
+    if active:
+        parts.append(f"{active} in progress")
+    parts.append(f"≈ {format_cost(spent)} spent on finished runs (estimate)")
+    return " · ".join(parts)
 
 
 def history_signature(runs: list[Run]) -> str:

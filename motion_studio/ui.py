@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from . import presenter
-from .catalog import ORIENTATION_HELP, TIERS
+from .catalog import ORIENTATION_HELP, ORIENTATION_MAX_SECONDS, TIERS
 from .errors import StudioError
 from .history import History
 from .jobs import Done, Failed, JobRunner, JobSpec
@@ -38,10 +38,16 @@ class Studio:
         # Paid runs that a restart interrupted are followed again, with the server's key.
         self.resumed = self.runner.resume_unfinished(settings.fal_key)
 
-    def gallery(self) -> tuple[list[tuple[str, str]], list[str], str]:
+    def gallery(self) -> tuple[list[tuple[str, str]], list[str], str, str]:
+        """Values for `[gallery, gallery_ids, gallery_sig, runs_summary]`, always updated together."""
         runs = self.history.recent(200)
         shown = presenter.gallery_runs(runs)
-        return presenter.gallery_items(shown), [r.id for r in shown], presenter.history_signature(runs)
+        return (
+            presenter.gallery_items(shown),
+            [r.id for r in shown],
+            presenter.history_signature(runs),
+            presenter.runs_summary(runs),
+        )
 
 
 def create_demo(settings: Settings | None = None, studio: Studio | None = None) -> gr.Blocks:
@@ -101,6 +107,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                     label="…or a video URL", placeholder="https://…", elem_id="video-url", max_lines=1
                 )
                 video_info = gr.Markdown(elem_id="video-info", elem_classes="small-note")
+                trim = gr.Button("Trim", visible=False, size="sm", elem_id="trim")
         with gr.Row():
             with gr.Column():
                 orientation = gr.Radio(
@@ -165,6 +172,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         )
 
         gr.Markdown("## Past runs")
+        runs_summary = gr.Markdown(elem_id="runs-summary", elem_classes="small-note")
         gallery = gr.Gallery(
             label="Past runs, newest first",
             show_label=False,
@@ -210,22 +218,37 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 img = presenter.pick_input(img, img_url, "image", settings)
                 vid = presenter.pick_input(vid, vid_url, "video", settings)
             except StudioError as exc:
-                return "", "", presenter.error_text(exc), gr.skip(), gr.update(interactive=False)
+                hide = gr.update(visible=False)
+                return "", "", presenter.error_text(exc), gr.skip(), gr.update(interactive=False), hide
             result = presenter.check_for_page(img, vid, orient, text or "", tier_name, settings)
+            offer = f"✂ Use only the first {result.trim_to:g} s" if result.trim_to else None
             return (
                 result.image_text,
                 result.video_text,
                 result.verdict,
                 result.cost_text,
                 gr.update(interactive=result.ready),
+                gr.update(visible=bool(offer), value=offer),
             )
 
-        check_outputs = [image_info, video_info, verdict, cost, generate]
+        check_outputs = [image_info, video_info, verdict, cost, generate, trim]
         for component in (image, video, orientation, tier):
             component.change(live_check, check_inputs, check_outputs, show_progress="hidden", **PRIVATE)
         for url_box in (image_url, video_url):
             url_box.submit(live_check, check_inputs, check_outputs, **PRIVATE)
             url_box.blur(live_check, check_inputs, check_outputs, **PRIVATE)
+
+        def trim_clip(vid: str | None, vid_url: str, orient: str) -> tuple[Any, ...]:
+            try:
+                source = presenter.pick_input(vid, vid_url, "video", settings)
+                if not source:
+                    return gr.skip(), gr.skip(), "Pick a clip first."
+                limit = ORIENTATION_MAX_SECONDS[orient]
+                return presenter.trim_for_page(source, limit, settings), "", gr.skip()
+            except StudioError as exc:
+                return gr.skip(), gr.skip(), presenter.error_text(exc)
+
+        trim.click(trim_clip, [video, video_url, orientation], [video, video_url, verdict], **PRIVATE)
         prompt.change(presenter.prompt_counter, prompt, prompt_count, show_progress="hidden", **PRIVATE)
         prompt.blur(live_check, check_inputs, check_outputs, show_progress="hidden", **PRIVATE)
         orientation.change(
@@ -277,7 +300,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             so a closed tab or a reload does not stop it."""
             job = studio.runner.get(current) if current else None
             if job is None:
-                yield (gr.skip(),) * 9
+                yield (gr.skip(),) * len(follow_outputs)
                 return
             async for event in presenter.watch(job):
                 if event is None or not event.terminal:
@@ -289,12 +312,10 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                         gr.skip(),
                         gr.update(interactive=False),
                         gr.update(visible=True),
-                        gr.skip(),
-                        gr.skip(),
+                        *(gr.skip(),) * len(gallery_outputs),
                     )
                     continue
                 run = studio.history.get(job.run_id) if job.run_id else None
-                items, ids, _ = studio.gallery()
                 result = str(event.output) if isinstance(event, Done) else None
                 yield (
                     presenter.progress_text(job),
@@ -304,11 +325,11 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                     run.video_path if run and run.video_path else gr.skip(),
                     gr.update(interactive=True),
                     gr.update(visible=False),
-                    items,
-                    ids,
+                    *studio.gallery(),
                 )
 
-        follow_outputs = [progress, logs, output, download, reference, generate, cancel, gallery, gallery_ids]
+        gallery_outputs = [gallery, gallery_ids, gallery_sig, runs_summary]
+        follow_outputs = [progress, logs, output, download, reference, generate, cancel, *gallery_outputs]
         generate.click(
             start,
             [image, image_url, video, video_url, orientation, prompt, keep_sound, tier, key_box],
@@ -324,19 +345,11 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         cancel.click(do_cancel, job_id, progress, concurrency_limit=None, **PRIVATE)
 
         def refresh_gallery(signature: str) -> tuple[Any, ...]:
-            items, ids, new_signature = studio.gallery()
-            if new_signature == signature:
-                return gr.skip(), gr.skip(), gr.skip()
-            return items, ids, new_signature
+            view = studio.gallery()
+            return (gr.skip(),) * len(view) if view[2] == signature else view
 
-        timer.tick(
-            refresh_gallery,
-            gallery_sig,
-            [gallery, gallery_ids, gallery_sig],
-            show_progress="hidden",
-            **PRIVATE,
-        )
-        demo.load(refresh_gallery, gallery_sig, [gallery, gallery_ids, gallery_sig], **PRIVATE)
+        timer.tick(refresh_gallery, gallery_sig, gallery_outputs, show_progress="hidden", **PRIVATE)
+        demo.load(refresh_gallery, gallery_sig, gallery_outputs, **PRIVATE)
 
         def select_run(ids: list[str], evt: gr.SelectData) -> tuple[Any, ...]:
             run = studio.history.get(ids[evt.index]) if evt.index < len(ids) else None
@@ -383,21 +396,13 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         def delete_run(run_id: str | None) -> tuple[Any, ...]:
             if run_id:
                 studio.history.delete(run_id)
-            items, ids, signature = studio.gallery()
-            return (
-                None,
-                "Run deleted.",
-                items,
-                ids,
-                signature,
-                gr.update(visible=False),
-                gr.update(visible=False),
-            )
+            hide = gr.update(visible=False)
+            return None, "Run deleted.", *studio.gallery(), hide, hide
 
         delete.click(
             delete_run,
             selected_run,
-            [selected_run, run_card, gallery, gallery_ids, gallery_sig, delete, resume],
+            [selected_run, run_card, *gallery_outputs, delete, resume],
             **PRIVATE,
         )
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from motion_studio import media
-from motion_studio.errors import InputError
+from motion_studio.errors import ClipTooLongError, InputError
 
 from .media_factory import make_image
 
@@ -197,6 +197,17 @@ def test_big_file_is_reencoded_under_10_mb(tmp_path: Path) -> None:
     assert report.needs_conversion and "re-encoded as JPEG" in report.notes[-1]
     out = media.prepare_image(noisy, report, tmp_path / "image")
     assert out.suffix == ".jpg" and out.stat().st_size <= 10 * 1024 * 1024
+
+
+def test_trim_keeps_the_first_seconds_exactly(samples: dict[str, Path], tmp_path: Path) -> None:
+    with pytest.raises(ClipTooLongError) as err:
+        _inspect(samples["clip_12s"], "image")
+    assert (err.value.duration, err.value.limit) == (pytest.approx(12, abs=0.1), 10)
+    trimmed = media.trim_clip(samples["clip_12s"], err.value.limit, tmp_path)
+    report = _inspect(trimmed, "image")
+    assert report.info.duration == pytest.approx(10, abs=0.1) and report.info.has_audio
+    assert media.trim_clip(samples["clip_12s"], 10, tmp_path) == trimmed  # made once
+    assert _inspect(samples["clip_12s"], "video").info.duration == pytest.approx(12, abs=0.1)  # original kept
 
 
 def test_prompt_limit() -> None:

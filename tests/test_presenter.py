@@ -28,7 +28,8 @@ def test_verdicts(settings: Settings, samples) -> None:
     long = presenter.check_for_page(
         str(samples["image_jpg"]), str(samples["clip_12s"]), "image", "", "pro", settings
     )
-    assert not long.ready and "Switch to 'video'" in long.verdict
+    assert not long.ready and "Switch to 'video'" in long.verdict and long.trim_to == 10
+    assert ok.trim_to is None
     webm = presenter.check_for_page(
         str(samples["image_webp"]), str(samples["clip_webm"]), "video", "", "pro", settings
     )
@@ -81,6 +82,10 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
     card = presenter.run_details(history.get(old.id), history.events(old.id))
     assert "Estimated cost:** $0.56" in card and "Timeline:** checking +0s, done" in card
     assert presenter.history_signature(runs) != presenter.history_signature(runs[:1])
+    assert presenter.runs_summary(runs) == (
+        "2 runs · 1 finished · 1 in progress · ≈ $0.56 spent on finished runs (estimate)"
+    )
+    assert presenter.runs_summary([]).startswith("No runs yet")
 
 
 def test_key_status_never_echoes_the_key(settings: Settings) -> None:

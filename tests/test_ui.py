@@ -159,6 +159,12 @@ def test_too_long_clip_shows_reason_and_sends_nothing(
     )
     expect(page.locator("#generate")).to_be_disabled()
     assert fal.calls == [] and fal.proxied_hosts == []
+    page.locator("#trim").click()  # the page offers to keep the first 10 s
+    expect(page.locator("#video-info")).to_contain_text("10.0 s")
+    expect(page.locator("#verdict")).to_contain_text("Ready")
+    expect(page.locator("#generate")).to_be_enabled()
+    expect(page.locator("#trim")).to_be_hidden()
+    assert fal.calls == []
 
 
 def test_cancel_reaches_fal(app: str, page: Page, fal: FalEmulator, samples) -> None:
