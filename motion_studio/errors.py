@@ -77,12 +77,32 @@ class NetworkError(StudioError):
     kind = "network"
 
 
+class LostContactError(StudioError):
+    """fal stopped answering (5xx, network, rate limit) after the run was submitted, beyond all retries.
+
+    The request may well finish on fal and be billed, so the run is kept as resumable, not failed.
+    """
+
+    kind = "interrupted"
+
+    def __init__(self, cause: StudioError) -> None:
+        super().__init__(
+            f"fal could not be reached for a while during this run ({cause.kind.replace('_', ' ')}). "
+            "The run is kept: press Resume on it in the gallery, or run `python -m motion_studio resume`, "
+            "once fal answers again."
+        )
+        self.cause = cause
+
+
 class RunCancelledError(StudioError):
     kind = "cancelled"
 
     def __init__(self, message: str = "The run was cancelled.") -> None:
         super().__init__(message)
 
+
+# Failures that retrying may cure; what fal_service retries, and what interrupts a paid run.
+TRANSIENT_ERRORS = (FalServerError, NetworkError, RateLimitError, FalTimeoutError)
 
 _TIMEOUT_TYPES = {"request_timeout", "startup_timeout"}
 _CONTENT_WORDS = ("content_policy", "content policy", "flagged", "nsfw", "safety")

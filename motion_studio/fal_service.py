@@ -25,18 +25,10 @@ from tenacity import (
     wait_exponential,
 )
 
-from .errors import (
-    FalServerError,
-    FalTimeoutError,
-    NetworkError,
-    RateLimitError,
-    from_detail,
-    map_exception,
-)
+from .errors import TRANSIENT_ERRORS, FalServerError, from_detail, map_exception
 from .history import History
 
 T = TypeVar("T")
-_TRANSIENT = (FalServerError, NetworkError, RateLimitError, FalTimeoutError)
 
 
 @dataclass(frozen=True)
@@ -84,7 +76,7 @@ class FalService:
         retrying = AsyncRetrying(
             stop=stop_after_delay(self._retry_seconds),
             wait=wait_exponential(multiplier=self._poll_interval, max=30),
-            retry=retry_if_exception(lambda exc: isinstance(exc, _TRANSIENT)),
+            retry=retry_if_exception(lambda exc: isinstance(exc, TRANSIENT_ERRORS)),
             reraise=True,
         )
         async for attempt in retrying:

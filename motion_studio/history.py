@@ -16,7 +16,17 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-ACTIVE_STATES = ("checking", "uploading", "submitted", "queued", "running", "downloading", "cancelling")
+# "interrupted": fal stopped answering after submit; the run can still finish there, so it is resumable.
+ACTIVE_STATES = (
+    "checking",
+    "uploading",
+    "submitted",
+    "queued",
+    "running",
+    "downloading",
+    "cancelling",
+    "interrupted",
+)
 FINAL_STATES = ("done", "failed", "cancelled")
 
 MIGRATIONS: list[str] = [

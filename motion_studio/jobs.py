@@ -15,14 +15,21 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
 
 from .catalog import tier as get_tier
-from .errors import FalTimeoutError, RunCancelledError, StudioError, map_exception
+from .errors import (
+    TRANSIENT_ERRORS,
+    FalTimeoutError,
+    LostContactError,
+    RunCancelledError,
+    StudioError,
+    map_exception,
+)
 from .fal_service import FalService, StatusUpdate
 from .history import History, Run
 from .media import (
@@ -139,6 +146,15 @@ class Cancelled(JobEvent):
 
     def describe(self) -> str:
         return "Cancelled."
+
+
+@contextlib.contextmanager
+def _kept_if_fal_is_away() -> Iterator[None]:
+    """After submit, fal being unreachable beyond all retries must not turn a paid run into a failure."""
+    try:
+        yield
+    except TRANSIENT_ERRORS as exc:
+        raise LostContactError(exc) from exc
 
 
 class Job:
@@ -402,23 +418,29 @@ class JobRunner:
         last: StatusUpdate | None = None
         try:
             async with asyncio.timeout(self.settings.request_timeout):
-                async for update in service.follow(run.endpoint, request_id):
-                    self._on_update(job, run, update, last)
-                    last = update
+                with _kept_if_fal_is_away():
+                    async for update in service.follow(run.endpoint, request_id):
+                        self._on_update(job, run, update, last)
+                        last = update
         except TimeoutError:
             await self._quiet_cancel(service, run.endpoint, request_id)
             raise FalTimeoutError(
                 f"fal did not finish within {self.settings.request_timeout:.0f} s, so the request was cancelled."
             ) from None
         assert last is not None
-        url = await service.output_url(run.endpoint, request_id, last)
+        if last.error:  # the model failed: the result endpoint says why, and that is final
+            url = await service.output_url(run.endpoint, request_id, last)
+        else:
+            with _kept_if_fal_is_away():
+                url = await service.output_url(run.endpoint, request_id, last)
         await self._finish(job, run, url)
 
     async def _finish(self, job: Job, run: Run, url: str) -> None:
         assert job.service is not None
         self.history.record(run.id, "downloading", output_url=url)
         job.publish(Downloading(run.id))
-        output = await job.service.download(url, self.history.run_dir(run.id) / "output.mp4")
+        with _kept_if_fal_is_away():
+            output = await job.service.download(url, self.history.run_dir(run.id) / "output.mp4")
         output = await asyncio.to_thread(ensure_playable, output)
         thumb = await asyncio.to_thread(extract_thumbnail, output, output.with_name("thumb.jpg"))
         self.history.record(
@@ -454,6 +476,13 @@ class JobRunner:
             if job.cancel_requested and error.kind in ("cancelled", "server", "validation"):
                 self.history.record(run_id, "cancelled", finished_at=time.time())
                 job.publish(Cancelled(run_id))
+                return
+            if isinstance(error, LostContactError):
+                log.warning("run %s interrupted: %s", run_id, error.cause.message)
+                self.history.record(
+                    run_id, "interrupted", error.message, error_kind=error.kind, error_message=error.message
+                )
+                job.publish(Failed(run_id, kind=error.kind, message=error.message))
                 return
             if not isinstance(exc, StudioError):
                 log.exception("run %s failed unexpectedly", run_id)

@@ -37,6 +37,7 @@ STATUS_ICONS = {
     "queued": "⏳",
     "running": "⏳",
     "downloading": "⏳",
+    "interrupted": "⚠️",
 }
 _URL_SUFFIXES = {
     "image": (".jpg", ".jpeg", ".png", ".webp", ".gif"),

@@ -368,7 +368,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 run.tier,
                 job.id if job and not job.finished else None,
                 gr.update(visible=True),
-                gr.update(visible=run.active and job is None),
+                gr.update(visible=run.active and (job is None or job.finished)),
                 run.video_path,
             )
 

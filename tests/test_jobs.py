@@ -241,3 +241,25 @@ def test_history_schema_is_versioned_and_delete_removes_files(tmp_path: Path) ->
     again.delete(run.id)
     assert again.get(run.id) is None and not (tmp_path / "runs" / run.id).exists()
     assert again.events(run.id) == []
+
+
+def test_fal_unreachable_after_submit_keeps_the_run_resumable(
+    settings: Settings, history: History, fal: FalEmulator, samples
+) -> None:
+    """Past every retry, a paid run is 'interrupted', not failed; Resume fetches it once fal answers."""
+    runner = JobRunner(settings.model_copy(update={"status_retry_seconds": 0.5}), history)
+    try:
+        fal.fail("status", 503, {"detail": "Service Unavailable"})
+        job = runner.start(spec(samples), KEY)
+        final = job.wait(30)
+        assert isinstance(final, Failed) and final.kind == "interrupted"
+        assert "press Resume" in final.message
+        run = history.get(job.run_id)
+        assert run.status == "interrupted" and run.request_id == fal.submitted[0].id
+        assert [r.id for r in history.unfinished()] == [run.id]
+        fal.faults.clear()
+        resumed = runner.resume(run, KEY)
+        assert isinstance(resumed.wait(30), Done)
+        assert history.get(run.id).status == "done" and len(fal.submitted) == 1
+    finally:
+        runner.shutdown()

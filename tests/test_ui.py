@@ -206,6 +206,25 @@ def test_closing_the_tab_does_not_stop_a_paid_run(
     again.close()
 
 
+def test_interrupted_run_is_resumed_from_the_gallery(
+    settings: Settings, fal: FalEmulator, page: Page, samples
+) -> None:
+    fal.fail("status", 503, {"detail": "Service Unavailable"})  # fal stops answering after submit
+    with running_app(settings.model_copy(update={"status_retry_seconds": 0.5})) as url:
+        page.goto(url)
+        pick(page, samples["image_jpg"], samples["clip_3s"])
+        expect(page.locator("#generate")).to_be_enabled()
+        page.locator("#generate").click()
+        expect(page.locator("#progress")).to_contain_text("press Resume")
+        fal.faults.clear()
+        page.locator("#gallery img").first.click()
+        expect(page.locator("#run-details")).to_contain_text("interrupted")
+        page.locator("#resume-run").click()
+        wait_done(page)
+        assert video_duration(page, "output-video") > 2
+        assert len(fal.submitted) == 1
+
+
 def test_gallery_survives_restart_and_restores_a_run(
     settings: Settings, fal: FalEmulator, page: Page, samples
 ) -> None:
