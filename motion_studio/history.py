@@ -63,6 +63,11 @@ MIGRATIONS: list[str] = [
         uploaded_at REAL NOT NULL
     );
     """,
+    # v2: whose browser started a run, so a public Space can give each visitor their own gallery.
+    """
+    ALTER TABLE runs ADD COLUMN owner TEXT;
+    CREATE INDEX runs_owner ON runs(owner, created_at DESC);
+    """,
 ]
 
 
@@ -94,6 +99,7 @@ class Run:
     error_message: str | None = None
     submitted_at: float | None = None
     finished_at: float | None = None
+    owner: str | None = None
 
     @property
     def active(self) -> bool:
@@ -189,10 +195,13 @@ class History:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _to_run(row) if row else None
 
-    def recent(self, limit: int = 100) -> list[Run]:
-        """Newest first."""
+    def recent(self, limit: int = 100, owner: str | None = None) -> list[Run]:
+        """Newest first; only `owner`'s runs when one is given (private galleries)."""
+        where, args = ("WHERE owner = ? ", [owner]) if owner is not None else ("", [])
         with self._connect() as conn:
-            rows = conn.execute("SELECT * FROM runs ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+            rows = conn.execute(
+                f"SELECT * FROM runs {where}ORDER BY created_at DESC LIMIT ?", [*args, limit]
+            ).fetchall()
         return [_to_run(row) for row in rows]
 
     def events(self, run_id: str) -> list[RunEvent]:

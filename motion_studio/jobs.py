@@ -57,6 +57,7 @@ class JobSpec:
     prompt: str = ""
     keep_sound: bool = True
     tier: str = "pro"
+    owner: str | None = None  # the browser that asked, when galleries are private
 
 
 @dataclass(frozen=True)
@@ -344,6 +345,7 @@ class JobRunner:
                 prompt=prompt,
                 keep_sound=spec.keep_sound,
                 key_source=key_source,
+                owner=spec.owner,
                 clip_seconds=seconds,
                 estimated_cost=model.estimate_cost(seconds),
             )

@@ -8,6 +8,7 @@ app has is listed in one place and in `.env.example`. Values that fal does not d
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,14 @@ class Settings(BaseSettings):
     server_name: str | None = Field(default=None, alias="MOTION_STUDIO_SERVER_NAME")
     server_port: int | None = Field(default=None, alias="MOTION_STUDIO_SERVER_PORT")
     concurrency: int = Field(default=4, gt=0, alias="MOTION_STUDIO_CONCURRENCY")
+    # Each browser sees only its own runs. Unset: on for a Hugging Face Space (SPACE_ID), off on a laptop.
+    private_galleries: bool | None = Field(default=None, alias="MOTION_STUDIO_PRIVATE_GALLERIES")
+
+    @property
+    def galleries_are_private(self) -> bool:
+        if self.private_galleries is not None:
+            return self.private_galleries
+        return bool(os.environ.get("SPACE_ID"))  # Spaces set it; a laptop has one user
 
     @property
     def db_path(self) -> Path:

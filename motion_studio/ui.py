@@ -6,6 +6,7 @@ are private (`api_visibility="private"`); the one public endpoint is `/generate`
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import gradio as gr
 from . import presenter
 from .catalog import ORIENTATION_HELP, ORIENTATION_MAX_SECONDS, TIERS
 from .errors import StudioError
-from .history import History
+from .history import History, Run
 from .jobs import Done, Failed, JobRunner, JobSpec
 from .settings import Settings, configure_logging, get_settings
 
@@ -38,9 +39,9 @@ class Studio:
         # Paid runs that a restart interrupted are followed again, with the server's key.
         self.resumed = self.runner.resume_unfinished(settings.fal_key)
 
-    def gallery(self) -> tuple[list[tuple[str, str]], list[str], str, str]:
+    def gallery(self, owner: str | None) -> tuple[list[tuple[str, str]], list[str], str, str]:
         """Values for `[gallery, gallery_ids, gallery_sig, runs_summary]`, always updated together."""
-        runs = self.history.recent(200)
+        runs = self.history.recent(200, owner=(owner or "-") if self.settings.galleries_are_private else None)
         shown = presenter.gallery_runs(runs)
         return (
             presenter.gallery_items(shown),
@@ -48,6 +49,13 @@ class Studio:
             presenter.history_signature(runs),
             presenter.runs_summary(runs),
         )
+
+    def run_for(self, run_id: str | None, owner: str | None) -> Run | None:
+        """A run this browser may see: with private galleries, only its own."""
+        run = self.history.get(run_id) if run_id else None
+        if run is not None and self.settings.galleries_are_private and run.owner != owner:
+            return None
+        return run
 
 
 def create_demo(settings: Settings | None = None, studio: Studio | None = None) -> gr.Blocks:
@@ -72,9 +80,11 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 info="Used for this browser session only; never stored or shown again.",
             )
         job_id = gr.State(None)
+        # A random id kept in this browser's localStorage: whose runs are whose, for private galleries.
+        owner = gr.BrowserState(None, storage_key="motion-studio-owner")
         selected_run = gr.State(None)
         gallery_ids = gr.State([])
-        gallery_sig = gr.State("")
+        gallery_sig = gr.State(None)  # None: not rendered yet, so even an empty history is shown
 
         with gr.Row(equal_height=False):
             with gr.Column():
@@ -272,6 +282,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             sound: bool,
             tier_name: str,
             key: str,
+            browser: str | None,
         ) -> tuple[Any, ...]:
             try:
                 secret = settings.require_key(key)
@@ -290,12 +301,12 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 )
             source = "session" if key and key.strip() else "server"
             job = studio.runner.start(
-                JobSpec(img, vid, orient, text or "", bool(sound), tier_name), secret, source
+                JobSpec(img, vid, orient, text or "", bool(sound), tier_name, owner=browser), secret, source
             )
             hidden = gr.update(value=None, visible=False)
             return job.id, "⏳ Starting…", gr.update(interactive=False), gr.update(visible=True), None, hidden
 
-        async def follow(current: str | None) -> AsyncIterator[tuple[Any, ...]]:
+        async def follow(current: str | None, browser: str | None) -> AsyncIterator[tuple[Any, ...]]:
             """Stream one job's progress into the page. The job lives in the runner, not in this handler,
             so a closed tab or a reload does not stop it."""
             job = studio.runner.get(current) if current else None
@@ -325,17 +336,19 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                     run.video_path if run and run.video_path else gr.skip(),
                     gr.update(interactive=True),
                     gr.update(visible=False),
-                    *studio.gallery(),
+                    *studio.gallery(browser),
                 )
 
         gallery_outputs = [gallery, gallery_ids, gallery_sig, runs_summary]
         follow_outputs = [progress, logs, output, download, reference, generate, cancel, *gallery_outputs]
         generate.click(
             start,
-            [image, image_url, video, video_url, orientation, prompt, keep_sound, tier, key_box],
+            [image, image_url, video, video_url, orientation, prompt, keep_sound, tier, key_box, owner],
             [job_id, progress, generate, cancel, output, download],
             **PRIVATE,
-        ).then(follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE)
+        ).then(
+            follow, [job_id, owner], follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
+        )
 
         def do_cancel(current: str | None) -> str:
             if current:
@@ -344,15 +357,20 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
 
         cancel.click(do_cancel, job_id, progress, concurrency_limit=None, **PRIVATE)
 
-        def refresh_gallery(signature: str) -> tuple[Any, ...]:
-            view = studio.gallery()
+        def refresh_gallery(signature: str | None, browser: str | None) -> tuple[Any, ...]:
+            view = studio.gallery(browser)
             return (gr.skip(),) * len(view) if view[2] == signature else view
 
-        timer.tick(refresh_gallery, gallery_sig, gallery_outputs, show_progress="hidden", **PRIVATE)
-        demo.load(refresh_gallery, gallery_sig, gallery_outputs, **PRIVATE)
+        def identify(browser: str | None) -> str:
+            return browser or uuid.uuid4().hex
 
-        def select_run(ids: list[str], evt: gr.SelectData) -> tuple[Any, ...]:
-            run = studio.history.get(ids[evt.index]) if evt.index < len(ids) else None
+        timer.tick(refresh_gallery, [gallery_sig, owner], gallery_outputs, show_progress="hidden", **PRIVATE)
+        demo.load(identify, owner, owner, **PRIVATE).then(
+            refresh_gallery, [gallery_sig, owner], gallery_outputs, **PRIVATE
+        )
+
+        def select_run(ids: list[str], browser: str | None, evt: gr.SelectData) -> tuple[Any, ...]:
+            run = studio.run_for(ids[evt.index], browser) if evt.index < len(ids) else None
             if run is None:
                 return (None, "This run no longer exists.", *(gr.skip(),) * 11)
             job = studio.runner.job_for_run(run.id)
@@ -374,7 +392,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
 
         gallery.select(
             select_run,
-            gallery_ids,
+            [gallery_ids, owner],
             [
                 selected_run,
                 run_card,
@@ -391,23 +409,26 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 reference,
             ],
             **PRIVATE,
-        ).then(follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE)
+        ).then(
+            follow, [job_id, owner], follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
+        )
 
-        def delete_run(run_id: str | None) -> tuple[Any, ...]:
-            if run_id:
-                studio.history.delete(run_id)
+        def delete_run(run_id: str | None, browser: str | None) -> tuple[Any, ...]:
+            run = studio.run_for(run_id, browser)
+            if run is not None:
+                studio.history.delete(run.id)
             hide = gr.update(visible=False)
-            return None, "Run deleted.", *studio.gallery(), hide, hide
+            return None, "Run deleted.", *studio.gallery(browser), hide, hide
 
         delete.click(
             delete_run,
-            selected_run,
+            [selected_run, owner],
             [selected_run, run_card, *gallery_outputs, delete, resume],
             **PRIVATE,
         )
 
-        def resume_run(run_id: str | None, key: str) -> tuple[Any, ...]:
-            run = studio.history.get(run_id) if run_id else None
+        def resume_run(run_id: str | None, key: str, browser: str | None) -> tuple[Any, ...]:
+            run = studio.run_for(run_id, browser)
             try:
                 secret = settings.require_key(key)
             except StudioError as exc:
@@ -416,8 +437,8 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 return None, "This run is not waiting for anything."
             return studio.runner.resume(run, secret).id, "⏳ Resuming…"
 
-        resume.click(resume_run, [selected_run, key_box], [job_id, progress], **PRIVATE).then(
-            follow, job_id, follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
+        resume.click(resume_run, [selected_run, key_box, owner], [job_id, progress], **PRIVATE).then(
+            follow, [job_id, owner], follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
         )
 
         async def api_generate(

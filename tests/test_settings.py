@@ -53,6 +53,17 @@ def test_missing_key_and_session_key(clean_env: Path) -> None:
     assert with_server.require_key("mine").get_secret_value() == "mine"  # a visitor pays for themselves
 
 
+def test_private_galleries_default_to_on_for_a_space(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert Settings().galleries_are_private is False
+    monkeypatch.setenv("SPACE_ID", "someone/motion-studio")
+    assert Settings().galleries_are_private is True
+    monkeypatch.setenv("MOTION_STUDIO_PRIVATE_GALLERIES", "false")
+    assert Settings().galleries_are_private is False
+
+
 def test_invalid_setting_is_one_sentence(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTION_STUDIO_DEFAULT_TIER", "ultra")
     with pytest.raises(StudioError, match="MOTION_STUDIO_DEFAULT_TIER: Input should be 'pro' or 'standard'"):

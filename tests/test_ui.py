@@ -225,6 +225,30 @@ def test_interrupted_run_is_resumed_from_the_gallery(
         assert len(fal.submitted) == 1
 
 
+def test_private_galleries_show_each_browser_its_own_runs(
+    settings: Settings, fal: FalEmulator, browser: Browser, samples
+) -> None:
+    with running_app(settings.model_copy(update={"private_galleries": True})) as url:
+        mine, theirs = browser.new_context(), browser.new_context()
+        page, other = mine.new_page(), theirs.new_page()
+        for p in (page, other):
+            p.set_default_timeout(TIMEOUT)
+            p.goto(url)
+        pick(page, samples["image_jpg"], samples["clip_3s"])
+        expect(page.locator("#generate")).to_be_enabled()
+        page.locator("#generate").click()
+        wait_done(page)
+        expect(page.locator("#gallery img")).to_have_count(1)
+        other.reload()
+        expect(other.locator("#runs-summary")).to_contain_text("No runs yet")
+        expect(other.locator("#gallery img")).to_have_count(0)
+        page.reload()  # the same browser keeps its id (localStorage) and so its gallery
+        expect(page.locator("#gallery img")).to_have_count(1)
+        expect(page.locator("#runs-summary")).to_contain_text("1 run · 1 finished")
+        mine.close()
+        theirs.close()
+
+
 def test_gallery_survives_restart_and_restores_a_run(
     settings: Settings, fal: FalEmulator, page: Page, samples
 ) -> None:
