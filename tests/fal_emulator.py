@@ -533,12 +533,21 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 def main() -> None:
     """`python -m tests.fal_emulator`: run it by hand and print the environment to point the app at it."""
+    import argparse
     import tempfile
 
-    emulator = FalEmulator(Path(tempfile.mkdtemp(prefix="fal-emu-"))).start()
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument(
+        "--queue-seconds", type=float, default=5.0, help="time each request waits in the queue"
+    )
+    parser.add_argument("--run-seconds", type=float, default=20.0, help="time each request 'generates'")
+    args = parser.parse_args()
+    emulator = FalEmulator(Path(tempfile.mkdtemp(prefix="fal-emu-")))
+    emulator.queue_seconds, emulator.run_seconds = args.queue_seconds, args.run_seconds
+    emulator.start()
     for name, value in emulator.env().items():
         print(f"export {name}={value}")
-    print(f"export FAL_KEY={VALID_KEY}")
+    print(f"export FAL_KEY={VALID_KEY}", flush=True)
     try:
         while True:
             time.sleep(3600)
