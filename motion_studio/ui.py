@@ -143,8 +143,21 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         prompt_count = gr.Markdown(
             presenter.prompt_counter(""), elem_id="prompt-counter", elem_classes="small-note"
         )
+        gr.Examples(
+            examples=[
+                [
+                    str(ASSETS / "example_character.png"),
+                    str(ASSETS / "example_motion.mp4"),
+                    "video",
+                    "a cartoon character waving both arms",
+                ]
+            ],
+            inputs=[image, video, orientation, prompt],
+            cache_examples=False,
+            label="Example (made by this project; loading it costs nothing)",
+        )
         verdict = gr.Markdown(
-            "Add a character image and a reference clip to start. Or click an example below.",
+            "Add a character image and a reference clip to start, or click the example above.",
             elem_id="verdict",
         )
         cost = gr.Markdown(
@@ -166,20 +179,6 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 label="Reference clip", interactive=False, height=400, elem_id="reference-video"
             )
         download = gr.DownloadButton("Download result", visible=False, elem_id="download")
-
-        gr.Examples(
-            examples=[
-                [
-                    str(ASSETS / "example_character.png"),
-                    str(ASSETS / "example_motion.mp4"),
-                    "video",
-                    "a cartoon character waving both arms",
-                ]
-            ],
-            inputs=[image, video, orientation, prompt],
-            cache_examples=False,
-            label="Example (made by this project; loading it costs nothing)",
-        )
 
         gr.Markdown("## Past runs")
         runs_summary = gr.Markdown(elem_id="runs-summary", elem_classes="small-note")
