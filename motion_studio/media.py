@@ -134,6 +134,11 @@ def _ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def _ffmpeg_quiet() -> list[str]:
+    """ffmpeg that overwrites its output and reports only errors (we read its exit code)."""
+    return [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y"]
+
+
 def probe_video(path: str | Path) -> VideoInfo:
     """Read duration, fps, size, rotation and audio with one `ffmpeg -i` run, parsed by moviepy.
 
@@ -258,7 +263,7 @@ def to_mp4(
 ) -> bool:
     """Write `source` as an MP4 with H.264 video (re-encoded, or copied when it already is) and AAC audio,
     keeping only its first `seconds` when given."""
-    cmd = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-map", "0:v:0"]
+    cmd = [*_ffmpeg_quiet(), "-i", str(source), "-map", "0:v:0"]
     if seconds is not None:
         cmd += ["-t", f"{seconds:.3f}"]
     if has_audio:
@@ -443,11 +448,7 @@ def prepare_inputs(
 def extract_thumbnail(video: Path, dest: Path, at: float = 1.0) -> Path | None:
     """A JPEG frame for the gallery; a missing thumbnail must never fail a paid run, hence `None`."""
     cmd = [
-        _ffmpeg(),
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
+        *_ffmpeg_quiet(),
         "-ss",
         f"{at:g}",
         "-i",

@@ -310,6 +310,13 @@ def pick_input(uploaded: str | None, url: str | None, kind: str, settings: Setti
     return None
 
 
+def pick_inputs(
+    image: str | None, image_url: str | None, video: str | None, video_url: str | None, settings: Settings
+) -> tuple[str | None, str | None]:
+    """The page's two inputs, each an upload or a URL, as local files."""
+    return pick_input(image, image_url, "image", settings), pick_input(video, video_url, "video", settings)
+
+
 def error_text(error: StudioError) -> str:
     return f"❌ {error.message}"
 

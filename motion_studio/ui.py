@@ -224,8 +224,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             tier_name: str,
         ) -> tuple[Any, ...]:
             try:
-                img = presenter.pick_input(img, img_url, "image", settings)
-                vid = presenter.pick_input(vid, vid_url, "video", settings)
+                img, vid = presenter.pick_inputs(img, img_url, vid, vid_url, settings)
             except StudioError as exc:
                 hide = gr.update(visible=False)
                 return "", "", presenter.error_text(exc), gr.skip(), gr.update(interactive=False), hide
@@ -285,8 +284,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         ) -> tuple[Any, ...]:
             try:
                 secret = settings.require_key(key)
-                img = presenter.pick_input(img, img_url, "image", settings)
-                vid = presenter.pick_input(vid, vid_url, "video", settings)
+                img, vid = presenter.pick_inputs(img, img_url, vid, vid_url, settings)
                 if not img or not vid:
                     raise StudioError("Add a character image and a reference clip first.")
             except StudioError as exc:

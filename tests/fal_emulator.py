@@ -319,9 +319,13 @@ class FalEmulator:
             headers={"x-fal-request-id": rid},
         )
 
-    def _find(self, call: Call) -> EmuRequest | None:
+    def _authorised_request(self, request: Request, call: Call) -> EmuRequest | Response:
+        """The queue request a status/result/cancel URL names, or fal's 404 / 401 answer."""
         parts = call.path.strip("/").split("/")
-        return self.requests.get(parts[3]) if len(parts) >= 4 else None
+        req = self.requests.get(parts[3]) if len(parts) >= 4 else None
+        if req is None:
+            return JSONResponse({"detail": "Request not found"}, 404)
+        return self._auth_error(request) or req
 
     def _state(self, req: EmuRequest, with_logs: bool) -> tuple[dict[str, Any], bool]:
         """The request's status as fal reports it at this instant, and whether it is complete."""
@@ -373,21 +377,17 @@ class FalEmulator:
         return status, True
 
     async def _on_status(self, request: Request, call: Call, raw: bytes) -> Response:
-        req = self._find(call)
-        if req is None:
-            return JSONResponse({"detail": "Request not found"}, 404)
-        if (error := self._auth_error(request)) is not None:
-            return error
+        req = self._authorised_request(request, call)
+        if isinstance(req, Response):
+            return req
         req.status_polls += 1
         status, complete = self._state(req, request.query_params.get("logs") in ("1", "true", "True"))
         return JSONResponse(status, 200 if complete else 202, headers={"x-fal-request-id": req.id})
 
     async def _on_stream(self, request: Request, call: Call, raw: bytes) -> Response:
-        req = self._find(call)
-        if req is None:
-            return JSONResponse({"detail": "Request not found"}, 404)
-        if (error := self._auth_error(request)) is not None:
-            return error
+        req = self._authorised_request(request, call)
+        if isinstance(req, Response):
+            return req
 
         async def events():
             while True:
@@ -400,11 +400,9 @@ class FalEmulator:
         return StreamingResponse(events(), media_type="text/event-stream")
 
     async def _on_result(self, request: Request, call: Call, raw: bytes) -> Response:
-        req = self._find(call)
-        if req is None:
-            return JSONResponse({"detail": "Request not found"}, 404)
-        if (error := self._auth_error(request)) is not None:
-            return error
+        req = self._authorised_request(request, call)
+        if isinstance(req, Response):
+            return req
         _status, complete = self._state(req, False)
         if not complete:
             return JSONResponse({"detail": "Request is still in progress"}, 400)
@@ -449,11 +447,9 @@ class FalEmulator:
         )
 
     async def _on_cancel(self, request: Request, call: Call, raw: bytes) -> Response:
-        req = self._find(call)
-        if req is None:
-            return JSONResponse({"detail": "Request not found"}, 404)
-        if (error := self._auth_error(request)) is not None:
-            return error
+        req = self._authorised_request(request, call)
+        if isinstance(req, Response):
+            return req
         req.cancel_calls += 1
         _, complete = self._state(req, False)
         if complete and not req.cancelled:

@@ -9,6 +9,7 @@ import imageio_ffmpeg
 from PIL import Image, ImageDraw
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+QUIET = [FFMPEG, "-hide_banner", "-loglevel", "error", "-y"]
 
 
 def make_clip(
@@ -25,11 +26,7 @@ def make_clip(
     """A test-pattern clip; H.264/AAC mp4 unless the suffix asks for webm (VP9/Opus) or mov."""
     w, h = size
     cmd = [
-        FFMPEG,
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
+        *QUIET,
         "-f",
         "lavfi",
         "-i",
@@ -54,11 +51,7 @@ def make_clip(
         rotated = path.with_name(path.stem + ".rot" + path.suffix)
         subprocess.run(
             [
-                FFMPEG,
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
+                *QUIET,
                 "-display_rotation",
                 str(rotate),
                 "-i",
@@ -76,18 +69,7 @@ def make_clip(
 
 def make_audio(path: Path, seconds: float = 4) -> Path:
     subprocess.run(
-        [
-            FFMPEG,
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=duration={seconds}",
-            str(path),
-        ],
+        [*QUIET, "-f", "lavfi", "-i", f"sine=duration={seconds}", str(path)],
         check=True,
         capture_output=True,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,8 @@ from .fal_emulator import VALID_KEY, FalEmulator
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cli(fal: FalEmulator, data_dir: Path, *args: str, key: str | None = VALID_KEY, **env: str):
+def cli_command(fal: FalEmulator, data_dir: Path, *args: str, key: str | None = VALID_KEY, **env: str):
+    """The command line and environment a user would have, pointed at the emulator."""
     environ = {
         **os.environ,
         **fal.env(),
@@ -30,31 +32,23 @@ def cli(fal: FalEmulator, data_dir: Path, *args: str, key: str | None = VALID_KE
     environ.pop("FAL_KEY", None)
     if key is not None:
         environ["FAL_KEY"] = key
+    return [sys.executable, "-m", "motion_studio", *args], environ
+
+
+def cli(fal: FalEmulator, data_dir: Path, *args: str, key: str | None = VALID_KEY, **env: str):
+    command, environ = cli_command(fal, data_dir, *args, key=key, **env)
     return subprocess.run(
-        [sys.executable, "-m", "motion_studio", *args],
-        cwd=data_dir.parent,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
+        command, cwd=data_dir.parent, env=environ, capture_output=True, text=True, timeout=180, check=False
     )
+
+
+def generate_args(samples, clip: str = "clip_5s", orientation: str = "video") -> list[str]:
+    return ["generate", "--image", str(samples["image_jpg"]), "--video", str(samples[clip]),
+            "--orientation", orientation]  # fmt: skip
 
 
 def generate(fal: FalEmulator, data_dir: Path, samples, clip: str = "clip_5s", *extra: str, **kw):
-    return cli(
-        fal,
-        data_dir,
-        "generate",
-        "--image",
-        str(samples["image_jpg"]),
-        "--video",
-        str(samples[clip]),
-        "--orientation",
-        "video",
-        *extra,
-        **kw,
-    )
+    return cli(fal, data_dir, *generate_args(samples, clip), *extra, **kw)
 
 
 def only_run(data_dir: Path):
@@ -85,17 +79,7 @@ def test_no_sound_reaches_fal_as_false(fal: FalEmulator, data_dir: Path, samples
 
 
 def test_too_long_clip_is_refused_before_any_request(fal: FalEmulator, data_dir: Path, samples) -> None:
-    result = cli(
-        fal,
-        data_dir,
-        "generate",
-        "--image",
-        str(samples["image_jpg"]),
-        "--video",
-        str(samples["clip_12s"]),
-        "--orientation",
-        "image",
-    )
+    result = cli(fal, data_dir, *generate_args(samples, "clip_12s", orientation="image"))
     assert result.returncode == 1
     assert result.stderr.strip().endswith(
         "The clip is 12.0 s; with orientation 'image' the limit is 10 s. Switch to 'video' (30 s) or trim it."
@@ -213,33 +197,10 @@ def test_network_down(fal: FalEmulator, data_dir: Path, samples) -> None:
 
 def test_resume_command_finishes_an_interrupted_run(fal: FalEmulator, data_dir: Path, samples) -> None:
     fal.hold = True
+    command, environ = cli_command(fal, data_dir, *generate_args(samples))
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "motion_studio",
-            "generate",
-            "--image",
-            str(samples["image_jpg"]),
-            "--video",
-            str(samples["clip_5s"]),
-            "--orientation",
-            "video",
-        ],
-        cwd=data_dir.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={
-            **os.environ,
-            **fal.env(),
-            "PYTHONPATH": str(ROOT),
-            "MOTION_STUDIO_DATA_DIR": str(data_dir),
-            "MOTION_STUDIO_POLL_INTERVAL": "0.05",
-            "FAL_KEY": VALID_KEY,
-        },
+        command, cwd=data_dir.parent, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    import time
-
     deadline = time.time() + 60
     while not (fal.submitted and fal.submitted[0].status_polls > 2):
         assert time.time() < deadline

@@ -362,7 +362,7 @@ def test_api_generate_with_gradio_client(app: str, fal: FalEmulator, samples, tm
         "pro",
         api_name="/generate",
     )
-    path = Path(result["video"] if isinstance(result, dict) else result)
+    path = Path(result)
     assert path.is_file() and path.stat().st_size > 1000
     [request] = fal.submitted
     assert request.body["keep_original_sound"] is False and request.body["prompt"] == "a dancer"
