@@ -19,7 +19,7 @@ from rich.table import Table
 from .catalog import LIMITS, ORIENTATION_MAX_SECONDS, TIERS, format_cost
 from .errors import StudioError
 from .history import History
-from .jobs import Done, Failed, Job, JobRunner, JobSpec, Running
+from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, JobSpec, Running
 from .settings import Settings, configure_logging, get_settings
 
 
@@ -95,14 +95,17 @@ def _follow(runner: JobRunner, job: Job, err: Console) -> int:
     return 130
 
 
-async def _show(job: Job, err: Console):
-    last = None
+async def _show(job: Job, err: Console) -> JobEvent | None:
+    last: JobEvent | None = None
     with err.status("Checking inputs…") as status:
         async for event in job.subscribe():
             last = event
             if isinstance(event, Running):
                 for line in event.logs:
-                    err.print(f"  [dim]fal:[/] {line}")
+                    err.print(f"  [dim]fal:[/] {line}", soft_wrap=True)
+            if isinstance(event, Checked):
+                for note in event.notes:  # conversions the user should know about
+                    err.print(f"  [yellow]note:[/] {note}", soft_wrap=True)
             if not event.terminal:
                 elapsed = time.time() - job.started_at
                 text = f"{event.describe()} [dim]({elapsed:.0f} s)[/]"

@@ -71,6 +71,16 @@ def test_good_run_prints_a_playable_mp4(fal: FalEmulator, data_dir: Path, sample
     assert VALID_KEY not in result.stdout + result.stderr + listing.stdout
 
 
+def test_conversions_are_announced(fal: FalEmulator, data_dir: Path, samples) -> None:
+    result = cli(fal, data_dir, "generate", "--image", str(samples["image_webp"]), "--video",
+                 str(samples["clip_webm"]), "--orientation", "video")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "note: The WEBP image will be converted to PNG" in result.stderr
+    assert "note: The webm (vp9) clip will be converted to MP4 (H.264)" in result.stderr
+    [request] = fal.submitted
+    assert request.body["video_url"].endswith(".mp4") and request.body["image_url"].endswith(".png")
+
+
 def test_no_sound_reaches_fal_as_false(fal: FalEmulator, data_dir: Path, samples) -> None:
     assert generate(fal, data_dir, samples, "clip_5s", "--no-sound", "--tier", "standard").returncode == 0
     [request] = fal.submitted
