@@ -477,6 +477,10 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         "server_name": settings.server_name,
         "server_port": settings.server_port,
         "allowed_paths": [str(settings.data_dir.resolve()), str(ASSETS)],
+        # Videos in the data directory are served to the page; the history database never is.
+        "blocked_paths": [
+            str(settings.db_path.resolve()) + suffix for suffix in ("", "-wal", "-shm", "-journal")
+        ],
         "run_history": False,  # Gradio would otherwise keep every event's inputs (the key!) in localStorage
         "max_file_size": "100mb",
         "theme": gr.themes.Soft(),

@@ -287,3 +287,16 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
     assert [r.id for r in history.recent(owner="browser-a")] == [mine.id]
     assert history.recent(owner="browser-b") == []
     assert len(history.recent()) == 2
+
+
+def test_concurrent_runs_each_get_their_own_result(
+    runner: JobRunner, history: History, fal: FalEmulator, samples
+) -> None:
+    jobs = [runner.start(spec(samples, clip, prompt=f"run {i}"), KEY)
+            for i, clip in enumerate(("clip_3s", "clip_5s", "clip_10s"))]  # fmt: skip
+    finals = [job.wait(60) for job in jobs]
+    assert all(isinstance(f, Done) for f in finals)
+    durations = sorted(probe_video(f.output).duration for f in finals)
+    assert durations == [pytest.approx(3, abs=0.2), pytest.approx(5, abs=0.2), pytest.approx(10, abs=0.2)]
+    assert len({f.output for f in finals}) == 3 and len(fal.submitted) == 3
+    assert {r.prompt for r in history.recent()} == {"run 0", "run 1", "run 2"}

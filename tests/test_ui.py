@@ -341,6 +341,18 @@ def test_webcam_recording_keeps_sound_and_is_converted(
     context.close()
 
 
+def test_history_database_is_not_served(app: str, settings: Settings) -> None:
+    """Gradio 6 serves only files it handed out itself; `blocked_paths` keeps it so for the database."""
+    import httpx
+
+    db = settings.db_path.resolve()
+    assert db.exists()
+    for path in (db, Path(str(db) + "-wal")):
+        response = httpx.get(f"{app}gradio_api/file={path}", timeout=10)
+        assert response.status_code in (403, 404), response.status_code
+        assert b"SQLite" not in response.content
+
+
 def test_example_loads_without_calling_fal(app: str, page: Page, fal: FalEmulator) -> None:
     page.goto(app)
     page.get_by_text("a cartoon character waving both arms").first.click()
