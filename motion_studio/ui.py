@@ -14,11 +14,11 @@ from typing import Any
 import gradio as gr
 
 from . import presenter
-from .catalog import ORIENTATION_HELP, ORIENTATION_MAX_SECONDS, TIERS
+from .catalog import ORIENTATION_MAX_SECONDS
 from .errors import StudioError
-from .history import History, Run
-from .jobs import Done, Failed, JobRunner, JobSpec
+from .jobs import Done, Failed, JobSpec
 from .settings import Settings, configure_logging, get_settings
+from .studio import Studio
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
@@ -27,35 +27,6 @@ CSS = """
 #progress { min-height: 2.5em; }
 .small-note p { font-size: 0.85em; opacity: 0.8; margin: 0; }
 """
-
-
-class Studio:
-    """The core objects one page (and its API) shares: settings, history and the job runner."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.history = History(settings.db_path, settings.runs_dir)
-        self.runner = JobRunner(settings, self.history)
-        # Paid runs that a restart interrupted are followed again, with the server's key.
-        self.resumed = self.runner.resume_unfinished(settings.fal_key)
-
-    def gallery(self, owner: str | None) -> tuple[list[tuple[str, str]], list[str], str, str]:
-        """Values for `[gallery, gallery_ids, gallery_sig, runs_summary]`, always updated together."""
-        runs = self.history.recent(200, owner=(owner or "-") if self.settings.galleries_are_private else None)
-        shown = presenter.gallery_runs(runs)
-        return (
-            presenter.gallery_items(shown),
-            [r.id for r in shown],
-            presenter.history_signature(runs),
-            presenter.runs_summary(runs),
-        )
-
-    def run_for(self, run_id: str | None, owner: str | None) -> Run | None:
-        """A run this browser may see: with private galleries, only its own."""
-        run = self.history.get(run_id) if run_id else None
-        if run is not None and self.settings.galleries_are_private and run.owner != owner:
-            return None
-        return run
 
 
 def create_demo(settings: Settings | None = None, studio: Studio | None = None) -> gr.Blocks:
@@ -498,4 +469,4 @@ def launch() -> None:
     demo.queue(default_concurrency_limit=settings.concurrency).launch(**launch_kwargs(settings))
 
 
-__all__ = ["ORIENTATION_HELP", "TIERS", "Studio", "create_demo", "launch", "launch_kwargs"]
+__all__ = ["create_demo", "launch", "launch_kwargs"]

@@ -15,7 +15,8 @@ pytest.importorskip("playwright")
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from motion_studio.settings import Settings, get_settings
-from motion_studio.ui import Studio, create_demo, launch_kwargs
+from motion_studio.studio import Studio
+from motion_studio.ui import create_demo, launch_kwargs
 
 from .fal_emulator import VALID_KEY, FalEmulator
 
