@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -223,3 +224,20 @@ def test_resume_command_finishes_an_interrupted_run(fal: FalEmulator, data_dir: 
     assert result.returncode == 0, result.stderr
     assert only_run(data_dir).status == "done" and len(fal.submitted) == 1
     assert Path(result.stdout.strip().splitlines()[-1]).is_file()
+
+
+def test_ctrl_c_cancels_the_request_on_fal(fal: FalEmulator, data_dir: Path, samples) -> None:
+    fal.hold = True
+    command, environ = cli_command(fal, data_dir, *generate_args(samples))
+    proc = subprocess.Popen(command, cwd=data_dir.parent, env=environ, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.time() + 60
+    while not (fal.submitted and fal.submitted[0].status_polls > 2):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Cancelling the fal request" in stderr and "Traceback" not in stderr
+    assert fal.submitted[0].cancel_calls == 1
+    assert only_run(data_dir).status == "cancelled"
