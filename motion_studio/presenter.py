@@ -96,7 +96,7 @@ def check_for_page(
         missing = " and ".join(
             name for name, value in (("a character image", image), ("a reference clip", video)) if not value
         )
-        verdict = f"Add {missing} to start, or click the example above."
+        verdict = f"Add {missing} to start, or click an example above."
     else:
         verdict = "✅ Ready. " + " ".join(notes)
     ready = bool(image and video and not problems)

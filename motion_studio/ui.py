@@ -121,14 +121,20 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                     str(ASSETS / "example_motion.mp4"),
                     "video",
                     "a cartoon character waving both arms",
-                ]
+                ],
+                [
+                    str(ASSETS / "example_character.png"),
+                    str(ASSETS / "example_motion.mp4"),
+                    "image",
+                    "",
+                ],
             ],
             inputs=[image, video, orientation, prompt],
             cache_examples=False,
-            label="Example (made by this project; loading it costs nothing)",
+            label="Examples (made by this project; loading one costs nothing)",
         )
         verdict = gr.Markdown(
-            "Add a character image and a reference clip to start, or click the example above.",
+            "Add a character image and a reference clip to start, or click an example above.",
             elem_id="verdict",
         )
         cost = gr.Markdown(

@@ -86,6 +86,8 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     m["image_rgba"] = make_image(d / "person_rgba.png", mode="RGBA")
     m["image_webp"] = make_image(d / "person.webp")
     m["image_gif"] = make_image(d / "person.gif")
+    m["image_bmp"] = make_image(d / "person.bmp")
+    m["image_tiff"] = make_image(d / "person.tiff")
     m["image_gif_animated"] = make_image(d / "animated.gif", frames=3)
     m["image_exif"] = make_image(d / "rotated.jpg", size=(800, 600), exif_orientation=6)
     m["image_small"] = make_image(d / "small.png", size=(200, 300))

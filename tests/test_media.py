@@ -139,6 +139,8 @@ def test_missing_video(tmp_path: Path) -> None:
         ("image_rgba", True, "flattened to RGB"),
         ("image_webp", True, "WEBP image will be converted to PNG"),
         ("image_gif", True, "GIF image will be converted to PNG"),
+        ("image_bmp", True, "BMP image will be converted to PNG"),
+        ("image_tiff", True, "TIFF image will be converted to PNG"),
         ("image_exif", True, "EXIF rotation"),
     ],
 )
