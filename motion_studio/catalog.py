@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Orientation = Literal["image", "video"]
 
@@ -76,6 +76,21 @@ def tier(name: str) -> ModelTier:
         return TIERS[name]
     except KeyError:
         raise ValueError(f"Unknown tier {name!r}; choose one of {', '.join(TIERS)}.") from None
+
+
+def request_arguments(
+    image_url: str, video_url: str, orientation: str, prompt: str, keep_sound: bool
+) -> dict[str, Any]:
+    """The v2.6 input body, exactly as FAL.md gives it: no other fields, `prompt` only when there is one."""
+    arguments: dict[str, Any] = {
+        "image_url": image_url,
+        "video_url": video_url,
+        "character_orientation": orientation,
+        "keep_original_sound": bool(keep_sound),
+    }
+    if prompt:
+        arguments["prompt"] = prompt
+    return arguments
 
 
 def format_cost(dollars: float) -> str:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from .catalog import request_arguments
 from .catalog import tier as get_tier
 from .errors import (
     TRANSIENT_ERRORS,
@@ -383,14 +384,7 @@ class JobRunner:
         self.history.update(run.id, image_url=image_url, video_url=video_url)
         if job.cancel_requested:
             raise RunCancelledError()
-        arguments = {
-            "image_url": image_url,
-            "video_url": video_url,
-            "character_orientation": spec.orientation,
-            "keep_original_sound": bool(spec.keep_sound),
-        }
-        if run.prompt:
-            arguments["prompt"] = run.prompt
+        arguments = request_arguments(image_url, video_url, spec.orientation, run.prompt, spec.keep_sound)
         job.submitting = True  # from here a cancel must wait for the id, or fal would run an orphan
         try:
             request_id = await asyncio.shield(service.submit(run.endpoint, arguments))

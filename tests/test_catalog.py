@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+from motion_studio import catalog
+
+
+def test_tiers_prices_and_estimates() -> None:
+    pro, standard = catalog.tier("pro"), catalog.tier("standard")
+    assert pro.endpoint == "fal-ai/kling-video/v2.6/pro/motion-control"
+    assert standard.endpoint == "fal-ai/kling-video/v2.6/standard/motion-control"
+    assert pro.estimate_cost(5.0) == pytest.approx(0.56)
+    assert pro.estimate_cost(4.2) == pytest.approx(5 * 0.112)  # whole seconds, rounded up
+    assert standard.estimate_cost(30.0) == pytest.approx(2.1)
+    assert catalog.format_price(0.112) == "$0.112/s" and catalog.format_price(0.07) == "$0.07/s"
+    with pytest.raises(ValueError, match="Unknown tier"):
+        catalog.tier("ultra")
+
+
+def test_limits() -> None:
+    assert catalog.LIMITS.max_seconds("image") == 10 and catalog.LIMITS.max_seconds("video") == 30
+    assert catalog.LIMITS.min_seconds == 3 and catalog.LIMITS.prompt_max_chars == 2500
+
+
+def test_request_arguments_follow_the_schema() -> None:
+    body = catalog.request_arguments("https://i", "https://v", "image", "", keep_sound=False)
+    assert body == {"image_url": "https://i", "video_url": "https://v", "character_orientation": "image",
+                    "keep_original_sound": False}  # fmt: skip
+    assert catalog.request_arguments("i", "v", "video", "dance", True)["prompt"] == "dance"
