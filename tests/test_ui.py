@@ -207,6 +207,25 @@ def test_closing_the_tab_does_not_stop_a_paid_run(
     again.close()
 
 
+def test_after_a_reload_a_running_run_can_be_watched_and_cancelled(
+    app: str, page: Page, fal: FalEmulator, samples
+) -> None:
+    fal.hold = True
+    page.goto(app)
+    pick(page, samples["image_jpg"], samples["clip_3s"])
+    expect(page.locator("#generate")).to_be_enabled()
+    page.locator("#generate").click()
+    expect(page.locator("#progress")).to_contain_text("Generating")
+    page.reload()
+    expect(page.locator("#gallery")).to_contain_text("running")
+    page.locator("#gallery img").first.click()
+    expect(page.locator("#progress")).to_contain_text("Generating")
+    expect(page.locator("#cancel")).to_be_visible()
+    page.locator("#cancel").click()
+    expect(page.locator("#progress")).to_contain_text("Cancelled")
+    assert fal.submitted[0].cancel_calls == 1
+
+
 def test_interrupted_run_is_resumed_from_the_gallery(
     settings: Settings, fal: FalEmulator, page: Page, samples
 ) -> None:
