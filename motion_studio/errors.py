@@ -49,6 +49,12 @@ class ClipTooLongError(InputError):
         self.limit = limit
 
 
+class BudgetError(StudioError):
+    """The server's spending guard refused a run before anything was uploaded."""
+
+    kind = "budget"
+
+
 class AuthError(StudioError):
     kind = "auth"
 

@@ -221,6 +221,16 @@ class History:
             ).fetchall()
         return [_to_run(row) for row in rows]
 
+    def server_spend_since(self, since: float) -> float:
+        """Estimated cost of the runs submitted on the server's key since `since` (the daily budget)."""
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT COALESCE(SUM(estimated_cost), 0) FROM runs "
+                "WHERE key_source = 'server' AND request_id IS NOT NULL AND created_at >= ?",
+                (since,),
+            ).fetchone()
+        return float(row[0])
+
     def delete(self, run_id: str) -> None:
         with self._connect() as conn:
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))

@@ -21,10 +21,11 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from .catalog import request_arguments
+from .catalog import format_cost, request_arguments
 from .catalog import tier as get_tier
 from .errors import (
     TRANSIENT_ERRORS,
+    BudgetError,
     FalTimeoutError,
     LostContactError,
     RunCancelledError,
@@ -338,6 +339,12 @@ class JobRunner:
             job.publish(Failed(None, kind=error.kind, message=error.message))
             return
         seconds = video_report.info.duration
+        if key_source == "server":
+            try:
+                self._check_budget(model.estimate_cost(seconds))
+            except StudioError as error:
+                job.publish(Failed(None, kind=error.kind, message=error.message))
+                return
         run = self.history.create(
             Run(
                 tier=model.name,
@@ -353,6 +360,25 @@ class JobRunner:
         )
         job.run_id = run.id
         await self._guard(job, self._generate(job, run, key, image_report, video_report))
+
+    def _check_budget(self, cost: float) -> None:
+        """The server's key is lent to whoever uses the page: its owner can cap what one run, and one
+        day, may cost. Checked before anything is uploaded; a visitor's own key is never limited."""
+        s = self.settings
+        if s.max_run_cost is not None and cost > s.max_run_cost:
+            raise BudgetError(
+                f"This run would cost about {format_cost(cost)}; this server allows at most "
+                f"{format_cost(s.max_run_cost)} per run on its key. Use a shorter clip, the standard "
+                "model, or your own fal key."
+            )
+        if s.daily_budget is not None:
+            spent = self.history.server_spend_since(time.time() - 86400)
+            if spent + cost > s.daily_budget:
+                raise BudgetError(
+                    f"This server's daily budget of {format_cost(s.daily_budget)} for its key would be "
+                    f"exceeded ({format_cost(spent)} used in the last 24 h, this run about "
+                    f"{format_cost(cost)}). Use your own fal key, or try again later."
+                )
 
     async def _generate(
         self, job: Job, run: Run, key: SecretStr, image_report: ImageReport, video_report: VideoReport

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     server_name: str | None = Field(default=None, alias="MOTION_STUDIO_SERVER_NAME")
     server_port: int | None = Field(default=None, alias="MOTION_STUDIO_SERVER_PORT")
     concurrency: int = Field(default=4, gt=0, alias="MOTION_STUDIO_CONCURRENCY")
+    # Spending guards for the server's own key (a public Space lends it to every visitor); None = no limit.
+    max_run_cost: float | None = Field(default=None, gt=0, alias="MOTION_STUDIO_MAX_RUN_COST")
+    daily_budget: float | None = Field(default=None, gt=0, alias="MOTION_STUDIO_DAILY_BUDGET")
     # Each browser sees only its own runs. Unset: on for a Hugging Face Space (SPACE_ID), off on a laptop.
     private_galleries: bool | None = Field(default=None, alias="MOTION_STUDIO_PRIVATE_GALLERIES")
 

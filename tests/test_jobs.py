@@ -300,3 +300,20 @@ def test_concurrent_runs_each_get_their_own_result(
     assert durations == [pytest.approx(3, abs=0.2), pytest.approx(5, abs=0.2), pytest.approx(10, abs=0.2)]
     assert len({f.output for f in finals}) == 3 and len(fal.submitted) == 3
     assert {r.prompt for r in history.recent()} == {"run 0", "run 1", "run 2"}
+
+
+def test_spending_guards_apply_to_the_server_key_only(
+    settings: Settings, history: History, fal: FalEmulator, samples
+) -> None:
+    guarded = JobRunner(settings.model_copy(update={"max_run_cost": 1.0, "daily_budget": 1.0}), history)
+    try:
+        final = guarded.start(spec(samples, "clip_10s"), KEY).wait(30)  # 10 s × $0.112 = $1.12
+        assert isinstance(final, Failed) and final.kind == "budget"
+        assert "at most $1.00 per run" in final.message and fal.calls == []
+        assert isinstance(guarded.start(spec(samples, "clip_5s"), KEY).wait(30), Done)  # $0.56
+        final = guarded.start(spec(samples, "clip_5s"), KEY).wait(30)  # $0.56 + $0.56 > $1.00
+        assert isinstance(final, Failed) and "daily budget of $1.00" in final.message
+        assert isinstance(guarded.start(spec(samples, "clip_10s"), KEY, "session").wait(30), Done)
+        assert len(fal.submitted) == 2
+    finally:
+        guarded.shutdown()
