@@ -99,6 +99,13 @@ def pick(page: Page, image: Path | None, video: Path | None) -> None:
         page.locator("#video-input input[type=file]").set_input_files(str(video))
 
 
+def generate(page: Page, image: Path, video: Path) -> None:
+    """Pick both inputs, wait for the verdict to enable Generate, and press it."""
+    pick(page, image, video)
+    expect(page.locator("#generate")).to_be_enabled()
+    page.locator("#generate").click()
+
+
 def choose(page: Page, elem_id: str, label: str) -> None:
     page.locator(f"#{elem_id}").get_by_text(label, exact=False).first.click()
 
@@ -171,9 +178,7 @@ def test_too_long_clip_shows_reason_and_sends_nothing(
 def test_cancel_reaches_fal(app: str, page: Page, fal: FalEmulator, samples) -> None:
     fal.hold = True
     page.goto(app)
-    pick(page, samples["image_png"], samples["clip_3s"])
-    expect(page.locator("#generate")).to_be_enabled()
-    page.locator("#generate").click()
+    generate(page, samples["image_png"], samples["clip_3s"])
     expect(page.locator("#progress")).to_contain_text("Generating")
     expect(page.locator("#progress")).to_contain_text("elapsed")
     page.locator("#cancel").click()
@@ -191,9 +196,7 @@ def test_closing_the_tab_does_not_stop_a_paid_run(
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT)
     tab.goto(app)
-    pick(tab, samples["image_jpg"], samples["clip_3s"])
-    expect(tab.locator("#generate")).to_be_enabled()
-    tab.locator("#generate").click()
+    generate(tab, samples["image_jpg"], samples["clip_3s"])
     expect(tab.locator("#progress")).to_contain_text("Generating")
     context.close()  # the user closes the tab while fal is working
     fal.hold = False
@@ -212,9 +215,7 @@ def test_after_a_reload_a_running_run_can_be_watched_and_cancelled(
 ) -> None:
     fal.hold = True
     page.goto(app)
-    pick(page, samples["image_jpg"], samples["clip_3s"])
-    expect(page.locator("#generate")).to_be_enabled()
-    page.locator("#generate").click()
+    generate(page, samples["image_jpg"], samples["clip_3s"])
     expect(page.locator("#progress")).to_contain_text("Generating")
     page.reload()
     expect(page.locator("#gallery")).to_contain_text("running")
@@ -232,9 +233,7 @@ def test_interrupted_run_is_resumed_from_the_gallery(
     fal.fail("status", 503, {"detail": "Service Unavailable"})  # fal stops answering after submit
     with running_app(settings.model_copy(update={"status_retry_seconds": 0.5})) as url:
         page.goto(url)
-        pick(page, samples["image_jpg"], samples["clip_3s"])
-        expect(page.locator("#generate")).to_be_enabled()
-        page.locator("#generate").click()
+        generate(page, samples["image_jpg"], samples["clip_3s"])
         expect(page.locator("#progress")).to_contain_text("press Resume")
         fal.faults.clear()
         page.locator("#gallery img").first.click()
@@ -254,9 +253,7 @@ def test_private_galleries_show_each_browser_its_own_runs(
         for p in (page, other):
             p.set_default_timeout(TIMEOUT)
             p.goto(url)
-        pick(page, samples["image_jpg"], samples["clip_3s"])
-        expect(page.locator("#generate")).to_be_enabled()
-        page.locator("#generate").click()
+        generate(page, samples["image_jpg"], samples["clip_3s"])
         wait_done(page)
         expect(page.locator("#gallery img")).to_have_count(1)
         other.reload()
@@ -315,9 +312,7 @@ def test_session_key_works_and_never_leaks(
     with running_app(settings) as url:
         page.goto(url)
         expect(page.locator("#key-status")).to_contain_text("No fal API key is set")
-        pick(page, samples["image_jpg"], samples["clip_3s"])
-        expect(page.locator("#generate")).to_be_enabled()
-        page.locator("#generate").click()
+        generate(page, samples["image_jpg"], samples["clip_3s"])
         expect(page.locator("#progress")).to_contain_text("No fal API key")
         assert fal.calls == []
         page.locator("#fal-key input").fill(VALID_KEY)
