@@ -22,23 +22,18 @@ import httpx
 from .catalog import LIMITS, ORIENTATION_HELP, ORIENTATION_MAX_SECONDS, TIERS, format_cost, format_price, tier
 from .errors import ClipTooLongError, InputError, StudioError
 from .history import Run, RunEvent
-from .jobs import Job, JobEvent, Queued, Running
+from .jobs import Failed, Job, JobEvent, Running
 from .media import inspect_image, inspect_video, trim_clip
 from .settings import Settings
 
-STATUS_ICONS = {
-    "done": "✅",
-    "failed": "❌",
-    "cancelled": "⏹",
-    "cancelling": "⏹",
-    "checking": "⏳",
-    "uploading": "⏳",
-    "submitted": "⏳",
-    "queued": "⏳",
-    "running": "⏳",
-    "downloading": "⏳",
-    "interrupted": "⚠️",
-}
+# Run states and job phases that are not "still going" (⏳).
+STATUS_ICONS = {"done": "✅", "failed": "❌", "cancelled": "⏹", "cancelling": "⏹", "interrupted": "⚠️"}
+
+
+def icon(state: str) -> str:
+    return STATUS_ICONS.get(state, "⏳")
+
+
 _URL_SUFFIXES = {
     "image": (".jpg", ".jpeg", ".png", ".webp", ".gif"),
     "video": (".mp4", ".mov", ".webm", ".mkv"),
@@ -118,6 +113,11 @@ def prompt_counter(prompt: str) -> str:
     return f"{mark}{n} / {LIMITS.prompt_max_chars} characters"
 
 
+def orientation_choices() -> list[tuple[str, str]]:
+    """`video` first: its 30 s limit accepts more clips."""
+    return [(f"{o} (≤ {ORIENTATION_MAX_SECONDS[o]:g} s)", o) for o in ("video", "image")]
+
+
 def tier_choices() -> list[tuple[str, str]]:
     return [(t.label, t.name) for t in TIERS.values()]
 
@@ -128,8 +128,8 @@ def progress_text(job: Job, now: float | None = None) -> str:
     elapsed = (now or time.time()) - job.started_at
     if last is None:
         return f"⏳ Checking inputs… ({elapsed:.0f} s)"
-    icon = {"done": "✅", "failed": "❌", "cancelled": "⏹"}.get(last.phase, "⏳")
-    text = f"{icon} {last.describe()}"
+    state = last.kind if isinstance(last, Failed) and last.kind == "interrupted" else last.phase
+    text = f"{icon(state)} {last.describe()}"
     if last.terminal:
         return text
     if job.cancel_requested:
@@ -170,7 +170,7 @@ def run_caption(run: Run) -> str:
     clip = f"{run.clip_seconds:.0f} s" if run.clip_seconds else ""
     prompt = (run.prompt[:40] + "…") if len(run.prompt) > 40 else run.prompt
     parts = [
-        f"{STATUS_ICONS.get(run.status, '')} {run.status}",
+        f"{icon(run.status)} {run.status}",
         when,
         run.orientation,
         run.tier,
@@ -217,7 +217,7 @@ def run_details(run: Run, events: list[RunEvent]) -> str:
     """A run's card: what was asked, what it cost, how long each step took, and any error."""
     when = datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M:%S")
     lines = [
-        f"### {STATUS_ICONS.get(run.status, '')} Run `{run.id}` — {run.status}",
+        f"### {icon(run.status)} Run `{run.id}` — {run.status}",
         f"- **When:** {when} · **Model:** {run.tier} · **Orientation:** {run.orientation} · "
         f"**Sound:** {'kept' if run.keep_sound else 'dropped'}",
     ]
@@ -319,10 +319,3 @@ def pick_inputs(
 
 def error_text(error: StudioError) -> str:
     return f"❌ {error.message}"
-
-
-def queue_position(event: JobEvent | None) -> int | None:
-    return event.position if isinstance(event, Queued) else None
-
-
-MAX_SECONDS_LABEL = {o: f"{o} (≤ {s:g} s)" for o, s in ORIENTATION_MAX_SECONDS.items()}

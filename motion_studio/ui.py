@@ -92,7 +92,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         with gr.Row():
             with gr.Column():
                 orientation = gr.Radio(
-                    [(presenter.MAX_SECONDS_LABEL[o], o) for o in ("video", "image")],
+                    presenter.orientation_choices(),
                     value="video",
                     label="Character orientation",
                     elem_id="orientation",
