@@ -216,12 +216,28 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 gr.update(visible=bool(offer), value=offer),
             )
 
-        check_outputs = [image_info, video_info, verdict, cost, generate, trim]
-        for component in (image, video, orientation, tier):
-            component.change(live_check, check_inputs, check_outputs, show_progress="hidden", **PRIVATE)
-        for url_box in (image_url, video_url):
-            url_box.submit(live_check, check_inputs, check_outputs, **PRIVATE)
-            url_box.blur(live_check, check_inputs, check_outputs, **PRIVATE)
+        # One event for every trigger, "always_last": checks of a page never overlap, and the last one
+        # reads the latest inputs. (Separate events raced: loading an example sets four inputs at once,
+        # and a check that started with only the image could finish last and say "add a clip".)
+        gr.on(
+            triggers=[
+                image.change,
+                video.change,
+                orientation.change,
+                tier.change,
+                image_url.submit,
+                image_url.blur,
+                video_url.submit,
+                video_url.blur,
+                prompt.blur,
+            ],
+            fn=live_check,
+            inputs=check_inputs,
+            outputs=[image_info, video_info, verdict, cost, generate, trim],
+            trigger_mode="always_last",
+            show_progress="hidden",
+            **PRIVATE,
+        )
 
         def trim_clip(vid: str | None, vid_url: str, orient: str) -> tuple[Any, ...]:
             try:
@@ -235,7 +251,6 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
 
         trim.click(trim_clip, [video, video_url, orientation], [video, video_url, verdict], **PRIVATE)
         prompt.change(presenter.prompt_counter, prompt, prompt_count, show_progress="hidden", **PRIVATE)
-        prompt.blur(live_check, check_inputs, check_outputs, show_progress="hidden", **PRIVATE)
         orientation.change(
             presenter.orientation_help, orientation, orientation_note, show_progress="hidden", **PRIVATE
         )

@@ -119,12 +119,17 @@ def video_duration(page: Page, elem_id: str) -> float:
     page.locator(f"#{elem_id} video").wait_for()
     return page.evaluate(
         """async (id) => {
-            const v = document.querySelector(`#${id} video`);
-            v.muted = true;
-            if (v.readyState < 1) await new Promise(r => v.addEventListener('loadedmetadata', r, {once: true}));
-            await v.play();
-            await new Promise(r => setTimeout(r, 400));
-            return v.currentTime > 0 ? v.duration : -1;
+            // Poll: Gradio may swap the element while it loads, and a busy machine decodes slowly.
+            for (let i = 0; i < 100; i++) {
+                const v = document.querySelector(`#${id} video`);
+                if (v && v.readyState >= 1) {
+                    v.muted = true;
+                    try { await v.play(); } catch (e) {}
+                    if (v.currentTime > 0 && v.duration > 0) return v.duration;
+                }
+                await new Promise(r => setTimeout(r, 100));
+            }
+            return -1;
         }""",
         elem_id,
     )
