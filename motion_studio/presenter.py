@@ -78,6 +78,12 @@ def check_for_page(
                 f"Estimated cost: **{format_cost(cost)}** ({report_v.info.duration:.1f} s × "
                 f"{format_price(tier(tier_name).price_per_second)}, {tier_name})."
             )
+            if settings.max_run_cost is not None and cost > settings.max_run_cost:
+                # Said up front; the run itself is refused only on the server's key (see jobs).
+                cost_text += (
+                    f" ⚠️ Over this server's {format_cost(settings.max_run_cost)} per-run cap for its own "
+                    "key: paste your own key, or use a shorter clip or the standard model."
+                )
         except InputError as exc:
             video_text, problems = f"🎞 {exc.message}", [*problems, exc.message]
             trim_to = exc.limit if isinstance(exc, ClipTooLongError) else None

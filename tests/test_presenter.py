@@ -25,6 +25,15 @@ def test_verdicts(settings: Settings, samples) -> None:
     )
     assert ok.ready and ok.verdict.startswith("✅ Ready")
     assert ok.cost_text == "Estimated cost: **$0.70** (10.0 s × $0.07/s, standard)."
+    capped = settings.model_copy(update={"max_run_cost": 1.0})
+    over = presenter.check_for_page(
+        str(samples["image_jpg"]), str(samples["clip_10s"]), "video", "", "pro", capped
+    )
+    assert over.ready and "Over this server's $1.00 per-run cap" in over.cost_text  # a pasted key may pay
+    under = presenter.check_for_page(
+        str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "", "pro", capped
+    )
+    assert "cap" not in under.cost_text
     long = presenter.check_for_page(
         str(samples["image_jpg"]), str(samples["clip_12s"]), "image", "", "pro", settings
     )
