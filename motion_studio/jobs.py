@@ -334,17 +334,14 @@ class JobRunner:
                 spec.prompt,
                 self.settings.max_image_pixels,
             )
-        except (StudioError, ValueError) as exc:
+            seconds = video_report.info.duration
+            cost = model.estimate_cost(seconds)
+            if key_source == "server":
+                self._check_budget(cost)
+        except (StudioError, ValueError) as exc:  # refused before anything is written or uploaded
             error = exc if isinstance(exc, StudioError) else StudioError(str(exc))
             job.publish(Failed(None, kind=error.kind, message=error.message))
             return
-        seconds = video_report.info.duration
-        if key_source == "server":
-            try:
-                self._check_budget(model.estimate_cost(seconds))
-            except StudioError as error:
-                job.publish(Failed(None, kind=error.kind, message=error.message))
-                return
         run = self.history.create(
             Run(
                 tier=model.name,
@@ -355,7 +352,7 @@ class JobRunner:
                 key_source=key_source,
                 owner=spec.owner,
                 clip_seconds=seconds,
-                estimated_cost=model.estimate_cost(seconds),
+                estimated_cost=cost,
             )
         )
         job.run_id = run.id
