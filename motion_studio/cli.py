@@ -13,13 +13,15 @@ import sys
 import time
 from datetime import datetime
 
+from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
 from .catalog import LIMITS, ORIENTATION_MAX_SECONDS, TIERS, format_cost
 from .errors import StudioError
-from .history import History
+from .history import History, Run
 from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, JobSpec, Running
+from .lifecycle import Action
 from .settings import Settings, configure_logging, get_settings
 
 
@@ -44,9 +46,12 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     gen.add_argument("--tier", choices=sorted(TIERS), default=settings.default_tier)
     hist = commands.add_parser("history", help="list past runs, newest first")
     hist.add_argument("--limit", type=int, default=20)
-    commands.add_parser(
+    resume = commands.add_parser(
         "resume", help="follow runs that were submitted but never finished, and download them"
     )
+    resume.add_argument("run_id", nargs="?", help="only this run (default: every unfinished one)")
+    again = commands.add_parser("again", help="start a new run with the inputs and settings of an old one")
+    again.add_argument("run_id")
     return parser
 
 
@@ -59,23 +64,54 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = _parser(settings).parse_args(argv)
     configure_logging(logging.WARNING)  # progress has its own display; logs only for trouble
-    history = History(settings.db_path, settings.runs_dir)
+    history = settings.open_history()
     if args.command == "history":
+        history.sweep()
         _print_history(history, args.limit)
         return 0
     try:
         key = settings.require_key()
+        runner = JobRunner(settings, history)
     except StudioError as exc:
         err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         return 2
-    runner = JobRunner(settings, history)
+    try:
+        return _command(args, runner, key, err)
+    except StudioError as exc:
+        err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
+        return 1
+    finally:
+        runner.shutdown()
+
+
+def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: Console) -> int:
+    history = runner.history
     if args.command == "resume":
-        jobs = runner.resume_unfinished(key)
+        if args.run_id:
+            run = _existing(history, args.run_id)
+            if Action.RESUME not in run.situation(followed=False).actions:
+                raise StudioError(f"Run {run.id} is {run.status}: there is nothing to resume.")
+            jobs = [runner.resume(run, key, "server")]
+        else:
+            jobs = runner.resume_unfinished(key)
         err.print(f"{len(jobs)} unfinished run(s) to resume.")
         codes = [_follow(runner, job, err) for job in jobs]
         return max(codes, default=0)
+    if args.command == "again":
+        run = _existing(history, args.run_id)
+        if Action.RUN_AGAIN not in run.situation(followed=False).actions:
+            raise StudioError(f"Run {run.id} is still {run.status}; wait for it to end, or resume it.")
+        return _follow(runner, runner.run_again(run, key), err)
+    history.sweep()  # runs a crash left behind get their true status before a new one starts
     spec = JobSpec(args.image, args.video, args.orientation, args.prompt, not args.no_sound, args.tier)
     return _follow(runner, runner.start(spec, key), err)
+
+
+def _existing(history: History, run_id: str) -> Run:
+    run = history.get(run_id)
+    if run is None:
+        raise StudioError(f"There is no run {run_id!r}; `python -m motion_studio history` lists them.")
+    return run
 
 
 def _follow(runner: JobRunner, job: Job, err: Console) -> int:
@@ -92,6 +128,7 @@ def _follow(runner: JobRunner, job: Job, err: Console) -> int:
     if isinstance(final, Failed):
         err.print(f"[red]error:[/] {final.message}", soft_wrap=True)
         return 1
+    err.print("Cancelled.")
     return 130
 
 
@@ -117,9 +154,10 @@ async def _show(job: Job, err: Console) -> JobEvent | None:
 
 def _print_history(history: History, limit: int) -> None:
     table = Table(
-        "run", "when", "status", "tier", "orient.", "clip", "cost", "output / error", show_lines=False
+        "run", "when", "status", "tier", "orient.", "clip", "cost", "output / error", "next", show_lines=False
     )
     for run in history.recent(limit):
+        situation = run.situation(followed=history.is_followed(run))
         when = datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M")
         clip = f"{run.clip_seconds:.1f} s" if run.clip_seconds else "-"
         cost = format_cost(run.estimated_cost) if run.estimated_cost is not None else "-"
@@ -132,8 +170,17 @@ def _print_history(history: History, limit: int) -> None:
             clip,
             cost,
             run.output_path or run.error_message or "",
+            _next_step(run.id, situation.actions),
         )
     Console(width=200).print(table if table.row_count else "No runs yet.")
+
+
+def _next_step(run_id: str, actions: frozenset[Action]) -> str:
+    if Action.RESUME in actions:
+        return f"resume {run_id}"
+    if Action.WATCH in actions:
+        return "running"
+    return f"again {run_id}" if Action.RUN_AGAIN in actions else ""
 
 
 if __name__ == "__main__":

@@ -54,6 +54,25 @@ class BudgetError(StudioError):
 
     kind = "budget"
 
+    @classmethod
+    def per_run(cls, cost: float, cap: float) -> BudgetError:
+        return cls(
+            f"This run would cost about {_dollars(cost)}; this server allows at most {_dollars(cap)} per "
+            "run on its key. Use a shorter clip, a cheaper model, or your own fal key."
+        )
+
+    @classmethod
+    def daily(cls, budget: float, spent: float, cost: float) -> BudgetError:
+        return cls(
+            f"This server's daily budget of {_dollars(budget)} for its key would be exceeded "
+            f"({_dollars(spent)} committed in the last 24 h, this run about {_dollars(cost)}). "
+            "Use your own fal key, or try again later."
+        )
+
+
+def _dollars(amount: float) -> str:
+    return f"${amount:.2f}"
+
 
 class AuthError(StudioError):
     kind = "auth"
@@ -75,7 +94,19 @@ class FalServerError(StudioError):
     kind = "server"
 
 
+class NotFoundError(StudioError):
+    """fal answered 404/410: retrying cannot help. The service says what was not found."""
+
+    kind = "not_found"
+
+
 class FalTimeoutError(StudioError):
+    kind = "timeout"
+
+
+class GaveUpWaitingError(StudioError):
+    """fal did not finish within the request timeout, so the studio cancelled the request: final."""
+
     kind = "timeout"
 
 
@@ -98,6 +129,101 @@ class LostContactError(StudioError):
             "once fal answers again."
         )
         self.cause = cause
+
+
+class ModelFailedError(StudioError):
+    """fal finished the request with an error: final, whatever its kind (a retry cannot change it)."""
+
+    def __init__(self, cause: StudioError) -> None:
+        super().__init__(cause.message)
+        self.kind = cause.kind
+        self.cause = cause
+
+
+class OutputExpiredError(StudioError):
+    """fal answered 404/410 for a finished run's video: its copy is gone, and retrying cannot help."""
+
+    kind = "expired"
+
+    def __init__(self, request_id: str | None) -> None:
+        super().__init__(
+            "fal's copy of this video has expired, so it can no longer be downloaded "
+            f"(fal request id {request_id or 'unknown'})."
+        )
+
+
+class RequestUnknownError(StudioError):
+    """fal answered 404 for a request's status or result: it does not know this request (any more)."""
+
+    kind = "unknown_request"
+
+    def __init__(self, request_id: str | None) -> None:
+        super().__init__(
+            f"fal no longer knows this request (fal request id {request_id or 'unknown'}), so its "
+            "result cannot be fetched."
+        )
+
+
+class StoppedBeforeSubmitError(StudioError):
+    """The app stopped (a crash, a restart) before the run reached fal's queue."""
+
+    kind = "stopped"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The app stopped before this run was sent to fal, so nothing was charged. "
+            "Press Run again to start it with the same inputs."
+        )
+
+
+class SubmitUnconfirmedError(StudioError):
+    """The app stopped while sending the request: fal may or may not have received it."""
+
+    kind = "unknown"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The app stopped while sending this run to fal, so it is not known whether fal received "
+            "it; if it did, it may be billed (see https://fal.ai/dashboard/requests). "
+            "Press Run again to start it over."
+        )
+
+
+class FollowerStoppedError(StudioError):
+    """The process following a submitted run stopped; fal may still finish the run."""
+
+    kind = "interrupted"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The app stopped while this run was on fal; fal may still finish it. Press Resume on it in "
+            "the gallery, or run `python -m motion_studio resume`, to fetch the video."
+        )
+
+
+class RunGoneError(StudioError):
+    """The run was deleted while something still worked on it."""
+
+    kind = "deleted"
+
+    def __init__(self) -> None:
+        super().__init__("This run was deleted.")
+
+
+class InternalError(StudioError):
+    """Anything nobody foresaw: the traceback goes to the server log, the user gets this sentence."""
+
+    kind = "internal"
+
+    def __init__(self, charged: bool) -> None:
+        tail = (
+            "fal may still finish it: press Resume to fetch the video."
+            if charged
+            else "Nothing was sent to fal's queue, so nothing was charged."
+        )
+        super().__init__(
+            f"Something went wrong inside the studio (the details are in the server log). {tail}"
+        )
 
 
 class RunCancelledError(StudioError):
@@ -138,6 +264,9 @@ def from_detail(status: int, detail: Any, error_type: str | None) -> StudioError
         )
     if error_type == "client_cancelled" or status == 499:
         return RunCancelledError()
+    if status in (404, 410):
+        text = str(detail or "").strip().rstrip(".") or f"HTTP {status}"
+        return NotFoundError(f"fal does not know what was asked for ({text}).")
     if isinstance(detail, list) and detail and isinstance(detail[0], dict):
         item = detail[0]
         text = str(item.get("msg") or "invalid value").rstrip(".")
@@ -180,15 +309,13 @@ def map_exception(exc: BaseException) -> StudioError:
     ):
         return FalTimeoutError("The request to fal timed out. Check your connection and try again.")
     if isinstance(exc, httpx.TransportError | OSError):
-        return NetworkError(
-            f"Could not reach fal ({type(exc).__name__}). Check your internet connection and try again."
-        )
-    return StudioError(f"Unexpected error ({type(exc).__name__}). The run was stopped; see the server log.")
+        return NetworkError("Could not reach fal. Check your internet connection and try again.")
+    return InternalError(charged=False)
 
 
 def _json_detail(response: httpx.Response) -> Any:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, httpx.ResponseNotRead):  # a streamed body nobody read has no detail to give
         return None
     return body.get("detail") if isinstance(body, dict) else None

@@ -25,7 +25,19 @@ from tenacity import (
     wait_exponential,
 )
 
-from .errors import TRANSIENT_ERRORS, FalServerError, from_detail, map_exception
+from .errors import (
+    TRANSIENT_ERRORS,
+    FalServerError,
+    ModelFailedError,
+    NetworkError,
+    NotFoundError,
+    OutputExpiredError,
+    RequestUnknownError,
+    RunCancelledError,
+    StudioError,
+    from_detail,
+    map_exception,
+)
 from .history import History
 
 T = TypeVar("T")
@@ -98,8 +110,18 @@ class FalService:
         handle = await self._call(lambda: self._client.submit(endpoint, arguments))
         return handle.request_id
 
+    async def aclose(self) -> None:
+        """Close the fal client's connections (its key goes with this object)."""
+        client = await self._client._client
+        await client.aclose()
+
     async def status(self, endpoint: str, request_id: str) -> fal_client.Status:
-        return await self._call(lambda: self._client.status(endpoint, request_id, with_logs=True), retry=True)
+        try:
+            return await self._call(
+                lambda: self._client.status(endpoint, request_id, with_logs=True), retry=True
+            )
+        except NotFoundError:
+            raise RequestUnknownError(request_id) from None
 
     async def follow(self, endpoint: str, request_id: str) -> AsyncIterator[StatusUpdate]:
         """Poll until COMPLETED, yielding position changes and only the log lines not yet seen."""
@@ -123,21 +145,32 @@ class FalService:
             await asyncio.sleep(self._poll_interval)
 
     async def result(self, endpoint: str, request_id: str, *, retry: bool = True) -> dict[str, Any]:
-        return await self._call(lambda: self._client.result(endpoint, request_id), retry=retry)
+        try:
+            return await self._call(lambda: self._client.result(endpoint, request_id), retry=retry)
+        except NotFoundError:
+            raise RequestUnknownError(request_id) from None
 
     async def output_url(self, endpoint: str, request_id: str, update: StatusUpdate) -> str:
         """The result's video URL. After a COMPLETED-with-error the result endpoint holds the real
         error (often a 422), so it is fetched once, without retrying, and that error is raised."""
-        result = await self.result(endpoint, request_id, retry=not update.error)
         if update.error:
-            raise from_detail(500, update.error, update.error_type)
+            try:
+                await self.result(endpoint, request_id, retry=False)
+                error = from_detail(500, update.error, update.error_type)
+            except StudioError as exc:
+                error = exc
+            raise error if isinstance(error, RunCancelledError) else ModelFailedError(error)
+        result = await self.result(endpoint, request_id)
         try:
             return str(result["video"]["url"])
         except (KeyError, TypeError):
-            raise FalServerError("fal finished but returned no video. Try again.") from None
+            raise ModelFailedError(FalServerError("fal finished but returned no video. Try again.")) from None
 
-    async def download(self, url: str, dest: Path) -> Path:
-        """Stream the output to disk at once: fal deletes media after a while, the user's copy stays."""
+    async def download(self, url: str, dest: Path, *, request_id: str | None = None) -> Path:
+        """Stream the output to disk at once: fal deletes media after a while, the user's copy stays.
+
+        Retried through 5xx, 429, network errors and a truncated body; a 404/410 means fal's copy
+        expired, which no retry can cure."""
         dest.parent.mkdir(parents=True, exist_ok=True)
         partial = dest.with_suffix(dest.suffix + ".part")
 
@@ -146,12 +179,19 @@ class FalService:
                 httpx.AsyncClient(follow_redirects=True, timeout=120) as client,
                 client.stream("GET", url) as response,
             ):
-                response.raise_for_status()
+                if response.status_code in (404, 410):
+                    raise OutputExpiredError(request_id)
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise from_detail(response.status_code, None, response.headers.get("x-fal-error-type"))
+                expected = int(response.headers.get("content-length") or 0)
+                received = 0
                 async with aiofiles.open(partial, "wb") as out:
                     async for chunk in response.aiter_bytes(1024 * 1024):
+                        received += len(chunk)
                         await out.write(chunk)
-            if partial.stat().st_size == 0:
-                raise FalServerError("fal returned an empty video file. Try downloading again.")
+            if received == 0 or (expected and received < expected):
+                raise NetworkError("The video from fal arrived incomplete. Fetching it again.")
             partial.replace(dest)
             return dest
 

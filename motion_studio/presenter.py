@@ -23,16 +23,9 @@ from .catalog import LIMITS, ORIENTATION_HELP, ORIENTATION_MAX_SECONDS, TIERS, f
 from .errors import ClipTooLongError, InputError, StudioError
 from .history import Run, RunEvent
 from .jobs import Failed, Job, JobEvent, Running
+from .lifecycle import Situation, icon
 from .media import inspect_image, inspect_video, trim_clip
 from .settings import Settings
-
-# Run states and job phases that are not "still going" (⏳).
-STATUS_ICONS = {"done": "✅", "failed": "❌", "cancelled": "⏹", "cancelling": "⏹", "interrupted": "⚠️"}
-
-
-def icon(state: str) -> str:
-    return STATUS_ICONS.get(state, "⏳")
-
 
 _URL_SUFFIXES = {
     "image": (".jpg", ".jpeg", ".png", ".webp", ".gif"),
@@ -134,7 +127,7 @@ def progress_text(job: Job, now: float | None = None) -> str:
     elapsed = (now or time.time()) - job.started_at
     if last is None:
         return f"⏳ Checking inputs… ({elapsed:.0f} s)"
-    state = last.kind if isinstance(last, Failed) and last.kind == "interrupted" else last.phase
+    state = last.kind if isinstance(last, Failed) and last.kind in ("interrupted", "stopped") else last.phase
     text = f"{icon(state)} {last.describe()}"
     if last.terminal:
         return text
@@ -219,13 +212,15 @@ def history_signature(runs: list[Run]) -> str:
     return "|".join(f"{r.id}:{r.status}" for r in runs)
 
 
-def run_details(run: Run, events: list[RunEvent]) -> str:
-    """A run's card: what was asked, what it cost, how long each step took, and any error."""
+def run_details(run: Run, events: list[RunEvent], situation: Situation | None = None) -> str:
+    """A run's card: what was asked, where it is, whether it cost money, each step's time, any error."""
     when = datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    situation = situation or run.situation(followed=False)
+    charged = "fal may have charged for it" if situation.charged else "nothing was charged"
     lines = [
-        f"### {icon(run.status)} Run `{run.id}` — {run.status}",
+        f"### {icon(run.status)} Run `{run.id}` — {situation.label}",
         f"- **When:** {when} · **Model:** {run.tier} · **Orientation:** {run.orientation} · "
-        f"**Sound:** {'kept' if run.keep_sound else 'dropped'}",
+        f"**Sound:** {'kept' if run.keep_sound else 'dropped'} · **Billing:** {charged}",
     ]
     if run.clip_seconds is not None and run.estimated_cost is not None:
         lines.append(
@@ -244,6 +239,13 @@ def run_details(run: Run, events: list[RunEvent]) -> str:
         steps = ", ".join(f"{e.state} +{e.at - start:.0f}s" for e in events)
         lines.append(f"- **Timeline:** {steps}")
     return "\n".join(lines)
+
+
+def delete_question(run: Run) -> str:
+    """Asked before a run that may have cost money is deleted for good."""
+    cost = f" (about {format_cost(run.estimated_cost)})" if run.estimated_cost else ""
+    what = "its video and inputs" if run.output_path else "its record and inputs"
+    return f"⚠️ fal may have charged for this run{cost}. Delete {what} for good?"
 
 
 def key_status(settings: Settings, session_key: str | None) -> str:
@@ -288,9 +290,9 @@ def fetch_url(url: str, kind: str, settings: Settings) -> str:
     except InputError:
         target.with_suffix(".part").unlink(missing_ok=True)
         raise
-    except (httpx.HTTPError, OSError) as exc:
+    except (httpx.HTTPError, OSError):
         target.with_suffix(".part").unlink(missing_ok=True)
-        raise InputError(f"Could not download the {kind} from that URL ({type(exc).__name__}).") from None
+        raise InputError(f"Could not download the {kind} from that URL. Check the address.") from None
     target.with_suffix(".part").replace(target)
     return str(target)
 

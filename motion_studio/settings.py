@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import MissingKeyError, StudioError
+from .history import History
 
 Tier = Literal["pro", "standard"]
 
@@ -35,6 +36,9 @@ class Settings(BaseSettings):
     request_timeout: float = Field(default=1800.0, gt=0, alias="MOTION_STUDIO_REQUEST_TIMEOUT")
     status_retry_seconds: float = Field(default=300.0, gt=0, alias="MOTION_STUDIO_STATUS_RETRY_SECONDS")
     cancel_grace_seconds: float = Field(default=30.0, gt=0, alias="MOTION_STUDIO_CANCEL_GRACE_SECONDS")
+    # How long a run stays claimed by a follower that stopped renewing it (one on another host: a
+    # follower on this host is seen to die at once). Renewed every 30 s while a run is followed.
+    lease_seconds: float = Field(default=600.0, ge=60, alias="MOTION_STUDIO_LEASE_SECONDS")
     upload_cache_hours: float = Field(default=6.0, ge=0, alias="MOTION_STUDIO_UPLOAD_CACHE_HOURS")
     max_image_pixels: int = Field(default=40_000_000, gt=0, alias="MOTION_STUDIO_MAX_IMAGE_PIXELS")
     # None lets Gradio decide (GRADIO_SERVER_NAME / _PORT, which Spaces set; else 127.0.0.1:7860).
@@ -52,6 +56,9 @@ class Settings(BaseSettings):
         if self.private_galleries is not None:
             return self.private_galleries
         return bool(os.environ.get("SPACE_ID"))  # Spaces set it; a laptop has one user
+
+    def open_history(self) -> History:
+        return History(self.db_path, self.runs_dir, lease_seconds=self.lease_seconds)
 
     @property
     def db_path(self) -> Path:

@@ -1,16 +1,20 @@
 """The objects one running app shares between its page, its API and its background jobs.
 
 Kept out of `ui.py` so the page holds layout and wiring only: which runs a browser may see (private
-galleries) is decided here.
+galleries), which key pays, and what a user may do with a run (from the lifecycle) are decided here.
 """
 
 from __future__ import annotations
 
 import logging
 
+from pydantic import SecretStr
+
 from . import presenter
-from .history import History, Run
-from .jobs import JobRunner
+from .errors import StudioError
+from .history import Run
+from .jobs import Job, JobRunner
+from .lifecycle import Action, Situation
 from .settings import Settings
 
 log = logging.getLogger("motion_studio.studio")
@@ -21,12 +25,17 @@ class Studio:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.history = History(settings.db_path, settings.runs_dir)
+        self.history = settings.open_history()
         self.runner = JobRunner(settings, self.history)
-        # Paid runs that a restart interrupted are followed again, with the server's key.
+        # Runs a crash left behind are settled; paid ones are followed again, with the server's key.
         self.resumed = self.runner.resume_unfinished(settings.fal_key)
         if self.resumed:
             log.info("following %d unfinished run(s) again", len(self.resumed))
+
+    def key_for(self, session_key: str | None) -> tuple[SecretStr, str]:
+        """A key pasted in this browser wins over the server's: visitors can pay for themselves."""
+        secret = self.settings.require_key(session_key)
+        return secret, "session" if session_key and session_key.strip() else "server"
 
     def gallery(self, owner: str | None) -> tuple[list[tuple[str, str]], list[str], str, str]:
         """Values for `[gallery, gallery_ids, gallery_sig, runs_summary]`, always updated together."""
@@ -44,4 +53,38 @@ class Studio:
         run = self.history.get(run_id) if run_id else None
         if run is not None and self.settings.galleries_are_private and run.owner != owner:
             return None
+        return run
+
+    def situation(self, run: Run) -> Situation:
+        """What the page offers for `run`: read from the lifecycle, never decided by the page."""
+        followed = self.runner.job_for_run(run.id) is not None or self.history.is_followed(run)
+        return run.situation(followed=followed)
+
+    def resume(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
+        run = self._run_allowing(run_id, owner, Action.RESUME, "This run is not waiting for anything.")
+        key, source = self.key_for(session_key)
+        return self.runner.resume(run, key, source)
+
+    def run_again(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
+        run = self._run_allowing(run_id, owner, Action.RUN_AGAIN, "This run is still going.")
+        key, source = self.key_for(session_key)
+        return self.runner.run_again(run, key, source)
+
+    def delete(self, run_id: str | None, owner: str | None, session_key: str | None) -> None:
+        """Delete a run; one still on fal is cancelled there first."""
+        run = self.run_for(run_id, owner)
+        if run is None:
+            return
+        try:
+            key: SecretStr | None = self.key_for(session_key)[0]
+        except StudioError:
+            key = None
+        self.runner.delete(run, key)
+
+    def _run_allowing(self, run_id: str | None, owner: str | None, action: Action, refusal: str) -> Run:
+        run = self.run_for(run_id, owner)
+        if run is None:
+            raise StudioError("This run no longer exists.")
+        if action not in self.situation(run).actions:
+            raise StudioError(refusal)
         return run

@@ -17,6 +17,7 @@ from . import presenter
 from .catalog import ORIENTATION_MAX_SECONDS
 from .errors import StudioError
 from .jobs import Done, Failed, JobSpec
+from .lifecycle import Action
 from .settings import Settings, configure_logging, get_settings
 from .studio import Studio
 
@@ -177,10 +178,15 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             elem_id="run-details",
         )
         with gr.Row():
-            resume = gr.Button("Resume this run with my key", visible=False, elem_id="resume-run", size="sm")
+            resume = gr.Button("Resume this run", visible=False, elem_id="resume-run", size="sm")
+            run_again = gr.Button("Run again", visible=False, elem_id="run-again", size="sm")
             delete = gr.Button(
                 "Delete this run", variant="stop", visible=False, elem_id="delete-run", size="sm"
             )
+        with gr.Row(visible=False, elem_id="confirm-delete") as confirm_row:
+            confirm_text = gr.Markdown(elem_id="confirm-delete-text")
+            confirm_yes = gr.Button("Yes, delete it", variant="stop", size="sm", elem_id="confirm-delete-yes")
+            confirm_no = gr.Button("Keep it", size="sm", elem_id="confirm-delete-no")
         timer = gr.Timer(3.0)
 
         # Hidden endpoint for API clients: returns the output video.
@@ -275,7 +281,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             browser: str | None,
         ) -> tuple[Any, ...]:
             try:
-                secret = settings.require_key(key)
+                secret, source = studio.key_for(key)
                 img, vid = presenter.pick_inputs(img, img_url, vid, vid_url, settings)
                 if not img or not vid:
                     raise StudioError("Add a character image and a reference clip first.")
@@ -288,7 +294,6 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                     gr.skip(),
                     gr.skip(),
                 )
-            source = "session" if key and key.strip() else "server"
             job = studio.runner.start(
                 JobSpec(img, vid, orient, text or "", bool(sound), tier_name, owner=browser), secret, source
             )
@@ -358,14 +363,29 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             refresh_gallery, [gallery_sig, owner], gallery_outputs, **PRIVATE
         )
 
+        def run_buttons(run: Any) -> tuple[Any, ...]:
+            """Resume / Run again / Delete, as the lifecycle allows for this run."""
+            if run is None:
+                hide = gr.update(visible=False)
+                return hide, hide, hide, hide
+            situation = studio.situation(run)
+            return (
+                gr.update(visible=Action.RESUME in situation.actions),
+                gr.update(visible=Action.RUN_AGAIN in situation.actions),
+                gr.update(visible=True, value=situation.delete_label),
+                gr.update(visible=False),
+            )
+
+        run_controls = [resume, run_again, delete, confirm_row]
+
         def select_run(ids: list[str], browser: str | None, evt: gr.SelectData) -> tuple[Any, ...]:
             run = studio.run_for(ids[evt.index], browser) if evt.index < len(ids) else None
             if run is None:
-                return (None, "This run no longer exists.", *(gr.skip(),) * 11)
+                return (None, "This run no longer exists.", *(gr.skip(),) * 9, *run_buttons(None))
             job = studio.runner.job_for_run(run.id)
             return (
                 run.id,
-                presenter.run_details(run, studio.history.events(run.id)),
+                presenter.run_details(run, studio.history.events(run.id), studio.situation(run)),
                 run.output_path if run.output_path and Path(run.output_path).exists() else None,
                 run.image_path,
                 run.video_path,
@@ -374,9 +394,8 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 run.keep_sound,
                 run.tier,
                 job.id if job and not job.finished else None,
-                gr.update(visible=True),
-                gr.update(visible=run.active and (job is None or job.finished)),
                 run.video_path,
+                *run_buttons(run),
             )
 
         gallery.select(
@@ -393,40 +412,61 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 keep_sound,
                 tier,
                 job_id,
-                delete,
-                resume,
                 reference,
+                *run_controls,
             ],
             **PRIVATE,
         ).then(
             follow, [job_id, owner], follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
         )
 
-        def delete_run(run_id: str | None, browser: str | None) -> tuple[Any, ...]:
+        def ask_delete(run_id: str | None, browser: str | None, key: str) -> dict[Any, Any]:
+            """Deleting paid work is asked about first; anything else goes at once."""
             run = studio.run_for(run_id, browser)
-            if run is not None:
-                studio.history.delete(run.id)
+            if run is not None and studio.situation(run).confirm_delete:
+                return {confirm_row: gr.update(visible=True), confirm_text: presenter.delete_question(run)}
+            return delete_run(run_id, browser, key)
+
+        def delete_run(run_id: str | None, browser: str | None, key: str) -> dict[Any, Any]:
+            studio.delete(run_id, browser, key)
             hide = gr.update(visible=False)
-            return None, "Run deleted.", *studio.gallery(browser), hide, hide
+            return {
+                selected_run: None,
+                run_card: "Run deleted.",
+                **dict(zip(gallery_outputs, studio.gallery(browser), strict=True)),
+                **{button: hide for button in (delete, resume, run_again, confirm_row)},
+                output: None,  # the deleted run's video leaves the player
+                download: gr.update(value=None, visible=False),
+                reference: None,
+            }
 
-        delete.click(
-            delete_run,
-            [selected_run, owner],
-            [selected_run, run_card, *gallery_outputs, delete, resume],
-            **PRIVATE,
-        )
+        deleted_outputs = [selected_run, run_card, *gallery_outputs, delete, resume, run_again, confirm_row]
+        deleted_outputs += [confirm_text, output, download, reference]
+        delete.click(ask_delete, [selected_run, owner, key_box], deleted_outputs, **PRIVATE)
+        confirm_yes.click(delete_run, [selected_run, owner, key_box], deleted_outputs, **PRIVATE)
+        confirm_no.click(lambda: gr.update(visible=False), None, confirm_row, **PRIVATE)
 
-        def resume_run(run_id: str | None, key: str, browser: str | None) -> tuple[Any, ...]:
-            run = studio.run_for(run_id, browser)
+        def act_on_run(act: Any, run_id: str | None, key: str, browser: str | None) -> tuple[Any, ...]:
             try:
-                secret = settings.require_key(key)
+                job = act(run_id, browser, key)
             except StudioError as exc:
                 return None, presenter.error_text(exc)
-            if run is None or not run.active:
-                return None, "This run is not waiting for anything."
-            return studio.runner.resume(run, secret).id, "⏳ Resuming…"
+            return job.id, "⏳ Starting…"
 
-        resume.click(resume_run, [selected_run, key_box, owner], [job_id, progress], **PRIVATE).then(
+        resume.click(
+            lambda run_id, key, browser: act_on_run(studio.resume, run_id, key, browser),
+            [selected_run, key_box, owner],
+            [job_id, progress],
+            **PRIVATE,
+        ).then(
+            follow, [job_id, owner], follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
+        )
+        run_again.click(
+            lambda run_id, key, browser: act_on_run(studio.run_again, run_id, key, browser),
+            [selected_run, key_box, owner],
+            [job_id, progress],
+            **PRIVATE,
+        ).then(
             follow, [job_id, owner], follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
         )
 

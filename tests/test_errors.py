@@ -65,4 +65,5 @@ def test_transport_and_unknown_errors() -> None:
     assert errors.map_exception(httpx.ConnectError("boom")).kind == "network"
     assert errors.map_exception(TimeoutError()).kind == "timeout"
     unexpected = errors.map_exception(RuntimeError("secret stuff"))
-    assert unexpected.kind == "error" and "secret stuff" not in unexpected.message
+    assert unexpected.kind == "internal" and "secret stuff" not in unexpected.message
+    assert "RuntimeError" not in unexpected.message

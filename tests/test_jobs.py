@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from motion_studio.history import History, Run
+from motion_studio.history import History
 from motion_studio.jobs import Cancelled, Done, Failed, JobRunner, JobSpec, Queued, Running
 from motion_studio.media import probe_video
 from motion_studio.settings import Settings
@@ -228,21 +228,6 @@ def test_status_stream_and_error_shapes_of_the_emulator(fal: FalEmulator, sample
         assert again.status_code == 400 and again.json()["status"] == "ALREADY_COMPLETED"
 
 
-def test_history_schema_is_versioned_and_delete_removes_files(tmp_path: Path) -> None:
-    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
-    assert history.schema_version == 2
-    run = history.create(Run(tier="pro", endpoint="e", orientation="video"))
-    (history.run_dir(run.id) / "output.mp4").write_bytes(b"x")
-    history.record(run.id, "submitted", "req-1", request_id="req-1")
-    again = History(tmp_path / "h.sqlite3", tmp_path / "runs")  # reopening migrates nothing twice
-    assert again.schema_version == 2 and [r.id for r in again.unfinished()] == [run.id]
-    with pytest.raises(ValueError, match="unknown run fields"):
-        again.update(run.id, fal_key="nope")
-    again.delete(run.id)
-    assert again.get(run.id) is None and not (tmp_path / "runs" / run.id).exists()
-    assert again.events(run.id) == []
-
-
 def test_fal_unreachable_after_submit_keeps_the_run_resumable(
     settings: Settings, history: History, fal: FalEmulator, samples
 ) -> None:
@@ -263,30 +248,6 @@ def test_fal_unreachable_after_submit_keeps_the_run_resumable(
         assert history.get(run.id).status == "done" and len(fal.submitted) == 1
     finally:
         runner.shutdown()
-
-
-def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
-    """A history written by the first release opens, keeps its runs, and gains the owner column."""
-    import sqlite3
-
-    from motion_studio.history import MIGRATIONS
-
-    db = tmp_path / "old.sqlite3"
-    with sqlite3.connect(db) as conn:
-        conn.executescript(MIGRATIONS[0])
-        conn.execute("PRAGMA user_version = 1")
-        conn.execute(
-            "INSERT INTO runs (id, created_at, updated_at, status, tier, endpoint, orientation) "
-            "VALUES ('old-run', 1, 1, 'done', 'pro', 'e', 'video')"
-        )
-    history = History(db, tmp_path / "runs")
-    assert history.schema_version == len(MIGRATIONS) == 2
-    [old] = history.recent()
-    assert old.id == "old-run" and old.owner is None
-    mine = history.create(Run(tier="pro", endpoint="e", orientation="video", owner="browser-a"))
-    assert [r.id for r in history.recent(owner="browser-a")] == [mine.id]
-    assert history.recent(owner="browser-b") == []
-    assert len(history.recent()) == 2
 
 
 def test_concurrent_runs_each_get_their_own_result(

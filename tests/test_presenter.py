@@ -79,7 +79,8 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
             estimated_cost=0.56,
         )
     )
-    history.record(old.id, "done")
+    for state in ("uploading", "submitting", "submitted", "running", "downloading", "done"):
+        history.record(old.id, state)
     time.sleep(0.01)
     history.create(Run(tier="standard", endpoint="e", orientation="image", prompt="no picture"))
     runs = history.recent()
@@ -89,7 +90,8 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
     [(picture, caption)] = presenter.gallery_items(shown)
     assert picture == str(thumb) and "done" in caption and "video" in caption and "first" in caption
     card = presenter.run_details(history.get(old.id), history.events(old.id))
-    assert "Estimated cost:** $0.56" in card and "Timeline:** checking +0s, done" in card
+    assert "Estimated cost:** $0.56" in card and "Timeline:** checking +0s, uploading" in card
+    assert "— done" in card
     assert presenter.history_signature(runs) != presenter.history_signature(runs[:1])
     assert presenter.runs_summary(runs) == (
         "2 runs · 1 finished · 1 in progress · ≈ $0.56 spent on finished runs (estimate)"

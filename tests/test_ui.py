@@ -291,8 +291,17 @@ def test_gallery_survives_restart_and_restores_a_run(
         expect(page.locator("#prompt textarea")).to_have_value("a robot dancing")
         expect(page.locator("#orientation input[value=image]")).to_be_checked()
         assert video_duration(page, "output-video") > 2
+        expect(page.locator("#run-again")).to_be_visible()
+        expect(page.locator("#resume-run")).to_be_hidden()
+        page.locator("#delete-run").click()  # a paid run: asked first
+        expect(page.locator("#confirm-delete-text")).to_contain_text("fal may have charged for this run")
+        page.locator("#confirm-delete-no").click()
+        expect(page.locator("#confirm-delete")).to_be_hidden()
+        expect(page.locator("#gallery img")).to_have_count(1)
         page.locator("#delete-run").click()
+        page.locator("#confirm-delete-yes").click()
         expect(page.locator("#gallery img")).to_have_count(0)
+        expect(page.locator("#output-video video")).to_have_count(0)  # its video left the player
 
 
 def test_session_key_works_and_never_leaks(

@@ -1,0 +1,64 @@
+"""A run as the history stores it, and the one-line timeline entries it collects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..lifecycle import ACTIVE, FINAL, Situation, Status, situation
+
+
+@dataclass
+class Run:
+    """One generation, from the first check to the downloaded video (or the reason it ended)."""
+
+    tier: str
+    endpoint: str
+    orientation: str
+    prompt: str = ""
+    keep_sound: bool = True
+    key_source: str = "server"
+    id: str = ""
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    status: str = Status.CHECKING.value
+    image_path: str | None = None
+    video_path: str | None = None
+    image_url: str | None = None
+    video_url: str | None = None
+    clip_seconds: float | None = None
+    estimated_cost: float | None = None
+    request_id: str | None = None
+    output_path: str | None = None
+    output_url: str | None = None
+    thumbnail_path: str | None = None
+    error_kind: str | None = None
+    error_message: str | None = None
+    submitted_at: float | None = None
+    finished_at: float | None = None
+    owner: str | None = None
+    source_image: str | None = None  # the files the user gave, for Run again when no copy was made yet
+    source_video: str | None = None
+    lease_holder: str | None = None
+    lease_until: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return Status(self.status) in ACTIVE
+
+    @property
+    def final(self) -> bool:
+        return Status(self.status) in FINAL
+
+    def situation(self, *, followed: bool) -> Situation:
+        return situation(self.status, self.request_id, followed=followed)
+
+    def input_files(self) -> tuple[str | None, str | None]:
+        """The run's own copies when they were made, else the files it was started from."""
+        return self.image_path or self.source_image, self.video_path or self.source_video
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    at: float
+    state: str
+    detail: str

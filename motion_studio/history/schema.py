@@ -1,0 +1,127 @@
+"""The history's schema and its migrations, each applied with its version bump in one transaction.
+
+`PRAGMA user_version` is part of the database file, so a migration and its bump commit together or
+not at all: a crash in between, or the app and the command line starting at once, can never leave a
+database half-migrated. The version is read inside the write lock, so a second process that waited
+for the first finds the work done.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+from ..lifecycle import Status
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in Status)
+_RUN_COLUMNS_V2 = (
+    "id, created_at, updated_at, status, tier, endpoint, orientation, prompt, keep_sound, key_source, "
+    "image_path, video_path, image_url, video_url, clip_seconds, estimated_cost, request_id, output_path, "
+    "output_url, thumbnail_path, error_kind, error_message, submitted_at, finished_at, owner"
+)
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        status TEXT NOT NULL,
+        tier TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        orientation TEXT NOT NULL,
+        prompt TEXT NOT NULL DEFAULT '',
+        keep_sound INTEGER NOT NULL DEFAULT 1,
+        key_source TEXT NOT NULL DEFAULT 'server',
+        image_path TEXT, video_path TEXT, image_url TEXT, video_url TEXT,
+        clip_seconds REAL, estimated_cost REAL,
+        request_id TEXT, output_path TEXT, output_url TEXT, thumbnail_path TEXT,
+        error_kind TEXT, error_message TEXT,
+        submitted_at REAL, finished_at REAL
+    );
+    CREATE INDEX runs_created ON runs(created_at DESC);
+    CREATE TABLE run_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        at REAL NOT NULL,
+        state TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX run_events_run ON run_events(run_id, id);
+    CREATE TABLE uploads (
+        sha256 TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        uploaded_at REAL NOT NULL
+    );
+    """,
+    # v2: whose browser started a run, so a public Space can give each visitor their own gallery.
+    """
+    ALTER TABLE runs ADD COLUMN owner TEXT;
+    CREATE INDEX runs_owner ON runs(owner, created_at DESC);
+    """,
+    # v3: the lifecycle's statuses enforced by a CHECK; the files a run started from (Run again);
+    # the lease of the one process that follows the run. SQLite adds a CHECK only by rebuilding.
+    f"""
+    CREATE TABLE runs_v3 (
+        id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ({_STATUSES})),
+        tier TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        orientation TEXT NOT NULL,
+        prompt TEXT NOT NULL DEFAULT '',
+        keep_sound INTEGER NOT NULL DEFAULT 1,
+        key_source TEXT NOT NULL DEFAULT 'server',
+        image_path TEXT, video_path TEXT, image_url TEXT, video_url TEXT,
+        clip_seconds REAL, estimated_cost REAL,
+        request_id TEXT, output_path TEXT, output_url TEXT, thumbnail_path TEXT,
+        error_kind TEXT, error_message TEXT,
+        submitted_at REAL, finished_at REAL,
+        owner TEXT,
+        source_image TEXT, source_video TEXT,
+        lease_holder TEXT, lease_until REAL
+    );
+    INSERT INTO runs_v3 ({_RUN_COLUMNS_V2}) SELECT {_RUN_COLUMNS_V2} FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_v3 RENAME TO runs;
+    CREATE INDEX runs_created ON runs(created_at DESC);
+    CREATE INDEX runs_owner ON runs(owner, created_at DESC);
+    CREATE INDEX runs_status ON runs(status);
+    """,
+]
+
+
+def statements(script: str) -> Iterator[str]:
+    """Split a script into whole statements (sqlite3's own test), so they run inside our transaction:
+    `executescript` would commit first."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> int:
+    """Bring the database to the newest version; `conn` must be in autocommit mode, foreign keys off
+    (a table rebuild must not cascade-delete the timeline)."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    conn.execute("PRAGMA journal_mode = WAL")
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version >= len(migrations):
+                conn.execute("COMMIT")
+                return version
+            for statement in statements(migrations[version]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

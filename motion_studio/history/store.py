@@ -1,0 +1,299 @@
+"""Run history in an embedded SQLite database inside the data directory: no server to start.
+
+A connection per call keeps it safe from any thread (job runner, Gradio workers, the command line in
+another process) at well under a millisecond. Every write that reads before it writes (a status move,
+a budget reservation, a lease) takes SQLite's write lock first (`BEGIN IMMEDIATE`), so two processes
+can never both pass the same check.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from .. import leases
+from ..errors import (
+    BudgetError,
+    FollowerStoppedError,
+    RunGoneError,
+    StoppedBeforeSubmitError,
+    StudioError,
+    SubmitUnconfirmedError,
+)
+from ..lifecycle import ACTIVE, BEFORE_SUBMIT, FINAL, IN_FLIGHT, Status, check_move
+from .runs import Run, RunEvent
+from .schema import migrate
+
+_COLUMNS = [f.name for f in fields(Run)]
+_ACTIVE = tuple(s.value for s in ACTIVE)
+_FINAL = tuple(s.value for s in FINAL)
+
+
+class History:
+    def __init__(self, db_path: Path, runs_dir: Path, *, lease_seconds: float = 600.0) -> None:
+        self.db_path = Path(db_path)
+        self.lease_seconds = lease_seconds
+        self.runs_dir = Path(runs_dir)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        try:
+            migrate(conn)
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A short read, or a write that needs no read first."""
+        conn = sqlite3.connect(self.db_path, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """A read-then-write under SQLite's write lock, committed at the end or rolled back."""
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def run_dir(self, run_id: str) -> Path:
+        path = self.runs_dir / run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # -- creating and moving runs ----------------------------------------------------------------
+
+    def create(self, run: Run, *, holder: str | None = None, daily_budget: float | None = None) -> Run:
+        """Insert a run, its lease and, on a budget, its cost reservation, in one transaction: runs
+        started at the same moment can never pass the daily budget together."""
+        now = time.time()
+        run.id = run.id or time.strftime("%Y%m%d-%H%M%S-", time.gmtime(now)) + uuid.uuid4().hex[:6]
+        run.created_at = run.created_at or now
+        run.updated_at = now
+        run.lease_holder = holder
+        run.lease_until = now + self.lease_seconds if holder else None
+        row = asdict(run)
+        with self._locked() as conn:
+            if daily_budget is not None:
+                spent = _reserved_since(conn, now - 86400)
+                if spent + (run.estimated_cost or 0.0) > daily_budget + 1e-9:
+                    raise BudgetError.daily(daily_budget, spent, run.estimated_cost or 0.0)
+            conn.execute(
+                f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                [row[c] for c in _COLUMNS],
+            )
+            conn.execute(
+                "INSERT INTO run_events (run_id, at, state) VALUES (?, ?, ?)", (run.id, now, run.status)
+            )
+        return run
+
+    def update(self, run_id: str, **values: object) -> None:
+        """Store facts about a run (paths, URLs) that do not change its status."""
+        unknown = set(values) - set(_COLUMNS)
+        if unknown or "status" in values:
+            raise ValueError(f"unknown or status fields: {sorted(unknown | ({'status'} & set(values)))}")
+        values["updated_at"] = time.time()
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        with self._connect() as conn:
+            conn.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*values.values(), run_id])
+
+    def record(self, run_id: str, state: Status | str, detail: str = "", **values: object) -> None:
+        """Move a run to `state` (refused unless the lifecycle allows it), add it to the timeline and
+        store `values`, in one transaction."""
+        state = Status(state)
+        now = time.time()
+        with self._locked() as conn:
+            row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise RunGoneError()
+            check_move(row["status"], state)
+            values.update(status=state.value, updated_at=now)
+            if state in FINAL:
+                values.update(lease_holder=None, lease_until=None)
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            conn.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*values.values(), run_id])
+            conn.execute(
+                "INSERT INTO run_events (run_id, at, state, detail) VALUES (?, ?, ?, ?)",
+                (run_id, now, state.value, detail),
+            )
+
+    def end(self, run_id: str, state: Status, error: StudioError | None = None, **values: object) -> None:
+        """A run's resting state, with its one sentence when it did not end well."""
+        if error is not None:
+            values.update(error_kind=error.kind, error_message=error.message)
+        if state in FINAL:
+            values["finished_at"] = time.time()
+        self.record(run_id, state, error.message if error else "", **values)
+
+    # -- leases: one follower per run across processes ------------------------------------------
+
+    def claim(self, run_id: str, holder: str) -> bool:
+        """Take the run's lease if nobody else holds a live one; renew it if `holder` has it."""
+        now = time.time()
+        with self._locked() as conn:
+            row = conn.execute(
+                "SELECT lease_holder, lease_until FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+            if row is None:
+                raise RunGoneError()
+            current = row["lease_holder"]
+            if current != holder and leases.lease_is_live(current, row["lease_until"], now):
+                return False
+            conn.execute(
+                "UPDATE runs SET lease_holder = ?, lease_until = ? WHERE id = ?",
+                (holder, now + self.lease_seconds, run_id),
+            )
+            return True
+
+    def release(self, run_id: str, holder: str) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "UPDATE runs SET lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder = ?",
+                (run_id, holder),
+            )
+
+    def sweep(self) -> list[Run]:
+        """Settle runs whose follower died (a crash, a `kill -9`): nothing follows them any more.
+
+        Before submit nothing was charged: "stopped", and Run again starts them over. While sending:
+        "unknown". After submit fal may still finish: "interrupted", and Resume picks them up.
+        """
+        swept = []
+        marks = ", ".join("?" * len(IN_FLIGHT))
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM runs WHERE status IN ({marks})", [s.value for s in IN_FLIGHT]
+            ).fetchall()
+        for row in rows:
+            run = _to_run(row)
+            if leases.lease_is_live(run.lease_holder, run.lease_until, time.time()):
+                continue
+            if not self._take_over(run):
+                continue
+            status = Status(run.status)
+            if status in BEFORE_SUBMIT:
+                self.end(run.id, Status.STOPPED, StoppedBeforeSubmitError())
+            elif status is Status.SUBMITTING:
+                self.end(run.id, Status.UNKNOWN, SubmitUnconfirmedError())
+            else:
+                self.end(run.id, Status.INTERRUPTED, FollowerStoppedError())
+            swept.append(self.get(run.id) or run)
+        return swept
+
+    def _take_over(self, run: Run) -> bool:
+        """Claim a dead follower's run for the sweep, so two sweeping processes settle it once."""
+        holder = leases.new_holder()
+        try:
+            return self.claim(run.id, holder)
+        except RunGoneError:
+            return False
+        finally:
+            leases.retire(holder)
+
+    def is_followed(self, run: Run) -> bool:
+        """A live process holds the run's lease: it is being followed, and can be watched."""
+        return leases.lease_is_live(run.lease_holder, run.lease_until, time.time())
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> Run | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _to_run(row) if row else None
+
+    def recent(self, limit: int = 100, owner: str | None = None) -> list[Run]:
+        """Newest first; only `owner`'s runs when one is given (private galleries)."""
+        where, args = ("WHERE owner = ? ", [owner]) if owner is not None else ("", [])
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM runs {where}ORDER BY created_at DESC LIMIT ?", [*args, limit]
+            ).fetchall()
+        return [_to_run(row) for row in rows]
+
+    def events(self, run_id: str) -> list[RunEvent]:
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT at, state, detail FROM run_events WHERE run_id = ? ORDER BY id", (run_id,)
+            ).fetchall()
+        return [RunEvent(row["at"], row["state"], row["detail"]) for row in rows]
+
+    def unfinished(self) -> list[Run]:
+        """Runs fal has an id for but we never saw finish: maybe paid for, so they must be followed."""
+        marks = ", ".join("?" * len(_ACTIVE))
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT * FROM runs WHERE status IN ({marks}) AND request_id IS NOT NULL ORDER BY created_at",
+                _ACTIVE,
+            ).fetchall()
+        return [_to_run(row) for row in rows]
+
+    def server_spend_since(self, since: float) -> float:
+        """What the server's key has committed to since `since`: runs sent to fal, and runs on their
+        way there (their reservation)."""
+        with self._connect() as conn:
+            return _reserved_since(conn, since)
+
+    def delete(self, run_id: str) -> None:
+        with self._connect() as conn:
+            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        shutil.rmtree(self.runs_dir / run_id, ignore_errors=True)
+
+    # -- the upload cache ---------------------------------------------------------------------------
+
+    def cached_upload(self, sha256: str, max_age_seconds: float) -> str | None:
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT url FROM uploads WHERE sha256 = ? AND uploaded_at >= ?",
+                (sha256, time.time() - max_age_seconds),
+            ).fetchone()
+        return row["url"] if row else None
+
+    def remember_upload(self, sha256: str, url: str) -> None:
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO uploads (sha256, url, uploaded_at) VALUES (?, ?, ?)",
+                (sha256, url, time.time()),
+            )
+
+
+def _reserved_since(conn: sqlite3.Connection, since: float) -> float:
+    """A server-key run counts unless it ended without ever reaching fal (nothing can be billed)."""
+    final = ", ".join("?" * len(_FINAL))
+    row = conn.execute(
+        "SELECT COALESCE(SUM(estimated_cost), 0) FROM runs WHERE key_source = 'server' AND created_at >= ? "
+        f"AND NOT (request_id IS NULL AND status IN ({final}) AND status != 'unknown')",
+        (since, *_FINAL),
+    ).fetchone()
+    return float(row[0])
+
+
+def _to_run(row: sqlite3.Row) -> Run:
+    data = dict(row)
+    data["keep_sound"] = bool(data["keep_sound"])
+    return Run(**data)

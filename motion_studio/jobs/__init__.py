@@ -1,0 +1,37 @@
+"""Background jobs: a run's events, the job that carries them, its steps, and the runner."""
+
+from __future__ import annotations
+
+from .events import (
+    Cancelled,
+    Checked,
+    Done,
+    Downloading,
+    Failed,
+    JobEvent,
+    Queued,
+    Running,
+    Uploading,
+    Watching,
+)
+from .job import Job, JobSpec
+from .outcome import Outcome, outcome_for
+from .runner import JobRunner
+
+__all__ = [
+    "Cancelled",
+    "Checked",
+    "Done",
+    "Downloading",
+    "Failed",
+    "Job",
+    "JobEvent",
+    "JobRunner",
+    "JobSpec",
+    "Outcome",
+    "Queued",
+    "Running",
+    "Uploading",
+    "Watching",
+    "outcome_for",
+]

@@ -1,0 +1,112 @@
+"""What a job tells its listeners (the page, the command line, the API), one typed event at a time.
+
+Exactly one event of a job is `terminal`: Done, Failed or Cancelled. `describe()` is the sentence a
+user sees for it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    run_id: str | None
+    at: float = field(default_factory=time.time, kw_only=True)
+    terminal = False
+    phase = "event"
+
+    def describe(self) -> str:
+        return self.phase
+
+
+@dataclass(frozen=True)
+class Checked(JobEvent):
+    clip_seconds: float
+    estimated_cost: float
+    notes: tuple[str, ...] = ()
+    phase = "checked"
+
+    def describe(self) -> str:
+        return f"Inputs checked ({self.clip_seconds:.1f} s clip, about ${self.estimated_cost:.2f})."
+
+
+@dataclass(frozen=True)
+class Uploading(JobEvent):
+    phase = "uploading"
+
+    def describe(self) -> str:
+        return "Uploading the image and the clip to fal…"
+
+
+@dataclass(frozen=True)
+class Queued(JobEvent):
+    position: int | None = None
+    request_id: str | None = None
+    phase = "queued"
+
+    def describe(self) -> str:
+        if self.position is None:
+            return "Submitted to fal."
+        return f"In fal's queue, position {self.position + 1}." if self.position else "Next in fal's queue."
+
+
+@dataclass(frozen=True)
+class Running(JobEvent):
+    logs: tuple[str, ...] = ()
+    phase = "running"
+
+    def describe(self) -> str:
+        return "Generating the video on fal (this usually takes several minutes)…"
+
+
+@dataclass(frozen=True)
+class Watching(JobEvent):
+    """Another process follows this run (the app, or `resume` in a terminal): we wait for its end."""
+
+    phase = "watching"
+
+    def describe(self) -> str:
+        return "Another process is following this run; waiting for it to finish…"
+
+
+@dataclass(frozen=True)
+class Downloading(JobEvent):
+    phase = "downloading"
+
+    def describe(self) -> str:
+        return "Downloading the result…"
+
+
+@dataclass(frozen=True)
+class Done(JobEvent):
+    output: Path
+    terminal = True
+    phase = "done"
+
+    def describe(self) -> str:
+        return "Done."
+
+
+@dataclass(frozen=True)
+class Failed(JobEvent):
+    """Any end but done or cancelled; `kind` names it (input, budget, interrupted, stopped, expired…)."""
+
+    kind: str
+    message: str
+    terminal = True
+    phase = "failed"
+
+    def describe(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Cancelled(JobEvent):
+    terminal = True
+    phase = "cancelled"
+
+    def describe(self) -> str:
+        return "Cancelled."

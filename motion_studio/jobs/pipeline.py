@@ -1,0 +1,236 @@
+"""The steps of a run, in order: check and reserve, upload, submit, follow, fetch the output.
+
+Each step records the run's new status through `move` (the history refuses an illegal one) before
+it does the work the status names, so a crash at any point leaves a row that tells the truth. After
+submit, every call to fal is retried through transient failures; past the retry window the step
+raises `LostContactError`, and the run rests as interrupted, never failed: fal may still bill it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+
+from ..catalog import request_arguments
+from ..catalog import tier as get_tier
+from ..errors import (
+    TRANSIENT_ERRORS,
+    BudgetError,
+    GaveUpWaitingError,
+    LostContactError,
+    RunCancelledError,
+    RunGoneError,
+    StudioError,
+)
+from ..fal_service import FalService, StatusUpdate
+from ..history import History, Run
+from ..lifecycle import FINAL, Status
+from ..media import check_inputs, ensure_playable, extract_thumbnail, prepare_inputs
+from ..settings import Settings
+from .events import (
+    Cancelled,
+    Checked,
+    Done,
+    Downloading,
+    Failed,
+    JobEvent,
+    Queued,
+    Running,
+    Uploading,
+    Watching,
+)
+from .job import Job
+
+log = logging.getLogger("motion_studio.jobs")
+LEASE_RENEW_SECONDS = 30.0
+
+
+@contextlib.contextmanager
+def kept_if_fal_is_away() -> Iterator[None]:
+    """After submit, fal being unreachable beyond all retries must not turn a paid run into a failure."""
+    try:
+        yield
+    except TRANSIENT_ERRORS as exc:
+        raise LostContactError(exc) from exc
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, history: History, holder: str) -> None:
+        self.settings = settings
+        self.history = history
+        self.holder = holder
+
+    def move(self, job: Job, status: Status, detail: str = "", **values: object) -> None:
+        """Record the run's new status (checked against the lifecycle) and remember it on the job."""
+        assert job.run_id is not None
+        self.history.record(job.run_id, status, detail, **values)
+        job.phase = status
+
+    # -- a new run ---------------------------------------------------------------------------------
+
+    async def check_and_reserve(self, job: Job, key_source: str) -> Run:
+        """Check the inputs, then create the run row with its lease and, on the server's key, its
+        cost reservation, in one transaction. Nothing leaves the machine before this succeeds."""
+        spec = job.spec
+        model = get_tier(spec.tier)
+        image_report, video_report, prompt = await asyncio.to_thread(
+            check_inputs,
+            spec.image,
+            spec.video,
+            spec.orientation,
+            spec.prompt,
+            self.settings.max_image_pixels,
+        )
+        seconds = video_report.info.duration
+        cost = model.estimate_cost(seconds)
+        guarded = key_source == "server"
+        if guarded and self.settings.max_run_cost is not None and cost > self.settings.max_run_cost:
+            raise BudgetError.per_run(cost, self.settings.max_run_cost)
+        run = self.history.create(
+            Run(
+                tier=model.name,
+                endpoint=model.endpoint,
+                orientation=spec.orientation,
+                prompt=prompt,
+                keep_sound=spec.keep_sound,
+                key_source=key_source,
+                owner=spec.owner,
+                clip_seconds=seconds,
+                estimated_cost=cost,
+                source_image=str(spec.image),
+                source_video=str(spec.video),
+            ),
+            holder=self.holder,
+            daily_budget=self.settings.daily_budget if guarded else None,
+        )
+        job.run_id, job.phase, job.holds_lease = run.id, Status.CHECKING, True
+        prepared = await asyncio.to_thread(
+            prepare_inputs,
+            spec.image,
+            spec.video,
+            image_report,
+            video_report,
+            self.history.run_dir(run.id),
+            self.settings.max_image_pixels,
+        )
+        self.history.update(run.id, image_path=str(prepared.image), video_path=str(prepared.video))
+        job.publish(Checked(run.id, clip_seconds=seconds, estimated_cost=cost, notes=prepared.notes))
+        return self.history.get(run.id) or run
+
+    async def upload_and_submit(self, job: Job, run: Run, service: FalService) -> str:
+        self.move(job, Status.UPLOADING)
+        job.publish(Uploading(run.id))
+        assert run.image_path and run.video_path
+        image_url = await service.upload(Path(run.image_path))
+        video_url = await service.upload(Path(run.video_path))
+        self.history.update(run.id, image_url=image_url, video_url=video_url)
+        if job.cancel_requested:
+            raise RunCancelledError()
+        arguments = request_arguments(image_url, video_url, run.orientation, run.prompt, run.keep_sound)
+        self.move(job, Status.SUBMITTING)
+        # Shielded: a cancel (or shutdown) waits for fal's answer, so a request fal accepted always has
+        # its id stored, and can be followed or cancelled, never orphaned.
+        with anyio.CancelScope(shield=True):
+            request_id = await service.submit(run.endpoint, arguments)
+            job.request_id = request_id
+            self.move(job, Status.SUBMITTED, request_id, request_id=request_id, submitted_at=time.time())
+        log.info("run %s submitted to %s as request %s", run.id, run.endpoint, request_id)
+        job.publish(Queued(run.id, request_id=request_id))
+        return request_id
+
+    # -- following a submitted run -------------------------------------------------------------------
+
+    async def follow(self, job: Job, run: Run, service: FalService) -> Done:
+        request_id = run.request_id or job.request_id
+        assert request_id
+        last: StatusUpdate | None = None
+        renewed = time.monotonic()
+        try:
+            async with asyncio.timeout(self.settings.request_timeout):
+                with kept_if_fal_is_away():
+                    async for update in service.follow(run.endpoint, request_id):
+                        self._on_update(job, run, update, last)
+                        last = update
+                        if time.monotonic() - renewed > LEASE_RENEW_SECONDS:
+                            self.history.claim(run.id, self.holder)
+                            renewed = time.monotonic()
+        except TimeoutError:
+            with contextlib.suppress(StudioError):
+                await service.cancel(run.endpoint, request_id)
+            raise GaveUpWaitingError(
+                f"fal did not finish within {self.settings.request_timeout:.0f} s, so the request was cancelled."
+            ) from None
+        assert last is not None
+        if last.error:  # the model failed: the result endpoint says why, and that is final
+            url = await service.output_url(run.endpoint, request_id, last)
+        else:
+            with kept_if_fal_is_away():
+                url = await service.output_url(run.endpoint, request_id, last)
+        self.history.update(run.id, output_url=url)
+        return await self.fetch_output(job, run, service, url)
+
+    def _on_update(self, job: Job, run: Run, update: StatusUpdate, last: StatusUpdate | None) -> None:
+        if job.cancel_requested:  # the run is "cancelling" until fal says how it ended
+            return
+        if update.state == "queued":
+            if last is None or last.state != "queued" or last.position != update.position:
+                self.move(job, Status.QUEUED, f"position {update.position}")
+                job.publish(Queued(run.id, position=update.position, request_id=job.request_id))
+        elif update.new_logs or last is None or last.state == "queued":
+            if job.phase is not Status.RUNNING:
+                self.move(job, Status.RUNNING)
+            job.publish(Running(run.id, logs=update.new_logs))
+
+    async def fetch_output(self, job: Job, run: Run, service: FalService, url: str) -> Done:
+        """Copy fal's video here at once (fal deletes it after a while) and make it playable."""
+        self.move(job, Status.DOWNLOADING, output_url=url)
+        job.publish(Downloading(run.id))
+        with kept_if_fal_is_away():
+            output = await service.download(
+                url, self.history.run_dir(run.id) / "output.mp4", request_id=run.request_id or job.request_id
+            )
+        output = await asyncio.to_thread(ensure_playable, output)
+        thumb = await asyncio.to_thread(extract_thumbnail, output, output.with_name("thumb.jpg"))
+        self.move(
+            job,
+            Status.DONE,
+            output_path=str(output),
+            thumbnail_path=str(thumb) if thumb else None,
+            finished_at=time.time(),
+        )
+        log.info("run %s done: %s", run.id, output)
+        return Done(run.id, output=output)
+
+    # -- another process follows it -------------------------------------------------------------------
+
+    async def claim_or_watch(self, job: Job, run_id: str) -> JobEvent | None:
+        """Take the run's lease; while another live process holds it, watch the row instead and take
+        over if that process dies. Returns the terminal event when the run ended elsewhere."""
+        announced = False
+        while not self.history.claim(run_id, self.holder):
+            current = self.history.get(run_id)
+            if current is None:
+                raise RunGoneError()
+            if Status(current.status) in FINAL:
+                return ended_elsewhere(current)
+            if not announced:
+                job.publish(Watching(run_id))
+                announced = True
+            await anyio.sleep(self.settings.poll_interval)
+        job.holds_lease = True
+        return None
+
+
+def ended_elsewhere(run: Run) -> JobEvent:
+    """The terminal event for a run another process finished: read from its row, nothing written."""
+    if run.status == Status.DONE and run.output_path:
+        return Done(run.id, output=Path(run.output_path))
+    if run.status == Status.CANCELLED:
+        return Cancelled(run.id)
+    return Failed(run.id, kind=run.error_kind or run.status, message=run.error_message or run.status)

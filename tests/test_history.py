@@ -1,0 +1,177 @@
+"""The history on its own: migrations, leases across processes, the sweep and budget reservations."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from motion_studio import leases
+from motion_studio.errors import BudgetError
+from motion_studio.history import MIGRATIONS, History, Run
+from motion_studio.history.schema import migrate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def a_run(**values: object) -> Run:
+    return Run(tier="pro", endpoint="e", orientation="video", **values)  # type: ignore[arg-type]
+
+
+def test_schema_is_versioned_and_delete_removes_files(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    assert history.schema_version == len(MIGRATIONS) == 3
+    run = history.create(a_run())
+    (history.run_dir(run.id) / "output.mp4").write_bytes(b"x")
+    history.record(run.id, "uploading")
+    again = History(tmp_path / "h.sqlite3", tmp_path / "runs")  # reopening migrates nothing twice
+    assert again.schema_version == 3
+    with pytest.raises(ValueError, match="unknown"):
+        again.update(run.id, fal_key="nope")
+    again.delete(run.id)
+    assert again.get(run.id) is None and not (tmp_path / "runs" / run.id).exists()
+    assert again.events(run.id) == []
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_old_database_is_migrated_with_its_runs_and_timeline(tmp_path: Path, version: int) -> None:
+    db = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn, MIGRATIONS[:version])
+    conn.execute(
+        "INSERT INTO runs (id, created_at, updated_at, status, tier, endpoint, orientation, request_id) "
+        "VALUES ('old-run', 1, 1, 'running', 'pro', 'e', 'video', 'req-1')"
+    )
+    conn.execute("INSERT INTO run_events (run_id, at, state) VALUES ('old-run', 1, 'running')")
+    conn.close()
+    history = History(db, tmp_path / "runs")
+    assert history.schema_version == 3
+    [old] = history.recent()
+    assert old.id == "old-run" and old.owner is None and old.lease_holder is None
+    assert [e.state for e in history.events("old-run")] == ["running"]  # the rebuild kept the timeline
+    mine = history.create(a_run(owner="browser-a"))
+    assert [r.id for r in history.recent(owner="browser-a")] == [mine.id]
+    assert [r.id for r in history.unfinished()] == ["old-run"]
+
+
+def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    History(db, tmp_path / "runs")
+    broken = [*MIGRATIONS, "ALTER TABLE runs ADD COLUMN extra TEXT;\nTHIS IS NOT SQL;"]
+    conn = sqlite3.connect(db, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn, broken)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    assert "extra" not in columns  # the first statement was rolled back with the rest
+    conn.close()
+    assert History(db, tmp_path / "runs").schema_version == 3  # and it still opens
+
+
+def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    code = (
+        "import sys; from pathlib import Path; from motion_studio.history import History; "
+        "h = History(Path(sys.argv[1]), Path(sys.argv[2])); print(h.schema_version)"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(db), str(tmp_path / "runs")],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
+    results = [proc.communicate(timeout=60) for proc in procs]
+    assert [out.strip() for out, _ in results] == ["3"] * 6, [err for _, err in results]
+
+
+def test_one_follower_per_run_across_processes(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    mine = leases.new_holder()
+    run = history.create(a_run(), holder=mine)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        alive = f"{leases._HOST}:{other.pid}:abc"
+        assert not history.claim(run.id, alive)  # held by this live process
+        history.release(run.id, mine)
+        assert history.claim(run.id, alive)
+        assert not history.claim(run.id, mine)  # now the other process follows it
+        assert history.is_followed(history.get(run.id))
+    finally:
+        other.kill()
+        other.wait()
+    assert history.claim(run.id, mine)  # its process died: the lease is free at once
+    leases.retire(mine)
+    assert history.claim(run.id, leases.new_holder())  # a holder of this pid that shut down
+
+
+def test_the_sweep_settles_what_a_dead_follower_left(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    dead = f"{leases._HOST}:999999999:gone"
+    live = leases.new_holder()
+    checking = history.create(a_run(), holder=dead)
+    uploading = history.create(a_run(), holder=dead)
+    history.record(uploading.id, "uploading")
+    sending = history.create(a_run(), holder=dead)
+    for state in ("uploading", "submitting"):
+        history.record(sending.id, state)
+    paid = history.create(a_run(), holder=dead)
+    for state in ("uploading", "submitting"):
+        history.record(paid.id, state)
+    history.record(paid.id, "submitted", request_id="req-1")
+    followed = history.create(a_run(), holder=live)
+    history.record(followed.id, "uploading")
+    swept = {run.id: run for run in history.sweep()}
+    assert set(swept) == {checking.id, uploading.id, sending.id, paid.id}
+    assert swept[checking.id].status == swept[uploading.id].status == "stopped"
+    assert "nothing was charged" in swept[uploading.id].error_message
+    assert swept[sending.id].status == "unknown"
+    assert swept[paid.id].status == "interrupted" and "Resume" in swept[paid.id].error_message
+    assert history.get(followed.id).status == "uploading"  # a live follower's run is left alone
+    assert history.sweep() == []
+    leases.retire(live)
+
+
+def test_concurrent_reservations_never_pass_the_daily_budget(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def reserve() -> None:
+        barrier.wait()
+        try:
+            history.create(a_run(estimated_cost=0.56), daily_budget=2.0)
+            outcomes.append("ok")
+        except BudgetError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=reserve) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ok"] * 3 + ["refused"] * 5
+    assert history.server_spend_since(0) == pytest.approx(3 * 0.56)
+
+
+def test_runs_that_never_reached_fal_give_their_reservation_back(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    failed = history.create(a_run(estimated_cost=1.0))
+    history.end(failed.id, "failed")  # refused by fal at submit: no request id
+    stopped = history.create(a_run(estimated_cost=1.0))
+    history.end(stopped.id, "stopped")
+    paid = history.create(a_run(estimated_cost=0.5))
+    for state in ("uploading", "submitting"):
+        history.record(paid.id, state)
+    history.record(paid.id, "submitted", request_id="r")
+    history.end(paid.id, "failed")  # fal accepted it: it counts
+    waiting = history.create(a_run(estimated_cost=0.25))  # on its way: reserved
+    assert history.server_spend_since(0) == pytest.approx(0.75)
+    assert waiting.id
