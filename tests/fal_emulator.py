@@ -53,10 +53,19 @@ class Call:
 
 @dataclass
 class Fault:
-    status: int
+    status: int  # TRUNCATE: answer 200 with a Content-Length, send half the body and hang up
     body: Any
     headers: dict[str, str]
-    times: int | None  # None: for ever
+    times: int | None  # None: for ever (or for `until`)
+    until: float | None = None  # a fault that lasts some seconds rather than some requests
+
+    def active(self) -> bool:
+        if self.until is not None and time.time() >= self.until:
+            return False
+        return self.times is None or self.times > 0
+
+
+TRUNCATE = -1
 
 
 @dataclass
@@ -93,6 +102,7 @@ class FalEmulator:
         self.files: dict[str, tuple[bytes, str]] = {}
         self.faults: dict[str, Fault] = {}
         self.proxied_hosts: list[str] = []
+        self.delays: dict[str, float] = {}  # route -> seconds each answer takes (to stop a test mid-step)
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
         self.ca = trustme.CA()
@@ -127,10 +137,21 @@ class FalEmulator:
         *,
         headers: dict[str, str] | None = None,
         times: int | None = None,
+        seconds: float | None = None,
     ) -> None:
-        """Make `route` (token, upload, submit, status, result, cancel, download) answer with an error."""
+        """Make `route` answer with an error, `times` times or for `seconds` seconds (default: always).
+
+        Routes: token, upload, initiate, put_upload (fal_client's fallback upload), submit, status,
+        result (the *model* fails: COMPLETED with an error, then the error from the result endpoint),
+        result_http (the result endpoint itself glitches), cancel, output (the result video's
+        download), download (any other file). `status=TRUNCATE` sends half a body and hangs up.
+        """
         self.faults[route] = Fault(
-            status, body if body is not None else {"detail": "emulated"}, headers or {}, times
+            status,
+            body if body is not None else {"detail": "emulated"},
+            headers or {},
+            times,
+            time.time() + seconds if seconds is not None else None,
         )
 
     def reset(self) -> None:
@@ -139,6 +160,7 @@ class FalEmulator:
             self.requests.clear()
             self.faults.clear()
             self.proxied_hosts.clear()
+            self.delays.clear()
         self.hold = False
         self.network_down = False
         self.output = None
@@ -228,10 +250,14 @@ class FalEmulator:
         with self._lock:
             self.calls.append(call)
         route = _route_of(call)
-        fault = self.faults.get(route)
-        if route != "result" and fault is not None and (fault.times is None or fault.times > 0):
+        if self.delays.get(route):
+            await asyncio.sleep(self.delays[route])
+        fault = self.faults.get("result_http" if route == "result" else route)
+        if fault is not None and fault.active():
             if fault.times is not None:
                 fault.times -= 1
+            if fault.status == TRUNCATE:
+                return await self._truncated(route, call)
             return JSONResponse(
                 fault.body, fault.status, headers={"x-fal-request-id": "emu", **fault.headers}
             )
@@ -239,6 +265,15 @@ class FalEmulator:
         if handler is None:
             return JSONResponse({"detail": "Not found"}, 404)
         return await handler(request, call, raw)
+
+    async def _truncated(self, route: str, call: Call) -> Response:
+        """A body cut off half way: the declared Content-Length is never reached."""
+        data = self.files.get(call.path, (b"x" * 4096, ""))[0]
+
+        async def half():
+            yield data[: len(data) // 2]
+
+        return StreamingResponse(half(), headers={"content-length": str(len(data))})
 
     def _auth_error(self, request: Request, scheme: str = "Key") -> Response | None:
         value = request.headers.get("authorization", "")
@@ -289,6 +324,9 @@ class FalEmulator:
             request.headers.get("content-type", ""),
         )
         return Response(status_code=200)
+
+    async def _on_output(self, request: Request, call: Call, raw: bytes) -> Response:
+        return await self._on_download(request, call, raw)
 
     async def _on_download(self, request: Request, call: Call, raw: bytes) -> Response:
         if call.path not in self.files:
@@ -471,7 +509,7 @@ def _route_of(call: Call) -> str:
             return "upload"
         if method == "PUT" and path.startswith("/gcs-upload/"):
             return "put_upload"
-        return "download"
+        return "output" if path.startswith("/files/output/") else "download"
     if host in ("queue.fal.run", "queue.falrun.com"):
         if "/requests/" in path:
             if path.endswith("/status/stream"):
