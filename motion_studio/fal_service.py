@@ -77,6 +77,7 @@ class FalService:
         self._poll_interval = poll_interval
         self._retry_seconds = retry_seconds
         self._upload_cache_seconds = upload_cache_seconds
+        self.closed = False
 
     async def _call(self, make: Callable[[], Awaitable[T]], *, retry: bool = False) -> T:
         """Run one fal call; map its failure; retry transient ones when the call is idempotent."""
@@ -114,6 +115,7 @@ class FalService:
         """Close the fal client's connections (its key goes with this object)."""
         client = await self._client._client
         await client.aclose()
+        self.closed = client.is_closed
 
     async def status(self, endpoint: str, request_id: str) -> fal_client.Status:
         try:

@@ -23,7 +23,7 @@ from motion_studio.history import History, Run
 
 from .fal_emulator import VALID_KEY, FalEmulator
 from .media_factory import make_clip
-from .test_cli import ROOT, cli, cli_command, generate_args
+from .test_cli import ROOT, cli, cli_command
 from .waiting import wait_for
 
 PHASES: dict[str, Callable[[FalEmulator], None]] = {

@@ -65,7 +65,13 @@ CASES = [
     Case("output-503-x2", lambda f: f.fail("output", 503, times=2), "done"),
     Case("output-truncated", lambda f: f.fail("output", TRUNCATE, times=1), "done"),
     Case("output-503-always", lambda f: f.fail("output", 503), "interrupted", "interrupted", "Resume"),
-    Case("output-404", lambda f: f.fail("output", 404), "failed", "expired", "fal's copy of this video has expired"),
+    Case(
+        "output-404",
+        lambda f: f.fail("output", 404),
+        "failed",
+        "expired",
+        "fal's copy of this video has expired",
+    ),
 ]
 CLASS_NAME = re.compile(r"\b[A-Z][a-zA-Z]+(Error|Exception|NotRead)\b")
 
@@ -81,7 +87,11 @@ def check_run(data_dir: Path, fal: FalEmulator, case: Case) -> None:
         assert fal.submitted[0].id in run.error_message  # the request id, for fal's support
     if case.status == "done":
         assert Path(run.output_path).is_file()
-    retried = {"output-truncated": ("output", 2), "output-503-x2": ("output", 3), "status-503-x3": ("status", 4)}
+    retried = {
+        "output-truncated": ("output", 2),
+        "output-503-x2": ("output", 3),
+        "status-503-x3": ("status", 4),
+    }
     if case.name in retried:
         route, at_least = retried[case.name]
         assert len(fal.calls_to(route)) >= at_least  # the fault really happened, and was retried

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,7 @@ from motion_studio.media import probe_video
 from motion_studio.settings import Settings
 
 from .fal_emulator import VALID_KEY, FalEmulator
+from .waiting import stays, wait_for
 
 KEY = SecretStr(VALID_KEY)
 
@@ -35,13 +36,6 @@ def runner(settings: Settings, history: History, fal: FalEmulator):
 
 def spec(samples: dict[str, Path], clip: str = "clip_5s", **kw: object) -> JobSpec:
     return JobSpec(str(samples["image_jpg"]), str(samples[clip]), kw.pop("orientation", "video"), **kw)  # type: ignore[arg-type]
-
-
-def wait_for(predicate, timeout: float = 20) -> None:
-    deadline = time.time() + timeout
-    while not predicate():
-        assert time.time() < deadline, "condition not reached in time"
-        time.sleep(0.02)
 
 
 def test_good_run_end_to_end(runner: JobRunner, history: History, fal: FalEmulator, samples) -> None:
@@ -153,8 +147,7 @@ def test_cancel_while_uploading_sends_nothing_to_the_queue(
     runner.cancel(job.id)
     final = job.wait(15)
     assert isinstance(final, Cancelled | Failed)
-    time.sleep(0.3)
-    assert fal.submitted == []
+    assert stays(lambda: fal.submitted == [])
 
 
 def test_restart_resumes_a_paid_run(settings: Settings, fal: FalEmulator, samples) -> None:
@@ -278,3 +271,128 @@ def test_spending_guards_apply_to_the_server_key_only(
         assert len(fal.submitted) == 2
     finally:
         guarded.shutdown()
+
+
+def test_concurrent_runs_never_pass_the_daily_budget_together(
+    settings: Settings, history: History, fal: FalEmulator, samples
+) -> None:
+    """Five $0.56 runs started at once against a $2.00 budget: exactly three go to fal."""
+    fal.hold = True  # none has a request id yet when the others are checked
+    guarded = JobRunner(settings.model_copy(update={"daily_budget": 2.0}), history)
+    try:
+        jobs = [guarded.start(spec(samples), KEY) for _ in range(5)]
+        refused = wait_for(
+            lambda: [j for j in jobs if j.finished] if sum(j.finished for j in jobs) == 2 else None
+        )
+        assert all(isinstance(j.last, Failed) and j.last.kind == "budget" for j in refused)
+        wait_for(lambda: len(fal.submitted) == 3)
+        fal.hold = False
+        assert all(isinstance(j.wait(30), Done) for j in jobs if j not in refused)
+        assert stays(lambda: len(fal.submitted) == 3)
+        assert history.server_spend_since(0) == pytest.approx(3 * 0.56)
+    finally:
+        guarded.shutdown()
+
+
+def test_an_unforeseen_error_in_the_checks_ends_the_job_with_a_sentence(
+    runner: JobRunner, fal: FalEmulator, samples, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    """ffmpeg hanging past its time-out: the job still ends, the log has the traceback."""
+    import subprocess
+
+    def hung(*args, **kwargs):
+        raise subprocess.TimeoutExpired(args[0], 300)
+
+    monkeypatch.setattr("motion_studio.media.subprocess.run", hung)
+    final = runner.start(spec(samples), KEY).wait(15)
+    assert isinstance(final, Failed) and final.kind == "internal"
+    assert "nothing was charged" in final.message and "TimeoutExpired" not in final.message
+    assert "TimeoutExpired" in caplog.text and fal.calls == []
+
+
+def test_shutdown_settles_every_run_and_closes_every_client(
+    settings: Settings, history: History, fal: FalEmulator, samples
+) -> None:
+    fal.hold = True
+    runner = JobRunner(settings, history)
+    paid = runner.start(spec(samples), KEY)
+    fal.valid_keys.add("visitor-id:visitor-secret")
+    visitor = runner.start(spec(samples, "clip_3s"), SecretStr("visitor-id:visitor-secret"), "session")
+    wait_for(
+        lambda: (
+            len(fal.submitted) == 2 and all(j.phase and j.phase.value == "running" for j in (paid, visitor))
+        )
+    )
+    services = [paid.service, visitor.service]
+    runner.shutdown()
+    assert paid.finished and visitor.finished  # awaited, not abandoned
+    assert isinstance(paid.last, Failed) and paid.last.kind == "interrupted"
+    assert {history.get(j.run_id).status for j in (paid, visitor)} == {"interrupted"}
+    assert all(service.closed for service in services)
+    assert history.get(paid.run_id).lease_holder is None  # another process may follow it at once
+
+
+def test_a_visitors_key_is_dropped_when_its_last_job_ends(
+    runner: JobRunner, fal: FalEmulator, samples
+) -> None:
+    visitor = SecretStr("visitor-id:visitor-secret")
+    fal.valid_keys.add(visitor.get_secret_value())
+    jobs = [runner.start(spec(samples), visitor, "session") for _ in range(2)]
+    wait_for(lambda: runner.session_clients == 1)
+    assert all(isinstance(j.wait(30), Done) for j in jobs)
+    wait_for(lambda: runner.session_clients == 0)
+    assert isinstance(runner.start(spec(samples), KEY).wait(30), Done)
+    assert runner.session_clients == 0  # the server's own client stays for the next run
+
+
+def test_deleting_a_running_run_cancels_it_on_fal_first(
+    runner: JobRunner, history: History, fal: FalEmulator, samples
+) -> None:
+    fal.hold = True
+    job = runner.start(spec(samples), KEY)
+    wait_for(lambda: any(isinstance(e, Running) for e in job.events))
+    runner.delete(history.get(job.run_id), KEY)
+    assert isinstance(job.wait(15), Cancelled)
+    assert fal.submitted[0].cancel_calls == 1
+    wait_for(lambda: history.get(job.run_id) is None)
+    assert not (history.runs_dir / job.run_id).exists()
+
+
+def test_a_404_on_status_is_final_not_a_loop(
+    runner: JobRunner, history: History, fal: FalEmulator, samples
+) -> None:
+    fal.hold = True
+    job = runner.start(spec(samples), KEY)
+    wait_for(lambda: any(isinstance(e, Running) for e in job.events))
+    fal.requests.clear()  # fal forgets the request
+    final = job.wait(15)
+    assert isinstance(final, Failed) and final.kind == "unknown_request"
+    run = history.get(job.run_id)
+    assert run.status == "failed" and run.request_id in run.error_message
+    assert "resume" not in {a.value for a in run.situation(followed=False).actions}
+
+
+def test_one_follower_per_run_the_cli_waits_for_the_app(
+    settings: Settings, history: History, fal: FalEmulator, samples, data_dir
+) -> None:
+    """The app follows a run; `resume` in a terminal watches it instead of downloading it again."""
+    from .test_cli import cli_command
+
+    fal.hold = True
+    job = runner_app = JobRunner(settings, history)
+    try:
+        job = runner_app.start(spec(samples), KEY)
+        wait_for(lambda: any(isinstance(e, Running) for e in job.events))
+        command, environ = cli_command(fal, data_dir, "resume", job.run_id)
+        proc = subprocess.Popen(command, cwd=data_dir.parent, env=environ, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        wait_for(lambda: fal.submitted[0].status_polls > 5)
+        fal.hold = False
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert "Another process is following this run" in err
+        assert isinstance(job.wait(30), Done)
+        assert out.strip().splitlines()[-1] == str(job.last.output)
+        assert len(fal.calls_to("output")) == 1 and len(fal.submitted) == 1  # downloaded once
+    finally:
+        runner_app.shutdown()

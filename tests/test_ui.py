@@ -19,6 +19,7 @@ from motion_studio.studio import Studio
 from motion_studio.ui import create_demo, launch_kwargs
 
 from .fal_emulator import VALID_KEY, FalEmulator
+from .waiting import wait_for
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -230,6 +231,43 @@ def test_after_a_reload_a_running_run_can_be_watched_and_cancelled(
     page.locator("#cancel").click()
     expect(page.locator("#progress")).to_contain_text("Cancelled")
     assert fal.submitted[0].cancel_calls == 1
+
+
+def test_a_running_run_is_cancelled_on_fal_before_it_is_deleted(
+    app: str, page: Page, fal: FalEmulator, samples
+) -> None:
+    fal.hold = True
+    page.goto(app)
+    generate(page, samples["image_jpg"], samples["clip_3s"])
+    expect(page.locator("#progress")).to_contain_text("Generating")
+    page.locator("#gallery img").first.click()
+    expect(page.locator("#delete-run")).to_have_text("Cancel and delete")
+    page.locator("#delete-run").click()  # no question: the run has not finished, the button says it all
+    expect(page.locator("#gallery img")).to_have_count(0)
+    wait_for(lambda: fal.submitted[0].cancel_calls == 1, what="the cancel reaching fal")
+    expect(page.locator("#run-details")).to_contain_text("Run deleted")
+
+
+def test_a_run_stopped_by_a_restart_starts_again_in_one_click(
+    settings: Settings, fal: FalEmulator, page: Page, samples
+) -> None:
+    fal.delays["upload"] = 30
+    with running_app(settings) as url:
+        page.goto(url)
+        generate(page, samples["image_jpg"], samples["clip_3s"])
+        expect(page.locator("#progress")).to_contain_text("Uploading")
+    # The app stopped mid-upload (a Space restart; `kill -9` is in test_crashes.py).
+    fal.delays.clear()
+    history = settings.open_history()
+    with running_app(settings) as url:
+        page.goto(url)
+        page.locator("#gallery img").first.click()
+        expect(page.locator("#run-details")).to_contain_text("stopped before it was sent to fal")
+        expect(page.locator("#run-details")).to_contain_text("nothing was charged")
+        expect(page.locator("#resume-run")).to_be_hidden()
+        page.locator("#run-again").click()
+        wait_done(page)
+        assert len(fal.submitted) == 1 and len(history.recent()) == 2
 
 
 def test_interrupted_run_is_resumed_from_the_gallery(
