@@ -21,6 +21,7 @@ from motion_studio.errors import (
     NetworkError,
     OutputExpiredError,
     RequestUnknownError,
+    RunCancelledError,
     RunGoneError,
 )
 from motion_studio.history import History, Run
@@ -147,6 +148,7 @@ OUTCOMES = [
     (ContentPolicyError("flagged"), False, Status.RUNNING, Status.FAILED, "content_policy"),
     (RunGoneError(), False, Status.RUNNING, None, "deleted"),
     (FalServerError("cancelled"), True, Status.CANCELLING, Status.CANCELLED, "cancelled"),
+    (RunCancelledError(), False, Status.INTERRUPTED, Status.CANCELLED, "cancelled"),
     (cancelled(), True, None, None, "cancelled"),
     (cancelled(), True, Status.UPLOADING, Status.CANCELLED, "cancelled"),
     (cancelled(), True, Status.CANCELLING, Status.CANCELLED, "cancelled"),

@@ -50,6 +50,8 @@ def outcome_for(exc: BaseException, cancel_requested: bool, phase: Status | None
         return Outcome(None if phase is None else Status.CANCELLED, RunCancelledError())
     if phase is None:
         return Outcome(None, error, unexpected)
+    if isinstance(error, RunCancelledError) and phase is not Status.DOWNLOADING:
+        return Outcome(Status.CANCELLED, error)  # fal says it was cancelled (after a restart, say)
     if not submitted:
         return Outcome(Status.FAILED, error, unexpected)
     if isinstance(error, LostContactError):
