@@ -128,6 +128,7 @@ class JobRunner:
         self._closed = True
         try:
             self._portal.call(self._close, timeout)
+            self._portal.call(self._portal.stop, True)  # helper tasks too (a cancel's grace period)
         finally:
             self._stack.close()
             leases.retire(self.holder)
