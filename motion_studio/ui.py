@@ -183,10 +183,13 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             delete = gr.Button(
                 "Delete this run", variant="stop", visible=False, elem_id="delete-run", size="sm"
             )
-        with gr.Row(visible=False, elem_id="confirm-delete") as confirm_row:
+        with gr.Column(visible=False, elem_id="confirm-delete") as confirm_row:
             confirm_text = gr.Markdown(elem_id="confirm-delete-text")
-            confirm_yes = gr.Button("Yes, delete it", variant="stop", size="sm", elem_id="confirm-delete-yes")
-            confirm_no = gr.Button("Keep it", size="sm", elem_id="confirm-delete-no")
+            with gr.Row():
+                confirm_yes = gr.Button(
+                    "Yes, delete it", variant="stop", size="sm", elem_id="confirm-delete-yes"
+                )
+                confirm_no = gr.Button("Keep it", size="sm", elem_id="confirm-delete-no")
         timer = gr.Timer(3.0)
 
         # Hidden endpoint for API clients: returns the output video.

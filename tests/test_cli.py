@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from motion_studio.history import History
 from motion_studio.media import probe_video
 
 from .fal_emulator import VALID_KEY, FalEmulator
+from .waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -212,10 +212,7 @@ def test_resume_command_finishes_an_interrupted_run(fal: FalEmulator, data_dir: 
     proc = subprocess.Popen(
         command, cwd=data_dir.parent, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    deadline = time.time() + 60
-    while not (fal.submitted and fal.submitted[0].status_polls > 2):
-        assert time.time() < deadline
-        time.sleep(0.05)
+    wait_for(lambda: fal.submitted and fal.submitted[0].status_polls > 2, 60, "fal polled")
     proc.kill()  # the machine dies after fal accepted (and will bill) the request
     proc.wait()
     assert only_run(data_dir).status in ("submitted", "queued", "running")
@@ -231,10 +228,7 @@ def test_ctrl_c_cancels_the_request_on_fal(fal: FalEmulator, data_dir: Path, sam
     command, environ = cli_command(fal, data_dir, *generate_args(samples))
     proc = subprocess.Popen(command, cwd=data_dir.parent, env=environ, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.time() + 60
-    while not (fal.submitted and fal.submitted[0].status_polls > 2):
-        assert time.time() < deadline
-        time.sleep(0.05)
+    wait_for(lambda: fal.submitted and fal.submitted[0].status_polls > 2, 60, "fal polled")
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
