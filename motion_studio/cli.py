@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .catalog import LIMITS, ORIENTATION_MAX_SECONDS, TIERS, format_cost
-from .errors import StudioError
+from .errors import InternalError, StudioError
 from .history import History, Run
 from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, JobSpec, Running
 from .lifecycle import Action
@@ -80,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     except StudioError as exc:
         err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         return 1
+    except Exception:  # a bug: the details to the log, one sentence to the user
+        logging.getLogger("motion_studio.cli").debug("unexpected error", exc_info=True)
+        err.print(f"[red]error:[/] {InternalError(charged=False).message}", soft_wrap=True)
+        return 1
     finally:
         runner.shutdown()
 
@@ -91,6 +95,10 @@ def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: C
             run = _existing(history, args.run_id)
             if Action.RESUME not in run.situation(followed=False).actions:
                 raise StudioError(f"Run {run.id} is {run.status}: there is nothing to resume.")
+            if run.key_source != "server":
+                raise StudioError(
+                    f"Run {run.id} was started with a key pasted in the page: resume it there, with that key."
+                )
             jobs = [runner.resume(run, key, "server")]
         else:
             jobs = runner.resume_unfinished(key)

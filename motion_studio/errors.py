@@ -21,6 +21,9 @@ class StudioError(Exception):
     """Base class: `kind` is a stable machine name, `message` one sentence for humans."""
 
     kind = "error"
+    # False when fal's answer never arrived (a broken connection, a time-out on our side, a bug):
+    # whatever was being sent may or may not have reached fal.
+    fal_answered = True
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -177,15 +180,27 @@ class StoppedBeforeSubmitError(StudioError):
 
 
 class SubmitUnconfirmedError(StudioError):
-    """The app stopped while sending the request: fal may or may not have received it."""
+    """The request was on its way to fal when the app stopped or the connection broke: fal may or
+    may not have received it (and may bill it)."""
 
     kind = "unknown"
 
+    def __init__(self, what: str = "The app stopped") -> None:
+        super().__init__(
+            f"{what} while sending this run to fal, so it is not known whether fal received it; if it "
+            "did, it may be billed (see https://fal.ai/dashboard/requests). Press Run again to start it over."
+        )
+
+
+class CancelUnconfirmedError(StudioError):
+    """Cancel was asked for, but fal never said the request was cancelled: it may still finish."""
+
+    kind = "interrupted"
+
     def __init__(self) -> None:
         super().__init__(
-            "The app stopped while sending this run to fal, so it is not known whether fal received "
-            "it; if it did, it may be billed (see https://fal.ai/dashboard/requests). "
-            "Press Run again to start it over."
+            "fal did not confirm the cancel, so it may still finish (and bill) this run. Press Resume "
+            "on it in the gallery, or run `python -m motion_studio resume`, to fetch its video if it does."
         )
 
 
@@ -214,6 +229,7 @@ class InternalError(StudioError):
     """Anything nobody foresaw: the traceback goes to the server log, the user gets this sentence."""
 
     kind = "internal"
+    fal_answered = False  # nobody knows how far it got
 
     def __init__(self, charged: bool) -> None:
         tail = (
@@ -265,7 +281,7 @@ def from_detail(status: int, detail: Any, error_type: str | None) -> StudioError
     if error_type == "client_cancelled" or status == 499:
         return RunCancelledError()
     if status in (404, 410):
-        text = str(detail or "").strip().rstrip(".") or f"HTTP {status}"
+        text = _plain(detail) or f"HTTP {status}"
         return NotFoundError(f"fal does not know what was asked for ({text}).")
     if isinstance(detail, list) and detail and isinstance(detail[0], dict):
         item = detail[0]
@@ -277,7 +293,7 @@ def from_detail(status: int, detail: Any, error_type: str | None) -> StudioError
                 f"fal's content checker flagged the {field}: {text}. Use a different image, clip or prompt."
             )
         return FalValidationError(f"fal rejected the {field}: {text}.")
-    text = str(detail or "").strip().rstrip(".") or f"HTTP {status}"
+    text = _plain(detail) or f"HTTP {status}"
     if status == 422:
         if any(word in text.lower() for word in _CONTENT_WORDS):
             return ContentPolicyError(f"fal's content checker flagged this run: {text}.")
@@ -287,6 +303,14 @@ def from_detail(status: int, detail: Any, error_type: str | None) -> StudioError
             f"fal failed on its side ({text}). Try again in a few minutes; fal does not charge server errors."
         )
     return FalServerError(f"fal answered with an error (HTTP {status}: {text}).")
+
+
+def _plain(detail: Any) -> str:
+    """fal's detail as a short phrase; an HTML error page (a proxy's) is not something to show."""
+    text = " ".join(str(detail or "").split()).rstrip(".")
+    if "<" in text and ">" in text:
+        return ""
+    return text if len(text) <= 200 else text[:197] + "…"
 
 
 def map_exception(exc: BaseException) -> StudioError:
@@ -304,13 +328,17 @@ def map_exception(exc: BaseException) -> StudioError:
         return from_detail(
             response.status_code, _json_detail(response), response.headers.get("x-fal-error-type")
         )
+    error: StudioError
     if isinstance(
         exc, (fal_client.client.FalClientTimeoutError, asyncio.TimeoutError, httpx.TimeoutException)
     ):
-        return FalTimeoutError("The request to fal timed out. Check your connection and try again.")
-    if isinstance(exc, httpx.TransportError | OSError):
-        return NetworkError("Could not reach fal. Check your internet connection and try again.")
-    return InternalError(charged=False)
+        error = FalTimeoutError("The request to fal timed out. Check your connection and try again.")
+    elif isinstance(exc, httpx.TransportError | OSError):
+        error = NetworkError("Could not reach fal. Check your internet connection and try again.")
+    else:
+        error = InternalError(charged=False)
+    error.fal_answered = False
+    return error
 
 
 def _json_detail(response: httpx.Response) -> Any:

@@ -32,6 +32,7 @@ from .errors import (
     NetworkError,
     NotFoundError,
     OutputExpiredError,
+    RateLimitError,
     RequestUnknownError,
     RunCancelledError,
     StudioError,
@@ -41,6 +42,7 @@ from .errors import (
 from .history import History
 
 T = TypeVar("T")
+QUEUE_URL = "https://queue.fal.run"
 
 
 @dataclass(frozen=True)
@@ -73,14 +75,22 @@ class FalService:
         upload_cache_seconds: float = 6 * 3600,
     ) -> None:
         self._client = fal_client.AsyncClient(key=key.get_secret_value())
+        self._key = key
+        self._http: httpx.AsyncClient | None = None  # for the one call fal_client would repeat
         self._history = history
         self._poll_interval = poll_interval
         self._retry_seconds = retry_seconds
         self._upload_cache_seconds = upload_cache_seconds
         self.closed = False
 
-    async def _call(self, make: Callable[[], Awaitable[T]], *, retry: bool = False) -> T:
-        """Run one fal call; map its failure; retry transient ones when the call is idempotent."""
+    async def _call(
+        self,
+        make: Callable[[], Awaitable[T]],
+        *,
+        retry: bool = False,
+        retry_on: tuple[type[StudioError], ...] = TRANSIENT_ERRORS,
+    ) -> T:
+        """Run one fal call; map its failure; retry the `retry_on` ones when that is safe."""
         if not retry:
             try:
                 return await make()
@@ -89,7 +99,7 @@ class FalService:
         retrying = AsyncRetrying(
             stop=stop_after_delay(self._retry_seconds),
             wait=wait_exponential(multiplier=self._poll_interval, max=30),
-            retry=retry_if_exception(lambda exc: isinstance(exc, TRANSIENT_ERRORS)),
+            retry=retry_if_exception(lambda exc: isinstance(exc, retry_on)),
             reraise=True,
         )
         async for attempt in retrying:
@@ -108,14 +118,35 @@ class FalService:
         return url
 
     async def submit(self, endpoint: str, arguments: dict[str, Any]) -> str:
-        handle = await self._call(lambda: self._client.submit(endpoint, arguments))
-        return handle.request_id
+        """One POST to fal's queue (its documented protocol), never repeated.
+
+        fal_client's `submit` re-sends the POST when an answer is lost (a read time-out, a dropped
+        connection): each copy may be queued and billed, and only the last id would be kept. A lost
+        answer is instead reported as such, and the run says fal may or may not have it."""
+
+        async def post() -> str:
+            response = await self._queue_http().post(f"{QUEUE_URL}/{endpoint}", json=arguments)
+            response.raise_for_status()
+            return str(response.json()["request_id"])
+
+        # A 429 is fal saying "not now": nothing was queued, so asking again is safe.
+        return await self._call(post, retry=True, retry_on=(RateLimitError,))
+
+    def _queue_http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                headers={"Authorization": f"Key {self._key.get_secret_value()}"},
+                timeout=httpx.Timeout(120.0, connect=30.0),
+            )
+        return self._http
 
     async def aclose(self) -> None:
         """Close the fal client's connections (its key goes with this object)."""
         client = await self._client._client
         await client.aclose()
-        self.closed = client.is_closed
+        if self._http is not None:
+            await self._http.aclose()
+        self.closed = client.is_closed and (self._http is None or self._http.is_closed)
 
     async def status(self, endpoint: str, request_id: str) -> fal_client.Status:
         try:

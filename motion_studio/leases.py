@@ -59,5 +59,10 @@ def _pid_runs(pid: int) -> bool:
 
 
 def lease_is_live(holder: str | None, until: float | None, now: float) -> bool:
-    """Someone follows the run right now."""
-    return bool(holder) and (until or 0.0) > now and holder_is_alive(holder)
+    """Someone follows the run right now. A holder on this host is asked directly (its process runs
+    or not), whatever its lease says; only a holder elsewhere is judged by its lease's expiry."""
+    if not holder:
+        return False
+    if holder.rsplit(":", 2)[0] == _HOST:
+        return holder_is_alive(holder)
+    return (until or 0.0) > now

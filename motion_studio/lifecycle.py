@@ -66,7 +66,10 @@ _AFTER_SUBMIT = {
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CHECKING: frozenset({Status.UPLOADING, Status.FAILED, Status.CANCELLED, Status.STOPPED}),
     Status.UPLOADING: frozenset({Status.SUBMITTING, Status.FAILED, Status.CANCELLED, Status.STOPPED}),
-    Status.SUBMITTING: frozenset({Status.SUBMITTED, Status.FAILED, Status.CANCELLED, Status.UNKNOWN}),
+    # INTERRUPTED: fal answered with an id, but the app stopped before it could record "submitted".
+    Status.SUBMITTING: frozenset(
+        {Status.SUBMITTED, Status.FAILED, Status.CANCELLED, Status.UNKNOWN, Status.INTERRUPTED}
+    ),
     Status.SUBMITTED: frozenset(_AFTER_SUBMIT),
     Status.QUEUED: frozenset(_AFTER_SUBMIT),
     Status.RUNNING: frozenset(_AFTER_SUBMIT),  # fal may put a request back in its queue

@@ -244,6 +244,11 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
 def delete_question(run: Run) -> str:
     """Asked before a run that may have cost money is deleted for good."""
     cost = f" (about {format_cost(run.estimated_cost)})" if run.estimated_cost else ""
+    if run.active:
+        return (
+            f"⚠️ This run may still be on fal{cost}. It is cancelled there first when the key it was "
+            "started with is available, then deleted for good. Go on?"
+        )
     what = "its video and inputs" if run.output_path else "its record and inputs"
     return f"⚠️ fal may have charged for this run{cost}. Delete {what} for good?"
 

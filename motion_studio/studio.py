@@ -60,10 +60,19 @@ class Studio:
         followed = self.runner.job_for_run(run.id) is not None or self.history.is_followed(run)
         return run.situation(followed=followed)
 
+    def key_for_run(self, run: Run, session_key: str | None) -> SecretStr:
+        """The key a run was paid with: another account's key would not find its request on fal."""
+        if run.key_source == "server":
+            if self.settings.fal_key is None or not self.settings.fal_key.get_secret_value().strip():
+                raise StudioError("This run was started with the server's key, which is no longer set.")
+            return self.settings.fal_key
+        if not (session_key and session_key.strip()):
+            raise StudioError("This run was started with a key pasted in the page: paste that key first.")
+        return SecretStr(session_key.strip())
+
     def resume(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
         run = self._run_allowing(run_id, owner, Action.RESUME, "This run is not waiting for anything.")
-        key, source = self.key_for(session_key)
-        return self.runner.resume(run, key, source)
+        return self.runner.resume(run, self.key_for_run(run, session_key), run.key_source)
 
     def run_again(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
         run = self._run_allowing(run_id, owner, Action.RUN_AGAIN, "This run is still going.")
@@ -76,9 +85,9 @@ class Studio:
         if run is None:
             return
         try:
-            key: SecretStr | None = self.key_for(session_key)[0]
+            key: SecretStr | None = self.key_for_run(run, session_key)
         except StudioError:
-            key = None
+            key = None  # a run still on fal is then only deleted here; the confirmation said so
         self.runner.delete(run, key)
 
     def _run_allowing(self, run_id: str | None, owner: str | None, action: Action, refusal: str) -> Run:

@@ -6,6 +6,7 @@ are private (`api_visibility="private"`); the one public endpoint is `/generate`
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -529,8 +530,18 @@ def launch() -> None:
     except StudioError as exc:
         raise SystemExit(f"error: {exc.message}") from None
     configure_logging()
-    demo = create_demo(settings)
-    demo.queue(default_concurrency_limit=settings.concurrency).launch(**launch_kwargs(settings))
+    studio = Studio(settings)
+    demo = create_demo(settings, studio)
+    # A Space stops its container with SIGTERM: treat it like Ctrl-C, so every run saves its state.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    try:
+        demo.queue(default_concurrency_limit=settings.concurrency).launch(**launch_kwargs(settings))
+    finally:
+        studio.runner.shutdown()
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 __all__ = ["create_demo", "launch", "launch_kwargs"]

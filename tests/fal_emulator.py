@@ -256,6 +256,9 @@ class FalEmulator:
         if fault is not None and fault.active():
             if fault.times is not None:
                 fault.times -= 1
+            if fault.status == TRUNCATE and route == "submit":  # fal takes the request; its answer is lost
+                answer = await self._on_submit(request, call, raw)
+                return self._cut(bytes(answer.body))
             if fault.status == TRUNCATE:
                 return await self._truncated(route, call)
             return JSONResponse(
@@ -268,8 +271,10 @@ class FalEmulator:
 
     async def _truncated(self, route: str, call: Call) -> Response:
         """A body cut off half way: the declared Content-Length is never reached."""
-        data = self.files.get(call.path, (b"x" * 4096, ""))[0]
+        return self._cut(self.files.get(call.path, (b"x" * 4096, ""))[0])
 
+    @staticmethod
+    def _cut(data: bytes) -> Response:
         async def half():
             yield data[: len(data) // 2]
 

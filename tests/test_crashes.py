@@ -23,7 +23,7 @@ from motion_studio.history import History, Run
 
 from .fal_emulator import VALID_KEY, FalEmulator
 from .media_factory import make_clip
-from .test_cli import ROOT, cli, cli_command
+from .test_cli import ROOT, cli, cli_command, generate_args
 from .waiting import wait_for
 
 PHASES: dict[str, Callable[[FalEmulator], None]] = {
@@ -151,3 +151,37 @@ def test_kill_9_of_the_app(fal: FalEmulator, data_dir: Path, samples, big_webm: 
     with app_process(fal, data_dir):  # the restart settles or resumes what the crash left
         run = wait_for(lambda: (r := the_run(data_dir)) and r.final and r, 60, "the run settled")
         check_after_restart(run, fal, phase)
+
+
+def test_resume_by_id_takes_over_a_run_whose_follower_was_killed(
+    fal: FalEmulator, data_dir: Path, samples
+) -> None:
+    """No start-up sweep in between: `resume RUN` itself notices the dead follower and takes over."""
+    fal.delays["output"] = 30
+    command, environ = cli_command(fal, data_dir, *generate_args(samples))
+    proc = subprocess.Popen(command, cwd=data_dir.parent, env=environ, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        run = wait_for_status(data_dir, "downloading")
+    finally:
+        kill_9(proc)
+    release(fal)
+    result = cli(fal, data_dir, "resume", run.id)
+    assert result.returncode == 0, result.stderr
+    assert the_run(data_dir).status == "done" and len(fal.submitted) == 1
+
+
+def test_sigterm_lets_the_app_save_every_run(fal: FalEmulator, data_dir: Path, samples) -> None:
+    """A Space stops its container with SIGTERM: runs are saved as resumable, and the app exits."""
+    fal.hold = True
+    with app_process(fal, data_dir) as (proc, url):
+        start_over_api(url, samples["image_jpg"], samples["clip_5s"])
+        wait_for_status(data_dir, "running")
+        proc.terminate()
+        proc.wait(timeout=30)
+    run = the_run(data_dir)
+    assert run.status == "interrupted" and run.lease_holder is None
+    release(fal)
+    with app_process(fal, data_dir):
+        wait_for(lambda: the_run(data_dir).status == "done", 60, "the run resumed after the restart")
+    assert len(fal.submitted) == 1

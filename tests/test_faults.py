@@ -44,6 +44,13 @@ CASES = [
         submits=0,
     ),
     Case("submit-503", lambda f: f.fail("submit", 503), "failed", "server", "fal failed on its side", 0),
+    Case(
+        "submit-answer-lost",  # fal queued it, the answer never arrived: sent once, and said so
+        lambda f: f.fail("submit", TRUNCATE),
+        "unknown",
+        "unknown",
+        "not known whether fal received it",
+    ),
     Case("status-503-x3", lambda f: f.fail("status", 503, times=3), "done"),
     Case("status-503-for-1s", lambda f: f.fail("status", 503, seconds=1), "done"),
     Case(

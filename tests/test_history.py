@@ -100,6 +100,9 @@ def test_one_follower_per_run_across_processes(tmp_path: Path) -> None:
     try:
         alive = f"{leases._HOST}:{other.pid}:abc"
         assert not history.claim(run.id, alive)  # held by this live process
+        with sqlite3.connect(history.db_path) as conn:  # a live follower here is asked, not its expiry
+            conn.execute("UPDATE runs SET lease_until = 0 WHERE id = ?", (run.id,))
+        assert not history.claim(run.id, alive)
         history.release(run.id, mine)
         assert history.claim(run.id, alive)
         assert not history.claim(run.id, mine)  # now the other process follows it
@@ -122,6 +125,7 @@ def test_the_sweep_settles_what_a_dead_follower_left(tmp_path: Path) -> None:
     sending = history.create(a_run(), holder=dead)
     for state in ("uploading", "submitting"):
         history.record(sending.id, state)
+    elsewhere = history.create(a_run(), holder="another-host:1:x")  # judged by its lease's expiry
     paid = history.create(a_run(), holder=dead)
     for state in ("uploading", "submitting"):
         history.record(paid.id, state)
@@ -129,13 +133,16 @@ def test_the_sweep_settles_what_a_dead_follower_left(tmp_path: Path) -> None:
     followed = history.create(a_run(), holder=live)
     history.record(followed.id, "uploading")
     swept = {run.id: run for run in history.sweep()}
-    assert set(swept) == {checking.id, uploading.id, sending.id, paid.id}
+    assert set(swept) == {checking.id, uploading.id, sending.id, paid.id}  # not `elsewhere`, yet
+    with sqlite3.connect(history.db_path) as conn:
+        conn.execute("UPDATE runs SET lease_until = 0 WHERE id = ?", (elsewhere.id,))
+    assert [r.id for r in history.sweep()] == [elsewhere.id]
     assert swept[checking.id].status == swept[uploading.id].status == "stopped"
     assert "nothing was charged" in swept[uploading.id].error_message
     assert swept[sending.id].status == "unknown"
     assert swept[paid.id].status == "interrupted" and "Resume" in swept[paid.id].error_message
+    assert all(run.lease_holder is None for run in swept.values())  # settled, and free to resume
     assert history.get(followed.id).status == "uploading"  # a live follower's run is left alone
-    assert history.sweep() == []
     leases.retire(live)
 
 

@@ -396,3 +396,39 @@ def test_one_follower_per_run_the_cli_waits_for_the_app(
         assert len(fal.calls_to("output")) == 1 and len(fal.submitted) == 1  # downloaded once
     finally:
         runner_app.shutdown()
+
+
+def test_cancelling_a_run_another_runner_follows_asks_fal_and_leaves_its_row_alone(
+    settings: Settings, history: History, fal: FalEmulator, samples
+) -> None:
+    fal.hold = True
+    follower, watcher = JobRunner(settings, history), JobRunner(settings, history)
+    try:
+        job = follower.start(spec(samples), KEY)
+        wait_for(lambda: any(isinstance(e, Running) for e in job.events))
+        watching = watcher.resume(history.get(job.run_id), KEY)
+        wait_for(lambda: any(e.phase == "watching" for e in watching.events))
+        watcher.cancel(watching.id)
+        assert isinstance(job.wait(15), Cancelled)  # the follower heard fal's answer and recorded it
+        assert isinstance(watching.wait(15), Cancelled)  # the watcher read it from the row
+        assert history.get(job.run_id).status == "cancelled" and fal.submitted[0].cancel_calls == 1
+    finally:
+        follower.shutdown()
+        watcher.shutdown()
+
+
+def test_resume_uses_the_key_the_run_was_paid_with(settings: Settings, fal: FalEmulator) -> None:
+    from motion_studio.errors import StudioError
+    from motion_studio.history import Run
+    from motion_studio.studio import Studio
+
+    studio = Studio(settings)
+    try:
+        server_run = Run(tier="pro", endpoint="e", orientation="video", key_source="server")
+        assert studio.key_for_run(server_run, "someone-else:key") == settings.fal_key
+        visitor_run = Run(tier="pro", endpoint="e", orientation="video", key_source="session")
+        with pytest.raises(StudioError, match="paste that key"):
+            studio.key_for_run(visitor_run, "")
+        assert studio.key_for_run(visitor_run, " mine:key ").get_secret_value() == "mine:key"
+    finally:
+        studio.runner.shutdown()

@@ -16,6 +16,7 @@ from motion_studio.errors import (
     BudgetError,
     ContentPolicyError,
     FalServerError,
+    FalTimeoutError,
     InputError,
     LostContactError,
     NetworkError,
@@ -139,7 +140,10 @@ OUTCOMES = [
     (KeyError("x"), False, Status.CHECKING, Status.FAILED, "internal"),
     (NetworkError("down"), False, Status.UPLOADING, Status.FAILED, "network"),
     (AuthError("401"), False, Status.UPLOADING, Status.FAILED, "auth"),
-    (FalServerError("500"), False, Status.SUBMITTING, Status.FAILED, "server"),
+    (FalServerError("500"), False, Status.SUBMITTING, Status.FAILED, "server"),  # fal answered: refused
+    (httpx.ReadTimeout("no answer"), False, Status.SUBMITTING, Status.UNKNOWN, "unknown"),  # unknown
+    (FalTimeoutError("fal's 504"), False, Status.SUBMITTING, Status.FAILED, "timeout"),  # fal answered
+    (AuthError("401"), False, Status.RUNNING, Status.INTERRUPTED, "auth"),  # another key may fetch it
     (LostContactError(FalServerError("503")), False, Status.RUNNING, Status.INTERRUPTED, "interrupted"),
     (NetworkError("down"), False, Status.QUEUED, Status.INTERRUPTED, "interrupted"),
     (KeyError("x"), False, Status.RUNNING, Status.INTERRUPTED, "internal"),
@@ -151,7 +155,8 @@ OUTCOMES = [
     (RunCancelledError(), False, Status.INTERRUPTED, Status.CANCELLED, "cancelled"),
     (cancelled(), True, None, None, "cancelled"),
     (cancelled(), True, Status.UPLOADING, Status.CANCELLED, "cancelled"),
-    (cancelled(), True, Status.CANCELLING, Status.CANCELLED, "cancelled"),
+    # fal never confirmed the cancel: it may still finish and bill, so the run stays resumable
+    (cancelled(), True, Status.CANCELLING, Status.INTERRUPTED, "interrupted"),
     (cancelled(), True, Status.DOWNLOADING, Status.INTERRUPTED, "interrupted"),
     (cancelled(), False, Status.CHECKING, Status.STOPPED, "stopped"),
     (cancelled(), False, Status.UPLOADING, Status.STOPPED, "stopped"),

@@ -8,6 +8,7 @@ for the first finds the work done.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 
@@ -110,6 +111,7 @@ def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> in
     """Bring the database to the newest version; `conn` must be in autocommit mode, foreign keys off
     (a table rebuild must not cascade-delete the timeline)."""
     migrations = MIGRATIONS if migrations is None else migrations
+    conn.execute("PRAGMA foreign_keys = OFF")  # so a table rebuild can never cascade-delete the timeline
     conn.execute("PRAGMA journal_mode = WAL")
     while True:
         conn.execute("BEGIN IMMEDIATE")
@@ -123,5 +125,6 @@ def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> in
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # never hide the error that got us here
+                conn.execute("ROLLBACK")
             raise

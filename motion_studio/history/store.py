@@ -8,6 +8,8 @@ can never both pass the same check.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import shutil
 import sqlite3
 import time
@@ -30,6 +32,7 @@ from ..lifecycle import ACTIVE, BEFORE_SUBMIT, FINAL, IN_FLIGHT, Status, check_m
 from .runs import Run, RunEvent
 from .schema import migrate
 
+log = logging.getLogger("motion_studio.history")
 _COLUMNS = [f.name for f in fields(Run)]
 _ACTIVE = tuple(s.value for s in ACTIVE)
 _FINAL = tuple(s.value for s in FINAL)
@@ -71,7 +74,8 @@ class History:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # never hide the error that got us here
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
         finally:
@@ -182,39 +186,55 @@ class History:
         """Settle runs whose follower died (a crash, a `kill -9`): nothing follows them any more.
 
         Before submit nothing was charged: "stopped", and Run again starts them over. While sending:
-        "unknown". After submit fal may still finish: "interrupted", and Resume picks them up.
+        "unknown". After submit fal may still finish: "interrupted", and Resume picks them up. Each
+        run is settled in one transaction that looks again at its lease, so a follower that just
+        claimed it, or another process sweeping at the same time, is never overruled.
         """
-        swept = []
         marks = ", ".join("?" * len(IN_FLIGHT))
         with self._connect() as conn:
-            rows = conn.execute(
-                f"SELECT * FROM runs WHERE status IN ({marks})", [s.value for s in IN_FLIGHT]
-            ).fetchall()
-        for row in rows:
-            run = _to_run(row)
-            if leases.lease_is_live(run.lease_holder, run.lease_until, time.time()):
-                continue
-            if not self._take_over(run):
-                continue
-            status = Status(run.status)
-            if status in BEFORE_SUBMIT:
-                self.end(run.id, Status.STOPPED, StoppedBeforeSubmitError())
-            elif status is Status.SUBMITTING:
-                self.end(run.id, Status.UNKNOWN, SubmitUnconfirmedError())
-            else:
-                self.end(run.id, Status.INTERRUPTED, FollowerStoppedError())
-            swept.append(self.get(run.id) or run)
-        return swept
+            ids = [
+                row["id"]
+                for row in conn.execute(
+                    f"SELECT id FROM runs WHERE status IN ({marks})", [s.value for s in IN_FLIGHT]
+                )
+            ]
+        swept = []
+        for run_id in ids:
+            try:
+                if self._settle_orphan(run_id):
+                    swept.append(self.get(run_id))
+            except Exception:  # one odd row must not stop the app from starting
+                log.exception("could not settle run %s", run_id)
+        return [run for run in swept if run is not None]
 
-    def _take_over(self, run: Run) -> bool:
-        """Claim a dead follower's run for the sweep, so two sweeping processes settle it once."""
-        holder = leases.new_holder()
-        try:
-            return self.claim(run.id, holder)
-        except RunGoneError:
-            return False
-        finally:
-            leases.retire(holder)
+    def _settle_orphan(self, run_id: str) -> bool:
+        now = time.time()
+        with self._locked() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None or Status(row["status"]) not in IN_FLIGHT:
+                return False
+            if leases.lease_is_live(row["lease_holder"], row["lease_until"], now):
+                return False
+            status = Status(row["status"])
+            error: StudioError
+            if row["request_id"] is not None:
+                state, error = Status.INTERRUPTED, FollowerStoppedError()
+            elif status in BEFORE_SUBMIT:
+                state, error = Status.STOPPED, StoppedBeforeSubmitError()
+            else:
+                state, error = Status.UNKNOWN, SubmitUnconfirmedError()
+            check_move(status, state)
+            finished = now if state in FINAL else None
+            conn.execute(
+                "UPDATE runs SET status = ?, error_kind = ?, error_message = ?, finished_at = ?, "
+                "lease_holder = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
+                (state.value, error.kind, error.message, finished, now, run_id),
+            )
+            conn.execute(
+                "INSERT INTO run_events (run_id, at, state, detail) VALUES (?, ?, ?, ?)",
+                (run_id, now, state.value, error.message),
+            )
+        return True
 
     def is_followed(self, run: Run) -> bool:
         """A live process holds the run's lease: it is being followed, and can be watched."""

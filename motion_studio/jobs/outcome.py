@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from ..errors import (
     TRANSIENT_ERRORS,
+    AuthError,
+    CancelUnconfirmedError,
     FollowerStoppedError,
     InternalError,
     LostContactError,
@@ -52,9 +54,14 @@ def outcome_for(exc: BaseException, cancel_requested: bool, phase: Status | None
         return Outcome(None, error, unexpected)
     if isinstance(error, RunCancelledError) and phase is not Status.DOWNLOADING:
         return Outcome(Status.CANCELLED, error)  # fal says it was cancelled (after a restart, say)
+    if phase is Status.SUBMITTING and not error.fal_answered:
+        # No answer from fal: the request may have arrived (fal_client even retries it).
+        return Outcome(Status.UNKNOWN, SubmitUnconfirmedError("The connection to fal broke"), unexpected)
     if not submitted:
         return Outcome(Status.FAILED, error, unexpected)
-    if isinstance(error, LostContactError):
+    if isinstance(error, LostContactError | CancelUnconfirmedError):
+        return Outcome(Status.INTERRUPTED, error)
+    if isinstance(error, AuthError):  # the wrong key, or a locked account: another key may fetch it
         return Outcome(Status.INTERRUPTED, error)
     if isinstance(error, TRANSIENT_ERRORS):  # fal is away: it may still finish and bill the run
         return Outcome(Status.INTERRUPTED, LostContactError(error))
@@ -67,8 +74,10 @@ def _interrupted_by_cancel(cancel_requested: bool, phase: Status | None) -> Outc
     """The task was cancelled: by the user (Cancel), or by the app shutting down."""
     if phase is Status.DOWNLOADING:  # a finished, paid video is never thrown away: Resume fetches it
         return Outcome(Status.INTERRUPTED, FollowerStoppedError())
-    if cancel_requested:
+    if cancel_requested and (phase is None or phase in BEFORE_SUBMIT):
         return Outcome(None if phase is None else Status.CANCELLED, RunCancelledError())
+    if cancel_requested and phase is not Status.SUBMITTING:  # fal never said it stopped the request
+        return Outcome(Status.INTERRUPTED, CancelUnconfirmedError())
     if phase is None or phase in BEFORE_SUBMIT:
         return Outcome(None if phase is None else Status.STOPPED, StoppedBeforeSubmitError())
     if phase is Status.SUBMITTING:

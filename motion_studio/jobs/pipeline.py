@@ -139,7 +139,9 @@ class Pipeline:
         with anyio.CancelScope(shield=True):
             request_id = await service.submit(run.endpoint, arguments)
             job.request_id = request_id
-            self.move(job, Status.SUBMITTED, request_id, request_id=request_id, submitted_at=time.time())
+            # The id first, on its own: whatever happens to the status move, a paid run stays findable.
+            self.history.update(run.id, request_id=request_id, submitted_at=time.time())
+            self.move(job, Status.SUBMITTED, request_id)
         log.info("run %s submitted to %s as request %s", run.id, run.endpoint, request_id)
         job.publish(Queued(run.id, request_id=request_id))
         return request_id
@@ -161,11 +163,15 @@ class Pipeline:
                             self.history.claim(run.id, self.holder)
                             renewed = time.monotonic()
         except TimeoutError:
+            finished = False
             with contextlib.suppress(StudioError):
-                await service.cancel(run.endpoint, request_id)
-            raise GaveUpWaitingError(
-                f"fal did not finish within {self.settings.request_timeout:.0f} s, so the request was cancelled."
-            ) from None
+                finished = not await service.cancel(run.endpoint, request_id)
+            if not finished:
+                raise GaveUpWaitingError(
+                    f"fal did not finish within {self.settings.request_timeout:.0f} s, so the request was "
+                    "cancelled."
+                ) from None
+            last = StatusUpdate("completed")  # it finished as we gave up: the paid video is fetched
         assert last is not None
         if last.error:  # the model failed: the result endpoint says why, and that is final
             url = await service.output_url(run.endpoint, request_id, last)

@@ -19,14 +19,15 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 import anyio
+import anyio.to_thread
 from anyio.from_thread import start_blocking_portal
 from pydantic import SecretStr
 
 from .. import leases
-from ..errors import InternalError, StudioError
+from ..errors import FollowerStoppedError, InternalError, StudioError
 from ..fal_service import FalService
 from ..history import History, Run
-from ..lifecycle import FINAL, Status
+from ..lifecycle import FINAL, IN_FLIGHT, Status
 from ..settings import Settings
 from .events import Cancelled, Failed, JobEvent
 from .job import Job, JobSpec
@@ -35,6 +36,7 @@ from .pipeline import Pipeline, ended_elsewhere
 
 log = logging.getLogger("motion_studio.jobs")
 MAX_JOBS = 200
+SWEEP_SECONDS = 60.0
 
 
 @dataclass
@@ -59,6 +61,7 @@ class JobRunner:
         self._stack = ExitStack()
         self._portal = self._stack.enter_context(start_blocking_portal(name="motion-studio-jobs"))
         self._keys: dict[str, tuple[SecretStr, str]] = {}  # a live job's key, until the job ends
+        self._portal.start_task_soon(self._sweep_now_and_then)
 
     # -- public, thread-safe ------------------------------------------------------------------------
 
@@ -166,10 +169,22 @@ class JobRunner:
         job.phase = Status(run.status)
         if Status(run.status) in FINAL:  # it ended between our look and our claim
             return ended_elsewhere(run)
+        if Status(run.status) in IN_FLIGHT:  # its follower died: say so before following it again
+            self.pipeline.move(job, Status.INTERRUPTED, FollowerStoppedError().message)
         service = self._client(job)
         if run.output_url:  # fal finished before: its result may be gone, its video is not
             return await self.pipeline.fetch_output(job, run, service, run.output_url)
         return await self.pipeline.follow(job, run, service)
+
+    async def _sweep_now_and_then(self) -> None:
+        """A follower can die while this process runs (a `resume` in a terminal killed): settle its
+        runs here too, not only at the next start."""
+        while True:
+            await anyio.sleep(SWEEP_SECONDS)
+            try:
+                await anyio.to_thread.run_sync(self.history.sweep)
+            except Exception:
+                log.exception("sweeping runs left by stopped followers failed")
 
     # -- the supervisor ---------------------------------------------------------------------------------
 
@@ -182,7 +197,10 @@ class JobRunner:
         try:
             event = await work()
         except BaseException as exc:  # every end is settled; only non-errors (Ctrl-C) go on up
-            outcome = outcome_for(exc, job.cancel_requested, job.phase)
+            phase = job.phase
+            if job.request_id and phase in (Status.CHECKING, Status.UPLOADING, Status.SUBMITTING):
+                phase = Status.SUBMITTED  # fal answered with an id before the move was recorded
+            outcome = outcome_for(exc, job.cancel_requested, phase)
             if outcome.unexpected:
                 log.error("run %s failed unexpectedly", job.run_id or "(not created)", exc_info=exc)
             with anyio.CancelScope(shield=True):
@@ -200,8 +218,11 @@ class JobRunner:
     async def _settle(self, job: Job, outcome: Outcome) -> JobEvent:
         """Write the run's resting status (when this job follows it) and build the terminal event."""
         error = outcome.error
-        if outcome.status is Status.CANCELLED and job.request_id and not job.fal_cancel_sent:
-            await self._cancel_quietly(job)  # cancelled before submit returned: fal has it, stop it
+        stop_on_fal = (outcome.status is Status.CANCELLED and job.cancel_requested) or (
+            outcome.status is None and job.run_id is not None  # deleted while fal had it
+        )
+        if stop_on_fal and job.request_id and job.holds_lease and not job.fal_cancel_sent:
+            await self._cancel_quietly(job)  # cancelled (or deleted) while fal has it: stop it there
         if outcome.status is not None and job.run_id and job.holds_lease:
             try:
                 if job.phase is not outcome.status or outcome.status is Status.INTERRUPTED:
@@ -252,6 +273,7 @@ class JobRunner:
 
     async def _release_client(self, job: Job) -> None:
         entry = self._clients.get(job.client_ident or "")
+        job.service = None  # a finished job keeps no way to a visitor's key
         if entry is None:
             return
         entry.users -= 1
@@ -268,37 +290,51 @@ class JobRunner:
 
     async def _cancel(self, job: Job) -> None:
         """Before submit, stop the task (an in-flight submit is shielded and finishes first). After,
-        ask fal, keep following (fal may answer that it already finished: the video is kept), and stop
-        following after a grace period."""
+        ask fal and keep following: the run ends cancelled when fal says so, or with the paid video if
+        fal had already finished; if fal says nothing within the grace period, it rests interrupted."""
         job.cancel_requested = True
-        if job.finished or job.future is None:
+        if job.finished:
+            if job.delete_requested and job.run_id:  # it ended while the delete was on its way
+                self.history.delete(job.run_id)
+            return
+        if job.future is None:
             return
         if job.request_id is None:
             job.future.cancel()
             return
-        if job.phase is not Status.DOWNLOADING:
-            with contextlib.suppress(Exception):  # the job may have moved on meanwhile
-                self.pipeline.move(job, Status.CANCELLING)
-            accepted = await self._cancel_quietly(job)
-            if not accepted and not job.delete_requested:
-                return  # fal already finished: the paid video is being fetched
-            if not job.delete_requested:
-                await anyio.sleep(self.settings.cancel_grace_seconds)
-        if not job.finished and (job.delete_requested or job.phase is not Status.DOWNLOADING):
+        if not job.holds_lease:  # another process follows it: ask fal; that process hears the answer
+            run, key = self.history.get(job.run_id or ""), self._keys.get(job.id)
+            if run is not None and key is not None:
+                with contextlib.suppress(StudioError):
+                    await self._cancel_on_fal(run, key[0])
+            if job.delete_requested:
+                job.future.cancel()  # stop watching; the row goes when this job ends
+            return
+        if job.phase is Status.DOWNLOADING and not job.delete_requested:
+            return  # fal finished: the paid video is being copied, and is kept
+        with contextlib.suppress(Exception):  # the job may have moved on meanwhile
+            self.pipeline.move(job, Status.CANCELLING)
+        if await self._cancel_quietly(job) is False and not job.delete_requested:
+            return  # fal had already finished: the paid video is fetched
+        with anyio.move_on_after(self.settings.cancel_grace_seconds):
+            while not job.finished:  # noqa: ASYNC110 - a job's end is a threading.Event
+                await anyio.sleep(0.05)
+        if not job.finished:
             job.future.cancel()
 
-    async def _cancel_quietly(self, job: Job) -> bool:
-        """Ask fal to cancel, at most 15 s, whatever happens around; False: it had already finished."""
+    async def _cancel_quietly(self, job: Job) -> bool | None:
+        """Ask fal to cancel, at most 15 s, whatever happens around. True: fal took the request;
+        False: it had already finished; None: no answer."""
         run = self.history.get(job.run_id or "")
         if job.service is None or job.request_id is None or run is None:
-            return True
+            return None
         job.fal_cancel_sent = True
         with anyio.CancelScope(shield=True), anyio.move_on_after(15):
             try:
                 return await job.service.cancel(run.endpoint, job.request_id)
             except StudioError as exc:
                 log.warning("cancel of run %s on fal failed: %s", run.id, exc.message)
-        return True
+        return None
 
     async def _cancel_on_fal(self, run: Run, key: SecretStr) -> None:
         """For a run no job follows (interrupted): ask fal to stop it before its row is deleted."""
