@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 
 import anyio
 import anyio.to_thread
@@ -29,6 +27,7 @@ from ..fal_service import FalService
 from ..history import History, Run
 from ..lifecycle import FINAL, IN_FLIGHT, Status
 from ..settings import Settings
+from .clients import ClientPool
 from .events import Cancelled, Failed, JobEvent
 from .job import Job, JobSpec
 from .outcome import Outcome, outcome_for
@@ -39,15 +38,6 @@ MAX_JOBS = 200
 SWEEP_SECONDS = 60.0
 
 
-@dataclass
-class _Client:
-    """A fal client shared by the jobs that use one key; a visitor's key is dropped with its last job."""
-
-    service: FalService
-    users: int
-    session: bool
-
-
 class JobRunner:
     def __init__(self, settings: Settings, history: History) -> None:
         self.settings = settings
@@ -56,7 +46,7 @@ class JobRunner:
         self.pipeline = Pipeline(settings, history, self.holder)
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()  # jobs are started from Gradio's worker threads too
-        self._clients: dict[str, _Client] = {}
+        self._clients = ClientPool(settings, history)
         self._closed = False
         self._stack = ExitStack()
         self._portal = self._stack.enter_context(start_blocking_portal(name="motion-studio-jobs"))
@@ -156,7 +146,7 @@ class JobRunner:
 
     async def _new_run(self, job: Job, key: SecretStr, key_source: str) -> JobEvent:
         run = await self.pipeline.check_and_reserve(job, key_source)
-        service = self._client(job)
+        service = self._clients.acquire(job, *self._keys[job.id])
         await self.pipeline.upload_and_submit(job, run, service)
         return await self.pipeline.follow(job, self.history.get(run.id) or run, service)
 
@@ -171,7 +161,7 @@ class JobRunner:
             return ended_elsewhere(run)
         if Status(run.status) in IN_FLIGHT:  # its follower died: say so before following it again
             self.pipeline.move(job, Status.INTERRUPTED, FollowerStoppedError().message)
-        service = self._client(job)
+        service = self._clients.acquire(job, *self._keys[job.id])
         if run.output_url:  # fal finished before: its result may be gone, its video is not
             return await self.pipeline.fetch_output(job, run, service, run.output_url)
         return await self.pipeline.follow(job, run, service)
@@ -248,43 +238,12 @@ class JobRunner:
             if job.delete_requested and job.run_id:
                 self.history.delete(job.run_id)
         finally:
-            await self._release_client(job)
-
-    # -- fal clients --------------------------------------------------------------------------------------
-
-    def _client(self, job: Job) -> FalService:
-        """One fal client per key, shared by its jobs, so connections are reused across runs."""
-        key, key_source = self._keys[job.id]
-        ident = hashlib.sha256(key.get_secret_value().encode()).hexdigest()
-        entry = self._clients.get(ident)
-        if entry is None:
-            s = self.settings
-            service = FalService(
-                key,
-                self.history,
-                poll_interval=s.poll_interval,
-                retry_seconds=s.status_retry_seconds,
-                upload_cache_seconds=s.upload_cache_hours * 3600,
-            )
-            entry = self._clients[ident] = _Client(service, 0, key_source == "session")
-        entry.users += 1
-        job.service, job.client_ident = entry.service, ident
-        return entry.service
-
-    async def _release_client(self, job: Job) -> None:
-        entry = self._clients.get(job.client_ident or "")
-        job.service = None  # a finished job keeps no way to a visitor's key
-        if entry is None:
-            return
-        entry.users -= 1
-        if entry.users <= 0 and entry.session:  # a visitor's key is kept no longer than its last job
-            del self._clients[job.client_ident or ""]
-            await entry.service.aclose()
+            await self._clients.release(job)
 
     @property
     def session_clients(self) -> int:
         """How many visitors' keys the runner holds right now (each in a live job)."""
-        return sum(entry.session for entry in self._clients.values())
+        return self._clients.session_keys
 
     # -- cancelling ---------------------------------------------------------------------------------------
 
@@ -354,7 +313,4 @@ class JobRunner:
         with anyio.move_on_after(grace):
             while not all(job.finished for job in jobs):  # noqa: ASYNC110 - a job's end is a threading.Event
                 await anyio.sleep(0.02)
-        for entry in list(self._clients.values()):
-            with contextlib.suppress(Exception):
-                await entry.service.aclose()
-        self._clients.clear()
+        await self._clients.close()
