@@ -450,29 +450,29 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         confirm_yes.click(delete_run, [selected_run, owner, key_box], deleted_outputs, **PRIVATE)
         confirm_no.click(lambda: gr.update(visible=False), None, confirm_row, **PRIVATE)
 
-        def act_on_run(act: Any, run_id: str | None, key: str, browser: str | None) -> tuple[Any, ...]:
-            try:
-                job = act(run_id, browser, key)
-            except StudioError as exc:
-                return None, presenter.error_text(exc)
-            return job.id, "⏳ Starting…"
+        def acting_on_run(act: Any) -> Any:
+            """A handler that starts a job for the selected run (Resume, Run again) and shows it."""
 
-        resume.click(
-            lambda run_id, key, browser: act_on_run(studio.resume, run_id, key, browser),
-            [selected_run, key_box, owner],
-            [job_id, progress],
-            **PRIVATE,
-        ).then(
-            follow, [job_id, owner], follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
-        )
-        run_again.click(
-            lambda run_id, key, browser: act_on_run(studio.run_again, run_id, key, browser),
-            [selected_run, key_box, owner],
-            [job_id, progress],
-            **PRIVATE,
-        ).then(
-            follow, [job_id, owner], follow_outputs, concurrency_limit=None, show_progress="hidden", **PRIVATE
-        )
+            def handler(run_id: str | None, key: str, browser: str | None) -> tuple[Any, ...]:
+                try:
+                    job = act(run_id, browser, key)
+                except StudioError as exc:
+                    return None, presenter.error_text(exc)
+                return job.id, "⏳ Starting…"
+
+            return handler
+
+        for button, act in ((resume, studio.resume), (run_again, studio.run_again)):
+            button.click(
+                acting_on_run(act), [selected_run, key_box, owner], [job_id, progress], **PRIVATE
+            ).then(
+                follow,
+                [job_id, owner],
+                follow_outputs,
+                concurrency_limit=None,
+                show_progress="hidden",
+                **PRIVATE,
+            )
 
         async def api_generate(
             img: str | None, vid: str | None, orient: str, text: str, sound: bool, tier_name: str
