@@ -134,6 +134,28 @@ def _ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+# Untrusted files reach ffmpeg: it may read them only as local files (no http, no other protocols a
+# playlist could name) and only with the demuxers real clips need (no HLS, concat or image2 lists
+# that could pull other local files into a "clip").
+SAFE_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
+_PLAYLIST_MAGIC = (b"#EXTM3U", b"ffconcat", b"[playlist]", b"<?xml", b"<smil", b"#EXT")
+
+
+def _safe_input(path: Path) -> list[str]:
+    """`-i path` with the protocol and demuxer allow-lists every untrusted input gets."""
+    return ["-protocol_whitelist", "file", "-format_whitelist", SAFE_DEMUXERS, "-i", str(path)]
+
+
+def _refuse_playlist(path: Path) -> None:
+    """A text playlist or concat list renamed `.mp4` is refused in words, before ffmpeg sees it."""
+    with open(path, "rb") as handle:
+        head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(_PLAYLIST_MAGIC) or head[:4].lower() == b"file":
+        raise InputError(
+            f"{_name(path)} is a playlist or a list of files, not a video. Pick the clip itself."
+        )
+
+
 def _ffmpeg_quiet() -> list[str]:
     """ffmpeg that overwrites its output and reports only errors (we read its exit code)."""
     return [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y"]
@@ -150,6 +172,7 @@ def probe_video(path: str | Path) -> VideoInfo:
     kind = _kind_of(path)
     if kind == "image":
         raise InputError(f"{_name(path)} is an image, not a video. Pick a video clip (MP4 or MOV).")
+    _refuse_playlist(path)
     text = _ffmpeg_report(path)
     # Browser recordings (MediaRecorder webm: webcam clips) carry no duration in their header; only
     # decoding the file tells it. Done only then, as it reads the whole clip.
@@ -187,7 +210,7 @@ def probe_video(path: str | Path) -> VideoInfo:
 
 
 def _ffmpeg_report(path: Path, *, decode: bool = False) -> str:
-    cmd = [_ffmpeg(), "-hide_banner", "-i", str(path)] + (["-f", "null", "-"] if decode else [])
+    cmd = [_ffmpeg(), "-hide_banner", *_safe_input(path)] + (["-f", "null", "-"] if decode else [])
     proc = subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=300, check=False)
     return proc.stderr.decode("utf8", errors="ignore")
 
@@ -263,7 +286,7 @@ def to_mp4(
 ) -> bool:
     """Write `source` as an MP4 with H.264 video (re-encoded, or copied when it already is) and AAC audio,
     keeping only its first `seconds` when given."""
-    cmd = [*_ffmpeg_quiet(), "-i", str(source), "-map", "0:v:0"]
+    cmd = [*_ffmpeg_quiet(), *_safe_input(source), "-map", "0:v:0"]
     if seconds is not None:
         cmd += ["-t", f"{seconds:.3f}"]
     if has_audio:
@@ -451,8 +474,7 @@ def extract_thumbnail(video: Path, dest: Path, at: float = 1.0) -> Path | None:
         *_ffmpeg_quiet(),
         "-ss",
         f"{at:g}",
-        "-i",
-        str(video),
+        *_safe_input(video),
         "-frames:v",
         "1",
         "-vf",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -257,3 +259,55 @@ def _ppid(pid: str) -> int:
             return int(stat.read().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return -1
+
+
+@contextlib.contextmanager
+def watched_file(path: Path):
+    """A named pipe standing in for a private file: `opened` turns true if anything opens it to read."""
+    os.mkfifo(path)
+    opened = threading.Event()
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            try:  # opening a pipe to write without blocking works only while someone reads it
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+                opened.set()
+            except OSError:
+                time.sleep(0.001)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    try:
+        yield opened
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_a_playlist_named_mp4_is_refused_and_reads_nothing(tmp_path: Path) -> None:
+    """A playlist or concat list renamed `.mp4` could make ffmpeg read other local files into a clip."""
+    secret = tmp_path / "secret.mp4"
+    lists = {
+        "playlist.mp4": f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nfile://{secret}\n#EXT-X-ENDLIST\n",
+        "concat.mp4": f"ffconcat version 1.0\nfile '{secret}'\n",
+        "bare.mp4": f"file '{secret}'\n",
+    }
+    with watched_file(secret) as opened:
+        for name, text in lists.items():
+            path = tmp_path / name
+            path.write_text(text)
+            with pytest.raises(InputError, match="is a playlist or a list of files, not a video"):
+                media.inspect_video(path, "video")
+        # Past our first look (the words start late), ffmpeg's own allow-lists refuse the list.
+        sneaky = tmp_path / "sneaky.mp4"
+        sneaky.write_text("\n" * 70 + f"ffconcat version 1.0\nfile '{secret}'\n")
+        with pytest.raises(InputError, match="could not be read as a video"):
+            media.inspect_video(sneaky, "video")
+        assert not media.to_mp4(sneaky, tmp_path / "out.mp4", reencode=True, has_audio=False)
+    assert not opened.is_set()
+
+
+def test_real_clips_pass_the_allow_lists(samples) -> None:
+    for clip in ("clip_5s", "clip_webm", "clip_mov", "clip_recorded", "clip_mpeg4"):
+        assert media.inspect_video(samples[clip], "video").info.duration > 3
