@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     daily_budget: float | None = Field(default=None, gt=0, alias="MOTION_STUDIO_DAILY_BUDGET")
     # Each browser sees only its own runs. Unset: on for a Hugging Face Space (SPACE_ID), off on a laptop.
     private_galleries: bool | None = Field(default=None, alias="MOTION_STUDIO_PRIVATE_GALLERIES")
+    # Encrypts the browser id kept in each visitor's localStorage. Unset: made once and kept in the
+    # data directory, so visitors keep their galleries across restarts.
+    browser_secret: SecretStr | None = Field(default=None, alias="MOTION_STUDIO_BROWSER_SECRET")
 
     @property
     def galleries_are_private(self) -> bool:
@@ -59,6 +64,30 @@ class Settings(BaseSettings):
 
     def open_history(self) -> History:
         return History(self.db_path, self.runs_dir, lease_seconds=self.lease_seconds)
+
+    @property
+    def browser_secret_path(self) -> Path:
+        return self.data_dir / "browser-secret"
+
+    def browser_state_secret(self) -> str:
+        """The setting, or a secret made once (by whichever process comes first) and kept, private."""
+        if self.browser_secret is not None and self.browser_secret.get_secret_value().strip():
+            return self.browser_secret.get_secret_value().strip()
+        path = self.browser_secret_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+        for _ in range(50):  # another process may be writing it this very moment
+            text = path.read_text().strip()
+            if text:
+                return text
+            time.sleep(0.01)
+        raise StudioError(f"{path} is empty: delete it, and the app makes a new one.")
 
     @property
     def db_path(self) -> Path:

@@ -6,6 +6,7 @@ are private (`api_visibility="private"`); the one public endpoint is `/generate`
 
 from __future__ import annotations
 
+import re
 import signal
 import uuid
 from collections.abc import AsyncIterator
@@ -54,7 +55,10 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             )
         job_id = gr.State(None)
         # A random id kept in this browser's localStorage: whose runs are whose, for private galleries.
-        owner = gr.BrowserState(None, storage_key="motion-studio-owner")
+        # Its secret is kept (a setting, or a file in the data directory): the id survives restarts.
+        owner = gr.BrowserState(
+            None, storage_key="motion-studio-owner", secret=settings.browser_state_secret()
+        )
         selected_run = gr.State(None)
         gallery_ids = gr.State([])
         gallery_sig = gr.State(None)  # None: not rendered yet, so even an empty history is shown
@@ -360,7 +364,12 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             return (gr.skip(),) * len(view) if view[2] == signature else view
 
         def identify(browser: str | None) -> str:
-            return browser or uuid.uuid4().hex
+            """This browser's id; a missing, undecryptable or odd one gets a fresh id (an empty gallery)."""
+            return (
+                browser
+                if isinstance(browser, str) and re.fullmatch(r"[0-9a-f]{32}", browser)
+                else uuid.uuid4().hex
+            )
 
         timer.tick(refresh_gallery, [gallery_sig, owner], gallery_outputs, show_progress="hidden", **PRIVATE)
         demo.load(identify, owner, owner, **PRIVATE).then(
@@ -515,7 +524,8 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         "allowed_paths": [str(settings.data_dir.resolve()), str(ASSETS)],
         # Videos in the data directory are served to the page; the history database never is.
         "blocked_paths": [
-            str(settings.db_path.resolve()) + suffix for suffix in ("", "-wal", "-shm", "-journal")
+            *(str(settings.db_path.resolve()) + suffix for suffix in ("", "-wal", "-shm", "-journal")),
+            str(settings.browser_secret_path.resolve()),
         ],
         "run_history": False,  # Gradio would otherwise keep every event's inputs (the key!) in localStorage
         "max_file_size": "100mb",

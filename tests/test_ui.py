@@ -46,14 +46,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(settings: Settings) -> Iterator[str]:
-    """The app as `python app.py` runs it (same launch arguments), in-process, on 127.0.0.1."""
+def running_app(settings: Settings, port: int | None = None) -> Iterator[str]:
+    """The app as `python app.py` runs it (same launch arguments), in-process, on 127.0.0.1.
+    A restart that keeps the browser's localStorage needs the same `port` (the same origin)."""
     studio = Studio(settings)
     demo = create_demo(settings, studio)
     kwargs = {
         **launch_kwargs(settings),
         "server_name": "127.0.0.1",
-        "server_port": free_port(),
+        "server_port": port or free_port(),
         "quiet": True,
     }
     _, url, _ = demo.queue(default_concurrency_limit=settings.concurrency).launch(
@@ -309,6 +310,33 @@ def test_private_galleries_show_each_browser_its_own_runs(
         theirs.close()
 
 
+def test_private_galleries_survive_a_restart_and_a_forged_id_sees_nothing(
+    settings: Settings, fal: FalEmulator, browser: Browser, samples
+) -> None:
+    private = settings.model_copy(update={"private_galleries": True})
+    port = free_port()
+    mine, theirs = browser.new_context(), browser.new_context()
+    page, other = mine.new_page(), theirs.new_page()
+    for p in (page, other):
+        p.set_default_timeout(TIMEOUT)
+    with running_app(private, port) as url:
+        page.goto(url)
+        other.goto(url)
+        generate(page, samples["image_jpg"], samples["clip_3s"])
+        wait_done(page)
+    with running_app(private, port) as url:  # a restart: a new process, the same data directory
+        page.goto(url)
+        expect(page.locator("#gallery img")).to_have_count(1)
+        other.goto(url)
+        expect(other.locator("#runs-summary")).to_contain_text("No runs yet")
+        other.evaluate("localStorage.setItem('motion-studio-owner', '\"forged-value\"')")
+        other.reload()
+        expect(other.locator("#runs-summary")).to_contain_text("No runs yet")
+        expect(other.locator("#gallery img")).to_have_count(0)
+    mine.close()
+    theirs.close()
+
+
 def test_gallery_survives_restart_and_restores_a_run(
     settings: Settings, fal: FalEmulator, page: Page, samples
 ) -> None:
@@ -413,11 +441,12 @@ def test_history_database_is_not_served(app: str, settings: Settings) -> None:
     import httpx
 
     db = settings.db_path.resolve()
-    assert db.exists()
-    for path in (db, Path(str(db) + "-wal")):
+    secret = settings.browser_secret_path.resolve()
+    assert db.exists() and secret.exists()
+    for path in (db, Path(str(db) + "-wal"), secret):
         response = httpx.get(f"{app}gradio_api/file={path}", timeout=10)
         assert response.status_code in (403, 404), response.status_code
-        assert b"SQLite" not in response.content
+        assert b"SQLite" not in response.content and secret.read_bytes() not in response.content
 
 
 def test_example_loads_without_calling_fal(app: str, page: Page, fal: FalEmulator) -> None:
