@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import threading
 from pathlib import Path
 
 import httpx
@@ -386,11 +387,15 @@ def test_one_follower_per_run_the_cli_waits_for_the_app(
         command, environ = cli_command(fal, data_dir, "resume", job.run_id)
         proc = subprocess.Popen(command, cwd=data_dir.parent, env=environ, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
-        wait_for(lambda: fal.submitted[0].status_polls > 5)
-        fal.hold = False
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
-        assert "Another process is following this run" in err
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+        reader.start()
+        wait_for(lambda: any("Another process is following this run" in line for line in lines), 60)
+        fal.hold = False  # only now may the app finish it: the terminal is watching
+        out = proc.stdout.read()
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+        assert proc.returncode == 0, "".join(lines)
         assert isinstance(job.wait(30), Done)
         assert out.strip().splitlines()[-1] == str(job.last.output)
         assert len(fal.calls_to("output")) == 1 and len(fal.submitted) == 1  # downloaded once
