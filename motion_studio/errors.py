@@ -73,6 +73,39 @@ class BudgetError(StudioError):
         )
 
 
+class VisitorLimitError(StudioError):
+    """A visitor reached this server's per-visitor limit on its key, before anything was uploaded."""
+
+    kind = "limit"
+
+    @classmethod
+    def active(cls, limit: int) -> VisitorLimitError:
+        runs = "run" if limit == 1 else "runs"
+        return cls(
+            f"You already have {limit} {runs} going on this server's key, its limit per visitor. Wait for "
+            "one to finish, or paste your own fal key."
+        )
+
+    @classmethod
+    def hourly(cls, limit: int) -> VisitorLimitError:
+        return cls(
+            f"You have started {limit} runs on this server's key in the last hour, its limit per visitor. "
+            "Try again later, or paste your own fal key."
+        )
+
+
+class OwnKeyRequiredError(StudioError):
+    """The server lends its key to nobody: each visitor brings their own."""
+
+    kind = "auth"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This server asks every visitor to use their own fal key: paste one in the key box "
+            "(get one at https://fal.ai/dashboard/keys). It is used for your session only."
+        )
+
+
 def _dollars(amount: float) -> str:
     return f"${amount:.2f}"
 

@@ -256,6 +256,11 @@ def delete_question(run: Run) -> str:
 def key_status(settings: Settings, session_key: str | None) -> str:
     if session_key and session_key.strip():
         return "🔑 Using the key you pasted, for this browser session only. It is never stored."
+    if settings.visitors_bring_own_key:
+        return (
+            "🔑 **Bring your own fal key:** this server does not lend its key. Paste yours below; it is "
+            "used for this browser session only and never stored. Get one at https://fal.ai/dashboard/keys."
+        )
     if settings.fal_key is not None and settings.fal_key.get_secret_value().strip():
         return "🔑 Using the server's FAL_KEY."
     return (

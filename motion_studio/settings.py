@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # Spending guards for the server's own key (a public Space lends it to every visitor); None = no limit.
     max_run_cost: float | None = Field(default=None, gt=0, alias="MOTION_STUDIO_MAX_RUN_COST")
     daily_budget: float | None = Field(default=None, gt=0, alias="MOTION_STUDIO_DAILY_BUDGET")
+    # Per visitor (a browser, or an API caller's address) on the server's key; None = no limit.
+    visitor_active_runs: int | None = Field(default=None, gt=0, alias="MOTION_STUDIO_VISITOR_ACTIVE_RUNS")
+    visitor_runs_per_hour: int | None = Field(default=None, gt=0, alias="MOTION_STUDIO_VISITOR_RUNS_PER_HOUR")
+    # True: the server's key is never used for visitors (page and API); they paste their own.
+    visitors_bring_own_key: bool = Field(default=False, alias="MOTION_STUDIO_VISITORS_BRING_OWN_KEY")
     # Each browser sees only its own runs. Unset: on for a Hugging Face Space (SPACE_ID), off on a laptop.
     private_galleries: bool | None = Field(default=None, alias="MOTION_STUDIO_PRIVATE_GALLERIES")
     # Encrypts the browser id kept in each visitor's localStorage. Unset: made once and kept in the

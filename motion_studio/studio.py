@@ -7,11 +7,12 @@ galleries), which key pays, and what a user may do with a run (from the lifecycl
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pydantic import SecretStr
 
 from . import presenter
-from .errors import StudioError
+from .errors import OwnKeyRequiredError, StudioError
 from .history import Run
 from .jobs import Job, JobRunner
 from .lifecycle import Action, Situation
@@ -33,9 +34,19 @@ class Studio:
             log.info("following %d unfinished run(s) again", len(self.resumed))
 
     def key_for(self, session_key: str | None) -> tuple[SecretStr, str]:
-        """A key pasted in this browser wins over the server's: visitors can pay for themselves."""
-        secret = self.settings.require_key(session_key)
-        return secret, "session" if session_key and session_key.strip() else "server"
+        """A key pasted in this browser wins over the server's: visitors can pay for themselves. In
+        own-key mode the server's key is lent to nobody (page and API alike)."""
+        pasted = bool(session_key and session_key.strip())
+        if not pasted and self.settings.visitors_bring_own_key:
+            raise OwnKeyRequiredError()
+        return self.settings.require_key(session_key), "session" if pasted else "server"
+
+    @staticmethod
+    def api_caller(forwarded_for: str | None, client: Any) -> str:
+        """Who an API call counts as, for the per-visitor limits: its address (the first one a proxy
+        such as a Space's forwards)."""
+        address = (forwarded_for or "").split(",")[0].strip() or getattr(client, "host", None) or "unknown"
+        return f"api:{address}"
 
     def gallery(self, owner: str | None) -> tuple[list[tuple[str, str]], list[str], str, str]:
         """Values for `[gallery, gallery_ids, gallery_sig, runs_summary]`, always updated together."""

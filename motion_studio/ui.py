@@ -35,7 +35,8 @@ CSS = """
 def create_demo(settings: Settings | None = None, studio: Studio | None = None) -> gr.Blocks:
     settings = settings or get_settings()
     studio = studio or Studio(settings)
-    has_server_key = bool(settings.fal_key and settings.fal_key.get_secret_value().strip())
+    lends_its_key = bool(settings.fal_key and settings.fal_key.get_secret_value().strip())
+    lends_its_key = lends_its_key and not settings.visitors_bring_own_key
 
     with gr.Blocks(title="Motion Control Studio") as demo:
         gr.Markdown(
@@ -45,7 +46,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             "or paid for; every run is kept in the gallery below."
         )
         key_status = gr.Markdown(presenter.key_status(settings, None), elem_id="key-status")
-        with gr.Accordion("fal API key for this session", open=not has_server_key):
+        with gr.Accordion("fal API key for this session", open=not lends_its_key):
             key_box = gr.Textbox(
                 label="fal API key",
                 type="password",
@@ -484,18 +485,30 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             )
 
         async def api_generate(
-            img: str | None, vid: str | None, orient: str, text: str, sound: bool, tier_name: str
+            img: str | None,
+            vid: str | None,
+            orient: str,
+            text: str,
+            sound: bool,
+            tier_name: str,
+            request: gr.Request,
         ) -> str:
             """Generate a motion-control video; returns the output MP4. Uses the server's FAL_KEY."""
             try:
-                secret = settings.require_key(None)
+                secret, _ = studio.key_for(None)
             except StudioError as exc:
                 raise gr.Error(exc.message) from None
             if not img or not vid:
                 raise gr.Error("Both an image and a video are required.")
             job = studio.runner.start(
                 JobSpec(
-                    img, vid, orient or "video", text or "", bool(sound), tier_name or settings.default_tier
+                    img,
+                    vid,
+                    orient or "video",
+                    text or "",
+                    bool(sound),
+                    tier_name or settings.default_tier,
+                    owner=studio.api_caller(request.headers.get("x-forwarded-for"), request.client),
                 ),
                 secret,
             )

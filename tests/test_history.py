@@ -182,3 +182,36 @@ def test_runs_that_never_reached_fal_give_their_reservation_back(tmp_path: Path)
     waiting = history.create(a_run(estimated_cost=0.25))  # on its way: reserved
     assert history.server_spend_since(0) == pytest.approx(0.75)
     assert waiting.id
+
+
+def test_a_visitors_limits_hold_under_concurrency(tmp_path: Path) -> None:
+    from motion_studio.errors import VisitorLimitError
+    from motion_studio.history import VisitorLimits
+
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    limits = VisitorLimits(active=2, per_hour=3)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def start(owner: str) -> None:
+        barrier.wait()
+        try:
+            history.create(a_run(owner=owner), visitor_limits=limits)
+            outcomes.append(owner)
+        except VisitorLimitError as exc:
+            outcomes.append("refused: " + exc.message)
+
+    threads = [threading.Thread(target=start, args=(o,)) for o in ["a"] * 5 + ["b"]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes)[:3] == ["a", "a", "b"]  # two going for a; b is someone else
+    assert all("already have 2 runs going" in o for o in sorted(outcomes)[3:])
+    [first, *_] = history.recent(owner="a")
+    history.end(first.id, "stopped")  # one ends: a third may start, but then the hour is full
+    history.create(a_run(owner="a"), visitor_limits=limits)
+    with pytest.raises(VisitorLimitError, match="3 runs on this server's key in the last hour"):
+        history.end(history.recent(owner="a")[0].id, "stopped")
+        history.create(a_run(owner="a"), visitor_limits=limits)
+    history.create(a_run(owner="a", key_source="session"))  # a visitor's own key is never limited

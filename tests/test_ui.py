@@ -484,3 +484,49 @@ def test_api_generate_with_gradio_client(app: str, fal: FalEmulator, samples, tm
             "pro",
             api_name="/generate",
         )
+
+
+def test_own_key_mode_lends_the_server_key_to_nobody(
+    settings: Settings, fal: FalEmulator, page: Page, samples, tmp_path: Path
+) -> None:
+    from gradio_client import Client, handle_file
+
+    with running_app(settings.model_copy(update={"visitors_bring_own_key": True})) as url:
+        page.goto(url)
+        expect(page.locator("#key-status")).to_contain_text("Bring your own fal key")
+        generate(page, samples["image_jpg"], samples["clip_3s"])
+        expect(page.locator("#progress")).to_contain_text("asks every visitor to use their own fal key")
+        client = Client(url, download_files=str(tmp_path))
+        with pytest.raises(Exception, match="asks every visitor to use their own fal key"):
+            client.predict(handle_file(str(samples["image_jpg"])), handle_file(str(samples["clip_3s"])),
+                           "video", "", True, "pro", api_name="/generate")  # fmt: skip
+        assert fal.calls == []
+        page.locator("#fal-key input").fill(VALID_KEY)  # the visitor's own key
+        page.locator("#generate").click()
+        wait_done(page)
+        assert len(fal.submitted) == 1
+
+
+def test_per_visitor_limits_on_the_page_and_the_api(
+    settings: Settings, fal: FalEmulator, page: Page, samples, tmp_path: Path
+) -> None:
+    from gradio_client import Client, handle_file
+
+    fal.hold = True
+    with running_app(settings.model_copy(update={"visitor_active_runs": 1})) as url:
+        page.goto(url)
+        generate(page, samples["image_jpg"], samples["clip_3s"])
+        expect(page.locator("#progress")).to_contain_text("Generating")
+        page.reload()  # a fresh page, the same browser: the same visitor
+        generate(page, samples["image_jpg"], samples["clip_3s"])
+        expect(page.locator("#progress")).to_contain_text("You already have 1 run going")
+        client = Client(url, download_files=str(tmp_path))
+        inputs = (handle_file(str(samples["image_jpg"])), handle_file(str(samples["clip_3s"])), "video", "",
+                  True, "pro")  # fmt: skip
+        first = client.submit(*inputs, api_name="/generate")  # the API caller is another visitor
+        wait_for(lambda: len(fal.submitted) == 2, what="the API's run on fal")
+        with pytest.raises(Exception, match="You already have 1 run going"):
+            client.predict(*inputs, api_name="/generate")
+        fal.hold = False
+        assert Path(first.result(timeout=60)).is_file()
+        assert len(fal.submitted) == 2

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from .runs import Run, RunEvent
 from .schema import MIGRATIONS
-from .store import History
+from .store import History, VisitorLimits
 
-__all__ = ["MIGRATIONS", "History", "Run", "RunEvent"]
+__all__ = ["MIGRATIONS", "History", "Run", "RunEvent", "VisitorLimits"]

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from .. import leases
@@ -27,6 +27,7 @@ from ..errors import (
     StoppedBeforeSubmitError,
     StudioError,
     SubmitUnconfirmedError,
+    VisitorLimitError,
 )
 from ..lifecycle import ACTIVE, BEFORE_SUBMIT, FINAL, IN_FLIGHT, Status, check_move
 from .runs import Run, RunEvent
@@ -93,9 +94,16 @@ class History:
 
     # -- creating and moving runs ----------------------------------------------------------------
 
-    def create(self, run: Run, *, holder: str | None = None, daily_budget: float | None = None) -> Run:
+    def create(
+        self,
+        run: Run,
+        *,
+        holder: str | None = None,
+        daily_budget: float | None = None,
+        visitor_limits: VisitorLimits | None = None,
+    ) -> Run:
         """Insert a run, its lease and, on a budget, its cost reservation, in one transaction: runs
-        started at the same moment can never pass the daily budget together."""
+        started at the same moment can never pass the daily budget, or a visitor's limits, together."""
         now = time.time()
         run.id = run.id or time.strftime("%Y%m%d-%H%M%S-", time.gmtime(now)) + uuid.uuid4().hex[:6]
         run.created_at = run.created_at or now
@@ -104,6 +112,8 @@ class History:
         run.lease_until = now + self.lease_seconds if holder else None
         row = asdict(run)
         with self._locked() as conn:
+            if visitor_limits is not None and run.owner:
+                visitor_limits.check(conn, run.owner, now)
             if daily_budget is not None:
                 spent = _reserved_since(conn, now - 86400)
                 if spent + (run.estimated_cost or 0.0) > daily_budget + 1e-9:
@@ -300,6 +310,31 @@ class History:
                 "INSERT OR REPLACE INTO uploads (sha256, url, uploaded_at) VALUES (?, ?, ?)",
                 (sha256, url, time.time()),
             )
+
+
+@dataclass(frozen=True)
+class VisitorLimits:
+    """What one visitor may do on the server's key: runs going at once, runs started per hour."""
+
+    active: int | None = None
+    per_hour: int | None = None
+
+    def check(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
+        if self.active is not None:
+            marks = ", ".join("?" * len(IN_FLIGHT))
+            going = conn.execute(
+                f"SELECT COUNT(*) FROM runs WHERE owner = ? AND key_source = 'server' AND status IN ({marks})",
+                (owner, *(s.value for s in IN_FLIGHT)),
+            ).fetchone()[0]
+            if going >= self.active:
+                raise VisitorLimitError.active(self.active)
+        if self.per_hour is not None:
+            started = conn.execute(
+                "SELECT COUNT(*) FROM runs WHERE owner = ? AND key_source = 'server' AND created_at >= ?",
+                (owner, now - 3600),
+            ).fetchone()[0]
+            if started >= self.per_hour:
+                raise VisitorLimitError.hourly(self.per_hour)
 
 
 def _reserved_since(conn: sqlite3.Connection, since: float) -> float:

@@ -29,7 +29,7 @@ from ..errors import (
     StudioError,
 )
 from ..fal_service import FalService, StatusUpdate
-from ..history import History, Run
+from ..history import History, Run, VisitorLimits
 from ..lifecycle import FINAL, Status
 from ..media import check_inputs, ensure_playable, extract_thumbnail, prepare_inputs
 from ..settings import Settings
@@ -108,6 +108,7 @@ class Pipeline:
             ),
             holder=self.holder,
             daily_budget=self.settings.daily_budget if guarded else None,
+            visitor_limits=self._visitor_limits() if guarded else None,
         )
         job.run_id, job.phase, job.holds_lease = run.id, Status.CHECKING, True
         prepared = await asyncio.to_thread(
@@ -122,6 +123,12 @@ class Pipeline:
         self.history.update(run.id, image_path=str(prepared.image), video_path=str(prepared.video))
         job.publish(Checked(run.id, clip_seconds=seconds, estimated_cost=cost, notes=prepared.notes))
         return self.history.get(run.id) or run
+
+    def _visitor_limits(self) -> VisitorLimits | None:
+        s = self.settings
+        if s.visitor_active_runs is None and s.visitor_runs_per_hour is None:
+            return None
+        return VisitorLimits(active=s.visitor_active_runs, per_hour=s.visitor_runs_per_hour)
 
     async def upload_and_submit(self, job: Job, run: Run, service: FalService) -> str:
         self.move(job, Status.UPLOADING)
