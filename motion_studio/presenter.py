@@ -7,18 +7,13 @@ UI module is left with layout and wiring only.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import ipaddress
-import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlparse
 
-import httpx
-
+from . import fetching
 from .catalog import LIMITS, ORIENTATION_HELP, ORIENTATION_MAX_SECONDS, TIERS, format_cost, format_price, tier
 from .errors import ClipTooLongError, InputError, StudioError
 from .history import Run, RunEvent
@@ -26,11 +21,6 @@ from .jobs import Failed, Job, JobEvent, Running
 from .lifecycle import Situation, icon
 from .media import inspect_image, inspect_video, trim_clip
 from .settings import Settings
-
-_URL_SUFFIXES = {
-    "image": (".jpg", ".jpeg", ".png", ".webp", ".gif"),
-    "video": (".mp4", ".mov", ".webm", ".mkv"),
-}
 
 
 @dataclass(frozen=True)
@@ -99,7 +89,9 @@ def check_for_page(
 
 def trim_for_page(video: str, seconds: float, settings: Settings) -> str:
     """A trimmed copy in the data directory; the original clip is left untouched."""
-    return str(trim_clip(video, seconds, settings.data_dir / "trimmed"))
+    trimmed = trim_clip(video, seconds, settings.data_dir / "trimmed")
+    fetching.prune(scratch_folders(settings), settings.scratch_mb * 2**20)
+    return str(trimmed)
 
 
 def orientation_help(orientation: str) -> str:
@@ -270,62 +262,20 @@ def key_status(settings: Settings, session_key: str | None) -> str:
     )
 
 
-def fetch_url(url: str, kind: str, settings: Settings) -> str:
-    """Download an input given as a URL into the data directory (once per URL), so it can be checked.
-
-    Only http(s), at most fal's own size limit, and the name is a hash, so a URL cannot write elsewhere.
-    """
-    url = (url or "").strip()
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InputError(f"{url[:80]!r} is not an http(s) URL.")
-    _refuse_private_host(parsed.hostname or "")
-    suffix = Path(parsed.path).suffix.lower()
-    suffix = suffix if suffix in _URL_SUFFIXES[kind] else _URL_SUFFIXES[kind][0]
-    target = settings.data_dir / "downloads" / (hashlib.sha256(url.encode()).hexdigest()[:24] + suffix)
-    if target.exists():
-        return str(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    limit = LIMITS.video_max_bytes if kind == "video" else 4 * LIMITS.image_max_bytes
-    try:
-        with httpx.stream("GET", url, follow_redirects=True, timeout=30) as response:
-            response.raise_for_status()
-            size = 0
-            with open(target.with_suffix(".part"), "wb") as out:
-                for chunk in response.iter_bytes(1024 * 1024):
-                    size += len(chunk)
-                    if size > limit:
-                        raise InputError(f"The {kind} at that URL is larger than {limit // 2**20} MB.")
-                    out.write(chunk)
-    except InputError:
-        target.with_suffix(".part").unlink(missing_ok=True)
-        raise
-    except (httpx.HTTPError, OSError):
-        target.with_suffix(".part").unlink(missing_ok=True)
-        raise InputError(f"Could not download the {kind} from that URL. Check the address.") from None
-    target.with_suffix(".part").replace(target)
-    return str(target)
-
-
-def _refuse_private_host(host: str) -> None:
-    """On a public Space the server fetches the URL: never for addresses inside its own network."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (socket.gaierror, UnicodeError):
-        return  # unresolvable here: the download itself will fail (or go through the configured proxy)
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-            raise InputError("URLs that point into a private network are not fetched. Use a public URL.")
-
-
 def pick_input(uploaded: str | None, url: str | None, kind: str, settings: Settings) -> str | None:
     """An uploaded file wins; otherwise a URL, downloaded; otherwise nothing."""
     if uploaded:
         return uploaded
     if url and url.strip():
-        return fetch_url(url, kind, settings)
+        path = fetching.fetch_url(url, kind, settings.data_dir / "downloads")
+        fetching.prune(scratch_folders(settings), settings.scratch_mb * 2**20)
+        return str(path)
     return None
+
+
+def scratch_folders(settings: Settings) -> list[Path]:
+    """Where fetched and trimmed files go: kept under a quota, the oldest removed first."""
+    return [settings.data_dir / "downloads", settings.data_dir / "trimmed"]
 
 
 def pick_inputs(

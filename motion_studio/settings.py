@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # follower on this host is seen to die at once). Renewed every 30 s while a run is followed.
     lease_seconds: float = Field(default=600.0, ge=60, alias="MOTION_STUDIO_LEASE_SECONDS")
     upload_cache_hours: float = Field(default=6.0, ge=0, alias="MOTION_STUDIO_UPLOAD_CACHE_HOURS")
+    # Files fetched from URLs and trimmed copies are kept under this many MB in all (oldest go first).
+    scratch_mb: int = Field(default=2000, ge=10, alias="MOTION_STUDIO_SCRATCH_MB")
     max_image_pixels: int = Field(default=40_000_000, gt=0, alias="MOTION_STUDIO_MAX_IMAGE_PIXELS")
     # None lets Gradio decide (GRADIO_SERVER_NAME / _PORT, which Spaces set; else 127.0.0.1:7860).
     server_name: str | None = Field(default=None, alias="MOTION_STUDIO_SERVER_NAME")

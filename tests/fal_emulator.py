@@ -102,7 +102,10 @@ class FalEmulator:
         self.files: dict[str, tuple[bytes, str]] = {}
         self.faults: dict[str, Fault] = {}
         self.proxied_hosts: list[str] = []
-        self.delays: dict[str, float] = {}  # route -> seconds each answer takes (to stop a test mid-step)
+        self.delays: dict[str, float] = {}
+        self.redirects: dict[
+            str, str
+        ] = {}  # path on the fal CDN -> where it redirects (302)  # route -> seconds each answer takes (to stop a test mid-step)
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
         self.ca = trustme.CA()
@@ -161,6 +164,7 @@ class FalEmulator:
             self.faults.clear()
             self.proxied_hosts.clear()
             self.delays.clear()
+            self.redirects.clear()
         self.hold = False
         self.network_down = False
         self.output = None
@@ -334,6 +338,8 @@ class FalEmulator:
         return await self._on_download(request, call, raw)
 
     async def _on_download(self, request: Request, call: Call, raw: bytes) -> Response:
+        if call.path in self.redirects:
+            return Response(status_code=302, headers={"location": self.redirects[call.path]})
         if call.path not in self.files:
             return JSONResponse({"detail": "Not found"}, 404)
         data, content_type = self.files[call.path]

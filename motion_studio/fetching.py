@@ -1,0 +1,176 @@
+"""Inputs given as URLs, fetched so that a URL can never make the server reach inside its own network.
+
+On a public Space the server, not the visitor, fetches the URL. So the host is resolved once (a name
+that does not resolve is refused: fail closed), every address it resolves to must be public, the
+connection goes to the address that was checked (no second lookup a DNS trick could answer
+differently), and every redirect hop is checked the same way. When an egress proxy is configured for
+the URL's scheme, the proxy resolves and connects: then names are passed to it and only addresses
+written in the URL itself are checked.
+
+The connection pinning is safehttpx's (which ships with Gradio): its `AsyncSecureTransport` idea in a
+synchronous transport, with a stricter notion of "public" (safehttpx lets CGNAT and IPv4-mapped IPv6
+through, and asks Google's DNS when the local resolver has no public answer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import os
+import socket
+import tempfile
+import urllib.request
+from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx
+
+from .catalog import LIMITS
+from .errors import InputError
+
+MAX_REDIRECTS = 5
+_URL_SUFFIXES = {
+    "image": (".jpg", ".jpeg", ".png", ".webp", ".gif"),
+    "video": (".mp4", ".mov", ".webm", ".mkv"),
+}
+_INSIDE = "That URL points inside a private network, which this server never fetches. Use a public URL."
+
+
+def is_public(address: str) -> bool:
+    """A globally routable unicast address: not loopback, private, link-local, CGNAT, multicast,
+    reserved or unspecified, also when written as IPv4-mapped IPv6."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+def public_address(host: str) -> str:
+    """Resolve `host` once; refuse it unless every address it has is public (fail closed)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError):
+        raise InputError(f"The address {host[:80]!r} could not be found. Check the URL.") from None
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or not all(is_public(a) for a in addresses):
+        raise InputError(_INSIDE)
+    return addresses[0]
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    """Connects to the address that was checked, while TLS and the Host header keep the name."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(trust_env=False)
+        self._address = address
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        request.url = request.url.copy_with(host=self._address)
+        request.headers["Host"] = host if request.url.port is None else f"{host}:{request.url.port}"
+        request.extensions = {**request.extensions, "sni_hostname": host}
+        return super().handle_request(request)
+
+
+def _address_literal(host: str) -> str | None:
+    """The address a host written as one stands for, odd IPv4 spellings too (`127.1`, `0x7f.1`,
+    `2130706433`), as the C library reads them; None for a name."""
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(host.strip("[]")))
+    with contextlib.suppress(OSError):
+        return socket.inet_ntoa(socket.inet_aton(host))
+    return None
+
+
+def _proxied(url: httpx.URL) -> bool:
+    proxies = urllib.request.getproxies_environment()
+    bypass = urllib.request.proxy_bypass_environment(url.host)  # type: ignore[attr-defined]
+    return url.scheme in proxies and not bypass
+
+
+def _client_for(url: httpx.URL) -> httpx.Client:
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InputError("Only http(s) URLs are fetched.")
+    if _proxied(url):  # the egress proxy resolves names; addresses written in the URL are ours to check
+        literal = _address_literal(url.host)
+        name = url.host.lower().rstrip(".")
+        if (
+            (literal is not None and not is_public(literal))
+            or name == "localhost"
+            or name.endswith(".localhost")
+        ):
+            raise InputError(_INSIDE)
+        return httpx.Client(timeout=30)
+    return httpx.Client(timeout=30, transport=_PinnedTransport(public_address(url.host)))
+
+
+def fetch_url(url: str, kind: str, dest_dir: Path) -> Path:
+    """Download an input into `dest_dir` (once per URL), at most fal's own size limit; the name is a
+    hash, so a URL cannot choose where it is written. Each download has a temporary file of its own,
+    so two fetches of one URL at once both succeed."""
+    url = (url or "").strip()
+    try:
+        start = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise InputError("That is not a URL that can be fetched. Use an http(s) link.") from None
+    path_suffix = Path(start.path).suffix.lower()
+    suffix = path_suffix if path_suffix in _URL_SUFFIXES[kind] else _URL_SUFFIXES[kind][0]
+    target = dest_dir / (hashlib.sha256(url.encode()).hexdigest()[:24] + suffix)
+    if target.exists():
+        return target
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    limit = LIMITS.video_max_bytes if kind == "video" else 4 * LIMITS.image_max_bytes
+    handle, partial = tempfile.mkstemp(dir=dest_dir, suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            _download(start, out, kind, limit)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _download(url: httpx.URL, out: object, kind: str, limit: int) -> None:
+    for _ in range(MAX_REDIRECTS + 1):
+        with _client_for(url) as client:
+            try:
+                with client.stream("GET", url) as response:
+                    if response.is_redirect:
+                        url = httpx.URL(urljoin(str(url), response.headers.get("location", "")))
+                        continue
+                    response.raise_for_status()
+                    size = 0
+                    for chunk in response.iter_bytes(1024 * 1024):
+                        size += len(chunk)
+                        if size > limit:
+                            raise InputError(f"The {kind} at that URL is larger than {limit // 2**20} MB.")
+                        out.write(chunk)  # type: ignore[attr-defined]
+                    return
+            except httpx.HTTPError:
+                raise InputError(f"Could not download the {kind} from that URL. Check the address.") from None
+    raise InputError("That URL redirects too many times.")
+
+
+def prune(folders: list[Path], max_bytes: int) -> None:
+    """Keep downloaded and trimmed files under `max_bytes` in all, the oldest going first."""
+    files = [
+        p
+        for folder in folders
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix != ".part"
+    ]
+    files.sort(key=lambda p: p.stat().st_mtime)
+    total = sum(p.stat().st_size for p in files)
+    for path in files:
+        if total <= max_bytes:
+            return
+        with contextlib.suppress(OSError):
+            size = path.stat().st_size
+            path.unlink()
+            total -= size
