@@ -78,7 +78,7 @@ def test_addresses_inside_are_refused_before_any_connection(
     url: str, listener, fal: FalEmulator, tmp_path: Path
 ) -> None:
     port, seen = listener
-    with pytest.raises(InputError, match="private network|not a URL that can be fetched"):  # httpx
+    with pytest.raises(InputError, match=r"private network|not a URL that can be fetched"):  # httpx
         fetching.fetch_url(url.format(port=port), "image", tmp_path)  # refuses some odd spellings itself
     assert seen == [] and not fal.proxied_hosts
     assert list(tmp_path.iterdir()) == []  # no file, not even a partial one
