@@ -20,6 +20,7 @@ from .history import Run, RunEvent
 from .jobs import Failed, Job, JobEvent, Running
 from .lifecycle import Situation, icon
 from .media import inspect_image, inspect_video, trim_clip
+from .serving import servable
 from .settings import Settings
 
 
@@ -177,7 +178,7 @@ def gallery_items(runs: list[Run]) -> list[tuple[str, str]]:
     for run in runs:
         picture = next((p for p in (run.thumbnail_path, run.image_path) if p and Path(p).exists()), None)
         if picture:
-            items.append((picture, run_caption(run)))
+            items.append((servable(picture) or picture, run_caption(run)))
     return items
 
 

@@ -20,6 +20,7 @@ from .catalog import ORIENTATION_MAX_SECONDS
 from .errors import StudioError
 from .jobs import Done, Failed, JobSpec
 from .lifecycle import Action
+from .serving import servable
 from .settings import Settings, configure_logging, get_settings
 from .studio import Studio
 
@@ -260,7 +261,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 if not source:
                     return gr.skip(), gr.skip(), "Pick a clip first."
                 limit = ORIENTATION_MAX_SECONDS[orient]
-                return presenter.trim_for_page(source, limit, settings), "", gr.skip()
+                return servable(presenter.trim_for_page(source, limit, settings)), "", gr.skip()
             except StudioError as exc:
                 return gr.skip(), gr.skip(), presenter.error_text(exc)
 
@@ -330,13 +331,13 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                     )
                     continue
                 run = studio.history.get(job.run_id) if job.run_id else None
-                result = str(event.output) if isinstance(event, Done) else None
+                result = servable(event.output) if isinstance(event, Done) else None
                 yield (
                     presenter.progress_text(job),
                     presenter.log_text(job),
                     result or gr.skip(),
                     gr.update(value=result, visible=True) if result else gr.update(visible=False),
-                    run.video_path if run and run.video_path else gr.skip(),
+                    servable(run.video_path) if run and run.video_path else gr.skip(),
                     gr.update(interactive=True),
                     gr.update(visible=False),
                     *studio.gallery(browser),
@@ -400,15 +401,15 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             return (
                 run.id,
                 presenter.run_details(run, studio.history.events(run.id), studio.situation(run)),
-                run.output_path if run.output_path and Path(run.output_path).exists() else None,
-                run.image_path,
-                run.video_path,
+                servable(run.output_path),
+                servable(run.image_path),
+                servable(run.video_path),
                 run.orientation,
                 run.prompt,
                 run.keep_sound,
                 run.tier,
                 job.id if job and not job.finished else None,
-                run.video_path,
+                servable(run.video_path),
                 *run_buttons(run),
             )
 
@@ -516,7 +517,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             async for event in job.subscribe():
                 final = event
             if isinstance(final, Done):
-                return str(final.output)
+                return servable(final.output) or str(final.output)
             raise gr.Error(final.message if isinstance(final, Failed) else "The run was cancelled.")
 
         api_trigger.click(
@@ -534,7 +535,8 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
     return {
         "server_name": settings.server_name,
         "server_port": settings.server_port,
-        "allowed_paths": [str(settings.data_dir.resolve()), str(ASSETS)],
+        # Only the examples: the data directory is never served by path (see serving.py).
+        "allowed_paths": [str(ASSETS)],
         # Videos in the data directory are served to the page; the history database never is.
         "blocked_paths": [
             *(str(settings.db_path.resolve()) + suffix for suffix in ("", "-wal", "-shm", "-journal")),

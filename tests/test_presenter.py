@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from motion_studio import presenter
 from motion_studio.history import History, Run
 from motion_studio.jobs import Checked, Done, Job, JobSpec, Queued, Running
@@ -114,3 +116,29 @@ def test_url_inputs_are_downloaded_once(settings: Settings, fal: FalEmulator, sa
     assert presenter.pick_input(None, url, "video", settings) == path
     assert len(fal.calls_to("download")) == 1
     assert presenter.pick_input("/uploaded.mp4", url, "video", settings) == "/uploaded.mp4"
+
+
+def test_files_outside_the_working_and_temp_folders_are_served_from_a_private_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from motion_studio import serving
+    from motion_studio.serving import servable
+
+    serving._outbox.cache_clear()  # made again under this test's temp folder
+    work, temp, bucket = tmp_path / "app", tmp_path / "tmp", tmp_path / "bucket"
+    for folder in (work, temp, bucket):
+        folder.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    video = bucket / "output.mp4"
+    video.write_bytes(b"video")
+    inside = work / "data.mp4"
+    inside.write_bytes(b"x")
+    assert servable(inside) == str(inside.resolve())  # Gradio may copy it as it is
+    copy = Path(servable(video))
+    assert copy.read_bytes() == b"video" and copy.is_relative_to(temp) and copy.name == "output.mp4"
+    assert servable(video) == str(copy)  # once
+    assert servable(None) is None and servable(bucket / "missing.mp4") is None
+    serving._outbox.cache_clear()

@@ -530,3 +530,39 @@ def test_per_visitor_limits_on_the_page_and_the_api(
         fal.hold = False
         assert Path(first.result(timeout=60)).is_file()
         assert len(fal.submitted) == 2
+
+
+def test_another_visitor_gets_none_of_a_runs_files_by_any_path(
+    settings: Settings, fal: FalEmulator, browser: Browser, samples
+) -> None:
+    """The data directory is not served: A's page plays A's video from Gradio's cache, and B (or anyone)
+    asking for the files by their paths, however written, gets nothing."""
+    from urllib.parse import quote
+
+    import httpx
+
+    with running_app(settings.model_copy(update={"private_galleries": True})) as url:
+        mine = browser.new_context()
+        page = mine.new_page()
+        page.set_default_timeout(TIMEOUT)
+        page.goto(url)
+        generate(page, samples["image_jpg"], samples["clip_3s"])
+        wait_done(page)
+        assert video_duration(page, "output-video") > 2  # the owner's page plays it
+        [run] = settings.open_history().recent()
+        assert len(run.id.rsplit("-", 1)[-1]) == 32  # 122 random bits: not guessable
+        files = [p for p in (settings.runs_dir / run.id).iterdir() if p.is_file()]
+        assert {p.name for p in files} >= {"output.mp4", "thumb.jpg"}
+        data = settings.data_dir.resolve()
+        for path in files:
+            relative = path.resolve().relative_to(data)
+            for form in (
+                str(path.resolve()),
+                f"{data}/runs/../{relative}",
+                quote(str(path.resolve()), safe=""),
+                f"{data}/./{relative}",
+            ):
+                response = httpx.get(f"{url}gradio_api/file={form}", timeout=10, trust_env=False)
+                assert response.status_code in (403, 404), (form, response.status_code)
+                assert response.content != path.read_bytes()
+        mine.close()

@@ -105,7 +105,8 @@ class History:
         """Insert a run, its lease and, on a budget, its cost reservation, in one transaction: runs
         started at the same moment can never pass the daily budget, or a visitor's limits, together."""
         now = time.time()
-        run.id = run.id or time.strftime("%Y%m%d-%H%M%S-", time.gmtime(now)) + uuid.uuid4().hex[:6]
+        # The time for sorting by eye; 122 random bits so that no one can guess another run's id.
+        run.id = run.id or time.strftime("%Y%m%d-%H%M%S-", time.gmtime(now)) + uuid.uuid4().hex
         run.created_at = run.created_at or now
         run.updated_at = now
         run.lease_holder = holder
