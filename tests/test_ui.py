@@ -565,4 +565,8 @@ def test_another_visitor_gets_none_of_a_runs_files_by_any_path(
                 response = httpx.get(f"{url}gradio_api/file={form}", timeout=10, trust_env=False)
                 assert response.status_code in (403, 404), (form, response.status_code)
                 assert response.content != path.read_bytes()
+        from gradio_client import Client  # B calling every endpoint: there is one, and it takes no run id
+
+        endpoints = Client(url).view_api(print_info=False, return_format="dict")
+        assert set(endpoints["named_endpoints"]) == {"/generate"} and not endpoints["unnamed_endpoints"]
         mine.close()
