@@ -320,15 +320,15 @@ def test_private_galleries_survive_a_restart_and_a_forged_id_sees_nothing(
     for p in (page, other):
         p.set_default_timeout(TIMEOUT)
     with running_app(private, port) as url:
-        page.goto(url)
-        other.goto(url)
-        generate(page, samples["image_jpg"], samples["clip_3s"])
-        wait_done(page)
+        for p, clip in ((page, "clip_3s"), (other, "clip_5s")):
+            p.goto(url)
+            generate(p, samples["image_jpg"], samples[clip])
+            wait_done(p)
     with running_app(private, port) as url:  # a restart: a new process, the same data directory
-        page.goto(url)
-        expect(page.locator("#gallery img")).to_have_count(1)
-        other.goto(url)
-        expect(other.locator("#runs-summary")).to_contain_text("No runs yet")
+        for p, seconds in ((page, "3 s"), (other, "5 s")):
+            p.goto(url)
+            expect(p.locator("#gallery img")).to_have_count(1)  # exactly its own run
+            expect(p.locator("#gallery")).to_contain_text(seconds)
         other.evaluate("localStorage.setItem('motion-studio-owner', '\"forged-value\"')")
         other.reload()
         expect(other.locator("#runs-summary")).to_contain_text("No runs yet")
