@@ -15,7 +15,7 @@ from datetime import datetime
 
 from pydantic import SecretStr
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from .catalog import LIMITS, ORIENTATION_MAX_SECONDS, TIERS, format_cost
 from .errors import InternalError, StudioError
@@ -162,8 +162,9 @@ async def _show(job: Job, err: Console) -> JobEvent | None:
 
 def _print_history(history: History, limit: int) -> None:
     table = Table(
-        "run", "when", "status", "tier", "orient.", "clip", "cost", "output / error", "next", show_lines=False
-    )
+        Column("run", no_wrap=True),  # whole, so it can be copied into `resume` or `again`
+        "when", "status", "tier", "orient.", "clip", "cost", "output / error", "next", show_lines=False
+    )  # fmt: skip
     for run in history.recent(limit):
         situation = run.situation(followed=history.is_followed(run))
         when = datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M")
@@ -180,7 +181,7 @@ def _print_history(history: History, limit: int) -> None:
             run.output_path or run.error_message or "",
             _next_step(run.id, situation.actions),
         )
-    Console(width=200).print(table if table.row_count else "No runs yet.")
+    Console(width=240).print(table if table.row_count else "No runs yet.")
 
 
 def _next_step(run_id: str, actions: frozenset[Action]) -> str:

@@ -279,8 +279,13 @@ class FalEmulator:
 
     @staticmethod
     def _cut(data: bytes) -> Response:
+        """Half the body, then the connection breaks (the server fails mid-body), as a dropped
+        download looks to the client: whatever the HTTP server would do with a short body."""
+
         async def half():
             yield data[: len(data) // 2]
+            await asyncio.sleep(0.05)  # let the half reach the client first
+            raise ConnectionAbortedError("emulated: connection dropped mid-body")
 
         return StreamingResponse(half(), headers={"content-length": str(len(data))})
 
