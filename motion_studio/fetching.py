@@ -20,6 +20,7 @@ import ipaddress
 import os
 import socket
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urljoin
@@ -30,6 +31,8 @@ from .catalog import LIMITS
 from .errors import InputError
 
 MAX_REDIRECTS = 5
+DEADLINE_SECONDS = 120.0  # a whole download: a server trickling bytes can't hold a worker for ever
+TIMEOUT = httpx.Timeout(15.0)
 _URL_SUFFIXES = {
     "image": (".jpg", ".jpeg", ".png", ".webp", ".gif"),
     "video": (".mp4", ".mov", ".webm", ".mkv"),
@@ -44,9 +47,24 @@ def is_public(address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return is_public(str(embedded))
+        if any(ip in net for net in _NOT_PUBLIC_V6):
+            return False
+    elif any(ip in net for net in _NOT_PUBLIC_V4):
+        return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+# Ranges some Python versions still call global (fixed in later releases: CVE-2024-4032).
+_NOT_PUBLIC_V4 = [ipaddress.IPv4Network("192.0.0.0/24"), ipaddress.IPv4Network("100.64.0.0/10")]
+_NOT_PUBLIC_V6 = [
+    ipaddress.IPv6Network("fec0::/10"),
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+]
 
 
 def public_address(host: str) -> str:
@@ -65,7 +83,7 @@ class _PinnedTransport(httpx.HTTPTransport):
     """Connects to the address that was checked, while TLS and the Host header keep the name."""
 
     def __init__(self, address: str) -> None:
-        super().__init__(trust_env=False)
+        super().__init__()  # (a transport reads only SSL_CERT_FILE from the environment, no proxies)
         self._address = address
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -86,26 +104,37 @@ def _address_literal(host: str) -> str | None:
     return None
 
 
-def _proxied(url: httpx.URL) -> bool:
+def _proxy_for(url: httpx.URL) -> str | None:
+    """The egress proxy for this URL, decided once here (and used as decided, never again by httpx)."""
     proxies = urllib.request.getproxies_environment()
     bypass = urllib.request.proxy_bypass_environment(url.host)  # type: ignore[attr-defined]
-    return url.scheme in proxies and not bypass
+    return None if url.scheme not in proxies or bypass else proxies[url.scheme]
+
+
+def _inside_by_name(name: str) -> bool:
+    """Behind a proxy: a name we can tell points inside (an address, localhost, or a name that
+    resolves here to a non-public address); a name unknown here is the proxy's to resolve."""
+    literal = _address_literal(name)
+    if literal is not None:
+        return not is_public(literal)
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError):
+        return False
+    return not all(is_public(str(info[4][0])) for info in infos)
 
 
 def _client_for(url: httpx.URL) -> httpx.Client:
     if url.scheme not in ("http", "https") or not url.host:
         raise InputError("Only http(s) URLs are fetched.")
-    if _proxied(url):  # the egress proxy resolves names; addresses written in the URL are ours to check
-        literal = _address_literal(url.host)
-        name = url.host.lower().rstrip(".")
-        if (
-            (literal is not None and not is_public(literal))
-            or name == "localhost"
-            or name.endswith(".localhost")
-        ):
+    proxy = _proxy_for(url)
+    if proxy is not None:  # the egress proxy resolves names; what can be seen from here is checked
+        if _inside_by_name(url.host.lower().rstrip(".")):
             raise InputError(_INSIDE)
-        return httpx.Client(timeout=30)
-    return httpx.Client(timeout=30, transport=_PinnedTransport(public_address(url.host)))
+        return httpx.Client(timeout=TIMEOUT, proxy=proxy)  # this proxy: httpx doesn't choose again
+    return httpx.Client(timeout=TIMEOUT, transport=_PinnedTransport(public_address(url.host)))
 
 
 def fetch_url(url: str, kind: str, dest_dir: Path) -> Path:
@@ -136,19 +165,25 @@ def fetch_url(url: str, kind: str, dest_dir: Path) -> Path:
 
 
 def _download(url: httpx.URL, out: object, kind: str, limit: int) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
     for _ in range(MAX_REDIRECTS + 1):
         with _client_for(url) as client:
             try:
-                with client.stream("GET", url) as response:
+                # No compression: a few compressed bytes could expand past any cap before it is checked.
+                with client.stream("GET", url, headers={"Accept-Encoding": "identity"}) as response:
                     if response.is_redirect:
                         url = httpx.URL(urljoin(str(url), response.headers.get("location", "")))
                         continue
                     response.raise_for_status()
+                    if response.headers.get("content-encoding", "identity").lower() not in ("", "identity"):
+                        raise InputError(f"The {kind} at that URL comes compressed; link to the file itself.")
                     size = 0
-                    for chunk in response.iter_bytes(1024 * 1024):
+                    for chunk in response.iter_raw(1024 * 1024):
                         size += len(chunk)
                         if size > limit:
                             raise InputError(f"The {kind} at that URL is larger than {limit // 2**20} MB.")
+                        if time.monotonic() > deadline:
+                            raise InputError(f"The {kind} at that URL takes too long to download.")
                         out.write(chunk)  # type: ignore[attr-defined]
                     return
             except httpx.HTTPError:

@@ -102,10 +102,9 @@ class FalEmulator:
         self.files: dict[str, tuple[bytes, str]] = {}
         self.faults: dict[str, Fault] = {}
         self.proxied_hosts: list[str] = []
-        self.delays: dict[str, float] = {}
-        self.redirects: dict[
-            str, str
-        ] = {}  # path on the fal CDN -> where it redirects (302)  # route -> seconds each answer takes (to stop a test mid-step)
+        self.delays: dict[str, float] = {}  # route -> seconds each answer takes (to stop a test mid-step)
+        self.redirects: dict[str, str] = {}  # path on the fal CDN -> where it redirects (302)
+        self.gzipped: set[str] = set()  # paths on the fal CDN always sent gzip-compressed
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
         self.ca = trustme.CA()
@@ -165,6 +164,7 @@ class FalEmulator:
             self.proxied_hosts.clear()
             self.delays.clear()
             self.redirects.clear()
+            self.gzipped.clear()
         self.hold = False
         self.network_down = False
         self.output = None
@@ -348,6 +348,12 @@ class FalEmulator:
         if call.path not in self.files:
             return JSONResponse({"detail": "Not found"}, 404)
         data, content_type = self.files[call.path]
+        if call.path in self.gzipped:  # sent compressed whatever the client asked
+            import gzip
+
+            return Response(
+                gzip.compress(data), media_type=content_type, headers={"content-encoding": "gzip"}
+            )
         return Response(data, media_type=content_type)
 
     async def _on_submit(self, request: Request, call: Call, raw: bytes) -> Response:
