@@ -177,8 +177,9 @@ def gallery_items(runs: list[Run]) -> list[tuple[str, str]]:
     items = []
     for run in runs:
         picture = next((p for p in (run.thumbnail_path, run.image_path) if p and Path(p).exists()), None)
-        if picture:
-            items.append((servable(picture) or picture, run_caption(run)))
+        shown = servable(picture)
+        if shown:
+            items.append((shown, run_caption(run)))
     return items
 
 

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Per visitor (a browser, or an API caller's address) on the server's key; None = no limit.
     visitor_active_runs: int | None = Field(default=None, gt=0, alias="MOTION_STUDIO_VISITOR_ACTIVE_RUNS")
     visitor_runs_per_hour: int | None = Field(default=None, gt=0, alias="MOTION_STUDIO_VISITOR_RUNS_PER_HOUR")
+    # Proxies in front of the app that append the caller's address to X-Forwarded-For (0: none, the
+    # connecting address is the caller's). Only then is that header believed, and only their part of it.
+    trusted_proxies: int = Field(default=0, ge=0, alias="MOTION_STUDIO_TRUSTED_PROXIES")
     # True: the server's key is never used for visitors (page and API); they paste their own.
     visitors_bring_own_key: bool = Field(default=False, alias="MOTION_STUDIO_VISITORS_BRING_OWN_KEY")
     # Each browser sees only its own runs. Unset: on for a Hugging Face Space (SPACE_ID), off on a laptop.

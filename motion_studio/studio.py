@@ -7,6 +7,7 @@ galleries), which key pays, and what a user may do with a run (from the lifecycl
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from pydantic import SecretStr
@@ -19,6 +20,7 @@ from .lifecycle import Action, Situation
 from .settings import Settings
 
 log = logging.getLogger("motion_studio.studio")
+VISITOR_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class Studio:
@@ -42,15 +44,24 @@ class Studio:
         return self.settings.require_key(session_key), "session" if pasted else "server"
 
     @staticmethod
-    def api_caller(forwarded_for: str | None, client: Any) -> str:
-        """Who an API call counts as, for the per-visitor limits: its address (the first one a proxy
-        such as a Space's forwards)."""
-        address = (forwarded_for or "").split(",")[0].strip() or getattr(client, "host", None) or "unknown"
-        return f"api:{address}"
+    def visitor(browser: object) -> str | None:
+        """A browser's id as the page may claim it: only the shape `identify` hands out. Anything
+        else (a forged value sent to an event directly, another caller's `api:` id) is nobody."""
+        return browser if isinstance(browser, str) and VISITOR_ID.fullmatch(browser) else None
+
+    def api_caller(self, forwarded_for: str | None, client: Any) -> str:
+        """Who an API call counts as, for the per-visitor limits: the connecting address, or, behind
+        `MOTION_STUDIO_TRUSTED_PROXIES` proxies that append to X-Forwarded-For, the address the
+        outermost of them saw (what a client writes there itself is further left, and ignored)."""
+        hops = self.settings.trusted_proxies
+        entries = [e.strip() for e in (forwarded_for or "").split(",") if e.strip()]
+        address = entries[-hops] if hops and len(entries) >= hops else getattr(client, "host", None)
+        return f"api:{address or 'unknown'}"
 
     def gallery(self, owner: str | None) -> tuple[list[tuple[str, str]], list[str], str, str]:
         """Values for `[gallery, gallery_ids, gallery_sig, runs_summary]`, always updated together."""
-        runs = self.history.recent(200, owner=(owner or "-") if self.settings.galleries_are_private else None)
+        visitor = self.visitor(owner) or "-"  # "-" owns nothing
+        runs = self.history.recent(200, owner=visitor if self.settings.galleries_are_private else None)
         shown = presenter.gallery_runs(runs)
         return (
             presenter.gallery_items(shown),
@@ -62,7 +73,7 @@ class Studio:
     def run_for(self, run_id: str | None, owner: str | None) -> Run | None:
         """A run this browser may see: with private galleries, only its own."""
         run = self.history.get(run_id) if run_id else None
-        if run is not None and self.settings.galleries_are_private and run.owner != owner:
+        if run is not None and self.settings.galleries_are_private and run.owner != self.visitor(owner):
             return None
         return run
 

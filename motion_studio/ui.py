@@ -6,7 +6,6 @@ are private (`api_visibility="private"`); the one public endpoint is `/generate`
 
 from __future__ import annotations
 
-import re
 import signal
 import uuid
 from collections.abc import AsyncIterator
@@ -14,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import safehttpx
 
 from . import presenter
 from .catalog import ORIENTATION_MAX_SECONDS
 from .errors import StudioError
+from .fetching import is_public
 from .jobs import Done, Failed, JobSpec
 from .lifecycle import Action
 from .serving import servable
@@ -25,6 +26,9 @@ from .settings import Settings, configure_logging, get_settings
 from .studio import Studio
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# Gradio fetches URLs itself too (`/file=http…`, URL file inputs) through safehttpx, whose notion of
+# "public" lets CGNAT and other inside ranges through: it gets ours.
+safehttpx.is_public_ip = is_public
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 CSS = """
 #verdict p, #cost p { margin: 0.2em 0; }
@@ -39,7 +43,8 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
     lends_its_key = bool(settings.fal_key and settings.fal_key.get_secret_value().strip())
     lends_its_key = lends_its_key and not settings.visitors_bring_own_key
 
-    with gr.Blocks(title="Motion Control Studio") as demo:
+    # Gradio's cache keeps what it handed out; files older than a day go (checked hourly).
+    with gr.Blocks(title="Motion Control Studio", delete_cache=(3600, 86400)) as demo:
         gr.Markdown(
             "# 🕺 Motion Control Studio\n"
             "Give a **character image** and a **reference video**: Kling v2.6 Motion Control on fal.ai makes "
@@ -305,7 +310,9 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                     gr.skip(),
                 )
             job = studio.runner.start(
-                JobSpec(img, vid, orient, text or "", bool(sound), tier_name, owner=browser), secret, source
+                JobSpec(img, vid, orient, text or "", bool(sound), tier_name, owner=studio.visitor(browser)),
+                secret,
+                source,
             )
             hidden = gr.update(value=None, visible=False)
             return job.id, "⏳ Starting…", gr.update(interactive=False), gr.update(visible=True), None, hidden
@@ -367,11 +374,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
 
         def identify(browser: str | None) -> str:
             """This browser's id; a missing, undecryptable or odd one gets a fresh id (an empty gallery)."""
-            return (
-                browser
-                if isinstance(browser, str) and re.fullmatch(r"[0-9a-f]{32}", browser)
-                else uuid.uuid4().hex
-            )
+            return studio.visitor(browser) or uuid.uuid4().hex
 
         timer.tick(refresh_gallery, [gallery_sig, owner], gallery_outputs, show_progress="hidden", **PRIVATE)
         demo.load(identify, owner, owner, **PRIVATE).then(
@@ -493,7 +496,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             sound: bool,
             tier_name: str,
             request: gr.Request,
-        ) -> str:
+        ) -> str | None:
             """Generate a motion-control video; returns the output MP4. Uses the server's FAL_KEY."""
             try:
                 secret, _ = studio.key_for(None)
@@ -517,7 +520,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             async for event in job.subscribe():
                 final = event
             if isinstance(final, Done):
-                return servable(final.output) or str(final.output)
+                return servable(final.output)
             raise gr.Error(final.message if isinstance(final, Failed) else "The run was cancelled.")
 
         api_trigger.click(

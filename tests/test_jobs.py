@@ -437,3 +437,36 @@ def test_resume_uses_the_key_the_run_was_paid_with(settings: Settings, fal: FalE
         assert studio.key_for_run(visitor_run, " mine:key ").get_secret_value() == "mine:key"
     finally:
         studio.runner.shutdown()
+
+
+def test_a_forged_visitor_id_owns_nothing_and_api_callers_are_their_address(settings: Settings) -> None:
+    """Helper events can be called with any value: only ids of the page's own shape own runs."""
+    from types import SimpleNamespace
+
+    import safehttpx
+
+    from motion_studio.history import Run
+    from motion_studio.studio import Studio
+
+    private = settings.model_copy(update={"private_galleries": True, "trusted_proxies": 1})
+    studio = Studio(private)
+    try:
+        api_run = studio.history.create(
+            Run(tier="pro", endpoint="e", orientation="video", owner="api:1.2.3.4")
+        )
+        browser = "0123456789abcdef0123456789abcdef"
+        mine = studio.history.create(Run(tier="pro", endpoint="e", orientation="video", owner=browser))
+        assert studio.run_for(api_run.id, "api:1.2.3.4") is None  # not a browser id: nobody
+        assert studio.run_for(mine.id, browser) is not None and studio.run_for(mine.id, None) is None
+        assert studio.gallery("api:1.2.3.4")[1] == [] and studio.gallery(None)[1] == []
+        client = SimpleNamespace(host="10.0.0.2")  # the proxy
+        assert studio.api_caller("6.6.6.6, 203.0.113.9", client) == "api:203.0.113.9"  # its entry only
+        assert studio.api_caller(None, client) == "api:10.0.0.2"
+        direct = Studio(settings)  # no proxy trusted: what a client writes is ignored
+        assert direct.api_caller("6.6.6.6", client) == "api:10.0.0.2"
+        direct.runner.shutdown()
+    finally:
+        studio.runner.shutdown()
+    import motion_studio.ui  # noqa: F401 - Gradio's own URL fetching gets the studio's notion of public
+
+    assert safehttpx.is_public_ip("100.64.0.1") is False

@@ -113,7 +113,8 @@ class History:
         run.lease_until = now + self.lease_seconds if holder else None
         row = asdict(run)
         with self._locked() as conn:
-            if visitor_limits is not None and run.owner:
+            if visitor_limits is not None:  # a run without an owner counts as one visitor: "anonymous"
+                run.owner = run.owner or "anonymous"
                 visitor_limits.check(conn, run.owner, now)
             if daily_budget is not None:
                 spent = _reserved_since(conn, now - 86400)
