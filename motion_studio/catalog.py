@@ -48,7 +48,12 @@ class ModelTier:
 
     def estimate_cost(self, seconds: float) -> float:
         """Billing is per second of output, which follows the clip; whole seconds, rounded up, to be safe."""
-        return round(math.ceil(max(seconds, 0.0) - 1e-9) * self.price_per_second, 3)
+        return round(billed_seconds(seconds) * self.price_per_second, 3)
+
+
+def billed_seconds(seconds: float) -> int:
+    """The seconds a clip is billed as: whole seconds, rounded up (6.2 s is billed as 7 s)."""
+    return math.ceil(max(seconds, 0.0) - 1e-9)
 
 
 LIMITS = Limits()
@@ -91,6 +96,27 @@ def request_arguments(
     if prompt:
         arguments["prompt"] = prompt
     return arguments
+
+
+def options_under(cap: float, seconds: float, tier_name: str) -> list[str]:
+    """What would fit under a per-run cap on the server's key, and only that: a shorter clip (if one
+    long enough for the model fits), another model (if it fits), and always one's own key."""
+    model = tier(tier_name)
+    options = []
+    longest = math.floor(cap / model.price_per_second + 1e-9)
+    if LIMITS.min_seconds <= longest < billed_seconds(seconds):
+        options.append(f"a clip of at most {longest} s")
+    options += [
+        f"the {other.name} model"
+        for other in TIERS.values()
+        if other.name != model.name and other.estimate_cost(seconds) <= cap
+    ]
+    return [*options, "your own fal key"]
+
+
+def either(options: list[str]) -> str:
+    """["a", "b", "c"] -> "a, b or c"."""
+    return options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
 
 
 def format_cost(dollars: float) -> str:

@@ -58,10 +58,11 @@ class BudgetError(StudioError):
     kind = "budget"
 
     @classmethod
-    def per_run(cls, cost: float, cap: float) -> BudgetError:
+    def per_run(cls, cost: float, cap: float, options: str = "your own fal key") -> BudgetError:
+        """`options`: what would fit under the cap, in words (see `catalog.options_under`)."""
         return cls(
             f"This run would cost about {_dollars(cost)}; this server allows at most {_dollars(cap)} per "
-            "run on its key. Use a shorter clip, a cheaper model, or your own fal key."
+            f"run on its key. Use {options}."
         )
 
     @classmethod

@@ -14,8 +14,19 @@ from datetime import datetime
 from pathlib import Path
 
 from . import fetching
-from .catalog import LIMITS, ORIENTATION_HELP, ORIENTATION_MAX_SECONDS, TIERS, format_cost, format_price, tier
-from .errors import ClipTooLongError, InputError, StudioError
+from .catalog import (
+    LIMITS,
+    ORIENTATION_HELP,
+    ORIENTATION_MAX_SECONDS,
+    TIERS,
+    billed_seconds,
+    either,
+    format_cost,
+    format_price,
+    options_under,
+    tier,
+)
+from .errors import BudgetError, ClipTooLongError, InputError, StudioError
 from .history import Run, RunEvent
 from .jobs import Failed, Job, JobEvent, Running
 from .lifecycle import Situation, icon
@@ -37,9 +48,17 @@ class InputCheck:
 
 
 def check_for_page(
-    image: str | None, video: str | None, orientation: str, prompt: str, tier_name: str, settings: Settings
+    image: str | None,
+    video: str | None,
+    orientation: str,
+    prompt: str,
+    tier_name: str,
+    settings: Settings,
+    *,
+    on_server_key: bool = True,
 ) -> InputCheck:
-    """Read both inputs and say, in one line each, what was found and whether a run can start."""
+    """Read both inputs and say, in one line each, what was found and whether a run can start
+    (`on_server_key`: no key was pasted, so the server's caps apply)."""
     problems: list[str] = []
     notes: list[str] = []
     image_text = video_text = ""
@@ -57,16 +76,17 @@ def check_for_page(
             report_v = inspect_video(video, orientation)
             video_text = f"🎞 {report_v.info.summary()}"
             notes += report_v.notes
-            cost = tier(tier_name).estimate_cost(report_v.info.duration)
+            seconds = report_v.info.duration
+            cost = tier(tier_name).estimate_cost(seconds)
             cost_text = (
-                f"Estimated cost: **{format_cost(cost)}** ({report_v.info.duration:.1f} s × "
-                f"{format_price(tier(tier_name).price_per_second)}, {tier_name})."
+                f"Estimated cost: **{format_cost(cost)}** = {billed_seconds(seconds)} s billed × "
+                f"{format_price(tier(tier_name).price_per_second)} ({tier_name}; the clip's "
+                f"{seconds:.1f} s, rounded up to whole seconds)."
             )
-            if settings.max_run_cost is not None and cost > settings.max_run_cost:
-                # Said up front; the run itself is refused only on the server's key (see jobs).
-                cost_text += (
-                    f" ⚠️ Over this server's {format_cost(settings.max_run_cost)} per-run cap for its own "
-                    "key: paste your own key, or use a shorter clip or the standard model."
+            cap = settings.max_run_cost
+            if on_server_key and cap is not None and cost > cap:  # refused as the run would be
+                problems.append(
+                    BudgetError.per_run(cost, cap, either(options_under(cap, seconds, tier_name))).message
                 )
         except InputError as exc:
             video_text, problems = f"🎞 {exc.message}", [*problems, exc.message]

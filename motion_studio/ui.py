@@ -210,7 +210,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
 
         # -- handlers (thin: they call the presenter and the core) -----------------------------
 
-        check_inputs = [image, image_url, video, video_url, orientation, prompt, tier]
+        check_inputs = [image, image_url, video, video_url, orientation, prompt, tier, key_box]
 
         def live_check(
             img: str | None,
@@ -220,13 +220,17 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
             orient: str,
             text: str,
             tier_name: str,
+            key: str,
         ) -> tuple[Any, ...]:
             try:
                 img, vid = presenter.pick_inputs(img, img_url, vid, vid_url, settings)
             except StudioError as exc:
                 hide = gr.update(visible=False)
                 return "", "", presenter.error_text(exc), gr.skip(), gr.update(interactive=False), hide
-            result = presenter.check_for_page(img, vid, orient, text or "", tier_name, settings)
+            pasted = bool(key and key.strip())  # the server's caps apply to its own key only
+            result = presenter.check_for_page(
+                img, vid, orient, text or "", tier_name, settings, on_server_key=not pasted
+            )
             offer = f"✂ Use only the first {result.trim_to:g} s" if result.trim_to else None
             return (
                 result.image_text,
@@ -251,6 +255,7 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
                 video_url.submit,
                 video_url.blur,
                 prompt.blur,
+                key_box.blur,  # a pasted key lifts the server's caps
             ],
             fn=live_check,
             inputs=check_inputs,

@@ -23,16 +23,31 @@ def test_verdicts(settings: Settings, samples) -> None:
         str(samples["image_jpg"]), str(samples["clip_10s"]), "image", "", "standard", settings
     )
     assert ok.ready and ok.verdict.startswith("✅ Ready")
-    assert ok.cost_text == "Estimated cost: **$0.70** (10.0 s × $0.07/s, standard)."
+    assert ok.cost_text == (
+        "Estimated cost: **$0.70** = 10 s billed × $0.07/s (standard; the clip's 10.0 s, rounded up to "
+        "whole seconds)."
+    )
     capped = settings.model_copy(update={"max_run_cost": 1.0})
     over = presenter.check_for_page(
         str(samples["image_jpg"]), str(samples["clip_10s"]), "video", "", "pro", capped
     )
-    assert over.ready and "Over this server's $1.00 per-run cap" in over.cost_text  # a pasted key may pay
+    assert not over.ready and over.verdict == (  # what would fit, and only that
+        "❌ This run would cost about $1.12; this server allows at most $1.00 per run on its key. Use a "
+        "clip of at most 8 s, the standard model or your own fal key."
+    )
+    pasted = presenter.check_for_page(
+        str(samples["image_jpg"]), str(samples["clip_10s"]), "video", "", "pro", capped, on_server_key=False
+    )
+    assert pasted.ready  # the visitor's own key pays: no cap
+    tight = settings.model_copy(update={"max_run_cost": 0.5})
+    standard_over = presenter.check_for_page(
+        str(samples["image_jpg"]), str(samples["clip_10s"]), "video", "", "standard", tight
+    )
+    assert standard_over.verdict.endswith("Use a clip of at most 7 s or your own fal key.")  # no "pro"
     under = presenter.check_for_page(
         str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "", "pro", capped
     )
-    assert "cap" not in under.cost_text
+    assert under.ready and "per run" not in under.verdict
     long = presenter.check_for_page(
         str(samples["image_jpg"]), str(samples["clip_12s"]), "image", "", "pro", settings
     )
@@ -59,8 +74,8 @@ def test_progress_text_and_logs() -> None:
     job.publish(Running("r1", logs=("loading model", "step 1")))
     job.publish(Running("r1", logs=("step 2",)))
     assert presenter.log_text(job) == "loading model\nstep 1\nstep 2"
-    job.publish(Done("r1", output=Path("/x/output.mp4")))
-    assert presenter.progress_text(job) == "✅ Done."
+    job.publish(Done("r1", output=Path("/x/output.mp4"), took=372.4, cost=0.784))
+    assert presenter.progress_text(job) == "✅ Done in 6 min 12 s · about $0.78 (estimate)."
 
 
 def test_gallery_and_run_card(tmp_path: Path) -> None:

@@ -570,3 +570,26 @@ def test_another_visitor_gets_none_of_a_runs_files_by_any_path(
         endpoints = Client(url).view_api(print_info=False, return_format="dict")
         assert set(endpoints["named_endpoints"]) == {"/generate"} and not endpoints["unnamed_endpoints"]
         mine.close()
+
+
+def test_over_the_cap_the_verdict_offers_only_what_fits_and_a_pasted_key_lifts_it(
+    settings: Settings, fal: FalEmulator, page: Page, samples
+) -> None:
+    with running_app(settings.model_copy(update={"max_run_cost": 1.0})) as url:
+        page.goto(url)
+        pick(page, samples["image_jpg"], samples["clip_10s"])
+        expect(page.locator("#verdict")).to_contain_text("at most $1.00 per run on its key")
+        expect(page.locator("#verdict")).to_contain_text(
+            "a clip of at most 8 s, the standard model or your own"
+        )
+        expect(page.locator("#cost")).to_contain_text("10 s billed × $0.112/s")
+        expect(page.locator("#generate")).to_be_disabled()
+        page.get_by_text("fal API key for this session").click()  # closed: the server has a key
+        page.locator("#fal-key input").fill(VALID_KEY)
+        page.locator("#fal-key input").blur()
+        expect(page.locator("#verdict")).to_contain_text("Ready")
+        expect(page.locator("#generate")).to_be_enabled()
+        page.locator("#generate").click()
+        expect(page.locator("#progress")).to_contain_text("Done in", timeout=60_000)
+        expect(page.locator("#progress")).to_contain_text("about $1.12 (estimate)")
+        assert len(fal.submitted) == 1  # paid with the pasted key

@@ -83,11 +83,19 @@ class Downloading(JobEvent):
 @dataclass(frozen=True)
 class Done(JobEvent):
     output: Path
+    took: float | None = None  # seconds from the run's start
+    cost: float | None = None  # the estimate
     terminal = True
     phase = "done"
 
     def describe(self) -> str:
-        return "Done."
+        parts = []
+        if self.took is not None:
+            minutes, seconds = divmod(round(self.took), 60)
+            parts.append(f"in {minutes} min {seconds} s" if minutes else f"in {seconds} s")
+        if self.cost is not None:
+            parts.append(f"about ${self.cost:.2f} (estimate)")
+        return "Done" + (" " + " · ".join(parts) if parts else "") + "."
 
 
 @dataclass(frozen=True)

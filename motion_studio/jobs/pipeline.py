@@ -17,7 +17,7 @@ from pathlib import Path
 
 import anyio
 
-from ..catalog import request_arguments
+from ..catalog import either, options_under, request_arguments
 from ..catalog import tier as get_tier
 from ..errors import (
     TRANSIENT_ERRORS,
@@ -91,7 +91,8 @@ class Pipeline:
         cost = model.estimate_cost(seconds)
         guarded = key_source == "server"
         if guarded and self.settings.max_run_cost is not None and cost > self.settings.max_run_cost:
-            raise BudgetError.per_run(cost, self.settings.max_run_cost)
+            cap = self.settings.max_run_cost
+            raise BudgetError.per_run(cost, cap, either(options_under(cap, seconds, model.name)))
         run = self.history.create(
             Run(
                 tier=model.name,
@@ -218,7 +219,7 @@ class Pipeline:
             finished_at=time.time(),
         )
         log.info("run %s done: %s", run.id, output)
-        return Done(run.id, output=output)
+        return Done(run.id, output=output, took=time.time() - run.created_at, cost=run.estimated_cost)
 
     # -- another process follows it -------------------------------------------------------------------
 
@@ -243,7 +244,8 @@ class Pipeline:
 def ended_elsewhere(run: Run) -> JobEvent:
     """The terminal event for a run another process finished: read from its row, nothing written."""
     if run.status == Status.DONE and run.output_path:
-        return Done(run.id, output=Path(run.output_path))
+        took = (run.finished_at or run.updated_at) - run.created_at
+        return Done(run.id, output=Path(run.output_path), took=took, cost=run.estimated_cost)
     if run.status == Status.CANCELLED:
         return Cancelled(run.id)
     return Failed(run.id, kind=run.error_kind or run.status, message=run.error_message or run.status)
