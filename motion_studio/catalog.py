@@ -126,3 +126,9 @@ def format_cost(dollars: float) -> str:
 def format_price(dollars_per_second: float) -> str:
     """Prices have three significant decimals ($0.112/s); rounding them to cents would mislead."""
     return f"${dollars_per_second:.3f}".rstrip("0").rstrip(".") + "/s"
+
+
+# fal's own published sample inputs for motion control (a real person, as the model needs), hosted
+# on fal's CDN: the page's first example, passed to fal as they are.
+FAL_SAMPLE_IMAGE = "https://v3b.fal.media/files/b/0a875302/8NaxQrQxDNHppHtqcchMm.png"
+FAL_SAMPLE_VIDEO = "https://v3b.fal.media/files/b/0a8752bc/2xrNS217ngQ3wzXqA7LXr_output.mp4"

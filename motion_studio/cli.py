@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Column, Table
 
+from . import fetching
 from .catalog import LIMITS, ORIENTATION_MAX_SECONDS, TIERS, format_cost
 from .errors import InternalError, StudioError
 from .history import History, Run
@@ -31,8 +32,16 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     gen = commands.add_parser(
         "generate", help="make a video: the image's character performs the clip's motion"
     )
-    gen.add_argument("--image", required=True, help="character image (JPG/PNG; WebP, GIF... are converted)")
-    gen.add_argument("--video", required=True, help="reference clip (MP4/MOV; WebM... is converted)")
+    gen.add_argument(
+        "--image",
+        required=True,
+        help="character image, a file or an http(s) URL (JPG/PNG; WebP, GIF... are converted)",
+    )
+    gen.add_argument(
+        "--video",
+        required=True,
+        help="reference clip, a file or an http(s) URL (MP4/MOV; WebM... is converted)",
+    )
     gen.add_argument(
         "--orientation",
         required=True,
@@ -111,8 +120,38 @@ def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: C
             raise StudioError(f"Run {run.id} is still {run.status}; wait for it to end, or resume it.")
         return _follow(runner, runner.run_again(run, key), err)
     history.sweep()  # runs a crash left behind get their true status before a new one starts
-    spec = JobSpec(args.image, args.video, args.orientation, args.prompt, not args.no_sound, args.tier)
+    settings = runner.settings
+    if _is_url(args.image) or _is_url(args.video):  # room first: never prune an input about to be used
+        scratch = [settings.data_dir / "downloads", settings.data_dir / "trimmed"]
+        fetching.prune(scratch, settings.scratch_mb * 2**20)
+    image, image_url = _local_input(args.image, "image", settings, err)
+    video, video_url = _local_input(args.video, "video", settings, err)
+    spec = JobSpec(
+        image,
+        video,
+        args.orientation,
+        args.prompt,
+        not args.no_sound,
+        args.tier,
+        image_url=image_url,
+        video_url=video_url,
+    )
     return _follow(runner, runner.start(spec, key), err)
+
+
+def _is_url(value: str) -> bool:
+    return value.strip().lower().startswith(("http://", "https://"))
+
+
+def _local_input(value: str, kind: str, settings: Settings, err: Console) -> tuple[str, str | None]:
+    """A path as it is; a URL fetched into the data directory (as the page does), with the https URL
+    it came from, so an input already on fal's CDN can be passed to fal without a second upload."""
+    if not _is_url(value):
+        return value, None
+    url = value.strip()
+    err.print(f"Fetching the {kind} from {url}…", soft_wrap=True, markup=False)
+    path = fetching.fetch_url(url, kind, settings.data_dir / "downloads")
+    return str(path), url if url.lower().startswith("https://") else None
 
 
 def _existing(history: History, run_id: str) -> Run:

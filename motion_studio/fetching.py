@@ -22,8 +22,9 @@ import socket
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -189,6 +190,33 @@ def _download(url: httpx.URL, out: object, kind: str, limit: int) -> None:
             except httpx.HTTPError:
                 raise InputError(f"Could not download the {kind} from that URL. Check the address.") from None
     raise InputError("That URL redirects too many times.")
+
+
+def on_fal_cdn(url: str, hosts: Iterable[str]) -> bool:
+    """Whether `url` is a file on fal's own CDN (`hosts` and their subdomains), so fal can fetch it
+    itself and uploading our byte-identical copy again would only cost time.
+
+    Strict on purpose (anything odd is simply uploaded, which is always safe): https only, no
+    user-info, no port other than 443, and the host must be one of `hosts` or end in "." + one of
+    them, so `fal.media.evil.com` and `evil.fal.media.example.com` are not fal's."""
+    text = (url or "").strip()
+    if text != url or any(c.isspace() or c == "\\" for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    if parts.scheme != "https" or "@" in parts.netloc or port not in (None, 443) or not host:
+        return False
+    if host.endswith(".") or _address_literal(host) is not None:
+        return False
+    for allowed in hosts:
+        allowed = allowed.strip().lower().strip(".")
+        if allowed and (host == allowed or host.endswith("." + allowed)):
+            return True
+    return False
 
 
 def prune(folders: list[Path], max_bytes: int) -> None:

@@ -6,32 +6,25 @@ UI module is left with layout and wiring only.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
-from . import fetching
 from .catalog import (
     LIMITS,
     ORIENTATION_HELP,
     ORIENTATION_MAX_SECONDS,
     TIERS,
     billed_seconds,
-    either,
     format_cost,
     format_price,
-    options_under,
     tier,
 )
-from .errors import BudgetError, ClipTooLongError, InputError, StudioError
+from .errors import StudioError
 from .history import Run, RunEvent
-from .jobs import Failed, Job, JobEvent, Running
+from .inputs import Reading
+from .jobs import Failed, Job, Running
 from .lifecycle import Situation, icon
-from .media import inspect_image, inspect_video, trim_clip
-from .serving import servable
 from .settings import Settings
 
 
@@ -47,72 +40,53 @@ class InputCheck:
     trim_to: float | None = None  # the clip is too long: offer to keep its first `trim_to` seconds
 
 
-def check_for_page(
-    image: str | None,
-    video: str | None,
-    orientation: str,
-    prompt: str,
-    tier_name: str,
-    settings: Settings,
-    *,
-    on_server_key: bool = True,
-) -> InputCheck:
-    """Read both inputs and say, in one line each, what was found and whether a run can start
-    (`on_server_key`: no key was pasted, so the server's caps apply)."""
-    problems: list[str] = []
-    notes: list[str] = []
+EMPTY_VERDICT = "Add a character image and a reference clip to start, or try an example."
+
+
+def price_line(tier_name: str) -> str:
+    """The cost line before a clip is known: the model's price per second."""
+    return f"Price: {format_price(tier(tier_name).price_per_second)} of video ({tier_name})."
+
+
+def input_check(reading: Reading, tier_name: str) -> InputCheck:
+    """One line per input saying what was found, the verdict, and the cost line with its arithmetic."""
     image_text = video_text = ""
-    trim_to = None
-    cost_text = f"Price: {format_price(tier(tier_name).price_per_second)} of video ({tier_name})."
-    if image:
-        try:
-            report = inspect_image(image, settings.max_image_pixels)
-            image_text = f"🖼 {report.info.summary()}"
-            notes += report.notes
-        except InputError as exc:
-            image_text, problems = f"🖼 {exc.message}", [*problems, exc.message]
-    if video:
-        try:
-            report_v = inspect_video(video, orientation)
-            video_text = f"🎞 {report_v.info.summary()}"
-            notes += report_v.notes
-            seconds = report_v.info.duration
-            cost = tier(tier_name).estimate_cost(seconds)
-            cost_text = (
-                f"Estimated cost: **{format_cost(cost)}** = {billed_seconds(seconds)} s billed × "
-                f"{format_price(tier(tier_name).price_per_second)} ({tier_name}; the clip's "
-                f"{seconds:.1f} s, rounded up to whole seconds)."
-            )
-            cap = settings.max_run_cost
-            if on_server_key and cap is not None and cost > cap:  # refused as the run would be
-                problems.append(
-                    BudgetError.per_run(cost, cap, either(options_under(cap, seconds, tier_name))).message
-                )
-        except InputError as exc:
-            video_text, problems = f"🎞 {exc.message}", [*problems, exc.message]
-            trim_to = exc.limit if isinstance(exc, ClipTooLongError) else None
-    if len(prompt or "") > LIMITS.prompt_max_chars:
-        problems.append(
-            f"The prompt is {len(prompt)} characters; the limit is {LIMITS.prompt_max_chars}. Shorten it."
+    if reading.image_report:
+        image_text = f"🖼 {reading.image_report.info.summary()}"
+    elif reading.image_problem:
+        image_text = f"🖼 {reading.image_problem}"
+    if reading.video_report:
+        video_text = f"🎞 {reading.video_report.info.summary()}"
+    elif reading.video_problem:
+        video_text = f"🎞 {reading.video_problem}"
+    price = format_price(tier(tier_name).price_per_second)
+    cost_text = price_line(tier_name)
+    if reading.seconds is not None and reading.cost is not None:
+        cost_text = (
+            f"Estimated cost: **{format_cost(reading.cost)}** = {billed_seconds(reading.seconds)} s billed × "
+            f"{price} ({tier_name}; the clip's {reading.seconds:.1f} s, rounded up to whole seconds)."
         )
-    if problems:
-        verdict = "❌ " + problems[0]
-    elif not image or not video:
+    if reading.problems:
+        verdict = "❌ " + reading.problems[0]
+    elif not reading.image or not reading.video:
         missing = " and ".join(
-            name for name, value in (("a character image", image), ("a reference clip", video)) if not value
+            name
+            for name, value in (("a character image", reading.image), ("a reference clip", reading.video))
+            if not value
         )
-        verdict = f"Add {missing} to start, or click an example above."
+        verdict = (
+            f"Add {missing} to start, or try an example." if reading.image or reading.video else EMPTY_VERDICT
+        )
     else:
-        verdict = "✅ Ready. " + " ".join(notes)
-    ready = bool(image and video and not problems)
-    return InputCheck(image_text, video_text, verdict.strip(), cost_text, ready, trim_to)
+        verdict = "✅ Ready. " + " ".join(reading.notes)
+    return InputCheck(image_text, video_text, verdict.strip(), cost_text, reading.ready, reading.trim_to)
 
 
-def trim_for_page(video: str, seconds: float, settings: Settings) -> str:
-    """A trimmed copy in the data directory; the original clip is left untouched."""
-    trimmed = trim_clip(video, seconds, settings.data_dir / "trimmed")
-    fetching.prune(scratch_folders(settings), settings.scratch_mb * 2**20)
-    return str(trimmed)
+def generate_label(reading: Reading | None) -> str:
+    """The Generate button carries the estimate, so the price is in view at the moment of paying."""
+    if reading is None or reading.cost is None or not reading.ready:
+        return "Generate"
+    return f"Generate · ≈ {format_cost(reading.cost)}"
 
 
 def orientation_help(orientation: str) -> str:
@@ -154,71 +128,32 @@ def log_text(job: Job) -> str:
     return "\n".join(lines[-200:])
 
 
-async def watch(job: Job, tick: float = 1.0) -> AsyncIterator[JobEvent | None]:
-    """Each event as it comes, and `None` every `tick` seconds in between so elapsed time moves."""
-    events = job.subscribe()
-    pending = asyncio.ensure_future(events.__anext__())
-    try:
-        while True:
-            done, _ = await asyncio.wait({pending}, timeout=tick)
-            if not done:
-                yield None
-                continue
-            try:
-                event = pending.result()
-            except StopAsyncIteration:
-                return
-            yield event
-            if event.terminal:
-                return
-            pending = asyncio.ensure_future(events.__anext__())
-    finally:
-        pending.cancel()
-        await events.aclose()
-
-
 def run_caption(run: Run) -> str:
-    when = datetime.fromtimestamp(run.created_at).strftime("%b %d %H:%M")
+    """Status, date, orientation, model, length and prompt; the page wraps it, never cuts it."""
+    when = datetime.fromtimestamp(run.created_at).strftime("%b %d, %H:%M")
     clip = f"{run.clip_seconds:.0f} s" if run.clip_seconds else ""
-    prompt = (run.prompt[:40] + "…") if len(run.prompt) > 40 else run.prompt
-    parts = [
-        f"{icon(run.status)} {run.status}",
-        when,
-        run.orientation,
-        run.tier,
-        clip,
-        prompt,
-    ]
-    return " · ".join(p for p in parts if p)
+    prompt = (run.prompt[:80] + "…") if len(run.prompt) > 80 else run.prompt
+    parts = [f"{icon(run.status)} {run.status}", when, run.orientation, run.tier, clip]
+    line = " · ".join(p for p in parts if p)
+    return f"{line}\n{prompt}" if prompt else line
 
 
-def gallery_items(runs: list[Run]) -> list[tuple[str, str]]:
-    """Newest first; a frame of the output, or the character image while there is no output yet."""
-    items = []
-    for run in runs:
-        picture = next((p for p in (run.thumbnail_path, run.image_path) if p and Path(p).exists()), None)
-        shown = servable(picture)
-        if shown:
-            items.append((shown, run_caption(run)))
-    return items
-
-
-def gallery_runs(runs: list[Run]) -> list[Run]:
-    """The runs behind `gallery_items`, in the same order, so a click index maps to a run."""
-    return [r for r in runs if any(p and Path(p).exists() for p in (r.thumbnail_path, r.image_path))]
-
-
-def runs_summary(runs: list[Run]) -> str:
-    """One line over the gallery: how many runs, and what the finished ones cost (estimated)."""
-    if not runs:
+def runs_summary(runs: list[Run], total: int | None = None) -> str:
+    """One line over the gallery: how many runs in all, and what the shown ones are and cost (estimated)."""
+    total = len(runs) if total is None else total
+    if not total:
         return "No runs yet. Your videos will appear here, and stay after a restart."
     done = [r for r in runs if r.status == "done"]
     active = sum(r.active for r in runs)
     spent = sum(r.estimated_cost or 0.0 for r in done)
-    parts = [f"{len(runs)} run{'s' * (len(runs) != 1)}", f"{len(done)} finished"]
+    parts = [f"{total:,} run{'s' * (total != 1)}"]
+    if total > len(runs):
+        parts.append(f"showing the newest {len(runs)}")
+    parts.append(f"{len(done)} finished")
     if active:
         parts.append(f"{active} in progress")
-    parts.append(f"≈ {format_cost(spent)} spent on finished runs (estimate)")
+    whose = "shown " if total > len(runs) else ""
+    parts.append(f"≈ {format_cost(spent)} spent on the finished runs {whose}(estimate)".replace("  ", " "))
     return " · ".join(parts)
 
 
@@ -282,29 +217,6 @@ def key_status(settings: Settings, session_key: str | None) -> str:
         "`app.py` (on a Hugging Face Space: *Settings → Secrets*), or paste a key below for this "
         "browser session only. Get one at https://fal.ai/dashboard/keys."
     )
-
-
-def pick_input(uploaded: str | None, url: str | None, kind: str, settings: Settings) -> str | None:
-    """An uploaded file wins; otherwise a URL, downloaded; otherwise nothing."""
-    if uploaded:
-        return uploaded
-    if url and url.strip():
-        path = fetching.fetch_url(url, kind, settings.data_dir / "downloads")
-        fetching.prune(scratch_folders(settings), settings.scratch_mb * 2**20)
-        return str(path)
-    return None
-
-
-def scratch_folders(settings: Settings) -> list[Path]:
-    """Where fetched and trimmed files go: kept under a quota, the oldest removed first."""
-    return [settings.data_dir / "downloads", settings.data_dir / "trimmed"]
-
-
-def pick_inputs(
-    image: str | None, image_url: str | None, video: str | None, video_url: str | None, settings: Settings
-) -> tuple[str | None, str | None]:
-    """The page's two inputs, each an upload or a URL, as local files."""
-    return pick_input(image, image_url, "image", settings), pick_input(video, video_url, "video", settings)
 
 
 def error_text(error: StudioError) -> str:

@@ -33,9 +33,21 @@ def servable(path: str | Path | None) -> str | None:
     real = Path(path).resolve()
     if _under(real, Path.cwd()) or _under(real, Path(tempfile.gettempdir())):
         return str(real)
+    return _linked(real, real.name)
+
+
+def servable_as(path: str | Path | None, name: str) -> str | None:
+    """`path` under another file name (a download is named after its run), as `servable` gives it."""
+    if not path or not Path(path).is_file():
+        return None
+    return _linked(Path(path).resolve(), Path(name).name)
+
+
+def _linked(real: Path, name: str) -> str:
+    """A hard link (or, across filesystems, one copy) of `real` named `name` in a private folder."""
     stat = real.stat()
-    digest = hashlib.sha256(f"{real}:{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:32]
-    target = _outbox() / digest / real.name
+    digest = hashlib.sha256(f"{real}:{stat.st_mtime_ns}:{stat.st_size}:{name}".encode()).hexdigest()[:32]
+    target = _outbox() / digest / name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .errors import MissingKeyError, StudioError
 from .history import History
 
 Tier = Literal["pro", "standard"]
+_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
 class Settings(BaseSettings):
@@ -42,9 +44,19 @@ class Settings(BaseSettings):
     # follower on this host is seen to die at once). Renewed every 30 s while a run is followed.
     lease_seconds: float = Field(default=600.0, ge=60, alias="MOTION_STUDIO_LEASE_SECONDS")
     upload_cache_hours: float = Field(default=6.0, ge=0, alias="MOTION_STUDIO_UPLOAD_CACHE_HOURS")
+    # Inputs given as URLs on these hosts (or their subdomains) are fal's own files: when the checks
+    # change nothing, fal gets the URL as it is instead of a second upload. Comma-separated; "none": off.
+    fal_cdn_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("fal.media",), alias="MOTION_STUDIO_FAL_CDN_HOSTS"
+    )
     # Files fetched from URLs and trimmed copies are kept under this many MB in all (oldest go first).
     scratch_mb: int = Field(default=2000, ge=10, alias="MOTION_STUDIO_SCRATCH_MB")
     max_image_pixels: int = Field(default=40_000_000, gt=0, alias="MOTION_STUDIO_MAX_IMAGE_PIXELS")
+    # The largest file the page accepts in its image or clip box (fal takes clips up to 100 MB; a bigger
+    # photo is re-encoded to fit). Larger files are refused in the browser, before they are sent.
+    max_upload_mb: int = Field(default=200, ge=1, alias="MOTION_STUDIO_MAX_UPLOAD_MB")
+    # The gallery shows this many runs at first, and this many more at each "Show more".
+    gallery_page_size: int = Field(default=24, ge=1, alias="MOTION_STUDIO_GALLERY_PAGE_SIZE")
     # None lets Gradio decide (GRADIO_SERVER_NAME / _PORT, which Spaces set; else 127.0.0.1:7860).
     server_name: str | None = Field(default=None, alias="MOTION_STUDIO_SERVER_NAME")
     server_port: int | None = Field(default=None, alias="MOTION_STUDIO_SERVER_PORT")
@@ -65,6 +77,27 @@ class Settings(BaseSettings):
     # Encrypts the browser id kept in each visitor's localStorage. Unset: made once and kept in the
     # data directory, so visitors keep their galleries across restarts.
     browser_secret: SecretStr | None = Field(default=None, alias="MOTION_STUDIO_BROWSER_SECRET")
+
+    @field_validator("fal_cdn_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        """A comma-separated list from the environment; each entry a plain host name (no scheme,
+        port or wildcard), so a typo can't quietly widen what counts as fal's."""
+        if isinstance(value, str):
+            value = [] if value.strip().lower() == "none" else value.split(",")
+        if not isinstance(value, list | tuple):
+            return value
+        hosts = tuple(str(h).strip().lower().strip(".") for h in value if str(h).strip())
+        for host in hosts:
+            if not _HOST_NAME.match(host):
+                raise ValueError(f"{host!r} is not a host name (write e.g. fal.media)")
+        return hosts
+
+    @property
+    def lends_its_key(self) -> bool:
+        """The server has a key and lends it to visitors (not in bring-your-own-key mode)."""
+        has_key = bool(self.fal_key and self.fal_key.get_secret_value().strip())
+        return has_key and not self.visitors_bring_own_key
 
     @property
     def galleries_are_private(self) -> bool:

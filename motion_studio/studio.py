@@ -8,19 +8,52 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
 from . import presenter
-from .errors import OwnKeyRequiredError, StudioError
+from .errors import InputError, OwnKeyRequiredError, StudioError
 from .history import Run
-from .jobs import Job, JobRunner
+from .inputs import InputReader
+from .jobs import Job, JobRunner, JobSpec
 from .lifecycle import Action, Situation
+from .media import side_by_side
+from .serving import servable, servable_as
 from .settings import Settings
 
 log = logging.getLogger("motion_studio.studio")
 VISITOR_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A run as a page or an API caller asks for it: each input an uploaded file or a URL. The
+    defaults are the API's: orientation `video` (it takes the longer clips), sound kept."""
+
+    image: str | None
+    video: str | None
+    orientation: str = "video"
+    prompt: str = ""
+    keep_sound: bool = True
+    tier: str | None = None
+    image_url: str | None = None
+    video_url: str | None = None
+
+
+@dataclass(frozen=True)
+class GalleryPage:
+    """What the gallery shows: `items` are (picture, caption) for `ids`, newest first."""
+
+    items: list[tuple[str, str]]
+    ids: list[str]
+    signature: str
+    summary: str
+    more: bool  # older runs exist beyond this page
+    active: bool  # a run is still going: the page keeps polling
 
 
 class Studio:
@@ -30,6 +63,7 @@ class Studio:
         self.settings = settings
         self.history = settings.open_history()
         self.runner = JobRunner(settings, self.history)
+        self.reader = InputReader(settings)
         # Runs a crash left behind are settled; paid ones are followed again, with the server's key.
         self.resumed = self.runner.resume_unfinished(settings.fal_key)
         if self.resumed:
@@ -58,16 +92,76 @@ class Studio:
         address = entries[-hops] if hops and len(entries) >= hops else getattr(client, "host", None)
         return f"api:{address or 'unknown'}"
 
-    def gallery(self, owner: str | None) -> tuple[list[tuple[str, str]], list[str], str, str]:
-        """Values for `[gallery, gallery_ids, gallery_sig, runs_summary]`, always updated together."""
+    def start(self, request: RunRequest, session_key: str | None, owner: str | None) -> Job:
+        """Start a run for a page: the key that pays, the inputs made local files, then the runner
+        (which checks them again before anything is sent)."""
+        secret, source = self.key_for(session_key)
+        image, video = self.reader.pick_both(
+            request.image, request.image_url, request.video, request.video_url
+        )
+        if not image or not video:
+            raise StudioError("Add a character image and a reference clip first.")
+        spec = self._spec(request, image, video, self.visitor(owner))
+        return self.runner.start(spec, secret, source)
+
+    def start_for_api(self, request: RunRequest, caller: str) -> Job:
+        """Start a run for an API caller: always the server's key, never a pasted one."""
+        secret, _ = self.key_for(None)
+        image, video = self.reader.pick_both(
+            request.image, request.image_url, request.video, request.video_url
+        )
+        if not image or not video:
+            raise StudioError("Both an image and a video are required.")
+        return self.runner.start(self._spec(request, image, video, caller), secret)
+
+    def _spec(self, request: RunRequest, image: str, video: str, owner: str | None) -> JobSpec:
+        """What the runner gets; an input fetched from a URL keeps it (one on fal's CDN is passed on as
+        it is, not uploaded again)."""
+        return JobSpec(
+            image,
+            video,
+            request.orientation or "video",
+            request.prompt or "",
+            bool(request.keep_sound),
+            request.tier or self.settings.default_tier,
+            owner=owner,
+            image_url=_url_used(request.image, request.image_url),
+            video_url=_url_used(request.video, request.video_url),
+        )
+
+    def live_job(self, owner: str | None) -> Job | None:
+        """This browser's newest run that is still going, to re-attach a reloaded or second tab to."""
+        visitor = self.visitor(owner)
+        if visitor is None:
+            return None
+        for run in self.history.recent(20, owner=visitor):
+            job = self.runner.job_for_run(run.id) if run.active else None
+            if job is not None and not job.finished:
+                return job
+        return None
+
+    def gallery(self, owner: str | None, limit: int | None = None) -> GalleryPage:
+        """The newest `limit` runs this browser may see, with a count of all of them."""
         visitor = self.visitor(owner) or "-"  # "-" owns nothing
-        runs = self.history.recent(200, owner=visitor if self.settings.galleries_are_private else None)
-        shown = presenter.gallery_runs(runs)
-        return (
-            presenter.gallery_items(shown),
-            [r.id for r in shown],
-            presenter.history_signature(runs),
-            presenter.runs_summary(runs),
+        scope = visitor if self.settings.galleries_are_private else None
+        limit = limit or self.settings.gallery_page_size
+        runs = self.history.recent(limit, owner=scope)
+        total = self.history.count(owner=scope)
+        shown = [(run, picture) for run in runs if (picture := self._picture(run))]
+        return GalleryPage(
+            items=[(picture, presenter.run_caption(run)) for run, picture in shown],
+            ids=[run.id for run, _ in shown],
+            signature=f"{total}|{presenter.history_signature(runs)}",
+            summary=presenter.runs_summary(runs, total),
+            more=total > len(runs),
+            active=self.history.active_count(owner=scope, in_flight=True) > 0,
+        )
+
+    @staticmethod
+    def _picture(run: Run) -> str | None:
+        """A frame of the output, or the character image while there is no output yet."""
+        return next(
+            (servable(p) for p in (run.thumbnail_path, run.image_path) if p and Path(p).exists()), None
         )
 
     def run_for(self, run_id: str | None, owner: str | None) -> Run | None:
@@ -112,6 +206,33 @@ class Studio:
             key = None  # a run still on fal is then only deleted here; the confirmation said so
         self.runner.delete(run, key)
 
+    def result_file(self, run: Run) -> str | None:
+        """The run's video as the page plays and downloads it, named after the run (the player's own
+        download button saves the very file it plays)."""
+        return servable_as(run.output_path, download_name(run))
+
+    def reference_clip(self, run: Run) -> str | None:
+        """The run's clip as a browser plays it (an H.264 copy of a MOV/HEVC/ProRes clip)."""
+        _, clip = run.input_files()
+        return servable(self.reader.preview(clip) or clip)
+
+    def side_by_side(self, run_id: str | None, owner: str | None) -> str:
+        """Reference | result as one video, made once per run (kept in the run's folder)."""
+        run = self.run_for(run_id, owner)
+        if run is None or not run.output_path or not Path(run.output_path).exists():
+            raise StudioError("Select a finished run first: the side-by-side view needs its video.")
+        _, clip = run.input_files()
+        if not clip or not Path(clip).exists():
+            raise StudioError(
+                "This run's reference clip is no longer kept, so there is nothing to put beside it."
+            )
+        target = Path(run.output_path).with_name("side-by-side.mp4")
+        try:
+            made = side_by_side(clip, run.output_path, target)
+        except InputError as exc:
+            raise StudioError(f"The side-by-side video could not be made: {exc.message}") from None
+        return servable_as(made, download_name(run, "side-by-side")) or ""
+
     def _run_allowing(self, run_id: str | None, owner: str | None, action: Action, refusal: str) -> Run:
         run = self.run_for(run_id, owner)
         if run is None:
@@ -119,3 +240,14 @@ class Studio:
         if action not in self.situation(run).actions:
             raise StudioError(refusal)
         return run
+
+
+def _url_used(uploaded: str | None, url: str | None) -> str | None:
+    """The URL an input came from, when no file was uploaded for it (an upload wins)."""
+    return None if uploaded or not (url and url.strip()) else url.strip()
+
+
+def download_name(run: Run, view: str = "") -> str:
+    """`motion-<date>-<run>.mp4`: a download says what it is, not `output.mp4`."""
+    day = datetime.fromtimestamp(run.created_at or 0).strftime("%Y-%m-%d")
+    return f"motion-{day}-{run.id[:8]}{'-' + view if view else ''}.mp4"

@@ -4,8 +4,12 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -101,3 +105,42 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     m["text_file"] = d / "notes.jpg"
     m["text_file"].write_text("not an image at all")
     return m
+
+
+# -- the browser tests' fixtures (one Chromium for the whole session, shared by every module) ----------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    pytest.importorskip("playwright")
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    with sync_playwright() as pw:
+        # The browser talks to the app only; the emulator's proxy is for the app's fal traffic.
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def app(settings: Settings, fal: FalEmulator) -> Iterator[str]:
+    from .browser import running_app
+
+    with running_app(settings) as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    from .browser import TIMEOUT
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    yield page
+    context.close()

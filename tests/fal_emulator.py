@@ -4,6 +4,10 @@ The app runs unmodified: `fal_client` (and our downloader) honour `HTTPS_PROXY` 
 so a small CONNECT proxy sends fal's hosts (queue.fal.run, rest.fal.ai, v3.fal.media) to a local
 TLS server whose certificate comes from a throw-away CA (trustme). See shared/FAL.md.
 
+fal's two published sample inputs (`SAMPLE_IMAGE_URL`, `SAMPLE_VIDEO_URL`, on v3b.fal.media) are
+served with stand-in content made at start (a PNG and an H.264 mp4), on the route "sample", so a run
+can be given fal-hosted inputs exactly as fal's own example request does.
+
 Timings are settable (`queue_seconds`, `run_seconds`, `hold`), faults are injectable per route with
 `fail(route, status, body, times=...)`, and every call is recorded in `calls` so tests can assert on
 what reached "fal" (and what did not).
@@ -17,9 +21,11 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import trustme
 import uvicorn
@@ -27,6 +33,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from .media_factory import make_clip, make_image
 
 FAL_HOSTS = (
     "queue.fal.run",
@@ -40,6 +48,11 @@ FAL_HOSTS = (
 ENDPOINTS = ("fal-ai/kling-video/v2.6/pro/motion-control", "fal-ai/kling-video/v2.6/standard/motion-control")
 ALLOWED_FIELDS = {"image_url", "video_url", "character_orientation", "prompt", "keep_original_sound"}
 VALID_KEY = "emu-key-id:emu-key-secret"
+# fal's own sample inputs (the model's API page): already on fal's CDN, passed as they are.
+SAMPLE_IMAGE_URL = "https://v3b.fal.media/files/b/0a875302/8NaxQrQxDNHppHtqcchMm.png"
+SAMPLE_VIDEO_URL = "https://v3b.fal.media/files/b/0a8752bc/2xrNS217ngQ3wzXqA7LXr_output.mp4"
+SAMPLE_URLS = (SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL)
+SAMPLE_VIDEO_SECONDS = 5
 
 
 @dataclass
@@ -105,6 +118,7 @@ class FalEmulator:
         self.delays: dict[str, float] = {}  # route -> seconds each answer takes (to stop a test mid-step)
         self.redirects: dict[str, str] = {}  # path on the fal CDN -> where it redirects (302)
         self.gzipped: set[str] = set()  # paths on the fal CDN always sent gzip-compressed
+        self.samples: dict[str, tuple[bytes, str]] = {}  # fal's sample URLs -> stand-in content (start)
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
         self.ca = trustme.CA()
@@ -146,7 +160,8 @@ class FalEmulator:
         Routes: token, upload, initiate, put_upload (fal_client's fallback upload), submit, status,
         result (the *model* fails: COMPLETED with an error, then the error from the result endpoint),
         result_http (the result endpoint itself glitches), cancel, output (the result video's
-        download), download (any other file). `status=TRUNCATE` sends half a body and hangs up.
+        download), sample (a GET of one of fal's sample inputs), download (any other file).
+        `status=TRUNCATE` sends half a body and hangs up.
         """
         self.faults[route] = Fault(
             status,
@@ -173,6 +188,34 @@ class FalEmulator:
     def calls_to(self, route: str) -> list[Call]:
         return [c for c in self.calls if _route_of(c) == route]
 
+    def sample_gets(self) -> dict[str, int]:
+        """GETs of each of fal's sample URLs since the last reset (0 for one never fetched)."""
+        counts = dict.fromkeys(SAMPLE_URLS, 0)
+        for call in self.calls_to("sample"):
+            if call.method == "GET":
+                counts[f"https://{call.host}{call.path}"] += 1
+        return counts
+
+    def known_file(self, url: str) -> tuple[bytes, str] | None:
+        """What a fal CDN URL serves here (an upload, an output or a sample); None for any other URL."""
+        if url in self.samples:
+            return self.samples[url]
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not _on_fal_media(parts.hostname or ""):
+            return None
+        return self.files.get(parts.path)
+
+    def _make_samples(self) -> None:
+        """Stand-ins for fal's sample inputs: a person-like PNG, and a short H.264/AAC mp4."""
+        folder = self.workdir / "samples"
+        folder.mkdir(exist_ok=True)
+        image = make_image(folder / "sample-image.png", (576, 1024))
+        video = make_clip(folder / "sample-video.mp4", SAMPLE_VIDEO_SECONDS, size=(480, 848), fps=8)
+        self.samples = {
+            SAMPLE_IMAGE_URL: (image.read_bytes(), "image/png"),
+            SAMPLE_VIDEO_URL: (video.read_bytes(), "video/mp4"),
+        }
+
     @property
     def submitted(self) -> list[EmuRequest]:
         return list(self.requests.values())
@@ -180,6 +223,7 @@ class FalEmulator:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> FalEmulator:
+        self._make_samples()
         config = uvicorn.Config(
             self._app(),
             host="127.0.0.1",
@@ -225,7 +269,7 @@ class FalEmulator:
             self.proxied_hosts.append(host)
             if (
                 method != "CONNECT"
-                or (host not in FAL_HOSTS and not host.endswith(".fal.media"))
+                or (host not in FAL_HOSTS and not _on_fal_media(host))
                 or self.network_down
             ):
                 writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
@@ -275,7 +319,8 @@ class FalEmulator:
 
     async def _truncated(self, route: str, call: Call) -> Response:
         """A body cut off half way: the declared Content-Length is never reached."""
-        return self._cut(self.files.get(call.path, (b"x" * 4096, ""))[0])
+        served = self.known_file(f"https://{call.host}{call.path}")
+        return self._cut((served or (b"x" * 4096, ""))[0])
 
     @staticmethod
     def _cut(data: bytes) -> Response:
@@ -339,6 +384,10 @@ class FalEmulator:
         )
         return Response(status_code=200)
 
+    async def _on_sample(self, request: Request, call: Call, raw: bytes) -> Response:
+        data, content_type = self.samples[f"https://{call.host}{call.path}"]
+        return Response(data, media_type=content_type)
+
     async def _on_output(self, request: Request, call: Call, raw: bytes) -> Response:
         return await self._on_download(request, call, raw)
 
@@ -362,7 +411,7 @@ class FalEmulator:
         endpoint = call.path.strip("/")
         if endpoint not in ENDPOINTS:
             return JSONResponse({"detail": f"Application '{endpoint}' not found"}, 404)
-        problems = _validate(call.body)
+        problems = _validate(call.body, self.known_file)
         if problems:
             return JSONResponse({"detail": problems}, 422)
         rid = str(uuid.uuid4())
@@ -490,8 +539,8 @@ class FalEmulator:
                 },
                 422,
             )
-        source = req.body["video_url"].removeprefix("https://v3.fal.media")
-        data = self.output if self.output is not None else self.files.get(source, (b"", ""))[0]
+        source = self.known_file(req.body["video_url"]) or (b"", "")
+        data = self.output if self.output is not None else source[0]
         path = f"/files/output/{req.id}/output.mp4"
         self.files[path] = (data, "video/mp4")
         return JSONResponse(
@@ -526,7 +575,9 @@ def _route_of(call: Call) -> str:
         if path.startswith("/storage/upload/initiate"):
             return "initiate"
         return "unknown"
-    if host.endswith("fal.media"):
+    if _on_fal_media(host):
+        if method == "GET" and f"https://{host}{path}" in SAMPLE_URLS:
+            return "sample"
         if method == "POST" and path == "/files/upload":
             return "upload"
         if method == "PUT" and path.startswith("/gcs-upload/"):
@@ -545,8 +596,23 @@ def _route_of(call: Call) -> str:
     return "unknown"
 
 
-def _validate(body: Any) -> list[dict[str, Any]]:
-    """The v2.6 input schema of FAL.md, strictly: a field the model does not have is an error here."""
+def _on_fal_media(host: str) -> bool:
+    return host == "fal.media" or host.endswith(".fal.media")
+
+
+def _fal_media_url(value: object) -> bool:
+    try:
+        return isinstance(value, str) and _on_fal_media(urlsplit(value).hostname or "")
+    except ValueError:
+        return False
+
+
+def _validate(body: Any, known: Callable[[str], object] | None = None) -> list[dict[str, Any]]:
+    """The v2.6 input schema of FAL.md, strictly: a field the model does not have is an error here.
+
+    With `known`, an input URL on fal's CDN must name a file the emulator has (an upload or one of
+    fal's samples): a mangled or invented fal URL is refused, as fal could not fetch it. Other
+    values are left alone (the model, not the schema, would fail on them)."""
     if not isinstance(body, dict):
         return [{"loc": ["body"], "msg": "Input should be an object", "type": "model_type"}]
     problems = []
@@ -569,6 +635,17 @@ def _validate(body: Any) -> list[dict[str, Any]]:
                 "type": "bool_type",
             }
         )
+    for name in ("image_url", "video_url"):
+        value = body.get(name)
+        if known is not None and _fal_media_url(value) and known(value) is None:
+            problems.append(
+                {
+                    "loc": ["body", name],
+                    "msg": "File could not be downloaded from the given URL",
+                    "type": "file_download_error",
+                    "input": value,
+                }
+            )
     for name in set(body) - ALLOWED_FIELDS:
         problems.append(
             {"loc": ["body", name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}

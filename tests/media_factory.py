@@ -117,3 +117,63 @@ def make_image(
         kwargs.update(save_all=True, append_images=[frame(10 * i) for i in range(1, frames)], duration=100)
     image.save(path, fmt, **kwargs)
     return path
+
+
+def hevc_clip(
+    path: Path, seconds: float = 4, *, size: tuple[int, int] = (640, 360), audio: bool = True
+) -> Path:
+    """An iPhone-like HEVC clip (tagged hvc1, as Apple writes it) in MP4 or MOV, by the suffix."""
+    w, h = size
+    cmd = [*QUIET, "-f", "lavfi", "-i", f"testsrc=size={w}x{h}:rate=12:duration={seconds}"]
+    if audio:
+        cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:a", "aac"]
+    cmd += ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error"]
+    cmd += ["-tag:v", "hvc1", "-pix_fmt", "yuv420p", "-t", str(seconds), str(path)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return path
+
+
+def prores_mov(path: Path, seconds: float = 4, *, size: tuple[int, int] = (640, 360)) -> Path:
+    """An editor's export: ProRes 422 HQ, 10-bit 4:2:2, PCM sound, in a MOV."""
+    w, h = size
+    cmd = [*QUIET, "-f", "lavfi", "-i", f"testsrc=size={w}x{h}:rate=12:duration={seconds}"]
+    cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:a", "pcm_s16le"]
+    cmd += ["-c:v", "prores_ks", "-profile:v", "3", "-pix_fmt", "yuv422p10le", "-t", str(seconds), str(path)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return path
+
+
+def heic_image(path: Path, size: tuple[int, int] = (600, 800)) -> Path:
+    """An iPhone-style HEIC photo, written by pillow-heif."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    return make_image(path, size, fmt="HEIF")
+
+
+def mpo_image(path: Path, size: tuple[int, int] = (600, 800)) -> Path:
+    """A JPEG carrying a second picture (MPF), as many phones write photos: Pillow calls it MPO."""
+    first = make_image(path.with_suffix(".first.jpg"), size)
+    with Image.open(first) as image:
+        image.save(path, "MPO", save_all=True, append_images=[image.resize((size[0] // 2, size[1] // 2))])
+    first.unlink()
+    return path
+
+
+def bomb_png(path: Path, side: int = 30000) -> Path:
+    """A 1-bit PNG of side×side pixels, about 100 KB on disk: written row by row, as Pillow would
+    need side² bytes of memory to make it."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + (side + 7) // 8)  # filter byte, then the row's bits
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+    return path

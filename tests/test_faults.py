@@ -17,9 +17,9 @@ import pytest
 from motion_studio.history import History
 from motion_studio.settings import Settings
 
+from .browser import running_app
 from .fal_emulator import TRUNCATE, FalEmulator
 from .test_cli import cli, generate, only_run
-from .test_ui import running_app
 from .waiting import wait_for
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import subprocess
 import sys
@@ -215,3 +216,51 @@ def test_a_visitors_limits_hold_under_concurrency(tmp_path: Path) -> None:
         history.end(history.recent(owner="a")[0].id, "stopped")
         history.create(a_run(owner="a"), visitor_limits=limits)
     history.create(a_run(owner="a", key_source="session"))  # a visitor's own key is never limited
+
+
+def test_pages_of_runs_are_newest_first_with_no_gaps_or_repeats(tmp_path: Path) -> None:
+    """500 runs, many created in the same instant and inserted out of order, paged 50 at a time."""
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    times = [1000.0 + i // 10 for i in range(500)]  # ten runs per instant
+    random.Random(7).shuffle(times)
+    owners = ["a", "b", None]
+    made = [
+        (history.create(a_run(created_at=t, owner=owners[i % 3])).id, t, i, owners[i % 3])
+        for i, t in enumerate(times)
+    ]
+    newest_first = sorted(made, key=lambda m: (-m[1], -m[2]))  # ties: the later row first
+
+    def paged(owner: str | None, size: int = 50) -> list[str]:
+        ids: list[str] = []
+        for offset in range(0, 500, size):
+            page = history.recent(size, owner=owner, offset=offset)
+            assert len(page) <= size
+            ids += [run.id for run in page]
+        return ids
+
+    everything = paged(None)
+    assert everything == [m[0] for m in newest_first]
+    assert len(set(everything)) == 500 == history.count()
+    assert paged(None) == everything  # the same order every time
+    assert history.recent(50, offset=500) == [] and history.recent(0) == []
+    assert [r.id for r in history.recent(3)] == everything[:3]  # the old call still works
+    for owner in ("a", "b"):
+        mine = [m[0] for m in newest_first if m[3] == owner]
+        assert paged(owner, size=17) == mine and history.count(owner) == len(mine)
+    assert history.count("nobody") == 0 and history.recent(owner="nobody") == []
+
+
+def test_active_count_says_whether_a_page_must_keep_polling(tmp_path: Path) -> None:
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    assert history.active_count() == 0 and history.count() == 0
+    history.create(a_run(owner="a", status="done"))
+    history.create(a_run(owner="a", status="running", request_id="r1"))
+    history.create(a_run(owner="b", status="interrupted", request_id="r2"))
+    checking = history.create(a_run())
+    assert history.active_count() == 3 and history.active_count(in_flight=True) == 2
+    assert history.active_count("a") == 1 and history.active_count("b") == 1
+    assert history.active_count("b", in_flight=True) == 0  # only a Resume changes it
+    assert history.active_count("nobody") == 0
+    history.end(checking.id, "stopped")
+    assert history.active_count() == 2 and history.active_count(in_flight=True) == 1
+    assert history.count() == 4 and history.count("a") == 2

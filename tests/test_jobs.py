@@ -458,7 +458,7 @@ def test_a_forged_visitor_id_owns_nothing_and_api_callers_are_their_address(sett
         mine = studio.history.create(Run(tier="pro", endpoint="e", orientation="video", owner=browser))
         assert studio.run_for(api_run.id, "api:1.2.3.4") is None  # not a browser id: nobody
         assert studio.run_for(mine.id, browser) is not None and studio.run_for(mine.id, None) is None
-        assert studio.gallery("api:1.2.3.4")[1] == [] and studio.gallery(None)[1] == []
+        assert studio.gallery("api:1.2.3.4").ids == [] and studio.gallery(None).ids == []
         client = SimpleNamespace(host="10.0.0.2")  # the proxy
         assert studio.api_caller("6.6.6.6, 203.0.113.9", client) == "api:203.0.113.9"  # its entry only
         assert studio.api_caller(None, client) == "api:10.0.0.2"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -14,7 +17,7 @@ from PIL import Image
 from motion_studio import media
 from motion_studio.errors import ClipTooLongError, InputError
 
-from .media_factory import make_image
+from .media_factory import bomb_png, heic_image, hevc_clip, make_clip, make_image, mpo_image, prores_mov
 
 
 @pytest.mark.parametrize(
@@ -311,3 +314,209 @@ def test_a_playlist_named_mp4_is_refused_and_reads_nothing(tmp_path: Path) -> No
 def test_real_clips_pass_the_allow_lists(samples) -> None:
     for clip in ("clip_5s", "clip_webm", "clip_mov", "clip_recorded", "clip_mpeg4"):
         assert media.inspect_video(samples[clip], "video").info.duration > 3
+
+
+# --- Issue 8: phone and editor formats, previews a browser can show, side by side -------------------
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory: pytest.TempPathFactory, samples: dict[str, Path]) -> dict[str, Path]:
+    """What phones and editors hand over (HEVC, ProRes, HEIC, MPO) and what a careless drop brings."""
+    d = tmp_path_factory.mktemp("phone")
+    m: dict[str, Path] = {
+        "hevc_mp4": hevc_clip(d / "iphone.mp4"),
+        "hevc_mov": hevc_clip(d / "IMG_0001.MOV"),
+        "prores_mov": prores_mov(d / "edit.mov"),
+        "portrait_result": make_clip(d / "result.mp4", 4, size=(720, 1280), audio=False),
+        "heic": heic_image(d / "IMG_0002.HEIC"),
+        "mpo": mpo_image(d / "IMG_0003.jpg"),
+        "big_bmp": make_image(d / "scan.bmp", (2600, 1800)),
+        "bomb": bomb_png(d / "bomb.png"),
+    }
+    m["text_png"] = d / "notes.png"
+    m["text_png"].write_text("not an image at all")
+    m["text_mp4"] = d / "notes.mp4"
+    m["text_mp4"].write_text("not a video either\n" * 50)
+    m["empty_png"] = d / "empty.png"
+    m["empty_png"].write_bytes(b"")
+    m["png_truncated"] = d / "cut.png"
+    m["png_truncated"].write_bytes(samples["image_png"].read_bytes()[:1500])
+    m["heic_as_mp4"] = d / "photo.mp4"
+    shutil.copyfile(m["heic"], m["heic_as_mp4"])
+    m["mov_truncated"] = d / "cut.mov"
+    m["mov_truncated"].write_bytes(m["hevc_mov"].read_bytes()[:20000])
+    return m
+
+
+def _plain_sentence(message: str) -> bool:
+    """One line for a person: no traceback, no exception class name."""
+    return "\n" not in message and not re.search(r"[A-Z]\w*(Error|Exception|Warning)\b", message)
+
+
+def test_hevc_is_sent_as_it_is_and_prores_converted(phone: dict[str, Path], tmp_path: Path) -> None:
+    assert _inspect(phone["hevc_mp4"], "video").action == "copy"
+    mov = _inspect(phone["hevc_mov"], "video")
+    assert mov.action == "remux" and "browsers" not in mov.notes[0]  # the preview is what browsers get
+    prores = _inspect(phone["prores_mov"], "video")
+    assert prores.action == "transcode" and "(prores)" in prores.notes[0]
+    out = media_prepare(phone["prores_mov"], prores, tmp_path)
+    assert media.probe_video(out).codec == "h264"
+
+
+def test_an_oversized_prores_clip_is_judged_by_its_converted_size(
+    phone: dict[str, Path], samples: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Edit formats are huge by design: what counts is the MP4 that is sent."""
+    small = dataclasses.replace(media.video.LIMITS, video_max_bytes=1024 * 1024)
+    monkeypatch.setattr(media.video, "LIMITS", small)
+    assert phone["prores_mov"].stat().st_size > small.video_max_bytes
+    report = _inspect(phone["prores_mov"], "video")
+    assert "under 1 MB" in report.notes[0]
+    assert media_prepare(phone["prores_mov"], report, tmp_path).stat().st_size <= small.video_max_bytes
+    padding = 1024 * 1024 + 8  # an MP4 `free` box: ignored by every reader, counted by the limit
+    big_h264 = tmp_path / "big.mp4"
+    big_h264.write_bytes(
+        samples["clip_5s"].read_bytes() + padding.to_bytes(4, "big") + b"free" + bytes(padding - 8)
+    )
+    with pytest.raises(InputError, match="fal accepts up to 1 MB"):
+        _inspect(big_h264, "video")
+
+
+@pytest.mark.parametrize("name", ["hevc_mp4", "hevc_mov", "prores_mov"])
+def test_preview_of_what_chromium_cannot_play_is_h264(
+    phone: dict[str, Path], tmp_path: Path, name: str
+) -> None:
+    preview = media.preview_video(phone[name], tmp_path)
+    assert preview != phone[name] and preview.parent == tmp_path and preview.suffix == ".mp4"
+    info = media.probe_video(preview)
+    assert (info.codec, info.container, info.pix_fmt, info.audio_codec) == ("h264", "mp4", "yuv420p", "aac")
+    assert (info.width, info.height) == (640, 360) and info.duration == pytest.approx(4, abs=0.2)
+    made = preview.stat().st_mtime_ns
+    assert media.preview_video(phone[name], tmp_path) == preview and preview.stat().st_mtime_ns == made
+    assert [p.name for p in tmp_path.iterdir()] == [preview.name]  # no temporary file left behind
+
+
+def test_preview_is_at_most_720_on_the_short_side_and_upright(tmp_path: Path) -> None:
+    tall = make_clip(tmp_path / "tall.webm", 3, size=(1080, 1920), audio=False)
+    assert media.preview_video(tall, tmp_path / "p") == tall  # VP9 in WebM plays as it is, at any size
+    hevc = hevc_clip(tmp_path / "tall.mov", 3, size=(1080, 1920), audio=False)
+    info = media.probe_video(media.preview_video(hevc, tmp_path / "p"))
+    assert (info.width, info.height, info.has_audio) == (720, 1280, False)
+    turned = make_clip(tmp_path / "turned.mp4", 3, size=(640, 360), rotate=90, codec="mpeg4")
+    info = media.probe_video(media.preview_video(turned, tmp_path / "p"))
+    assert (info.width, info.height, info.rotation) == (360, 640, 0)
+
+
+@pytest.mark.parametrize("name", ["clip_5s", "clip_mov", "clip_webm"])
+def test_what_chromium_plays_is_previewed_as_it_is(
+    samples: dict[str, Path], tmp_path: Path, name: str
+) -> None:
+    assert media.preview_video(samples[name], tmp_path) == samples[name]
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_side_by_side(samples: dict[str, Path], phone: dict[str, Path], tmp_path: Path) -> None:
+    """480×360 reference and a 720×1280 result: both 720 high, 960 + 406 wide, as long as the result."""
+    dest = tmp_path / "compare" / "side.mp4"
+    out = media.side_by_side(samples["clip_5s"], phone["portrait_result"], dest)
+    assert out == dest
+    info = media.probe_video(out)
+    assert (info.codec, info.pix_fmt, info.height) == ("h264", "yuv420p", 720)
+    assert info.width == pytest.approx(960 + 406, abs=4)
+    assert info.duration == pytest.approx(4, abs=0.2) and not info.has_audio  # the result is silent
+    data = out.read_bytes()
+    assert data.find(b"moov") < data.find(b"mdat")  # +faststart: plays while it downloads
+    made = out.stat().st_mtime_ns
+    assert media.side_by_side(samples["clip_5s"], phone["portrait_result"], dest).stat().st_mtime_ns == made
+    # A short reference holds its last frame; the sound is the result's.
+    voiced = media.probe_video(media.side_by_side(samples["clip_3s"], samples["clip_5s"], tmp_path / "b.mp4"))
+    assert voiced.duration == pytest.approx(5, abs=0.2) and voiced.has_audio and voiced.audio_codec == "aac"
+    assert (voiced.width, voiced.height) == (480 * 2, 360)
+
+
+def test_heic_is_read_converted_and_previewed(phone: dict[str, Path], tmp_path: Path) -> None:
+    report = media.inspect_image(phone["heic"])
+    assert (report.info.width, report.info.height, report.info.format) == (600, 800, "HEIF")
+    assert report.needs_conversion and "HEIC photo will be converted to PNG" in report.notes[0]
+    out = media.prepare_image(phone["heic"], report, tmp_path / "image")
+    with Image.open(out) as result:
+        assert (result.format, result.size, result.mode) == ("PNG", (600, 800), "RGB")
+    preview = media.preview_image(phone["heic"], tmp_path / "previews")
+    with Image.open(preview) as shown:
+        assert (shown.format, shown.size) == ("PNG", (600, 800))
+    assert media.preview_image(phone["heic"], tmp_path / "previews") == preview
+
+
+def test_preview_image(samples: dict[str, Path], phone: dict[str, Path], tmp_path: Path) -> None:
+    for name in ("image_jpg", "image_png", "image_webp", "image_gif", "image_exif"):
+        assert media.preview_image(samples[name], tmp_path) == samples[name]
+    assert media.preview_image(phone["mpo"], tmp_path) == phone["mpo"]
+    with Image.open(media.preview_image(phone["big_bmp"], tmp_path)) as shown:
+        assert (shown.format, shown.size) == ("PNG", (2048, 1418))
+    with Image.open(media.preview_image(samples["image_tiff"], tmp_path)) as shown:
+        assert (shown.format, shown.size) == ("PNG", (600, 800))
+
+
+def test_phone_jpeg_with_a_second_picture_is_a_still_jpeg(phone: dict[str, Path], tmp_path: Path) -> None:
+    report = media.inspect_image(phone["mpo"])
+    assert report.info.format == "JPEG" and not report.needs_conversion
+    assert media.prepare_image(phone["mpo"], report, tmp_path / "image").suffix == ".jpg"
+
+
+def test_heic_without_pillow_heif_says_what_to_do(
+    phone: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(media.image, "HEIF_SUPPORTED", False)
+    with pytest.raises(InputError) as err:
+        media.inspect_image(phone["heic"])
+    assert "is an iPhone HEIC photo" in err.value.message and "export it as JPG" in err.value.message
+    with pytest.raises(InputError, match="iPhone HEIC photo"):
+        media.preview_image(phone["heic"], Path("/nonexistent"))
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("text_png", "not an image the app can read"),
+        ("empty_png", "is empty"),
+        ("png_truncated", "truncated or corrupt"),
+        ("bomb", "too large to open safely"),
+        ("image_is_video", "is a video, not an image"),
+        ("text_file", "not an image the app can read"),
+        ("image_truncated", "truncated or corrupt"),
+    ],
+)
+def test_every_bad_image_gets_one_plain_sentence(
+    samples: dict[str, Path], phone: dict[str, Path], name: str, words: str
+) -> None:
+    path = phone.get(name) or samples[name]
+    started = time.monotonic()
+    with pytest.raises(InputError) as err:
+        media.inspect_image(path)
+    assert time.monotonic() - started < 3
+    assert words in err.value.message and _plain_sentence(err.value.message)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("text_mp4", "could not be read as a video"),
+        ("empty", "is empty"),
+        ("video_is_image", "is an image, not a video"),
+        ("heic_as_mp4", "is an image, not a video"),
+        ("clip_truncated", "corrupt or truncated"),
+        ("mov_truncated", "corrupt or truncated"),
+        ("clip_corrupt", "corrupt or truncated"),
+    ],
+)
+def test_every_bad_clip_gets_one_plain_sentence(
+    samples: dict[str, Path], phone: dict[str, Path], name: str, words: str
+) -> None:
+    path = phone.get(name) or samples[name]
+    started = time.monotonic()
+    with pytest.raises(InputError) as err:
+        media.inspect_video(path, "video")
+    assert time.monotonic() - started < 3
+    assert words in err.value.message and _plain_sentence(err.value.message)
+    with pytest.raises(InputError):
+        media.preview_video(path, Path("/nonexistent"))

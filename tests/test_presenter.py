@@ -9,57 +9,63 @@ import pytest
 
 from motion_studio import presenter
 from motion_studio.history import History, Run
+from motion_studio.inputs import InputReader
 from motion_studio.jobs import Checked, Done, Job, JobSpec, Queued, Running
 from motion_studio.settings import Settings
 
 from .fal_emulator import FalEmulator
 
 
-def test_verdicts(settings: Settings, samples) -> None:
-    empty = presenter.check_for_page(None, None, "video", "", "pro", settings)
-    assert not empty.ready and "Add a character image and a reference clip" in empty.verdict
-    assert empty.cost_text == "Price: $0.112/s of video (pro)."
-    ok = presenter.check_for_page(
-        str(samples["image_jpg"]), str(samples["clip_10s"]), "image", "", "standard", settings
+def check(
+    image: str | None,
+    video: str | None,
+    orientation: str,
+    prompt: str,
+    tier: str,
+    settings: Settings,
+    on_server_key: bool = True,
+) -> presenter.InputCheck:
+    """The page's live check: the studio reads the inputs, the presenter says what it found."""
+    reading = InputReader(settings).read(
+        image, None, video, None, orientation, prompt, tier, on_server_key=on_server_key
     )
+    return presenter.input_check(reading, tier)
+
+
+def test_verdicts(settings: Settings, samples) -> None:
+    empty = check(None, None, "video", "", "pro", settings)
+    assert not empty.ready and "Add a character image and a reference clip" in empty.verdict
+    assert presenter.generate_label(None) == "Generate"
+    assert empty.cost_text == "Price: $0.112/s of video (pro)."
+    ok = check(str(samples["image_jpg"]), str(samples["clip_10s"]), "image", "", "standard", settings)
     assert ok.ready and ok.verdict.startswith("✅ Ready")
+    only_clip = check(None, str(samples["clip_10s"]), "image", "", "standard", settings)
+    assert only_clip.verdict == "Add a character image to start, or try an example."
     assert ok.cost_text == (
         "Estimated cost: **$0.70** = 10 s billed × $0.07/s (standard; the clip's 10.0 s, rounded up to "
         "whole seconds)."
     )
     capped = settings.model_copy(update={"max_run_cost": 1.0})
-    over = presenter.check_for_page(
-        str(samples["image_jpg"]), str(samples["clip_10s"]), "video", "", "pro", capped
-    )
+    over = check(str(samples["image_jpg"]), str(samples["clip_10s"]), "video", "", "pro", capped)
     assert not over.ready and over.verdict == (  # what would fit, and only that
         "❌ This run would cost about $1.12; this server allows at most $1.00 per run on its key. Use a "
         "clip of at most 8 s, the standard model or your own fal key."
     )
-    pasted = presenter.check_for_page(
+    pasted = check(
         str(samples["image_jpg"]), str(samples["clip_10s"]), "video", "", "pro", capped, on_server_key=False
     )
     assert pasted.ready  # the visitor's own key pays: no cap
     tight = settings.model_copy(update={"max_run_cost": 0.5})
-    standard_over = presenter.check_for_page(
-        str(samples["image_jpg"]), str(samples["clip_10s"]), "video", "", "standard", tight
-    )
+    standard_over = check(str(samples["image_jpg"]), str(samples["clip_10s"]), "video", "", "standard", tight)
     assert standard_over.verdict.endswith("Use a clip of at most 7 s or your own fal key.")  # no "pro"
-    under = presenter.check_for_page(
-        str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "", "pro", capped
-    )
+    under = check(str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "", "pro", capped)
     assert under.ready and "per run" not in under.verdict
-    long = presenter.check_for_page(
-        str(samples["image_jpg"]), str(samples["clip_12s"]), "image", "", "pro", settings
-    )
+    long = check(str(samples["image_jpg"]), str(samples["clip_12s"]), "image", "", "pro", settings)
     assert not long.ready and "Switch to 'video'" in long.verdict and long.trim_to == 10
     assert ok.trim_to is None
-    webm = presenter.check_for_page(
-        str(samples["image_webp"]), str(samples["clip_webm"]), "video", "", "pro", settings
-    )
+    webm = check(str(samples["image_webp"]), str(samples["clip_webm"]), "video", "", "pro", settings)
     assert webm.ready and "converted to PNG" in webm.verdict and "converted to MP4" in webm.verdict
-    wordy = presenter.check_for_page(
-        str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "x" * 2600, "pro", settings
-    )
+    wordy = check(str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "x" * 2600, "pro", settings)
     assert not wordy.ready and "2600 characters" in wordy.verdict
     assert presenter.prompt_counter("x" * 2600).startswith("❌ 2600 / 2500")
 
@@ -99,16 +105,18 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
     history.create(Run(tier="standard", endpoint="e", orientation="image", prompt="no picture"))
     runs = history.recent()
     assert [r.prompt for r in runs] == ["no picture", "first"]
-    shown = presenter.gallery_runs(runs)
-    assert [r.id for r in shown] == [old.id]  # a run with nothing to show is listed in the card, not the grid
-    [(picture, caption)] = presenter.gallery_items(shown)
-    assert picture == str(thumb) and "done" in caption and "video" in caption and "first" in caption
+    caption = presenter.run_caption(runs[1])
+    assert caption.startswith("✅ done · ") and "video · pro · 5 s" in caption and caption.endswith("\nfirst")
     card = presenter.run_details(history.get(old.id), history.events(old.id))
     assert "Estimated cost:** $0.56" in card and "Timeline:** checking +0s, uploading" in card
     assert "— done" in card
     assert presenter.history_signature(runs) != presenter.history_signature(runs[:1])
     assert presenter.runs_summary(runs) == (
-        "2 runs · 1 finished · 1 in progress · ≈ $0.56 spent on finished runs (estimate)"
+        "2 runs · 1 finished · 1 in progress · ≈ $0.56 spent on the finished runs (estimate)"
+    )
+    assert presenter.runs_summary(runs, total=10_000) == (  # all are counted, a page is shown
+        "10,000 runs · showing the newest 2 · 1 finished · 1 in progress · ≈ $0.56 spent on the finished "
+        "runs shown (estimate)"
     )
     assert presenter.runs_summary([]).startswith("No runs yet")
 
@@ -126,11 +134,12 @@ def test_url_inputs_are_downloaded_once(settings: Settings, fal: FalEmulator, sa
     data = samples["clip_5s"].read_bytes()
     fal.files["/files/abc/dance.mp4"] = (data, "video/mp4")
     url = "https://v3.fal.media/files/abc/dance.mp4"
-    path = presenter.pick_input(None, url, "video", settings)
-    assert Path(path).read_bytes() == data and Path(path).is_relative_to(settings.data_dir)
-    assert presenter.pick_input(None, url, "video", settings) == path
+    reader = InputReader(settings)
+    path = reader.pick(None, url, "video")
+    assert path and Path(path).read_bytes() == data and Path(path).is_relative_to(settings.data_dir)
+    assert reader.pick(None, url, "video") == path
     assert len(fal.calls_to("download")) == 1
-    assert presenter.pick_input("/uploaded.mp4", url, "video", settings) == "/uploaded.mp4"
+    assert reader.pick("/uploaded.mp4", url, "video") == "/uploaded.mp4"
 
 
 def test_files_outside_the_working_and_temp_folders_are_served_from_a_private_copy(

@@ -4,142 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import socket
-from collections.abc import Iterator
+import re
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright")
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from motion_studio.settings import Settings, get_settings
-from motion_studio.studio import Studio
-from motion_studio.ui import create_demo, launch_kwargs
 
+from .browser import TIMEOUT, choose, free_port, generate, pick, running_app, video_duration, wait_done
 from .fal_emulator import VALID_KEY, FalEmulator
 from .waiting import wait_for
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    # A fake camera and microphone (test pattern and beep) for the webcam-recording test.
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
-TIMEOUT = 30_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def running_app(settings: Settings, port: int | None = None) -> Iterator[str]:
-    """The app as `python app.py` runs it (same launch arguments), in-process, on 127.0.0.1.
-    A restart that keeps the browser's localStorage needs the same `port` (the same origin)."""
-    studio = Studio(settings)
-    demo = create_demo(settings, studio)
-    kwargs = {
-        **launch_kwargs(settings),
-        "server_name": "127.0.0.1",
-        "server_port": port or free_port(),
-        "quiet": True,
-    }
-    _, url, _ = demo.queue(default_concurrency_limit=settings.concurrency).launch(
-        prevent_thread_lock=True, **kwargs
-    )
-    try:
-        yield url
-    finally:
-        demo.close()
-        studio.runner.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    with sync_playwright() as pw:
-        # The browser talks to the app only; the emulator's proxy is for the app's fal traffic.
-        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def app(settings: Settings, fal: FalEmulator) -> Iterator[str]:
-    with running_app(settings) as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 1600})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    yield page
-    context.close()
-
-
-def pick(page: Page, image: Path | None, video: Path | None) -> None:
-    if image:
-        page.locator("#image-input input[type=file]").set_input_files(str(image))
-    if video:
-        page.locator("#video-input input[type=file]").set_input_files(str(video))
-
-
-def generate(page: Page, image: Path, video: Path) -> None:
-    """Pick both inputs, wait for the verdict to enable Generate, and press it."""
-    pick(page, image, video)
-    expect(page.locator("#generate")).to_be_enabled()
-    page.locator("#generate").click()
-
-
-def choose(page: Page, elem_id: str, label: str) -> None:
-    page.locator(f"#{elem_id}").get_by_text(label, exact=False).first.click()
-
-
-def wait_done(page: Page) -> None:
-    expect(page.locator("#progress")).to_contain_text("Done", timeout=60_000)
-
-
-def video_duration(page: Page, elem_id: str) -> float:
-    """Play the element for real and report its duration once the browser has decoded it."""
-    page.locator(f"#{elem_id} video").wait_for()
-    return page.evaluate(
-        """async (id) => {
-            // Poll: Gradio may swap the element while it loads, and a busy machine decodes slowly.
-            for (let i = 0; i < 100; i++) {
-                const v = document.querySelector(`#${id} video`);
-                if (v && v.readyState >= 1) {
-                    v.muted = true;
-                    try { await v.play(); } catch (e) {}
-                    if (v.currentTime > 0 && v.duration > 0) return v.duration;
-                }
-                await new Promise(r => setTimeout(r, 100));
-            }
-            return -1;
-        }""",
-        elem_id,
-    )
 
 
 def test_live_verdict_run_and_playback(app: str, page: Page, fal: FalEmulator, samples) -> None:
     page.goto(app)
     expect(page.locator("#generate")).to_be_disabled()
+    expect(page.locator("#result-empty")).to_contain_text("Your video will appear here")
+    expect(page.locator("#output-video")).to_be_hidden()  # no empty boxes before a run
     pick(page, samples["image_jpg"], samples["clip_5s"])
     expect(page.locator("#verdict")).to_contain_text("Ready")
     expect(page.locator("#video-info")).to_contain_text("5.0 s · 480×360 · 12 fps · with audio")
@@ -147,12 +33,18 @@ def test_live_verdict_run_and_playback(app: str, page: Page, fal: FalEmulator, s
     expect(page.locator("#cost")).to_contain_text("$0.56")
     choose(page, "tier", "Standard")
     expect(page.locator("#cost")).to_contain_text("$0.35")
+    expect(page.locator("#generate")).to_have_text("Generate · ≈ $0.35")  # the estimate on the button
     assert fal.calls == []  # checking costs nothing
     expect(page.locator("#generate")).to_be_enabled()
     page.locator("#generate").click()
     wait_done(page)
+    expect(page.locator("#progress")).to_contain_text("$0.35")  # what it cost, and how long it took
+    expect(page.locator("#result-empty")).to_be_hidden()
     assert video_duration(page, "output-video") > 4
-    expect(page.locator("#download")).to_be_visible()
+    with page.expect_download() as download:
+        page.locator("#download").click()
+    assert re.fullmatch(r"motion-\d{4}-\d\d-\d\d-\w{1,8}\.mp4", download.value.suggested_filename)
+    page.get_by_text("fal log").click()  # closed until asked for
     assert "Generating frames" in page.locator("#logs textarea").input_value()
     expect(page.locator("#gallery img")).to_have_count(1)
     page.reload()
@@ -217,21 +109,26 @@ def test_closing_the_tab_does_not_stop_a_paid_run(
     again.close()
 
 
-def test_after_a_reload_a_running_run_can_be_watched_and_cancelled(
+def test_a_reload_and_a_second_tab_reattach_to_the_running_run_and_can_cancel_it(
     app: str, page: Page, fal: FalEmulator, samples
 ) -> None:
     fal.hold = True
     page.goto(app)
     generate(page, samples["image_jpg"], samples["clip_3s"])
     expect(page.locator("#progress")).to_contain_text("Generating")
-    page.reload()
-    expect(page.locator("#gallery")).to_contain_text("running")
-    page.locator("#gallery img").first.click()
+    page.reload()  # no click needed: the page finds this browser's running run
     expect(page.locator("#progress")).to_contain_text("Generating")
     expect(page.locator("#cancel")).to_be_visible()
-    page.locator("#cancel").click()
-    expect(page.locator("#progress")).to_contain_text("Cancelled")
+    expect(page.locator("#gallery")).to_contain_text("running")
+    second = page.context.new_page()  # same browser, another tab
+    second.set_default_timeout(TIMEOUT)
+    second.goto(app)
+    expect(second.locator("#progress")).to_contain_text("Generating")
+    second.locator("#cancel").click()
+    expect(second.locator("#progress")).to_contain_text("Cancelled")
+    expect(page.locator("#progress")).to_contain_text("Cancelled")  # the first tab hears it too
     assert fal.submitted[0].cancel_calls == 1
+    second.close()
 
 
 def test_a_running_run_is_cancelled_on_fal_before_it_is_deleted(
@@ -451,7 +348,7 @@ def test_history_database_is_not_served(app: str, settings: Settings) -> None:
 
 def test_example_loads_without_calling_fal(app: str, page: Page, fal: FalEmulator) -> None:
     page.goto(app)
-    page.get_by_text("a cartoon character waving both arms").first.click()
+    page.locator("#example-offline").click()
     expect(page.locator("#verdict")).to_contain_text("Ready")
     expect(page.locator("#video-info")).to_contain_text("4.0 s")
     assert fal.calls == []

@@ -259,14 +259,34 @@ class History:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _to_run(row) if row else None
 
-    def recent(self, limit: int = 100, owner: str | None = None) -> list[Run]:
-        """Newest first; only `owner`'s runs when one is given (private galleries)."""
-        where, args = ("WHERE owner = ? ", [owner]) if owner is not None else ("", [])
+    def recent(self, limit: int = 100, owner: str | None = None, offset: int = 0) -> list[Run]:
+        """Newest first, `limit` runs after skipping `offset`; only `owner`'s runs when one is given
+        (private galleries). Runs created in the same instant keep one order (the later row first),
+        so pages never repeat or skip a run."""
+        where, args = _owner_clause(owner)
         with self._connect() as conn:
             rows = conn.execute(
-                f"SELECT * FROM runs {where}ORDER BY created_at DESC LIMIT ?", [*args, limit]
+                f"SELECT * FROM runs {where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
+                [*args, max(0, limit), max(0, offset)],
             ).fetchall()
         return [_to_run(row) for row in rows]
+
+    def count(self, owner: str | None = None) -> int:
+        """How many runs there are (only `owner`'s when one is given): the page's number of pages."""
+        where, args = _owner_clause(owner)
+        with self._connect() as conn:
+            return int(conn.execute(f"SELECT COUNT(*) FROM runs {where}", args).fetchone()[0])
+
+    def active_count(self, owner: str | None = None, *, in_flight: bool = False) -> int:
+        """Runs that are not final (only `owner`'s when one is given), so the page polls only while
+        one may still change. `in_flight`: only those a process is working on right now, leaving out
+        interrupted runs, which change only when someone resumes them."""
+        statuses = [s.value for s in (IN_FLIGHT if in_flight else ACTIVE)]
+        where, args = _owner_clause(owner)
+        marks = ", ".join("?" * len(statuses))
+        where = f"{where} AND status IN ({marks})" if where else f"WHERE status IN ({marks})"
+        with self._connect() as conn:
+            return int(conn.execute(f"SELECT COUNT(*) FROM runs {where}", [*args, *statuses]).fetchone()[0])
 
     def events(self, run_id: str) -> list[RunEvent]:
         with self._connect() as conn:
@@ -348,6 +368,10 @@ def _reserved_since(conn: sqlite3.Connection, since: float) -> float:
         (since, *_FINAL),
     ).fetchone()
     return float(row[0])
+
+
+def _owner_clause(owner: str | None) -> tuple[str, list[object]]:
+    return ("WHERE owner = ?", [owner]) if owner is not None else ("", [])
 
 
 def _to_run(row: sqlite3.Row) -> Run:

@@ -17,6 +17,7 @@ from .events import (
 from .job import Job, JobSpec
 from .outcome import Outcome, outcome_for
 from .runner import JobRunner
+from .watching import watch
 
 __all__ = [
     "Cancelled",
@@ -34,4 +35,5 @@ __all__ = [
     "Uploading",
     "Watching",
     "outcome_for",
+    "watch",
 ]

@@ -35,10 +35,23 @@ class Checked(JobEvent):
 
 @dataclass(frozen=True)
 class Uploading(JobEvent):
+    """`reused`: the inputs ("image", "video") already on fal's CDN, passed by URL, not uploaded."""
+
+    reused: tuple[str, ...] = ()
     phase = "uploading"
 
     def describe(self) -> str:
-        return "Uploading the image and the clip to fal…"
+        names = {"image": "image", "video": "clip"}
+        sent = [names[kind] for kind in ("image", "video") if kind not in self.reused]
+        if not self.reused:
+            return "Uploading the image and the clip to fal…"
+        kept = " and the ".join(names[kind] for kind in self.reused)
+        on_cdn = (
+            f"the {kept} {'are' if len(self.reused) > 1 else 'is'} already on fal's CDN, not uploaded again"
+        )
+        if not sent:
+            return on_cdn[0].upper() + on_cdn[1:] + "."
+        return f"Uploading the {sent[0]} to fal ({on_cdn})…"
 
 
 @dataclass(frozen=True)

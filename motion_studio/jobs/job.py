@@ -22,7 +22,11 @@ from .events import JobEvent
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What a user asked for; paths are local files the checks have not seen yet."""
+    """What a user asked for; paths are local files the checks have not seen yet.
+
+    `image_url` / `video_url`: the https URL the local file was fetched from, if it was. When that URL
+    is on fal's CDN and the checks leave the file as it is, fal gets the URL rather than a re-upload.
+    """
 
     image: str
     video: str
@@ -31,6 +35,8 @@ class JobSpec:
     keep_sound: bool = True
     tier: str = "pro"
     owner: str | None = None  # the browser that asked, when galleries are private
+    image_url: str | None = None  # the https URL `image` was fetched from
+    video_url: str | None = None  # the https URL `video` was fetched from
 
 
 class Job:

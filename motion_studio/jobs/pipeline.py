@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import filecmp
 import logging
 import time
 from collections.abc import Iterator
@@ -29,9 +30,18 @@ from ..errors import (
     StudioError,
 )
 from ..fal_service import FalService, StatusUpdate
+from ..fetching import on_fal_cdn
 from ..history import History, Run, VisitorLimits
 from ..lifecycle import FINAL, Status
-from ..media import check_inputs, ensure_playable, extract_thumbnail, prepare_inputs
+from ..media import (
+    ImageReport,
+    PreparedInputs,
+    VideoReport,
+    check_inputs,
+    ensure_playable,
+    extract_thumbnail,
+    prepare_inputs,
+)
 from ..settings import Settings
 from .events import (
     Cancelled,
@@ -45,7 +55,7 @@ from .events import (
     Uploading,
     Watching,
 )
-from .job import Job
+from .job import Job, JobSpec
 
 log = logging.getLogger("motion_studio.jobs")
 LEASE_RENEW_SECONDS = 30.0
@@ -121,9 +131,34 @@ class Pipeline:
             self.history.run_dir(run.id),
             self.settings.max_image_pixels,
         )
-        self.history.update(run.id, image_path=str(prepared.image), video_path=str(prepared.video))
+        # A fal-hosted input the checks left as it was is stored with its URL now: fal gets that URL.
+        on_fal = await asyncio.to_thread(self._already_on_fal, spec, image_report, video_report, prepared)
+        self.history.update(run.id, image_path=str(prepared.image), video_path=str(prepared.video), **on_fal)
         job.publish(Checked(run.id, clip_seconds=seconds, estimated_cost=cost, notes=prepared.notes))
         return self.history.get(run.id) or run
+
+    def _already_on_fal(
+        self, spec: JobSpec, image_report: ImageReport, video_report: VideoReport, prepared: PreparedInputs
+    ) -> dict[str, str]:
+        """The inputs fal can fetch itself: fetched from a URL on fal's CDN, and copied byte for byte
+        into the run (no conversion), so the URL serves exactly the file that was checked."""
+        hosts = self.settings.fal_cdn_hosts
+        found = {}
+        if (
+            spec.image_url
+            and not image_report.needs_conversion
+            and on_fal_cdn(spec.image_url, hosts)
+            and filecmp.cmp(spec.image, prepared.image, shallow=False)
+        ):
+            found["image_url"] = spec.image_url
+        if (
+            spec.video_url
+            and video_report.action == "copy"
+            and on_fal_cdn(spec.video_url, hosts)
+            and filecmp.cmp(spec.video, prepared.video, shallow=False)
+        ):
+            found["video_url"] = spec.video_url
+        return found
 
     def _visitor_limits(self) -> VisitorLimits | None:
         s = self.settings
@@ -132,11 +167,17 @@ class Pipeline:
         return VisitorLimits(active=s.visitor_active_runs, per_hour=s.visitor_runs_per_hour)
 
     async def upload_and_submit(self, job: Job, run: Run, service: FalService) -> str:
-        self.move(job, Status.UPLOADING)
-        job.publish(Uploading(run.id))
+        """Upload what fal does not have yet (a URL stored by the check is already on fal's CDN),
+        then submit."""
+        reused = tuple(kind for kind, url in (("image", run.image_url), ("video", run.video_url)) if url)
+        detail = f"{' and '.join(reused)} already on fal's CDN, not uploaded again" if reused else ""
+        self.move(job, Status.UPLOADING, detail)
+        if reused:
+            log.info("run %s: %s", run.id, detail)
+        job.publish(Uploading(run.id, reused=reused))
         assert run.image_path and run.video_path
-        image_url = await service.upload(Path(run.image_path))
-        video_url = await service.upload(Path(run.video_path))
+        image_url = run.image_url or await service.upload(Path(run.image_path))
+        video_url = run.video_url or await service.upload(Path(run.video_path))
         self.history.update(run.id, image_url=image_url, video_url=video_url)
         if job.cancel_requested:
             raise RunCancelledError()

@@ -1,0 +1,211 @@
+"""The page's inputs as the studio reads them: an upload or a URL made a local file, checked, priced.
+
+The page asks "what do these inputs amount to?" and gets a `Reading`: plain data (what was found, what
+is wrong, what a run would cost) that the presenter turns into sentences. Each input is read on its
+own, so a bad image URL never hides what the clip's check found, and a bad file never blocks the next
+check. Fetching, probing, trimming and browser previews live here, behind the app's services, so the
+page and the presenter never touch the network or ffmpeg.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import fetching
+from .catalog import LIMITS, either, options_under, tier
+from .errors import BudgetError, ClipTooLongError, InputError, StudioError
+from .media import (
+    ImageReport,
+    VideoReport,
+    inspect_image,
+    inspect_video,
+    preview_image,
+    preview_video,
+    trim_clip,
+)
+from .settings import Settings
+
+PREVIEW_NAME = re.compile(r"preview-[0-9a-f]{16,64}\.mp4")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the page's inputs amount to. `problems` are sentences that keep Generate off."""
+
+    image: str | None = None
+    video: str | None = None
+    image_report: ImageReport | None = None
+    video_report: VideoReport | None = None
+    image_problem: str | None = None
+    video_problem: str | None = None
+    seconds: float | None = None
+    cost: float | None = None
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    trim_to: float | None = None  # the clip is too long: offer to keep its first `trim_to` seconds
+    fetched: dict[str, str] = field(default_factory=dict)  # "image"/"video" → the URL it came from
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.image and self.video and not self.problems)
+
+
+class InputReader:
+    """Reads, previews and trims the page's inputs; one per app (it remembers previews it made)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._previews: dict[str, str] = {}  # a preview's file name → the clip it was made from
+        self._lock = threading.Lock()
+
+    # -- where an input comes from ------------------------------------------------------------------
+
+    def original(self, path: str | None) -> str | None:
+        """The clip a browser preview stands for (the page shows the preview; fal gets the original)."""
+        if not path:
+            return path
+        with self._lock:
+            return self._previews.get(Path(path).name, path)
+
+    def pick(self, uploaded: str | None, url: str | None, kind: str) -> str | None:
+        """An uploaded file wins; otherwise a URL, downloaded (checked for safety); otherwise nothing."""
+        if uploaded:
+            return self.original(uploaded)
+        if url and url.strip():
+            path = fetching.fetch_url(url, kind, self.settings.data_dir / "downloads")
+            fetching.prune(self.scratch_folders(), self.settings.scratch_mb * 2**20)
+            return str(path)
+        return None
+
+    def pick_both(
+        self, image: str | None, image_url: str | None, video: str | None, video_url: str | None
+    ) -> tuple[str | None, str | None]:
+        """The page's two inputs, each an upload or a URL, as local files (errors raised as they come)."""
+        return self.pick(image, image_url, "image"), self.pick(video, video_url, "video")
+
+    def scratch_folders(self) -> list[Path]:
+        """Where fetched, trimmed and preview files go: kept under a quota, the oldest removed first."""
+        data = self.settings.data_dir
+        return [data / "downloads", data / "trimmed", data / "previews"]
+
+    # -- what they amount to ------------------------------------------------------------------------
+
+    def read(
+        self,
+        image: str | None,
+        image_url: str | None,
+        video: str | None,
+        video_url: str | None,
+        orientation: str,
+        prompt: str,
+        tier_name: str,
+        *,
+        on_server_key: bool = True,
+    ) -> Reading:
+        """Read both inputs (`on_server_key`: no key was pasted, so the server's caps apply)."""
+        problems: list[str] = []
+        notes: list[str] = []
+        fetched: dict[str, str] = {}
+        image_path, image_report, image_problem = self._read_image(image, image_url, fetched)
+        video_path, video_report, video_problem, trim_to = self._read_video(
+            video, video_url, orientation, fetched
+        )
+        problems += [p for p in (image_problem, video_problem) if p]
+        notes += [
+            *(image_report.notes if image_report else ()),
+            *(video_report.notes if video_report else ()),
+        ]
+        seconds = cost = None
+        if video_report is not None:
+            seconds = video_report.info.duration
+            cost = tier(tier_name).estimate_cost(seconds)
+            cap = self.settings.max_run_cost
+            if on_server_key and cap is not None and cost > cap:  # refused as the run would be
+                fits = either(options_under(cap, seconds, tier_name))
+                problems.append(BudgetError.per_run(cost, cap, fits).message)
+        if len(prompt or "") > LIMITS.prompt_max_chars:
+            problems.append(
+                f"The prompt is {len(prompt)} characters; the limit is {LIMITS.prompt_max_chars}. Shorten it."
+            )
+        return Reading(
+            image_path,
+            video_path,
+            image_report,
+            video_report,
+            image_problem,
+            video_problem,
+            seconds,
+            cost,
+            tuple(problems),
+            tuple(notes),
+            trim_to,
+            fetched,
+        )
+
+    def _read_image(
+        self, image: str | None, url: str | None, fetched: dict[str, str]
+    ) -> tuple[str | None, ImageReport | None, str | None]:
+        try:
+            path = self.pick(image, url, "image")
+            if path is None:
+                return None, None, None
+            if not image and url:
+                fetched["image"] = url.strip()
+            return path, inspect_image(path, self.settings.max_image_pixels), None
+        except StudioError as exc:
+            return None, None, exc.message
+
+    def _read_video(
+        self, video: str | None, url: str | None, orientation: str, fetched: dict[str, str]
+    ) -> tuple[str | None, VideoReport | None, str | None, float | None]:
+        """The clip, its report, or the sentence saying what is wrong (and, if only too long, the
+        length to trim it to)."""
+        try:
+            path = self.pick(video, url, "video")
+            if path is None:
+                return None, None, None, None
+            if not video and url:
+                fetched["video"] = url.strip()
+            return path, inspect_video(path, orientation), None, None
+        except ClipTooLongError as exc:
+            return None, None, exc.message, exc.limit
+        except StudioError as exc:
+            return None, None, exc.message, None
+
+    # -- what the page shows and does -----------------------------------------------------------------
+
+    def preview(self, video: str | None) -> str | None:
+        """A copy of the clip Chromium plays (H.264), or None when the clip plays as it is."""
+        original = self.original(video)
+        if not original or not Path(original).is_file():
+            return None
+        try:
+            shown = preview_video(original, self.settings.data_dir / "previews")
+        except InputError:
+            return None
+        if Path(shown) == Path(original):
+            return None
+        with self._lock:
+            self._previews[Path(shown).name] = original
+        fetching.prune(self.scratch_folders(), self.settings.scratch_mb * 2**20)
+        return str(shown)
+
+    def image_preview(self, image: str | None) -> str | None:
+        """A PNG of a photo browsers can't show (an iPhone HEIC, a TIFF), used as the input from then
+        on: it is what the photo would be converted to before upload anyway. None: shown as it is."""
+        if not image or not Path(image).is_file():
+            return None
+        try:
+            shown = preview_image(image, self.settings.data_dir / "previews", self.settings.max_image_pixels)
+        except InputError:
+            return None  # the check says what is wrong with it
+        return None if Path(shown) == Path(image) else str(shown)
+
+    def trim(self, video: str, seconds: float) -> str:
+        """A trimmed copy in the data directory; the original clip is left untouched."""
+        trimmed = trim_clip(self.original(video) or video, seconds, self.settings.data_dir / "trimmed")
+        fetching.prune(self.scratch_folders(), self.settings.scratch_mb * 2**20)
+        return str(trimmed)

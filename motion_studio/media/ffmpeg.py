@@ -1,0 +1,54 @@
+"""The one ffmpeg binary (imageio-ffmpeg's, no system ffmpeg needed) and how untrusted files reach it."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+
+from ..errors import InputError
+from .files import short_name
+
+# Untrusted files reach ffmpeg: it may read them only as local files (no http, no other protocols a
+# playlist could name) and only with the demuxers real clips need (no HLS, concat or image2 lists
+# that could pull other local files into a "clip").
+SAFE_DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
+_PLAYLIST_MAGIC = (b"#EXTM3U", b"ffconcat", b"[playlist]", b"<?xml", b"<smil", b"#EXT")
+
+
+def ffmpeg_exe() -> str:
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def safe_input(path: Path) -> list[str]:
+    """`-i path` with the protocol and demuxer allow-lists every untrusted input gets."""
+    return ["-protocol_whitelist", "file", "-format_whitelist", SAFE_DEMUXERS, "-i", str(path)]
+
+
+def refuse_playlist(path: Path) -> None:
+    """A text playlist or concat list renamed `.mp4` is refused in words, before ffmpeg sees it."""
+    with open(path, "rb") as handle:
+        head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(_PLAYLIST_MAGIC) or head[:4].lower() == b"file":
+        raise InputError(
+            f"{short_name(path)} is a playlist or a list of files, not a video. Pick the clip itself."
+        )
+
+
+def quiet() -> list[str]:
+    """ffmpeg that overwrites its output and reports only errors (we read its exit code)."""
+    return [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+
+
+def run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """One short-lived ffmpeg process: no stdin (it would wait for a keypress), output captured.
+
+    A time-out is left to raise: a hung ffmpeg is a fault of ours, not of the user's file.
+    """
+    return subprocess.run(cmd, capture_output=True, stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+
+
+def wrote(proc: subprocess.CompletedProcess[bytes], target: Path) -> bool:
+    """ffmpeg can exit 0 having written nothing (no frames decoded): both are checked."""
+    return proc.returncode == 0 and target.exists() and target.stat().st_size > 0

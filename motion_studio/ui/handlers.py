@@ -1,0 +1,356 @@
+"""What each event on the page does: call the studio, return `{component: value}` for what changes.
+
+No rule is decided here: which key pays, what a run may do next, what the inputs amount to and what a
+run costs come from the studio (and, through it, the lifecycle and the catalogue); the sentences come
+from the presenter. A handler only picks the components the answer goes to.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import gradio as gr
+
+from .. import presenter
+from ..catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO, ORIENTATION_MAX_SECONDS
+from ..errors import StudioError
+from ..history import Run
+from ..jobs import Done, Job, watch
+from ..lifecycle import Action
+from ..serving import servable
+from ..studio import RunRequest, Studio
+from .layout import ASSETS, Page
+
+Changes = dict[Any, Any]
+
+
+class Handlers:
+    """One per page build; every method is an event handler (its inputs are the wired components)."""
+
+    def __init__(self, studio: Studio, page: Page) -> None:
+        self.studio = studio
+        self.page = page
+        # A page's session → its one current progress stream (a token, and the job it follows).
+        self._streams: dict[str, tuple[object, str]] = {}
+        self._lock = threading.Lock()
+
+    # -- the inputs -------------------------------------------------------------------------------
+
+    def check(
+        self,
+        image: str | None,
+        image_url: str,
+        video: str | None,
+        video_url: str,
+        orientation: str,
+        prompt: str,
+        tier: str,
+        key: str,
+    ) -> Changes:
+        """The live verdict; a pasted key lifts the server's caps (the visitor pays)."""
+        pasted = bool(key and key.strip())
+        reading = self.studio.reader.read(
+            image, image_url, video, video_url, orientation, prompt or "", tier, on_server_key=not pasted
+        )
+        shown = presenter.input_check(reading, tier)
+        p = self.page.inputs
+        offer = f"✂ Use only the first {shown.trim_to:g} s" if shown.trim_to else None
+        return {
+            p.image_info: shown.image_text,
+            p.video_info: shown.video_text,
+            self.page.run.verdict: shown.verdict,
+            self.page.run.cost: shown.cost_text,
+            p.generate: gr.update(interactive=shown.ready, value=presenter.generate_label(reading)),
+            p.trim: gr.update(visible=bool(offer), value=offer),
+        }
+
+    def preview(self, video: str | None) -> Changes:
+        """A clip Chromium can't play (MOV/HEVC/ProRes) is shown as an H.264 copy; fal gets the original."""
+        unchanged = {self.page.inputs.input_note: gr.skip()}
+        if not video or self.studio.reader.original(video) != video:
+            return unchanged
+        copy = self.studio.reader.preview(video)
+        if copy is None:
+            return unchanged
+        note = "🎞 Shown as an H.264 preview (your browser can't play the original); fal gets the original."
+        return {
+            self.page.inputs.video: copy,
+            self.page.inputs.input_note: f'<p class="input-note">{note}</p>',
+        }
+
+    def image_preview(self, image: str | None) -> Changes:
+        """A photo browsers can't show (HEIC, TIFF) is replaced by the PNG it would be converted to."""
+        shown = self.studio.reader.image_preview(image)
+        return {self.page.inputs.image: shown if shown else gr.skip()}
+
+    def trim(self, video: str | None, video_url: str, orientation: str) -> Changes:
+        try:
+            source = self.studio.reader.pick(video, video_url, "video")
+            if not source:
+                return {self.page.run.verdict: "Pick a clip first."}
+            trimmed = self.studio.reader.trim(source, ORIENTATION_MAX_SECONDS[orientation])
+            return {self.page.inputs.video: trimmed, self.page.inputs.video_url: ""}
+        except StudioError as exc:
+            return {self.page.run.verdict: presenter.error_text(exc)}
+
+    def example_fal(self) -> Changes:
+        """fal's own published sample (a real dancer): fetched from fal's CDN, passed to fal as it is."""
+        p = self.page.inputs
+        return {
+            p.image: None,
+            p.video: None,
+            p.image_url: FAL_SAMPLE_IMAGE,
+            p.video_url: FAL_SAMPLE_VIDEO,
+            p.orientation: "video",
+            p.prompt: "A woman dancing",
+        }
+
+    def example_offline(self, orientation: str) -> Changes:
+        p = self.page.inputs
+        return {
+            p.image: str(ASSETS / "example_character.png"),
+            p.video: str(ASSETS / "example_motion.mp4"),
+            p.image_url: "",
+            p.video_url: "",
+            p.orientation: orientation,
+            p.prompt: "a cartoon character waving both arms" if orientation == "video" else "",
+        }
+
+    def key_status(self, key: str) -> str:
+        return presenter.key_status(self.studio.settings, key)
+
+    # -- a run ------------------------------------------------------------------------------------
+
+    def start(
+        self,
+        image: str | None,
+        image_url: str,
+        video: str | None,
+        video_url: str,
+        orientation: str,
+        prompt: str,
+        sound: bool,
+        tier: str,
+        key: str,
+        owner: str | None,
+    ) -> Changes:
+        request = RunRequest(image, video, orientation, prompt, sound, tier, image_url, video_url)
+        run = self.page.run
+        try:
+            job = self.studio.start(request, key, owner)
+        except StudioError as exc:
+            return {self.page.memory.job_id: None, run.progress: presenter.error_text(exc)}
+        return {
+            self.page.memory.job_id: job.id,
+            run.progress: "⏳ Starting…",
+            self.page.inputs.generate: gr.update(interactive=False),
+            run.cancel: gr.update(visible=True),
+            self.page.gallery.timer: gr.Timer(active=True),
+        }
+
+    def attach(self, owner: str | None) -> Changes:
+        """On load, a reload or in a second tab: this browser's running run, with progress and Cancel."""
+        job = self.studio.live_job(owner)
+        return {self.page.memory.job_id: job.id if job else None}
+
+    async def follow(
+        self, job_id: str | None, owner: str | None, request: gr.Request
+    ) -> AsyncIterator[Changes]:
+        """Stream one job's progress into the page. The job lives in the runner, not here, so a closed
+        tab does not stop it. A page has one stream: a newer one (another run selected) ends this one."""
+        job = self.studio.runner.get(job_id) if job_id else None
+        if job is None:  # (a generator that yields nothing would blank every output)
+            yield {self.page.run.progress: gr.skip()}
+            return
+        session = request.session_hash or uuid.uuid4().hex
+        token = (object(), job.id)
+        with self._lock:
+            current = self._streams.get(session)
+            duplicate = current is not None and current[1] == job.id  # already streaming here: keep it
+            if not duplicate:
+                self._streams[session] = token
+        if duplicate:
+            yield {self.page.run.progress: gr.skip()}
+            return
+        # Generate is held off from the click until fal has the request (no double-paid double click);
+        # then the page may start another run while it watches this one.
+        held = job.request_id is None
+        try:
+            async for event in watch(job):
+                if self._streams.get(session) is not token:
+                    return
+                changes = self._progress(job)
+                if held and (job.request_id is not None or (event is not None and event.terminal)):
+                    held = False
+                    changes[self.page.inputs.generate] = gr.update(interactive=True)
+                if event is not None and event.terminal:
+                    changes.update(self._finished(job, event, owner))
+                yield changes
+        finally:
+            with self._lock:
+                if self._streams.get(session) is token:
+                    del self._streams[session]
+
+    def _progress(self, job: Job) -> Changes:
+        run = self.page.run
+        return {
+            run.progress: presenter.progress_text(job),
+            run.logs: presenter.log_text(job),
+            run.cancel: gr.update(visible=not job.finished),
+        }
+
+    def _finished(self, job: Job, event: Any, owner: str | None) -> Changes:
+        changes: Changes = {self.page.run.cancel: gr.update(visible=False), **self._gallery(owner, None)}
+        run = self.studio.history.get(job.run_id) if job.run_id else None
+        if run is not None and isinstance(event, Done):
+            changes.update(self._result(run))
+            changes[self.page.memory.selected_run] = run.id
+        return changes
+
+    def _result(self, run: Run) -> Changes:
+        """The result area for a run: its video, its reference, a download named after it."""
+        view = self.page.run
+        played = download = self.studio.result_file(run)
+        return {
+            view.empty: gr.update(visible=played is None),
+            view.results: gr.update(visible=played is not None),
+            view.output: played,
+            view.reference: self.studio.reference_clip(run),
+            view.side: None,
+            view.side_note: "Open this tab to put the reference and the result side by side in one video.",
+            view.download: gr.update(value=download, visible=download is not None),
+        }
+
+    def cancel(self, job_id: str | None) -> Changes:
+        if job_id:
+            self.studio.runner.cancel(job_id)
+        return {self.page.run.progress: "⏹ Cancelling on fal…"}
+
+    def side_by_side(self, run_id: str | None, owner: str | None) -> Changes:
+        view = self.page.run
+        try:
+            made = self.studio.side_by_side(run_id, owner)
+        except StudioError as exc:
+            return {view.side_note: presenter.error_text(exc)}
+        return {
+            view.side: made,
+            view.side_note: "Reference on the left, result on the right: one video to share.",
+        }
+
+    # -- the gallery ------------------------------------------------------------------------------
+
+    @staticmethod
+    def identify(owner: str | None) -> str:
+        """This browser's id; a missing, undecryptable or odd one gets a fresh id (an empty gallery)."""
+        return Studio.visitor(owner) or uuid.uuid4().hex
+
+    def refresh(self, signature: str | None, owner: str | None, limit: int | None) -> Changes:
+        return self._gallery(owner, limit, unless=signature)
+
+    def show_more(self, owner: str | None, limit: int | None) -> Changes:
+        limit = (limit or 0) + self.studio.settings.gallery_page_size
+        return {self.page.memory.gallery_limit: limit, **self._gallery(owner, limit)}
+
+    def _gallery(self, owner: str | None, limit: int | None, unless: str | None = None) -> Changes:
+        g, m = self.page.gallery, self.page.memory
+        view = self.studio.gallery(owner, limit)
+        if view.signature == unless:  # nothing changed (the timer is left as it is: setting it ticks it)
+            return {g.timer: gr.skip()}
+        return {
+            g.timer: gr.Timer(active=view.active),
+            g.gallery: view.items,
+            m.gallery_ids: view.ids,
+            m.gallery_sig: view.signature,
+            g.summary: view.summary,
+            g.show_more: gr.update(visible=view.more),
+        }
+
+    def select(self, ids: list[str], owner: str | None, evt: gr.SelectData) -> Changes:
+        """A run selected in the gallery: its card, its videos, its settings back in the inputs."""
+        g, p, m = self.page.gallery, self.page.inputs, self.page.memory
+        run = self.studio.run_for(ids[evt.index], owner) if evt.index < len(ids) else None
+        if run is None:
+            return {m.selected_run: None, g.card: "This run no longer exists.", **self._run_buttons(None)}
+        job = self.studio.runner.job_for_run(run.id)
+        image, _ = run.input_files()
+        return {
+            m.selected_run: run.id,
+            g.card: presenter.run_details(
+                run, self.studio.history.events(run.id), self.studio.situation(run)
+            ),
+            p.image: servable(image),
+            p.video: self.studio.reference_clip(run),
+            p.image_url: "",
+            p.video_url: "",
+            p.orientation: run.orientation,
+            p.prompt: run.prompt,
+            p.keep_sound: run.keep_sound,
+            p.tier: run.tier,
+            m.job_id: job.id if job and not job.finished else None,
+            **self._result(run),
+            **self._run_buttons(run),
+        }
+
+    def _run_buttons(self, run: Run | None) -> Changes:
+        """Resume / Run again / Delete, as the lifecycle allows for this run."""
+        g = self.page.gallery
+        if run is None:
+            return {
+                button: gr.update(visible=False)
+                for button in (g.resume, g.run_again, g.delete, g.confirm_row)
+            }
+        situation = self.studio.situation(run)
+        return {
+            g.resume: gr.update(visible=Action.RESUME in situation.actions),
+            g.run_again: gr.update(visible=Action.RUN_AGAIN in situation.actions),
+            g.delete: gr.update(visible=True, value=situation.delete_label),
+            g.confirm_row: gr.update(visible=False),
+        }
+
+    def ask_delete(self, run_id: str | None, owner: str | None, key: str) -> Changes:
+        """Deleting paid work is asked about first; anything else goes at once."""
+        run = self.studio.run_for(run_id, owner)
+        if run is not None and self.studio.situation(run).confirm_delete:
+            g = self.page.gallery
+            return {g.confirm_row: gr.update(visible=True), g.confirm_text: presenter.delete_question(run)}
+        return self.delete(run_id, owner, key)
+
+    def delete(self, run_id: str | None, owner: str | None, key: str) -> Changes:
+        self.studio.delete(run_id, owner, key)
+        view = self.page.run
+        return {
+            self.page.memory.selected_run: None,
+            self.page.gallery.card: "Run deleted.",
+            **self._gallery(owner, None),
+            **self._run_buttons(None),
+            view.output: None,  # the deleted run's videos leave the players
+            view.reference: None,
+            view.side: None,
+            view.download: gr.update(value=None, visible=False),
+            view.results: gr.update(visible=False),
+            view.empty: gr.update(visible=True),
+        }
+
+    def keep(self) -> Changes:
+        return {self.page.gallery.confirm_row: gr.update(visible=False)}
+
+    def act(self, action: str) -> Any:
+        """A handler that starts a job for the selected run (Resume, Run again) and shows it."""
+        act = {"resume": self.studio.resume, "run_again": self.studio.run_again}[action]
+
+        def handler(run_id: str | None, key: str, owner: str | None) -> Changes:
+            m, view = self.page.memory, self.page.run
+            try:
+                job = act(run_id, owner, key)
+            except StudioError as exc:
+                return {m.job_id: None, view.progress: presenter.error_text(exc)}
+            return {
+                m.job_id: job.id,
+                view.progress: "⏳ Starting…",
+                self.page.gallery.timer: gr.Timer(active=True),
+            }
+
+        return handler

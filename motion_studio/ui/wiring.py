@@ -1,0 +1,82 @@
+"""Which event calls which handler, with which inputs, updating which components.
+
+Helper events are private (`api_visibility="private"`): the public API is `api.py`'s alone.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import gradio as gr
+
+from .. import presenter
+from .handlers import Handlers
+from .layout import Page
+
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+QUIET: dict[str, Any] = {**PRIVATE, "show_progress": "hidden"}
+STREAM: dict[str, Any] = {**QUIET, "concurrency_limit": None}  # a progress stream waits on nobody
+
+
+def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
+    h, p, r, g, m = page.header, page.inputs, page.run, page.gallery, page.memory
+    gallery_out = [g.timer, g.gallery, m.gallery_ids, m.gallery_sig, g.summary, g.show_more]
+    result_out = [r.empty, r.results, r.output, r.reference, r.side, r.side_note, r.download]
+    follow_out = [r.progress, r.logs, p.generate, r.cancel, m.selected_run, *gallery_out, *result_out]
+    buttons_out = [g.resume, g.run_again, g.delete, g.confirm_row]
+
+    # The live check: one event for every trigger, "always_last", so checks of a page never overlap
+    # and the last one reads the latest inputs (loading an example sets several inputs at once).
+    check_in = [p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.tier, h.key_box]
+    check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.trim]
+    check: dict[str, Any] = {
+        "fn": on.check,
+        "inputs": check_in,
+        "outputs": check_out,
+        "trigger_mode": "always_last",
+    }
+    triggers = [p.image.change, p.video.change, p.orientation.change, p.tier.change, p.image_url.submit]
+    triggers += [p.image_url.blur, p.video_url.submit, p.video_url.blur, p.prompt.blur, h.key_box.blur]
+    gr.on(triggers=triggers, **check, **QUIET)
+    p.video.upload(on.preview, p.video, [p.video, p.input_note], **QUIET)
+    p.image.upload(on.image_preview, p.image, p.image, **QUIET)
+    p.trim.click(on.trim, [p.video, p.video_url, p.orientation], [p.video, p.video_url, r.verdict], **PRIVATE)
+    p.example_fal.click(on.example_fal, None, _example_out(p), **QUIET).then(**check, **QUIET)
+    for button, orientation in ((p.example_offline, "video"), (p.example_offline_image, "image")):
+        button.click(partial(on.example_offline, orientation), None, _example_out(p), **QUIET)
+    p.prompt.change(presenter.prompt_counter, p.prompt, p.prompt_count, **QUIET)
+    p.orientation.change(presenter.orientation_help, p.orientation, p.orientation_note, **QUIET)
+    h.key_box.change(on.key_status, h.key_box, h.key_status, **QUIET)
+
+    # A run: start it, then follow it (also after a reload, from the gallery, Resume and Run again).
+    follow: dict[str, Any] = {"fn": on.follow, "inputs": [m.job_id, m.owner], "outputs": follow_out, **STREAM}
+    run_in = [p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.keep_sound, p.tier]
+    start_out = [m.job_id, r.progress, p.generate, r.cancel, g.timer]
+    p.generate.click(on.start, [*run_in, h.key_box, m.owner], start_out, **PRIVATE).then(**follow)
+    r.cancel.click(on.cancel, m.job_id, r.progress, concurrency_limit=None, **PRIVATE)
+    r.side_tab.select(on.side_by_side, [m.selected_run, m.owner], [r.side, r.side_note], **PRIVATE)
+    demo.load(on.identify, m.owner, m.owner, **PRIVATE).then(
+        on.refresh, [m.gallery_sig, m.owner, m.gallery_limit], gallery_out, **PRIVATE
+    ).then(on.attach, m.owner, m.job_id, **PRIVATE).then(**follow)
+
+    # The gallery: polled only while a run is active; a selected run comes back into the page.
+    g.timer.tick(on.refresh, [m.gallery_sig, m.owner, m.gallery_limit], gallery_out, **QUIET)
+    g.show_more.click(on.show_more, [m.owner, m.gallery_limit], [m.gallery_limit, *gallery_out], **PRIVATE)
+    select_out = [m.selected_run, g.card, *_example_out(p), p.keep_sound, p.tier, m.job_id, *result_out]
+    g.gallery.select(on.select, [m.gallery_ids, m.owner], [*select_out, *buttons_out], **PRIVATE).then(
+        **follow
+    )
+    delete_out = [m.selected_run, g.card, *gallery_out, *buttons_out, g.confirm_text, *result_out]
+    g.delete.click(on.ask_delete, [m.selected_run, m.owner, h.key_box], delete_out, **PRIVATE)
+    g.confirm_yes.click(on.delete, [m.selected_run, m.owner, h.key_box], delete_out, **PRIVATE)
+    g.confirm_no.click(on.keep, None, g.confirm_row, **PRIVATE)
+    for button, action in ((g.resume, "resume"), (g.run_again, "run_again")):
+        button.click(
+            on.act(action), [m.selected_run, h.key_box, m.owner], [m.job_id, r.progress, g.timer], **PRIVATE
+        ).then(**follow)
+
+
+def _example_out(p: Any) -> list[Any]:
+    """The inputs an example (or a restored run) fills."""
+    return [p.image, p.video, p.image_url, p.video_url, p.orientation, p.prompt]

@@ -1,0 +1,104 @@
+"""Helpers for the browser tests: the app as `python app.py` runs it, and what a user does in the page."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("playwright")
+from playwright.sync_api import Page, expect
+
+from motion_studio.settings import Settings
+from motion_studio.studio import Studio
+from motion_studio.ui import create_demo, launch_kwargs
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    # A fake camera and microphone (test pattern and beep) for the webcam-recording test.
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
+TIMEOUT = 30_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(settings: Settings, port: int | None = None) -> Iterator[str]:
+    """The app as `python app.py` runs it (same launch arguments), in-process, on 127.0.0.1.
+    A restart that keeps the browser's localStorage needs the same `port` (the same origin)."""
+    studio = Studio(settings)
+    demo = create_demo(settings, studio)
+    kwargs = {
+        **launch_kwargs(settings),
+        "server_name": "127.0.0.1",
+        "server_port": port or free_port(),
+        "quiet": True,
+    }
+    _, url, _ = demo.queue(default_concurrency_limit=settings.concurrency).launch(
+        prevent_thread_lock=True, **kwargs
+    )
+    try:
+        yield url
+    finally:
+        demo.close()
+        studio.runner.shutdown()
+
+
+def pick(page: Page, image: Path | None, video: Path | None) -> None:
+    if image:
+        page.locator("#image-input input[type=file]").set_input_files(str(image))
+    if video:
+        page.locator("#video-input input[type=file]").set_input_files(str(video))
+
+
+def generate(page: Page, image: Path, video: Path) -> None:
+    """Pick both inputs, wait for the verdict to enable Generate, and press it."""
+    pick(page, image, video)
+    expect(page.locator("#generate")).to_be_enabled()
+    page.locator("#generate").click()
+
+
+def choose(page: Page, elem_id: str, label: str) -> None:
+    page.locator(f"#{elem_id}").get_by_text(label, exact=False).first.click()
+
+
+def wait_done(page: Page) -> None:
+    expect(page.locator("#progress")).to_contain_text("Done", timeout=60_000)
+
+
+def video_duration(page: Page, elem_id: str) -> float:
+    """Play the element for real and report its duration once the browser has decoded it."""
+    page.locator(f"#{elem_id} video").wait_for()
+    return page.evaluate(
+        """async (id) => {
+            // Poll: Gradio may swap the element while it loads, and a busy machine decodes slowly.
+            for (let i = 0; i < 100; i++) {
+                const v = document.querySelector(`#${id} video`);
+                if (v && v.readyState >= 1) {
+                    v.muted = true;
+                    try { await v.play(); } catch (e) {}
+                    if (v.currentTime > 0 && v.duration > 0) return v.duration;
+                }
+                await new Promise(r => setTimeout(r, 100));
+            }
+            return -1;
+        }""",
+        elem_id,
+    )

@@ -1,0 +1,236 @@
+"""Inputs already on fal's CDN (fal's own sample URLs) go to fal as they are, after the same checks.
+
+The emulator serves fal's two published sample URLs with stand-in media and counts their GETs, so a
+test sees that each was fetched once (for the check) and never uploaded back to fal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from pydantic import SecretStr
+
+from motion_studio import fetching
+from motion_studio.errors import StudioError
+from motion_studio.history import History
+from motion_studio.jobs import Done, JobRunner, JobSpec, Uploading
+from motion_studio.media import probe_video
+from motion_studio.settings import Settings, get_settings
+
+from .fal_emulator import SAMPLE_IMAGE_URL, SAMPLE_URLS, SAMPLE_VIDEO_URL, VALID_KEY, FalEmulator
+from .test_cli import cli
+
+KEY = SecretStr(VALID_KEY)
+NOT_AGAIN = "already on fal's CDN, not uploaded again"
+FAL = ("fal.media",)
+
+
+@pytest.mark.parametrize(
+    ("url", "hosts", "expected"),
+    [
+        (SAMPLE_IMAGE_URL, FAL, True),
+        (SAMPLE_VIDEO_URL, FAL, True),
+        ("https://v3b.fal.media/files/x.png", FAL, True),
+        ("https://fal.media/files/x.png", FAL, True),
+        ("https://V3B.Fal.Media/files/x.png", FAL, True),
+        ("https://v3b.fal.media:443/files/x.png", FAL, True),
+        ("http://v3b.fal.media/files/x.png", FAL, False),
+        ("https://evil.fal.media.example.com/x.png", FAL, False),
+        ("https://fal.media.evil.com/x.png", FAL, False),
+        ("https://evilfal.media/x.png", FAL, False),
+        ("https://user@v3b.fal.media/x.png", FAL, False),
+        ("https://user:pw@v3b.fal.media/x.png", FAL, False),
+        ("https://v3b.fal.media:8443/x.png", FAL, False),
+        ("https://v3b.fal.media:notaport/x.png", FAL, False),
+        ("https://v3b.fal.media./x.png", FAL, False),
+        ("https://v3b.fal.media\\@evil.com/x.png", FAL, False),
+        (" https://v3b.fal.media/x.png", FAL, False),
+        ("ftp://v3b.fal.media/x.png", FAL, False),
+        ("/files/x.png", FAL, False),
+        ("", FAL, False),
+        ("https://v3b.fal.media/x.png", (), False),
+        ("https://cdn.example.org/x.png", ("cdn.example.org",), True),
+        ("https://v3b.fal.media/x.png", ("v3.fal.media",), False),
+    ],
+)
+def test_on_fal_cdn(url: str, hosts: tuple[str, ...], expected: bool) -> None:
+    assert fetching.on_fal_cdn(url, hosts) is expected
+
+
+def test_the_hosts_setting(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings.fal_cdn_hosts == ("fal.media",)
+    monkeypatch.setenv("MOTION_STUDIO_FAL_CDN_HOSTS", " fal.media, .CDN.example.org ,")
+    assert Settings().fal_cdn_hosts == ("fal.media", "cdn.example.org")
+    monkeypatch.setenv("MOTION_STUDIO_FAL_CDN_HOSTS", "none")
+    assert Settings().fal_cdn_hosts == ()
+    monkeypatch.setenv("MOTION_STUDIO_FAL_CDN_HOSTS", "*.fal.media")
+    get_settings.cache_clear()
+    with pytest.raises(StudioError, match="MOTION_STUDIO_FAL_CDN_HOSTS"):
+        get_settings()
+
+
+def test_the_emulator_serves_fals_samples(fal: FalEmulator, tmp_path: Path) -> None:
+    image = fetching.fetch_url(SAMPLE_IMAGE_URL, "image", tmp_path)
+    video = fetching.fetch_url(SAMPLE_VIDEO_URL, "video", tmp_path)
+    with Image.open(image) as picture:
+        assert picture.format == "PNG" and min(picture.size) >= 300
+    info = probe_video(video)
+    assert info.codec == "h264" and 3 <= info.duration <= 10
+    assert fal.sample_gets() == {SAMPLE_IMAGE_URL: 1, SAMPLE_VIDEO_URL: 1}
+    with httpx.Client(timeout=10) as client:  # fal checks input URLs on its CDN: unknown ones are refused
+        answer = client.post(
+            "https://queue.fal.run/fal-ai/kling-video/v2.6/pro/motion-control",
+            json={
+                "image_url": SAMPLE_IMAGE_URL,
+                "video_url": "https://v3b.fal.media/files/b/nothing-here.mp4",
+                "character_orientation": "video",
+            },
+            headers={"Authorization": f"Key {VALID_KEY}"},
+        )
+    assert answer.status_code == 422
+    assert [d["loc"] for d in answer.json()["detail"]] == [["body", "video_url"]]
+
+
+@pytest.fixture
+def history(settings: Settings) -> History:
+    return History(settings.db_path, settings.runs_dir)
+
+
+def start(settings: Settings, history: History, spec: JobSpec) -> tuple[Done, str]:
+    runner = JobRunner(settings, history)
+    try:
+        job = runner.start(spec, KEY)
+        final = job.wait(30)
+        assert isinstance(final, Done), final
+        assert job.run_id
+        return final, job.run_id
+    finally:
+        runner.shutdown()
+
+
+def fetched(url: str, kind: str, settings: Settings) -> str:
+    """As the page and the command line do it: the URL downloaded into the data directory."""
+    return str(fetching.fetch_url(url, kind, settings.data_dir / "downloads"))
+
+
+def samples_spec(settings: Settings) -> JobSpec:
+    return JobSpec(
+        fetched(SAMPLE_IMAGE_URL, "image", settings),
+        fetched(SAMPLE_VIDEO_URL, "video", settings),
+        "video",
+        "An african american woman dancing",
+        image_url=SAMPLE_IMAGE_URL,
+        video_url=SAMPLE_VIDEO_URL,
+    )
+
+
+def test_fals_samples_are_checked_here_and_passed_as_they_are(
+    settings: Settings, history: History, fal: FalEmulator
+) -> None:
+    final, run_id = start(settings, history, samples_spec(settings))
+    assert fal.calls_to("upload") == [] and fal.calls_to("token") == [] and fal.calls_to("initiate") == []
+    [request] = fal.submitted
+    assert request.body["image_url"] == SAMPLE_IMAGE_URL and request.body["video_url"] == SAMPLE_VIDEO_URL
+    assert fal.sample_gets() == dict.fromkeys(SAMPLE_URLS, 1)  # once each, for the check
+    run = history.get(run_id)
+    assert run is not None
+    assert (run.image_url, run.video_url) == (SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL)
+    assert Path(run.image_path).read_bytes() == fal.samples[SAMPLE_IMAGE_URL][0]  # the copy that was checked
+    assert probe_video(final.output).duration == pytest.approx(5, abs=0.3)
+    [uploading] = [e for e in history.events(run_id) if e.state == "uploading"]
+    assert uploading.detail == f"image and video {NOT_AGAIN}"
+
+
+def test_a_fal_url_whose_file_is_converted_is_uploaded(
+    settings: Settings, history: History, fal: FalEmulator, samples
+) -> None:
+    """The check made a new file of the image (WebP → PNG): fal must get that one, so it is uploaded;
+    the clip, left as it was, still goes by its URL."""
+    fal.files["/files/abc/person.webp"] = (samples["image_webp"].read_bytes(), "image/webp")
+    webp_url = "https://v3.fal.media/files/abc/person.webp"
+    spec = JobSpec(
+        fetched(webp_url, "image", settings),
+        fetched(SAMPLE_VIDEO_URL, "video", settings),
+        "video",
+        image_url=webp_url,
+        video_url=SAMPLE_VIDEO_URL,
+    )
+    runner = JobRunner(settings, history)
+    try:
+        job = runner.start(spec, KEY)
+        assert isinstance(job.wait(30), Done)
+    finally:
+        runner.shutdown()
+    assert len(fal.calls_to("upload")) == 1
+    [request] = fal.submitted
+    assert request.body["video_url"] == SAMPLE_VIDEO_URL
+    assert request.body["image_url"] not in (webp_url, SAMPLE_IMAGE_URL)
+    assert request.body["image_url"].endswith(".png")
+    [uploading] = [e for e in job.events if isinstance(e, Uploading)]
+    assert uploading.reused == ("video",)
+    assert uploading.describe() == f"Uploading the image to fal (the clip is {NOT_AGAIN})…"
+
+
+def test_urls_not_on_fals_cdn_are_uploaded_as_before(
+    settings: Settings, history: History, fal: FalEmulator, samples
+) -> None:
+    spec = JobSpec(
+        str(samples["image_jpg"]),
+        str(samples["clip_5s"]),
+        "video",
+        image_url="https://example.com/person.jpg",
+        video_url="https://fal.media.example.com/dance.mp4",
+    )
+    _, run_id = start(settings, history, spec)
+    assert len(fal.calls_to("upload")) == 2
+    [request] = fal.submitted
+    assert request.body["image_url"].startswith("https://v3.fal.media/files/")
+    assert request.body["video_url"].startswith("https://v3.fal.media/files/")
+    run = history.get(run_id)
+    assert run is not None and run.image_url == request.body["image_url"]
+    assert all(NOT_AGAIN not in e.detail for e in history.events(run_id))
+
+
+def test_with_the_setting_off_fals_samples_are_uploaded(
+    settings: Settings, history: History, fal: FalEmulator
+) -> None:
+    off = settings.model_copy(update={"fal_cdn_hosts": ()})
+    start(off, history, samples_spec(off))
+    assert len(fal.calls_to("upload")) == 2
+    [request] = fal.submitted
+    assert request.body["image_url"] != SAMPLE_IMAGE_URL and request.body["video_url"] != SAMPLE_VIDEO_URL
+
+
+def test_cli_takes_urls_and_passes_fals_samples_as_they_are(fal: FalEmulator, data_dir: Path) -> None:
+    result = cli(fal, data_dir, "generate", "--image", SAMPLE_IMAGE_URL, "--video", SAMPLE_VIDEO_URL,
+                 "--orientation", "video", "--prompt", "An african american woman dancing")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    output = Path(result.stdout.strip().splitlines()[-1])
+    assert output.is_file() and probe_video(output).codec == "h264"
+    assert fal.calls_to("upload") == [] and fal.calls_to("token") == []
+    assert fal.sample_gets() == dict.fromkeys(SAMPLE_URLS, 1)
+    [request] = fal.submitted
+    assert (request.body["image_url"], request.body["video_url"]) == (SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL)
+    assert NOT_AGAIN in result.stderr
+    [run] = History(data_dir / "history.sqlite3", data_dir / "runs").recent()
+    assert (run.image_url, run.video_url) == (SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL)
+    assert Path(run.source_image).is_relative_to(data_dir / "downloads")
+
+
+def test_cli_mixes_a_url_and_a_file_and_reports_a_url_it_cannot_fetch(
+    fal: FalEmulator, data_dir: Path, samples
+) -> None:
+    result = cli(fal, data_dir, "generate", "--image", str(samples["image_jpg"]), "--video",
+                 SAMPLE_VIDEO_URL, "--orientation", "video")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [request] = fal.submitted
+    assert request.body["video_url"] == SAMPLE_VIDEO_URL
+    assert request.body["image_url"].startswith("https://v3.fal.media/files/")
+    assert len(fal.calls_to("upload")) == 1
+    missing = cli(fal, data_dir, "generate", "--image", "https://v3b.fal.media/files/b/missing.png",
+                  "--video", SAMPLE_VIDEO_URL, "--orientation", "video")  # fmt: skip
+    assert missing.returncode == 1 and "Could not download the image" in missing.stderr
+    assert len(fal.submitted) == 1  # nothing more reached fal's queue
