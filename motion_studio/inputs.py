@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from .media import (
 from .settings import Settings
 
 PREVIEW_NAME = re.compile(r"preview-[0-9a-f]{16,64}\.mp4")
+MAX_PREVIEWS = 1000
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ class InputReader:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._previews: dict[str, str] = {}  # a preview's file name → the clip it was made from
+        # A preview's file name → the clip it was made from (the newest MAX_PREVIEWS; the name carries
+        # the clip's content key, so nobody can name another visitor's preview without its bytes).
+        self._previews: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- where an input comes from ------------------------------------------------------------------
@@ -67,8 +71,12 @@ class InputReader:
         """The clip a browser preview stands for (the page shows the preview; fal gets the original)."""
         if not path:
             return path
+        name = Path(path).name
+        if not PREVIEW_NAME.fullmatch(name):
+            return path
         with self._lock:
-            return self._previews.get(Path(path).name, path)
+            original = self._previews.get(name)
+        return original if original and Path(original).is_file() else path
 
     def pick(self, uploaded: str | None, url: str | None, kind: str) -> str | None:
         """An uploaded file wins; otherwise a URL, downloaded (checked for safety); otherwise nothing."""
@@ -190,6 +198,9 @@ class InputReader:
             return None
         with self._lock:
             self._previews[Path(shown).name] = original
+            self._previews.move_to_end(Path(shown).name)
+            while len(self._previews) > MAX_PREVIEWS:
+                self._previews.popitem(last=False)
         fetching.prune(self.scratch_folders(), self.settings.scratch_mb * 2**20)
         return str(shown)
 

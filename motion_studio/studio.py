@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,10 @@ from typing import Any
 from pydantic import SecretStr
 
 from . import presenter
+from .catalog import ORIENTATION_MAX_SECONDS
 from .errors import InputError, OwnKeyRequiredError, StudioError
 from .history import Run
-from .inputs import InputReader
+from .inputs import InputReader, Reading
 from .jobs import Job, JobRunner, JobSpec
 from .lifecycle import Action, Situation
 from .media import side_by_side
@@ -96,23 +97,20 @@ class Studio:
         """Start a run for a page: the key that pays, the inputs made local files, then the runner
         (which checks them again before anything is sent)."""
         secret, source = self.key_for(session_key)
+        return self._start(request, secret, source, self.visitor(owner))
+
+    def start_for_api(self, request: RunRequest, caller: str) -> Job:
+        """Start a run for an API caller: always the server's key, never a pasted one."""
+        secret, source = self.key_for(None)
+        return self._start(request, secret, source, caller)
+
+    def _start(self, request: RunRequest, key: SecretStr, source: str, owner: str | None) -> Job:
         image, video = self.reader.pick_both(
             request.image, request.image_url, request.video, request.video_url
         )
         if not image or not video:
             raise StudioError("Add a character image and a reference clip first.")
-        spec = self._spec(request, image, video, self.visitor(owner))
-        return self.runner.start(spec, secret, source)
-
-    def start_for_api(self, request: RunRequest, caller: str) -> Job:
-        """Start a run for an API caller: always the server's key, never a pasted one."""
-        secret, _ = self.key_for(None)
-        image, video = self.reader.pick_both(
-            request.image, request.image_url, request.video, request.video_url
-        )
-        if not image or not video:
-            raise StudioError("Both an image and a video are required.")
-        return self.runner.start(self._spec(request, image, video, caller), secret)
+        return self.runner.start(self._spec(request, image, video, owner), key, source)
 
     def _spec(self, request: RunRequest, image: str, video: str, owner: str | None) -> JobSpec:
         """What the runner gets; an input fetched from a URL keeps it (one on fal's CDN is passed on as
@@ -129,6 +127,42 @@ class Studio:
             video_url=_url_used(request.video, request.video_url),
         )
 
+    def read(
+        self,
+        image: str | None,
+        image_url: str | None,
+        video: str | None,
+        video_url: str | None,
+        orientation: str,
+        prompt: str,
+        tier: str,
+        session_key: str | None,
+    ) -> Reading:
+        """The page's inputs read, with the caps of whoever pays: a pasted key lifts the server's caps,
+        and in own-key mode nothing is ready until a key is pasted."""
+        pasted = bool(session_key and session_key.strip())
+        reading = self.reader.read(
+            image, image_url, video, video_url, orientation, prompt, tier, on_server_key=not pasted
+        )
+        if not pasted and self.settings.visitors_bring_own_key:
+            reading = replace(reading, problems=(*reading.problems, OwnKeyRequiredError().message))
+        return reading
+
+    def trim(self, video: str | None, video_url: str | None, orientation: str) -> str:
+        """The clip's first seconds that its orientation allows, as a new file the page may show."""
+        source = self.reader.pick(video, video_url, "video")
+        if not source:
+            raise StudioError("Pick a clip first.")
+        return servable(self.reader.trim(source, ORIENTATION_MAX_SECONDS[orientation])) or ""
+
+    def job_to_watch(self, run: Run, owner: str | None) -> Job | None:
+        """The live job of a run selected in the gallery, if this browser started it (another
+        visitor's running run, in a shared gallery, is shown but not followed or cancelled here)."""
+        job = self.runner.job_for_run(run.id)
+        if job is None or job.finished or run.owner != self.visitor(owner):
+            return None
+        return job
+
     def live_job(self, owner: str | None) -> Job | None:
         """This browser's newest run that is still going, to re-attach a reloaded or second tab to."""
         visitor = self.visitor(owner)
@@ -140,18 +174,24 @@ class Studio:
                 return job
         return None
 
-    def gallery(self, owner: str | None, limit: int | None = None) -> GalleryPage:
-        """The newest `limit` runs this browser may see, with a count of all of them."""
+    def gallery(
+        self, owner: str | None, limit: int | None = None, unless: str | None = None
+    ) -> GalleryPage | None:
+        """The newest `limit` runs this browser may see, with a count of all of them; None when its
+        signature is still `unless` (a poll that finds nothing new touches no file)."""
         visitor = self.visitor(owner) or "-"  # "-" owns nothing
         scope = visitor if self.settings.galleries_are_private else None
         limit = limit or self.settings.gallery_page_size
         runs = self.history.recent(limit, owner=scope)
         total = self.history.count(owner=scope)
+        signature = f"{total}|{presenter.history_signature(runs)}"
+        if signature == unless:
+            return None
         shown = [(run, picture) for run in runs if (picture := self._picture(run))]
         return GalleryPage(
             items=[(picture, presenter.run_caption(run)) for run, picture in shown],
             ids=[run.id for run, _ in shown],
-            signature=f"{total}|{presenter.history_signature(runs)}",
+            signature=signature,
             summary=presenter.runs_summary(runs, total),
             more=total > len(runs),
             active=self.history.active_count(owner=scope, in_flight=True) > 0,

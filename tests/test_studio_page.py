@@ -68,7 +68,8 @@ def test_the_run_sits_beside_the_inputs_on_a_desktop_and_below_them_on_a_phone(
         assert run["y"] >= inputs["y"] + inputs["height"] - 1  # stacked: inputs, then the run
     else:
         assert run["x"] >= inputs["x"] + inputs["width"] - 1 and abs(run["y"] - inputs["y"]) < 5
-    assert box(page, "#gallery")["y"] > max(inputs["y"] + inputs["height"], run["y"] + run["height"]) - 1
+    assert box(page, "#runs-title")["y"] > max(inputs["y"] + inputs["height"], run["y"] + run["height"]) - 1
+    expect(page.locator("#gallery")).to_be_hidden()  # no empty box before the first run
     generate(page, samples["image_jpg"], samples["clip_5s"])
     wait_done(page)
     assert video_duration(page, "output-video") > 4
@@ -106,6 +107,10 @@ def test_each_bad_image_gets_its_sentence_and_later_checks_still_work(
         assert "Error" not in page.locator("#verdict").inner_text()
     pick(page, samples["clip_3s"], None)  # the wrong kind of file: refused in the browser, kindly
     expect(page.locator("#upload-refusal")).to_contain_text("clip_3s.mp4 is a video, not an image")
+    document = tmp_path / "contract.pdf"
+    document.write_bytes(b"%PDF-1.4 not a picture")
+    pick(page, document, None)
+    expect(page.locator("#upload-refusal")).to_contain_text("contract.pdf is not an image. Pick a photo")
     pick(page, samples["image_jpg"], None)  # a bad file never blocks the next check
     expect(page.locator("#verdict")).to_contain_text("Ready")
     expect(page.locator("#image-info")).to_contain_text("600×800 JPEG")

@@ -391,14 +391,17 @@ def test_own_key_mode_lends_the_server_key_to_nobody(
     with running_app(settings.model_copy(update={"visitors_bring_own_key": True})) as url:
         page.goto(url)
         expect(page.locator("#key-status")).to_contain_text("Bring your own fal key")
-        generate(page, samples["image_jpg"], samples["clip_3s"])
-        expect(page.locator("#progress")).to_contain_text("asks every visitor to use their own fal key")
+        pick(page, samples["image_jpg"], samples["clip_3s"])  # the verdict says it before any click
+        expect(page.locator("#verdict")).to_contain_text("asks every visitor to use their own fal key")
+        expect(page.locator("#generate")).to_be_disabled()
         client = Client(url, download_files=str(tmp_path))
         with pytest.raises(Exception, match="asks every visitor to use their own fal key"):
             client.predict(handle_file(str(samples["image_jpg"])), handle_file(str(samples["clip_3s"])),
                            "video", "", True, "pro", api_name="/generate")  # fmt: skip
         assert fal.calls == []
         page.locator("#fal-key input").fill(VALID_KEY)  # the visitor's own key
+        page.locator("#fal-key input").blur()
+        expect(page.locator("#verdict")).to_contain_text("Ready")
         page.locator("#generate").click()
         wait_done(page)
         assert len(fal.submitted) == 1

@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from .. import presenter
-from ..catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO, ORIENTATION_MAX_SECONDS
+from ..catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO
 from ..errors import StudioError
 from ..history import Run
 from ..jobs import Done, Job, watch
@@ -50,11 +50,8 @@ class Handlers:
         tier: str,
         key: str,
     ) -> Changes:
-        """The live verdict; a pasted key lifts the server's caps (the visitor pays)."""
-        pasted = bool(key and key.strip())
-        reading = self.studio.reader.read(
-            image, image_url, video, video_url, orientation, prompt or "", tier, on_server_key=not pasted
-        )
+        """The live verdict, with the caps of whoever pays."""
+        reading = self.studio.read(image, image_url, video, video_url, orientation, prompt or "", tier, key)
         shown = presenter.input_check(reading, tier)
         p = self.page.inputs
         offer = f"✂ Use only the first {shown.trim_to:g} s" if shown.trim_to else None
@@ -84,17 +81,14 @@ class Handlers:
     def image_preview(self, image: str | None) -> Changes:
         """A photo browsers can't show (HEIC, TIFF) is replaced by the PNG it would be converted to."""
         shown = self.studio.reader.image_preview(image)
-        return {self.page.inputs.image: shown if shown else gr.skip()}
+        return {self.page.inputs.image: servable(shown) if shown else gr.skip()}
 
     def trim(self, video: str | None, video_url: str, orientation: str) -> Changes:
         try:
-            source = self.studio.reader.pick(video, video_url, "video")
-            if not source:
-                return {self.page.run.verdict: "Pick a clip first."}
-            trimmed = self.studio.reader.trim(source, ORIENTATION_MAX_SECONDS[orientation])
-            return {self.page.inputs.video: trimmed, self.page.inputs.video_url: ""}
+            trimmed = self.studio.trim(video, video_url, orientation)
         except StudioError as exc:
             return {self.page.run.verdict: presenter.error_text(exc)}
+        return {self.page.inputs.video: trimmed, self.page.inputs.video_url: ""}
 
     def example_fal(self) -> Changes:
         """fal's own published sample (a real dancer): fetched from fal's CDN, passed to fal as it is."""
@@ -157,27 +151,44 @@ class Handlers:
         return {self.page.memory.job_id: job.id if job else None}
 
     async def follow(
-        self, job_id: str | None, owner: str | None, request: gr.Request
+        self, job_id: str | None, owner: str | None, limit: int | None, request: gr.Request
+    ) -> AsyncIterator[Changes]:
+        """Stream a run this page did not just start (re-attached on load, selected in the gallery)."""
+        async for changes in self._stream(job_id, owner, limit, request, release=False):
+            yield changes
+
+    async def follow_started(
+        self, job_id: str | None, owner: str | None, limit: int | None, request: gr.Request
+    ) -> AsyncIterator[Changes]:
+        """Stream a run this page just started: Generate, held off since the click, comes back once
+        fal has the request (no double-paid double click), so another run may be started meanwhile."""
+        async for changes in self._stream(job_id, owner, limit, request, release=True):
+            yield changes
+
+    async def _stream(
+        self, job_id: str | None, owner: str | None, limit: int | None, request: gr.Request, *, release: bool
     ) -> AsyncIterator[Changes]:
         """Stream one job's progress into the page. The job lives in the runner, not here, so a closed
         tab does not stop it. A page has one stream: a newer one (another run selected) ends this one."""
         job = self.studio.runner.get(job_id) if job_id else None
-        if job is None:  # (a generator that yields nothing would blank every output)
-            yield {self.page.run.progress: gr.skip()}
-            return
         session = request.session_hash or uuid.uuid4().hex
+        if job is None:  # nothing to follow: a stream this page had stops
+            with self._lock:
+                self._streams.pop(session, None)
+            yield {self.page.run.progress: gr.skip()}  # (a generator that yields nothing blanks outputs)
+            return
         token = (object(), job.id)
         with self._lock:
             current = self._streams.get(session)
-            duplicate = current is not None and current[1] == job.id  # already streaming here: keep it
+            # Already streamed here (a re-attach racing the click): keep that one, unless this one must
+            # bring Generate back.
+            duplicate = current is not None and current[1] == job.id and not release
             if not duplicate:
                 self._streams[session] = token
         if duplicate:
             yield {self.page.run.progress: gr.skip()}
             return
-        # Generate is held off from the click until fal has the request (no double-paid double click);
-        # then the page may start another run while it watches this one.
-        held = job.request_id is None
+        held = release
         try:
             async for event in watch(job):
                 if self._streams.get(session) is not token:
@@ -186,8 +197,10 @@ class Handlers:
                 if held and (job.request_id is not None or (event is not None and event.terminal)):
                     held = False
                     changes[self.page.inputs.generate] = gr.update(interactive=True)
+                elif held:  # a check meanwhile (a blur, another model) must not bring it back early
+                    changes[self.page.inputs.generate] = gr.update(interactive=False)
                 if event is not None and event.terminal:
-                    changes.update(self._finished(job, event, owner))
+                    changes.update(self._finished(job, event, owner, limit))
                 yield changes
         finally:
             with self._lock:
@@ -202,8 +215,8 @@ class Handlers:
             run.cancel: gr.update(visible=not job.finished),
         }
 
-    def _finished(self, job: Job, event: Any, owner: str | None) -> Changes:
-        changes: Changes = {self.page.run.cancel: gr.update(visible=False), **self._gallery(owner, None)}
+    def _finished(self, job: Job, event: Any, owner: str | None, limit: int | None) -> Changes:
+        changes: Changes = {self.page.run.cancel: gr.update(visible=False), **self._gallery(owner, limit)}
         run = self.studio.history.get(job.run_id) if job.run_id else None
         if run is not None and isinstance(event, Done):
             changes.update(self._result(run))
@@ -225,8 +238,9 @@ class Handlers:
         }
 
     def cancel(self, job_id: str | None) -> Changes:
-        if job_id:
-            self.studio.runner.cancel(job_id)
+        if not job_id:
+            return {self.page.run.progress: "Nothing to cancel: no run of yours is going in this page."}
+        self.studio.runner.cancel(job_id)
         return {self.page.run.progress: "⏹ Cancelling on fal…"}
 
     def side_by_side(self, run_id: str | None, owner: str | None) -> Changes:
@@ -256,12 +270,12 @@ class Handlers:
 
     def _gallery(self, owner: str | None, limit: int | None, unless: str | None = None) -> Changes:
         g, m = self.page.gallery, self.page.memory
-        view = self.studio.gallery(owner, limit)
-        if view.signature == unless:  # nothing changed (the timer is left as it is: setting it ticks it)
+        view = self.studio.gallery(owner, limit, unless)
+        if view is None:  # nothing changed (the timer is left as it is: setting it ticks it)
             return {g.timer: gr.skip()}
         return {
             g.timer: gr.Timer(active=view.active),
-            g.gallery: view.items,
+            g.gallery: gr.update(value=view.items, visible=bool(view.items)),  # no empty box
             m.gallery_ids: view.ids,
             m.gallery_sig: view.signature,
             g.summary: view.summary,
@@ -274,7 +288,7 @@ class Handlers:
         run = self.studio.run_for(ids[evt.index], owner) if evt.index < len(ids) else None
         if run is None:
             return {m.selected_run: None, g.card: "This run no longer exists.", **self._run_buttons(None)}
-        job = self.studio.runner.job_for_run(run.id)
+        job = self.studio.job_to_watch(run, owner)
         image, _ = run.input_files()
         return {
             m.selected_run: run.id,
@@ -289,7 +303,7 @@ class Handlers:
             p.prompt: run.prompt,
             p.keep_sound: run.keep_sound,
             p.tier: run.tier,
-            m.job_id: job.id if job and not job.finished else None,
+            m.job_id: job.id if job else None,
             **self._result(run),
             **self._run_buttons(run),
         }
@@ -310,21 +324,21 @@ class Handlers:
             g.confirm_row: gr.update(visible=False),
         }
 
-    def ask_delete(self, run_id: str | None, owner: str | None, key: str) -> Changes:
+    def ask_delete(self, run_id: str | None, owner: str | None, key: str, limit: int | None) -> Changes:
         """Deleting paid work is asked about first; anything else goes at once."""
         run = self.studio.run_for(run_id, owner)
         if run is not None and self.studio.situation(run).confirm_delete:
             g = self.page.gallery
             return {g.confirm_row: gr.update(visible=True), g.confirm_text: presenter.delete_question(run)}
-        return self.delete(run_id, owner, key)
+        return self.delete(run_id, owner, key, limit)
 
-    def delete(self, run_id: str | None, owner: str | None, key: str) -> Changes:
+    def delete(self, run_id: str | None, owner: str | None, key: str, limit: int | None) -> Changes:
         self.studio.delete(run_id, owner, key)
         view = self.page.run
         return {
             self.page.memory.selected_run: None,
             self.page.gallery.card: "Run deleted.",
-            **self._gallery(owner, None),
+            **self._gallery(owner, limit),
             **self._run_buttons(None),
             view.output: None,  # the deleted run's videos leave the players
             view.reference: None,

@@ -157,7 +157,7 @@ def inputs(settings: Settings) -> Inputs:
             trim = gr.Button("Trim", visible=False, size="sm", elem_id="trim")
     input_note = gr.HTML("", elem_id="input-note", padding=False)
     # Written by `assets/upload_guard.js` only (never by a handler), so the browser's sentence stays put.
-    gr.HTML('<div id="upload-refusal"></div>', padding=False)
+    gr.HTML('<div id="upload-refusal"></div>', padding=False, elem_id="upload-refusal-box")
     with gr.Row(equal_height=False):
         with gr.Column(min_width=200):
             orientation = gr.Radio(
@@ -283,6 +283,7 @@ def gallery_view() -> GalleryView:
         preview=False,
         object_fit="cover",
         interactive=False,
+        fit_columns=False,  # one run is one tile, not a picture the width of the page
         elem_id="gallery",
     )
     show_more = gr.Button("Show more", visible=False, size="sm", elem_id="show-more")

@@ -50,10 +50,16 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
     h.key_box.change(on.key_status, h.key_box, h.key_status, **QUIET)
 
     # A run: start it, then follow it (also after a reload, from the gallery, Resume and Run again).
-    follow: dict[str, Any] = {"fn": on.follow, "inputs": [m.job_id, m.owner], "outputs": follow_out, **STREAM}
+    follow: dict[str, Any] = {
+        "fn": on.follow,
+        "inputs": [m.job_id, m.owner, m.gallery_limit],
+        "outputs": follow_out,
+        **STREAM,
+    }
     run_in = [p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.keep_sound, p.tier]
     start_out = [m.job_id, r.progress, p.generate, r.cancel, g.timer]
-    p.generate.click(on.start, [*run_in, h.key_box, m.owner], start_out, **PRIVATE).then(**follow)
+    started = {**follow, "fn": on.follow_started}
+    p.generate.click(on.start, [*run_in, h.key_box, m.owner], start_out, **PRIVATE).then(**started)
     r.cancel.click(on.cancel, m.job_id, r.progress, concurrency_limit=None, **PRIVATE)
     r.side_tab.select(on.side_by_side, [m.selected_run, m.owner], [r.side, r.side_note], **PRIVATE)
     demo.load(on.identify, m.owner, m.owner, **PRIVATE).then(
@@ -68,8 +74,12 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
         **follow
     )
     delete_out = [m.selected_run, g.card, *gallery_out, *buttons_out, g.confirm_text, *result_out]
-    g.delete.click(on.ask_delete, [m.selected_run, m.owner, h.key_box], delete_out, **PRIVATE)
-    g.confirm_yes.click(on.delete, [m.selected_run, m.owner, h.key_box], delete_out, **PRIVATE)
+    g.delete.click(
+        on.ask_delete, [m.selected_run, m.owner, h.key_box, m.gallery_limit], delete_out, **PRIVATE
+    )
+    g.confirm_yes.click(
+        on.delete, [m.selected_run, m.owner, h.key_box, m.gallery_limit], delete_out, **PRIVATE
+    )
     g.confirm_no.click(on.keep, None, g.confirm_row, **PRIVATE)
     for button, action in ((g.resume, "resume"), (g.run_again, "run_again")):
         button.click(
