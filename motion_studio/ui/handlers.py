@@ -189,6 +189,7 @@ class Handlers:
             yield {self.page.run.progress: gr.skip()}
             return
         held = release
+        shown_in_gallery = False
         try:
             async for event in watch(job):
                 if self._streams.get(session) is not token:
@@ -201,6 +202,9 @@ class Handlers:
                     changes[self.page.inputs.generate] = gr.update(interactive=False)
                 if event is not None and event.terminal:
                     changes.update(self._finished(job, event, owner, limit))
+                elif release and not shown_in_gallery and job.run_id:  # the new run's tile, at once
+                    shown_in_gallery = True
+                    changes.update(self._gallery(owner, limit))
                 yield changes
         finally:
             with self._lock:
