@@ -246,3 +246,22 @@ def test_fals_sample_example_runs_end_to_end_and_is_not_uploaded_again(
     assert request.body["image_url"] == SAMPLE_IMAGE_URL and request.body["video_url"] == SAMPLE_VIDEO_URL
     assert fal.sample_gets() == {SAMPLE_IMAGE_URL: 1, SAMPLE_VIDEO_URL: 1}
     assert (FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO) == (SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL)  # one truth
+
+
+def test_gradios_trim_editor_shows_its_buttons_on_a_phone(
+    app: str,
+    browser: Browser,
+    samples,
+) -> None:
+    page = new_page(browser, PHONE)
+    try:
+        page.goto(app)
+        pick(page, None, samples["clip_5s"])
+        expect(page.locator("#video-info")).to_contain_text("5.0 s")
+        page.locator("#video-input").get_by_label("Trim video to selection").click()
+        trim = page.locator("#video-input").get_by_role("button", name="Trim", exact=True)
+        expect(trim).to_be_visible()
+        button, frame = box(page, "#video-input button:text-is('Trim')"), box(page, "#video-input")
+        assert button["y"] + button["height"] <= frame["y"] + frame["height"]  # inside its box, not cut
+    finally:
+        page.context.close()
