@@ -5,7 +5,7 @@
 - media checks: the live verdict runs on every input change, so it must stay well under 100 ms;
 - app overhead per run against the local fal emulator with zero queue/run time (upload, submit,
   poll, download, thumbnail, history writes);
-- history: listing and building the gallery with 1,000 past runs.
+- the gallery with 1,000 past runs: its first page, and a poll that finds nothing new.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from pydantic import SecretStr  # noqa: E402
 
-from motion_studio import media, presenter  # noqa: E402
+from motion_studio import media  # noqa: E402
 from motion_studio.fal_service import FalService  # noqa: E402
 from motion_studio.history import History, Run  # noqa: E402
 from motion_studio.jobs import Done, JobRunner, JobSpec  # noqa: E402
 from motion_studio.settings import Settings  # noqa: E402
+from motion_studio.studio import Studio  # noqa: E402
 from tests.fal_emulator import VALID_KEY  # noqa: E402
 from tests.media_factory import make_clip, make_image  # noqa: E402
 
@@ -102,16 +103,22 @@ def main() -> None:
     print(f"{'seconds / peak RSS growth (MB)':40s} {elapsed:7.2f} {after - before:7.0f}")
     emu.terminate()
 
-    big = History(tmp / "big.sqlite3", tmp / "big-runs")
+    gallery_settings = Settings(FAL_KEY=VALID_KEY, MOTION_STUDIO_DATA_DIR=tmp / "gallery-data")
+    studio = Studio(gallery_settings)
     thumb = tmp / "thumb.jpg"
     thumb.write_bytes(b"x")
     for i in range(1000):
-        big.create(
+        studio.history.create(
             Run(tier="pro", endpoint="e", orientation="video", prompt=f"run {i}", thumbnail_path=str(thumb))
         )
-    print("== history with 1,000 runs (median / max of 20, ms)")
-    median, worst = timed(lambda: presenter.gallery_items(presenter.gallery_runs(big.recent(200))), 20)
-    print(f"{'list 200 + gallery items':40s} {median:7.1f} {worst:7.1f}")
+    print("== gallery with 1,000 runs (median / max of 20, ms)")
+    median, worst = timed(lambda: studio.gallery(None, 24), 20)
+    print(f"{'first page of 24, all counted':40s} {median:7.1f} {worst:7.1f}")
+    page = studio.gallery(None, 24)
+    assert page is not None
+    median, worst = timed(lambda: studio.gallery(None, 24, unless=page.signature), 20)
+    print(f"{'a poll that finds nothing new':40s} {median:7.1f} {worst:7.1f}")
+    studio.runner.shutdown()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"== peak RSS of this process: {rss:.0f} MB")
 

@@ -8,15 +8,22 @@ uploads are cached by content hash in the run history.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import logging
+import mimetypes
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiofiles
+import aiofiles.os
 import fal_client
 import httpx
+from fal_client.client import AppId, AsyncMultipartUpload
+from httpx_sse import SSEError, aconnect_sse
 from pydantic import SecretStr
 from tenacity import (
     AsyncRetrying,
@@ -41,8 +48,10 @@ from .errors import (
 )
 from .history import History
 
+log = logging.getLogger("motion_studio.fal")
 T = TypeVar("T")
 QUEUE_URL = "https://queue.fal.run"
+UPLOAD_PARTS_IN_FLIGHT = 2  # parts read and sent at once: memory stays at about this many parts
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,9 @@ class FalService:
         poll_interval: float = 2.0,
         retry_seconds: float = 300.0,
         upload_cache_seconds: float = 6 * 3600,
+        status_stream: bool = True,
+        stream_idle_seconds: float = 120.0,
+        upload_part_mb: float = 8.0,
     ) -> None:
         self._client = fal_client.AsyncClient(key=key.get_secret_value())
         self._key = key
@@ -81,6 +93,11 @@ class FalService:
         self._poll_interval = poll_interval
         self._retry_seconds = retry_seconds
         self._upload_cache_seconds = upload_cache_seconds
+        self._status_stream = status_stream  # follow fal's SSE status stream; False: poll only
+        self._stream_idle_seconds = stream_idle_seconds  # a stream silent this long is given up for polls
+        # Files bigger than one part go up from disk a part at a time; smaller ones in one request.
+        self._upload_part_bytes = max(int(upload_part_mb * 2**20), 5 * 2**20)
+        self._stream_upload_bytes = self._upload_part_bytes
         self.closed = False
 
     async def _call(
@@ -113,9 +130,32 @@ class FalService:
         cached = self._history.cached_upload(sha, self._upload_cache_seconds)
         if cached:
             return cached
-        url = await self._call(lambda: self._client.upload_file(path))
+        if await aiofiles.os.path.getsize(path) > self._stream_upload_bytes:
+            url = await self._call(lambda: self._upload_in_parts(path))
+        else:
+            url = await self._call(lambda: self._client.upload_file(path))
         self._history.remember_upload(sha, url)
         return url
+
+    async def _upload_in_parts(self, path: Path) -> str:
+        """Upload from disk a part at a time, with fal_client's own multipart protocol code.
+
+        fal_client reads a file under 100 MB whole into memory before sending it (and the TLS path
+        copies it again); its multipart upload, which it keeps for bigger files, reads one part at a
+        time. Using it from the first `MOTION_STUDIO_UPLOAD_PART_MB` keeps memory at a few parts
+        whatever the file's size. (fal_client's token manager and CDN client are private attributes
+        of its pinned version; the tests run this path against the emulator of fal's protocol.)"""
+        token_manager = await self._client._token_manager
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        async with self._client._cdn_client() as client:
+            return await AsyncMultipartUpload.save_file(
+                file_path=str(path),
+                client=client,
+                token_manager=token_manager,
+                content_type=content_type,
+                chunk_size=self._upload_part_bytes,
+                max_concurrency=UPLOAD_PARTS_IN_FLIGHT,
+            )
 
     async def submit(self, endpoint: str, arguments: dict[str, Any]) -> str:
         """One POST to fal's queue (its documented protocol), never repeated.
@@ -157,25 +197,59 @@ class FalService:
             raise RequestUnknownError(request_id) from None
 
     async def follow(self, endpoint: str, request_id: str) -> AsyncIterator[StatusUpdate]:
-        """Poll until COMPLETED, yielding position changes and only the log lines not yet seen."""
-        import asyncio
+        """Updates until COMPLETED: position changes and only the log lines not yet seen.
 
-        seen = 0
+        fal's status stream (server-sent events, one status per event) tells the moment a request
+        completes; fal_client only polls, so the stream is read with httpx and `httpx-sse`. When it
+        can't be read (refused, cut, closed early), polling takes over from where it was."""
+        logs = _LogCursor()
+        if self._status_stream:
+            try:
+                async for status in self._stream(endpoint, request_id):
+                    update = _update(status, logs)
+                    yield update
+                    if update.state == "completed":
+                        return
+            except RequestUnknownError:
+                raise
+            except (StudioError, httpx.HTTPError, SSEError, ValueError) as exc:
+                log.info("status stream of %s unavailable (%s); polling", request_id, type(exc).__name__)
         while True:
-            status = await self.status(endpoint, request_id)
-            if isinstance(status, fal_client.Queued):
-                yield StatusUpdate("queued", position=status.position)
-            elif isinstance(status, fal_client.InProgress | fal_client.Completed):
-                logs = [str(entry.get("message", "")) for entry in (status.logs or [])]
-                seen = 0 if len(logs) < seen else seen
-                new, seen = tuple(logs[seen:]), len(logs)
-                if isinstance(status, fal_client.Completed):
-                    yield StatusUpdate(
-                        "completed", new_logs=new, error=status.error, error_type=status.error_type
-                    )
-                    return
-                yield StatusUpdate("running", new_logs=new)
+            update = _update(await self._status_json(endpoint, request_id), logs)
+            yield update
+            if update.state == "completed":
+                return
             await asyncio.sleep(self._poll_interval)
+
+    async def _stream(self, endpoint: str, request_id: str) -> AsyncIterator[dict[str, Any]]:
+        """fal's statuses as its stream sends them (the URL uses only owner/alias, like fal's own)."""
+        app = AppId.from_endpoint_id(endpoint)
+        url = f"{QUEUE_URL}/{app.owner}/{app.alias}/requests/{request_id}/status/stream"
+        timeout = httpx.Timeout(None, connect=30.0, read=self._stream_idle_seconds)
+        async with aconnect_sse(
+            self._queue_http(), "GET", url, params={"logs": "1"}, timeout=timeout
+        ) as events:
+            if events.response.status_code == 404:
+                raise RequestUnknownError(request_id)
+            events.response.raise_for_status()
+            async for event in events.aiter_sse():
+                if event.data:
+                    yield json.loads(event.data)
+
+    async def _status_json(self, endpoint: str, request_id: str) -> dict[str, Any]:
+        """One polled status, as the stream would have sent it."""
+        status = await self.status(endpoint, request_id)
+        if isinstance(status, fal_client.Queued):
+            return {"status": "IN_QUEUE", "queue_position": status.position}
+        if isinstance(status, fal_client.Completed):
+            return {
+                "status": "COMPLETED",
+                "logs": status.logs,
+                "error": status.error,
+                "error_type": status.error_type,
+            }
+        assert isinstance(status, fal_client.InProgress)
+        return {"status": "IN_PROGRESS", "logs": status.logs}
 
     async def result(self, endpoint: str, request_id: str, *, retry: bool = True) -> dict[str, Any]:
         try:
@@ -241,3 +315,32 @@ class FalService:
         except Exception as exc:
             raise map_exception(exc) from exc
         return True
+
+
+class _LogCursor:
+    """How many of a request's log lines were shown (fal sends all of them with every status)."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def new(self, entries: list[dict[str, Any]] | None) -> tuple[str, ...]:
+        lines = [str(entry.get("message", "")) for entry in (entries or [])]
+        if len(lines) < self.seen:  # a shorter list: fal started over
+            self.seen = 0
+        new, self.seen = tuple(lines[self.seen :]), len(lines)
+        return new
+
+
+def _update(status: dict[str, Any], logs: _LogCursor) -> StatusUpdate:
+    """A status from the stream or a poll, reduced to what a user sees."""
+    state = status.get("status")
+    if state == "IN_QUEUE":
+        return StatusUpdate("queued", position=status.get("queue_position"))
+    if state == "COMPLETED":
+        return StatusUpdate(
+            "completed", new_logs=logs.new(status.get("logs")), error=status.get("error"),
+            error_type=status.get("error_type"),
+        )  # fmt: skip
+    if state == "IN_PROGRESS":
+        return StatusUpdate("running", new_logs=logs.new(status.get("logs")))
+    raise ValueError(f"unknown fal status {state!r}")

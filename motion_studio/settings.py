@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("data"), alias="MOTION_STUDIO_DATA_DIR")
     default_tier: Tier = Field(default="pro", alias="MOTION_STUDIO_DEFAULT_TIER")
     poll_interval: float = Field(default=2.0, gt=0, alias="MOTION_STUDIO_POLL_INTERVAL")
+    # Follow fal's status stream (server-sent events: the result is fetched the moment it is ready);
+    # polling every `poll_interval` seconds takes over when the stream can't be read. False: poll only.
+    status_stream: bool = Field(default=True, alias="MOTION_STUDIO_STATUS_STREAM")
+    # Inputs bigger than this go to fal's storage from disk, this many MB at a time (fal's multipart
+    # protocol), so memory stays at a few parts whatever the clip's size; at least 5.
+    upload_part_mb: float = Field(default=8.0, ge=5, alias="MOTION_STUDIO_UPLOAD_PART_MB")
     request_timeout: float = Field(default=1800.0, gt=0, alias="MOTION_STUDIO_REQUEST_TIMEOUT")
     status_retry_seconds: float = Field(default=300.0, gt=0, alias="MOTION_STUDIO_STATUS_RETRY_SECONDS")
     cancel_grace_seconds: float = Field(default=30.0, gt=0, alias="MOTION_STUDIO_CANCEL_GRACE_SECONDS")

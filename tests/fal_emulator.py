@@ -112,6 +112,8 @@ class FalEmulator:
         self.output: bytes | None = None  # what the "model" returns; by default the reference clip
         self.calls: list[Call] = []
         self.requests: dict[str, EmuRequest] = {}
+        self.multipart: dict[str, dict[str, Any]] = {}  # multipart uploads in progress, by upload id
+        self.part_sizes: list[int] = []  # the size of every multipart part received
         self.files: dict[str, tuple[bytes, str]] = {}
         self.faults: dict[str, Fault] = {}
         self.proxied_hosts: list[str] = []
@@ -157,7 +159,8 @@ class FalEmulator:
     ) -> None:
         """Make `route` answer with an error, `times` times or for `seconds` seconds (default: always).
 
-        Routes: token, upload, initiate, put_upload (fal_client's fallback upload), submit, status,
+        Routes: token, upload, initiate, put_upload (fal_client's fallback upload), submit, status
+        (the polled status and its server-sent-events stream alike),
         result (the *model* fails: COMPLETED with an error, then the error from the result endpoint),
         result_http (the result endpoint itself glitches), cancel, output (the result video's
         download), sample (a GET of one of fal's sample inputs), download (any other file).
@@ -180,6 +183,8 @@ class FalEmulator:
             self.delays.clear()
             self.redirects.clear()
             self.gzipped.clear()
+            self.multipart.clear()
+            self.part_sizes.clear()
         self.hold = False
         self.network_down = False
         self.output = None
@@ -300,7 +305,8 @@ class FalEmulator:
         route = _route_of(call)
         if self.delays.get(route):
             await asyncio.sleep(self.delays[route])
-        fault = self.faults.get("result_http" if route == "result" else route)
+        # The status stream is the status endpoint's (`{status_url}/stream`): its faults are status's.
+        fault = self.faults.get({"result": "result_http", "stream": "status"}.get(route, route))
         if fault is not None and fault.active():
             if fault.times is not None:
                 fault.times -= 1
@@ -364,6 +370,35 @@ class FalEmulator:
         path = f"/files/{uuid.uuid4().hex[:12]}/{name}"
         self.files[path] = (raw, request.headers.get("content-type", "application/octet-stream"))
         return JSONResponse({"access_url": f"https://v3.fal.media{path}"})
+
+    async def _on_multipart_create(self, request: Request, call: Call, raw: bytes) -> Response:
+        """fal's multipart storage protocol (what fal_client speaks for big files): create, parts, complete."""
+        if (error := self._auth_error(request, "Bearer")) is not None:
+            return error
+        ident = uuid.uuid4().hex[:12]
+        name = request.headers.get("x-fal-file-name", "upload.bin")
+        self.multipart[ident] = {"path": f"/files/{ident}/{name}", "parts": {}}
+        self.multipart[ident]["type"] = request.headers.get("content-type", "application/octet-stream")
+        return JSONResponse({"access_url": f"https://v3.fal.media/files/{ident}/{name}", "uploadId": ident})
+
+    async def _on_multipart_part(self, request: Request, call: Call, raw: bytes) -> Response:
+        if (error := self._auth_error(request, "Bearer")) is not None:
+            return error
+        upload_id, number = call.path.split("/multipart/")[1].split("/")[:2]
+        self.multipart[upload_id]["parts"][int(number)] = raw
+        self.part_sizes.append(len(raw))
+        return Response(status_code=200, headers={"etag": f'"{upload_id}-{number}"'})
+
+    async def _on_multipart_complete(self, request: Request, call: Call, raw: bytes) -> Response:
+        if (error := self._auth_error(request, "Bearer")) is not None:
+            return error
+        upload = self.multipart[call.path.split("/multipart/")[1].split("/")[0]]
+        numbers = [part["partNumber"] for part in (call.body or {}).get("parts", [])]
+        if sorted(numbers) != sorted(upload["parts"]):
+            return JSONResponse({"detail": "parts do not match"}, 400)
+        data = b"".join(upload["parts"][n] for n in sorted(upload["parts"]))
+        self.files[upload["path"]] = (data, upload["type"])
+        return JSONResponse({"access_url": f"https://v3.fal.media{upload['path']}"})
 
     async def _on_initiate(self, request: Request, call: Call, raw: bytes) -> Response:
         if (error := self._auth_error(request)) is not None:
@@ -499,7 +534,8 @@ class FalEmulator:
             return req
 
         async def events():
-            while True:
+            while req.id in self.requests:  # a request fal forgets ends its stream
+                req.status_polls += 1  # each event is a status read, as a poll is
                 status, complete = self._state(req, True)
                 yield f"data: {json.dumps(status)}\n\n"
                 if complete:
@@ -580,6 +616,12 @@ def _route_of(call: Call) -> str:
             return "sample"
         if method == "POST" and path == "/files/upload":
             return "upload"
+        if method == "POST" and path == "/files/upload/multipart":
+            return "multipart_create"
+        if "/multipart/" in path and method == "PUT":
+            return "multipart_part"
+        if "/multipart/" in path and method == "POST" and path.endswith("/complete"):
+            return "multipart_complete"
         if method == "PUT" and path.startswith("/gcs-upload/"):
             return "put_upload"
         return "output" if path.startswith("/files/output/") else "download"

@@ -17,7 +17,7 @@ from motion_studio.jobs import Cancelled, Done, Failed, JobRunner, JobSpec, Queu
 from motion_studio.media import probe_video
 from motion_studio.settings import Settings
 
-from .fal_emulator import VALID_KEY, FalEmulator
+from .fal_emulator import TRUNCATE, VALID_KEY, FalEmulator
 from .waiting import stays, wait_for
 
 KEY = SecretStr(VALID_KEY)
@@ -68,6 +68,27 @@ def test_good_run_end_to_end(runner: JobRunner, history: History, fal: FalEmulat
     assert Path(run.image_path).parent == history.runs_dir / run.id
     states = [e.state for e in history.events(run.id)]
     assert states[0] == "checking" and states[-1] == "done" and "submitted" in states
+
+
+def test_the_status_stream_is_followed_and_polling_takes_over_when_it_fails(
+    runner: JobRunner, history: History, fal: FalEmulator, samples
+) -> None:
+    """fal's server-sent status stream tells the moment a request completes; polls are the fallback."""
+    job = runner.start(spec(samples), KEY)
+    assert isinstance(job.wait(30), Done)
+    polls = [c for c in fal.calls_to("status") if "logs=1" in c.query]
+    assert len(fal.calls_to("stream")) == 1 and polls == []  # followed without a single poll
+    assert any(isinstance(e, Running) and e.logs for e in job.events)  # logs arrive by the stream too
+    fal.reset()
+    fal.fail("status", 503, times=1)  # the stream is refused once: polling takes over
+    job = runner.start(spec(samples, prompt="again"), KEY)
+    assert isinstance(job.wait(30), Done)
+    assert len(fal.calls_to("stream")) == 1 and len(fal.calls_to("status")) >= 1
+    fal.reset()
+    fal.fail("status", TRUNCATE, times=1)  # the stream is cut mid-event: polling takes over
+    job = runner.start(spec(samples, prompt="cut"), KEY)
+    assert isinstance(job.wait(30), Done)
+    assert len(history.recent()) == 3 and all(r.status == "done" for r in history.recent())
 
 
 def test_a_result_browsers_cannot_play_is_made_h264(
@@ -470,3 +491,33 @@ def test_a_forged_visitor_id_owns_nothing_and_api_callers_are_their_address(sett
     import motion_studio.ui  # noqa: F401 - Gradio's own URL fetching gets the studio's notion of public
 
     assert safehttpx.is_public_ip("100.64.0.1") is False
+
+
+def test_a_big_clip_goes_up_from_disk_a_part_at_a_time(
+    history: History, fal: FalEmulator, tmp_path: Path
+) -> None:
+    """fal's multipart storage protocol from the first part's size on: memory holds a few parts,
+    never the whole file; a small file still goes in one request."""
+    import asyncio
+    import os
+
+    from motion_studio.fal_service import FalService
+
+    big, small = tmp_path / "big.mp4", tmp_path / "small.mp4"
+    data = os.urandom(12 * 2**20 + 123)
+    big.write_bytes(data)
+    small.write_bytes(os.urandom(2**20))
+
+    async def upload_both() -> tuple[str, str]:
+        service = FalService(KEY, history, upload_part_mb=5, upload_cache_seconds=0)
+        try:
+            return await service.upload(big), await service.upload(small)
+        finally:
+            await service.aclose()
+
+    big_url, small_url = asyncio.run(upload_both())
+    assert sorted(fal.part_sizes) == sorted([5 * 2**20, 5 * 2**20, 2 * 2**20 + 123])
+    assert fal.files[big_url.removeprefix("https://v3.fal.media")][0] == data
+    assert len(fal.calls_to("multipart_create")) == 1 and len(fal.calls_to("multipart_complete")) == 1
+    assert len(fal.calls_to("upload")) == 1  # the small one, whole
+    assert small_url.endswith("/small.mp4")

@@ -41,6 +41,8 @@ class ClientPool:
                 poll_interval=s.poll_interval,
                 retry_seconds=s.status_retry_seconds,
                 upload_cache_seconds=s.upload_cache_hours * 3600,
+                status_stream=s.status_stream,
+                upload_part_mb=s.upload_part_mb,
             )
             entry = self._entries[ident] = _Entry(service, 0, key_source == "session")
         entry.users += 1
