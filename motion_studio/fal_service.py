@@ -51,6 +51,8 @@ from .history import History
 log = logging.getLogger("motion_studio.fal")
 T = TypeVar("T")
 QUEUE_URL = "https://queue.fal.run"
+# Uploads on their way, by content hash: a second upload of the same bytes waits for the first.
+_IN_FLIGHT: dict[str, asyncio.Future[str]] = {}
 UPLOAD_PARTS_IN_FLIGHT = 2  # parts read and sent at once: memory stays at about this many parts
 
 
@@ -125,17 +127,35 @@ class FalService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def upload(self, path: Path) -> str:
-        """Upload once per content: the same file picked again reuses the URL fal already has."""
-        sha = file_sha256(path)
+        """Upload once per content: the same file picked again reuses the URL fal already has, and
+        an upload of the same bytes still in flight (an upload ahead) is waited for, not repeated."""
+        sha = await asyncio.to_thread(file_sha256, path)
         cached = self._history.cached_upload(sha, self._upload_cache_seconds)
         if cached:
             return cached
-        if await aiofiles.os.path.getsize(path) > self._stream_upload_bytes:
-            url = await self._call(lambda: self._upload_in_parts(path))
-        else:
-            url = await self._call(lambda: self._client.upload_file(path))
-        self._history.remember_upload(sha, url)
-        return url
+        in_flight = _IN_FLIGHT.get(sha)
+        if in_flight is not None and in_flight.get_loop() is asyncio.get_running_loop():
+            try:
+                return await asyncio.shield(in_flight)
+            except BaseException:
+                if not in_flight.done():
+                    raise  # this upload was cancelled itself, not the one it waited for
+                # that one failed or was abandoned: upload the file here
+        task = asyncio.ensure_future(self._send(path, sha))
+        _IN_FLIGHT[sha] = task
+        return await asyncio.shield(task)  # a cancelled waiter leaves the upload to finish for others
+
+    async def _send(self, path: Path, sha: str) -> str:
+        try:
+            if await aiofiles.os.path.getsize(path) > self._stream_upload_bytes:
+                url = await self._call(lambda: self._upload_in_parts(path))
+            else:
+                url = await self._call(lambda: self._client.upload_file(path))
+            self._history.remember_upload(sha, url)
+            return url
+        finally:
+            if _IN_FLIGHT.get(sha) is asyncio.current_task():
+                del _IN_FLIGHT[sha]
 
     async def _upload_in_parts(self, path: Path) -> str:
         """Upload from disk a part at a time, with fal_client's own multipart protocol code.

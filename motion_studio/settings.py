@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Inputs bigger than this go to fal's storage from disk, this many MB at a time (fal's multipart
     # protocol), so memory stays at a few parts whatever the clip's size; at least 5.
     upload_part_mb: float = Field(default=8.0, ge=5, alias="MOTION_STUDIO_UPLOAD_PART_MB")
+    # Send each checked input to fal's storage at once, while the user is still choosing, so that
+    # Generate only submits. False: nothing leaves the machine before Generate.
+    upload_ahead: bool = Field(default=True, alias="MOTION_STUDIO_UPLOAD_AHEAD")
     request_timeout: float = Field(default=1800.0, gt=0, alias="MOTION_STUDIO_REQUEST_TIMEOUT")
     status_retry_seconds: float = Field(default=300.0, gt=0, alias="MOTION_STUDIO_STATUS_RETRY_SECONDS")
     cancel_grace_seconds: float = Field(default=30.0, gt=0, alias="MOTION_STUDIO_CANCEL_GRACE_SECONDS")

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from . import presenter
 from .catalog import ORIENTATION_MAX_SECONDS
 from .errors import InputError, OwnKeyRequiredError, StudioError
+from .fetching import on_fal_cdn
 from .history import Run
 from .inputs import InputReader, Reading
 from .jobs import Job, JobRunner, JobSpec
@@ -147,6 +148,26 @@ class Studio:
         if not pasted and self.settings.visitors_bring_own_key:
             reading = replace(reading, problems=(*reading.problems, OwnKeyRequiredError().message))
         return reading
+
+    def upload_ahead(self, reading: Reading, session_key: str | None, session: str) -> None:
+        """Once the inputs are ready, send them to fal's storage while the user is still choosing
+        (a prompt, a model), so that Generate only has to submit. Only files that go to fal as they are
+        (no conversion), not ones already on fal's CDN, and only with a key that may pay for this page."""
+        if not self.settings.upload_ahead or not reading.ready:
+            return  # nothing leaves the machine for inputs that would be refused
+        try:
+            key, _ = self.key_for(session_key)
+        except StudioError:
+            return  # no key yet (or own-key mode): Generate will say so
+        image_as_is = reading.image_report is not None and not reading.image_report.needs_conversion
+        video_as_is = reading.video_report is not None and reading.video_report.action == "copy"
+        for kind, path, as_is in (
+            ("image", reading.image, image_as_is),
+            ("video", reading.video, video_as_is),
+        ):
+            fetched = reading.fetched.get(kind)
+            if path and as_is and not (fetched and on_fal_cdn(fetched, self.settings.fal_cdn_hosts)):
+                self.runner.upload_ahead(path, key, (session, kind))
 
     def trim(self, video: str | None, video_url: str | None, orientation: str) -> str:
         """The clip's first seconds that its orientation allows, as a new file the page may show."""

@@ -112,6 +112,8 @@ class FalEmulator:
         self.output: bytes | None = None  # what the "model" returns; by default the reference clip
         self.calls: list[Call] = []
         self.requests: dict[str, EmuRequest] = {}
+        self.upload_bytes_per_second: float | None = None  # a throttled uplink, for the benchmarks
+        self._uplink_free_at = 0.0
         self.multipart: dict[str, dict[str, Any]] = {}  # multipart uploads in progress, by upload id
         self.part_sizes: list[int] = []  # the size of every multipart part received
         self.files: dict[str, tuple[bytes, str]] = {}
@@ -186,6 +188,7 @@ class FalEmulator:
             self.multipart.clear()
             self.part_sizes.clear()
         self.hold = False
+        self.upload_bytes_per_second = None
         self.network_down = False
         self.output = None
         self.queue_seconds, self.run_seconds = 0.2, 0.4
@@ -364,12 +367,22 @@ class FalEmulator:
         )
 
     async def _on_upload(self, request: Request, call: Call, raw: bytes) -> Response:
+        await self._uplink(len(raw))
         if (error := self._auth_error(request, "Bearer")) is not None:
             return error
         name = request.headers.get("x-fal-file-name", "upload.bin")
         path = f"/files/{uuid.uuid4().hex[:12]}/{name}"
         self.files[path] = (raw, request.headers.get("content-type", "application/octet-stream"))
         return JSONResponse({"access_url": f"https://v3.fal.media{path}"})
+
+    async def _uplink(self, size: int) -> None:
+        """The time `size` bytes take on the throttled uplink (the body has arrived already). One
+        uplink for all uploads: parallel uploads share it, as they would on a real connection."""
+        if self.upload_bytes_per_second:
+            with self._lock:
+                start = max(time.time(), self._uplink_free_at)
+                self._uplink_free_at = done = start + size / self.upload_bytes_per_second
+            await asyncio.sleep(max(0.0, done - time.time()))
 
     async def _on_multipart_create(self, request: Request, call: Call, raw: bytes) -> Response:
         """fal's multipart storage protocol (what fal_client speaks for big files): create, parts, complete."""
@@ -382,6 +395,7 @@ class FalEmulator:
         return JSONResponse({"access_url": f"https://v3.fal.media/files/{ident}/{name}", "uploadId": ident})
 
     async def _on_multipart_part(self, request: Request, call: Call, raw: bytes) -> Response:
+        await self._uplink(len(raw))
         if (error := self._auth_error(request, "Bearer")) is not None:
             return error
         upload_id, number = call.path.split("/multipart/")[1].split("/")[:2]
@@ -413,6 +427,7 @@ class FalEmulator:
         )
 
     async def _on_put_upload(self, request: Request, call: Call, raw: bytes) -> Response:
+        await self._uplink(len(raw))
         self.files[call.path.replace("/gcs-upload/", "/files/")] = (
             raw,
             request.headers.get("content-type", ""),

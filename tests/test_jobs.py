@@ -521,3 +521,32 @@ def test_a_big_clip_goes_up_from_disk_a_part_at_a_time(
     assert len(fal.calls_to("multipart_create")) == 1 and len(fal.calls_to("multipart_complete")) == 1
     assert len(fal.calls_to("upload")) == 1  # the small one, whole
     assert small_url.endswith("/small.mp4")
+
+
+def test_an_upload_ahead_is_used_by_the_run_and_one_in_flight_is_waited_for(
+    runner: JobRunner, fal: FalEmulator, samples
+) -> None:
+    """Ready inputs go to fal's storage before Generate; the run then only submits. A run started
+    while they are still on their way waits for them rather than sending them twice."""
+    runner.upload_ahead(str(samples["image_jpg"]), KEY, ("page", "image"))
+    runner.upload_ahead(str(samples["clip_5s"]), KEY, ("page", "video"))
+    wait_for(lambda: len(fal.calls_to("upload")) == 2, what="both inputs uploaded ahead")
+    assert isinstance(runner.start(spec(samples), KEY).wait(30), Done)
+    assert len(fal.calls_to("upload")) == 2 and len(fal.submitted) == 1
+    fal.reset()
+    fal.delays["upload"] = 1.0  # a slow uplink: the run starts while the uploads are in flight
+    runner.upload_ahead(str(samples["image_png"]), KEY, ("page", "image"))
+    runner.upload_ahead(str(samples["clip_3s"]), KEY, ("page", "video"))
+    wait_for(lambda: len(fal.calls_to("upload")) == 2, what="both uploads under way")
+    job = runner.start(JobSpec(str(samples["image_png"]), str(samples["clip_3s"]), "video"), KEY)
+    assert isinstance(job.wait(30), Done)
+    assert len(fal.calls_to("upload")) == 2  # waited for, not repeated
+    fal.reset()
+    fal.fail("upload", 500)  # an upload ahead that fails never breaks the run
+    runner.upload_ahead(str(samples["image_webp"]), KEY, ("page", "image"))
+    wait_for(lambda: len(fal.calls_to("upload")) >= 1, what="the failing upload ahead")
+    fal.reset()
+    assert isinstance(
+        runner.start(JobSpec(str(samples["image_webp"]), str(samples["clip_10s"]), "video"), KEY).wait(30),
+        Done,
+    )

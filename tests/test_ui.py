@@ -34,10 +34,13 @@ def test_live_verdict_run_and_playback(app: str, page: Page, fal: FalEmulator, s
     choose(page, "tier", "Standard")
     expect(page.locator("#cost")).to_contain_text("$0.35")
     expect(page.locator("#generate")).to_have_text("Generate · ≈ $0.35")  # the estimate on the button
-    assert fal.calls == []  # checking costs nothing
+    assert fal.submitted == []  # checking costs nothing
+    # Ready inputs go to fal's storage while the user is still choosing: Generate only submits.
+    wait_for(lambda: len(fal.calls_to("upload")) == 2, what="the inputs uploaded ahead")
     expect(page.locator("#generate")).to_be_enabled()
     page.locator("#generate").click()
     wait_done(page)
+    assert len(fal.calls_to("upload")) == 2  # not sent again
     expect(page.locator("#progress")).to_contain_text("$0.35")  # what it cost, and how long it took
     expect(page.locator("#result-empty")).to_be_hidden()
     assert video_duration(page, "output-video") > 4
@@ -58,9 +61,8 @@ def test_too_long_clip_shows_reason_and_sends_nothing(
     app: str, page: Page, fal: FalEmulator, samples
 ) -> None:
     page.goto(app)
-    pick(page, samples["image_jpg"], samples["clip_12s"])
-    expect(page.locator("#verdict")).to_contain_text("Ready")
     choose(page, "orientation", "image")
+    pick(page, samples["image_jpg"], samples["clip_12s"])
     expect(page.locator("#verdict")).to_contain_text(
         "The clip is 12.0 s; with orientation 'image' the limit is 10 s. Switch to 'video' (30 s) or trim it."
     )
@@ -71,7 +73,7 @@ def test_too_long_clip_shows_reason_and_sends_nothing(
     expect(page.locator("#verdict")).to_contain_text("Ready")
     expect(page.locator("#generate")).to_be_enabled()
     expect(page.locator("#trim")).to_be_hidden()
-    assert fal.calls == []
+    assert fal.submitted == []  # ready now: the inputs may go to fal's storage, nothing is paid
 
 
 def test_cancel_reaches_fal(app: str, page: Page, fal: FalEmulator, samples) -> None:
@@ -346,12 +348,12 @@ def test_history_database_is_not_served(app: str, settings: Settings) -> None:
         assert b"SQLite" not in response.content and secret.read_bytes() not in response.content
 
 
-def test_example_loads_without_calling_fal(app: str, page: Page, fal: FalEmulator) -> None:
+def test_example_loads_and_costs_nothing(app: str, page: Page, fal: FalEmulator) -> None:
     page.goto(app)
     page.locator("#example-offline").click()
     expect(page.locator("#verdict")).to_contain_text("Ready")
     expect(page.locator("#video-info")).to_contain_text("4.0 s")
-    assert fal.calls == []
+    assert fal.submitted == []
 
 
 def test_api_generate_with_gradio_client(app: str, fal: FalEmulator, samples, tmp_path: Path) -> None:

@@ -176,8 +176,9 @@ class Pipeline:
             log.info("run %s: %s", run.id, detail)
         job.publish(Uploading(run.id, reused=reused))
         assert run.image_path and run.video_path
-        image_url = run.image_url or await service.upload(Path(run.image_path))
-        video_url = run.video_url or await service.upload(Path(run.video_path))
+        image_url, video_url = await asyncio.gather(  # side by side, not one after the other
+            _on_fal(run.image_url, run.image_path, service), _on_fal(run.video_url, run.video_path, service)
+        )
         self.history.update(run.id, image_url=image_url, video_url=video_url)
         if job.cancel_requested:
             raise RunCancelledError()
@@ -290,3 +291,8 @@ def ended_elsewhere(run: Run) -> JobEvent:
     if run.status == Status.CANCELLED:
         return Cancelled(run.id)
     return Failed(run.id, kind=run.error_kind or run.status, message=run.error_message or run.status)
+
+
+async def _on_fal(url: str | None, path: str, service: FalService) -> str:
+    """The input's URL on fal: the one it came from, or its upload (cached, or already on its way)."""
+    return url or await service.upload(Path(path))

@@ -27,6 +27,7 @@ from ..fal_service import FalService
 from ..history import History, Run
 from ..lifecycle import FINAL, IN_FLIGHT, Status
 from ..settings import Settings
+from .ahead import UploadsAhead
 from .clients import ClientPool
 from .events import Cancelled, Failed, JobEvent
 from .job import Job, JobSpec
@@ -51,6 +52,7 @@ class JobRunner:
         self._stack = ExitStack()
         self._portal = self._stack.enter_context(start_blocking_portal(name="motion-studio-jobs"))
         self._keys: dict[str, tuple[SecretStr, str]] = {}  # a live job's key, until the job ends
+        self._ahead = UploadsAhead(settings, history)
         self._portal.start_task_soon(self._sweep_now_and_then)
 
     # -- public, thread-safe ------------------------------------------------------------------------
@@ -88,6 +90,11 @@ class JobRunner:
             return []
         return [self.resume(run, key) for run in self.history.unfinished() if run.key_source == key_source]
 
+    def upload_ahead(self, path: str, key: SecretStr, slot: tuple[str, str]) -> None:
+        """Send a checked input to fal's storage now, so Generate only has to submit (see ahead.py)."""
+        if not self._closed:
+            self._portal.call(self._ahead.start, path, key, slot)
+
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
@@ -120,6 +127,7 @@ class JobRunner:
             return
         self._closed = True
         try:
+            self._portal.call(self._ahead.cancel_all)
             self._portal.call(self._close, timeout)
             self._portal.call(self._portal.stop, True)  # helper tasks too (a cancel's grace period)
         finally:

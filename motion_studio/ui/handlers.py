@@ -49,9 +49,11 @@ class Handlers:
         prompt: str,
         tier: str,
         key: str,
+        request: gr.Request,
     ) -> Changes:
-        """The live verdict, with the caps of whoever pays."""
+        """The live verdict, with the caps of whoever pays; checked inputs start for fal's storage."""
         reading = self.studio.read(image, image_url, video, video_url, orientation, prompt or "", tier, key)
+        self.studio.upload_ahead(reading, key, request.session_hash or "")
         shown = presenter.input_check(reading, tier)
         p = self.page.inputs
         offer = f"✂ Use only the first {shown.trim_to:g} s" if shown.trim_to else None

@@ -184,6 +184,12 @@ def inputs(settings: Settings) -> Inputs:
         presenter.prompt_counter(""), elem_id="prompt-counter", elem_classes="small-note"
     )
     generate = gr.Button("Generate", variant="primary", size="lg", interactive=False, elem_id="generate")
+    gr.Markdown(
+        page_text("upload_ahead.md"),
+        visible=settings.upload_ahead,
+        elem_id="upload-ahead-note",
+        elem_classes="small-note",
+    )
     with gr.Accordion("Try an example (loading one costs nothing)", open=True, elem_id="examples"):
         example_fal = gr.Button(
             "💃 fal's own sample: a dancer (fetched from fal's CDN)", size="sm", elem_id="example-fal"
