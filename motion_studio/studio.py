@@ -128,22 +128,21 @@ class Studio:
             video_url=_url_used(request.video, request.video_url),
         )
 
-    def read(
-        self,
-        image: str | None,
-        image_url: str | None,
-        video: str | None,
-        video_url: str | None,
-        orientation: str,
-        prompt: str,
-        tier: str,
-        session_key: str | None,
-    ) -> Reading:
+    def read(self, request: RunRequest, session_key: str | None) -> Reading:
         """The page's inputs read, with the caps of whoever pays: a pasted key lifts the server's caps,
         and in own-key mode nothing is ready until a key is pasted."""
         pasted = bool(session_key and session_key.strip())
+        r = request
+        tier = r.tier or self.settings.default_tier
         reading = self.reader.read(
-            image, image_url, video, video_url, orientation, prompt, tier, on_server_key=not pasted
+            r.image,
+            r.image_url,
+            r.video,
+            r.video_url,
+            r.orientation,
+            r.prompt,
+            tier,
+            on_server_key=not pasted,
         )
         if not pasted and self.settings.visitors_bring_own_key:
             reading = replace(reading, problems=(*reading.problems, OwnKeyRequiredError().message))

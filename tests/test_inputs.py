@@ -6,7 +6,7 @@ from pathlib import Path
 
 from motion_studio.inputs import InputReader
 from motion_studio.settings import Settings
-from motion_studio.studio import Studio
+from motion_studio.studio import RunRequest, Studio
 
 from .media_factory import hevc_clip
 
@@ -30,10 +30,10 @@ def test_a_preview_stands_for_its_clip_and_nothing_else(settings: Settings, samp
 def test_the_verdict_follows_who_pays(settings: Settings, samples) -> None:
     own_key = Studio(settings.model_copy(update={"visitors_bring_own_key": True}))
     try:
-        inputs = (str(samples["image_jpg"]), None, str(samples["clip_5s"]), None, "video", "", "pro")
-        refused = own_key.read(*inputs, None)
+        inputs = RunRequest(str(samples["image_jpg"]), str(samples["clip_5s"]))
+        refused = own_key.read(inputs, None)
         assert not refused.ready and "their own fal key" in refused.problems[-1]
-        assert own_key.read(*inputs, "abc:pasted").ready
+        assert own_key.read(inputs, "abc:pasted").ready
     finally:
         own_key.runner.shutdown()
 

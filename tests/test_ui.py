@@ -292,7 +292,7 @@ def test_session_key_works_and_never_leaks(
         page.goto(url)
         expect(page.locator("#key-status")).to_contain_text("No fal API key is set")
         generate(page, samples["image_jpg"], samples["clip_3s"])
-        expect(page.locator("#progress")).to_contain_text("No fal API key")
+        expect(page.locator("#verdict")).to_contain_text("No fal API key")
         assert fal.calls == []
         page.locator("#fal-key input").fill(VALID_KEY)
         expect(page.locator("#key-status")).to_contain_text("for this browser session only")

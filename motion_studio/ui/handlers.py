@@ -51,8 +51,9 @@ class Handlers:
         key: str,
         request: gr.Request,
     ) -> Changes:
-        """The live verdict, with the caps of whoever pays; checked inputs start for fal's storage."""
-        reading = self.studio.read(image, image_url, video, video_url, orientation, prompt or "", tier, key)
+        """The live verdict, with the caps of whoever pays; ready inputs start for fal's storage."""
+        wanted = RunRequest(image, video, orientation, prompt or "", True, tier, image_url, video_url)
+        reading = self.studio.read(wanted, key)
         self.studio.upload_ahead(reading, key, request.session_hash or "")
         shown = presenter.input_check(reading, tier)
         p = self.page.inputs
@@ -137,8 +138,8 @@ class Handlers:
         run = self.page.run
         try:
             job = self.studio.start(request, key, owner)
-        except StudioError as exc:
-            return {self.page.memory.job_id: None, run.progress: presenter.error_text(exc)}
+        except StudioError as exc:  # said in the verdict, where a progress stream can't overwrite it
+            return {run.verdict: presenter.error_text(exc)}
         return {
             self.page.memory.job_id: job.id,
             run.progress: "⏳ Starting…",
@@ -194,7 +195,9 @@ class Handlers:
         shown_in_gallery = False
         try:
             async for event in watch(job):
-                if self._streams.get(session) is not token:
+                if self._streams.get(session) is not token:  # another stream took over this page
+                    if held:
+                        yield {self.page.inputs.generate: gr.update(interactive=True)}
                     return
                 changes = self._progress(job)
                 if held and (job.request_id is not None or (event is not None and event.terminal)):

@@ -57,7 +57,7 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
         **STREAM,
     }
     run_in = [p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.keep_sound, p.tier]
-    start_out = [m.job_id, r.progress, p.generate, r.cancel, g.timer]
+    start_out = [m.job_id, r.progress, r.verdict, p.generate, r.cancel, g.timer]
     started = {**follow, "fn": on.follow_started}
     p.generate.click(on.start, [*run_in, h.key_box, m.owner], start_out, **PRIVATE).then(**started)
     r.cancel.click(on.cancel, m.job_id, r.progress, concurrency_limit=None, **PRIVATE)
