@@ -21,6 +21,7 @@ from ..history import History
 from ..settings import Settings
 
 log = logging.getLogger("motion_studio.ahead")
+MAX_SLOTS = 10_000  # pages remembered (two slots each); the oldest are forgotten first
 
 
 class UploadsAhead:
@@ -30,12 +31,13 @@ class UploadsAhead:
         self.settings = settings
         self.history = history
         self._slots: dict[tuple[str, str], tuple[str, asyncio.Task[None]]] = {}
+        self._sent: dict[tuple[str, str], str] = {}  # the last file each slot sent (bounded below)
 
     def start(self, path: str, key: SecretStr, slot: tuple[str, str]) -> None:
         """Upload `path` now for `slot`; the slot's previous upload, of another file, is abandoned."""
         current = self._slots.get(slot)
-        if current is not None and current[0] == path and not current[1].done():
-            return  # the same file is already on its way
+        if (current is not None and current[0] == path) or self._sent.get(slot) == path:
+            return  # the same file is on its way, or went (each check of the page would ask again)
         if current is not None and not current[1].done():
             current[1].cancel()
         task = asyncio.ensure_future(self._upload(Path(path), key))
@@ -43,8 +45,13 @@ class UploadsAhead:
         task.add_done_callback(lambda _: self._forget(slot, task))
 
     def _forget(self, slot: tuple[str, str], task: asyncio.Task[None]) -> None:
-        if self._slots.get(slot, (None, None))[1] is task:
+        path, current = self._slots.get(slot, (None, None))
+        if current is task and path is not None:
             del self._slots[slot]
+            if not task.cancelled():
+                self._sent[slot] = path
+                while len(self._sent) > MAX_SLOTS:
+                    del self._sent[next(iter(self._sent))]
 
     async def _upload(self, path: Path, key: SecretStr) -> None:
         service = FalService(
@@ -67,3 +74,4 @@ class UploadsAhead:
         for _, task in list(self._slots.values()):
             task.cancel()
         self._slots.clear()
+        self._sent.clear()
