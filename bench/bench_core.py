@@ -14,7 +14,6 @@ import asyncio
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from emulator_process import start_emulator  # noqa: E402  (this script's folder is on sys.path)
 from pydantic import SecretStr  # noqa: E402
 
 from motion_studio import media  # noqa: E402
@@ -62,16 +62,8 @@ def main() -> None:
     print(f"{'prepare_video 5 s webm -> h264 mp4':40s} {median:7.1f}")
 
     # The emulator runs in its own process, so its memory and CPU are not counted as the app's.
-    emu = subprocess.Popen(
-        [sys.executable, "-m", "tests.fal_emulator", "--queue-seconds", "0", "--run-seconds", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert emu.stdout is not None
-    for _ in range(6):
-        name, _, value = emu.stdout.readline().removeprefix("export ").strip().partition("=")
-        os.environ[name] = value
+    emu, emulator_env = start_emulator()
+    os.environ.update(emulator_env)
     settings = Settings(
         FAL_KEY=VALID_KEY, MOTION_STUDIO_DATA_DIR=tmp / "data", MOTION_STUDIO_POLL_INTERVAL=0.01
     )

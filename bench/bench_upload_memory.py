@@ -18,6 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE_MB = 90
+sys.path.insert(0, str(ROOT / "bench"))
+from emulator_process import start_emulator  # noqa: E402
 
 
 def one(variant: str, path: str) -> None:
@@ -58,17 +60,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-upload-"))
     clip = tmp / "clip.mp4"
     clip.write_bytes(os.urandom(SIZE_MB * 2**20))
-    emu = subprocess.Popen(
-        [sys.executable, "-m", "tests.fal_emulator", "--queue-seconds", "0", "--run-seconds", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert emu.stdout is not None
-    env = dict(os.environ)
-    for _ in range(6):
-        name, _, value = emu.stdout.readline().removeprefix("export ").strip().partition("=")
-        env[name] = value
+    emu, emulator_env = start_emulator()
+    env = {**os.environ, **emulator_env}
     results = {}
     for variant in ("plain", "studio"):
         out = subprocess.run(
