@@ -19,7 +19,7 @@ from ..catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO
 from ..errors import StudioError
 from ..history import Run
 from ..jobs import Done, Job, watch
-from ..lifecycle import Action
+from ..lifecycle import Action, Situation
 from ..serving import servable
 from ..studio import RunRequest, Studio
 from .layout import ASSETS, Page
@@ -299,13 +299,13 @@ class Handlers:
             return {m.selected_run: None, g.card: "This run no longer exists.", **self._run_buttons(None)}
         job = self.studio.job_to_watch(run, owner)
         image, _ = run.input_files()
+        result = self._result(run)  # its reference clip (probed, maybe previewed) goes back in the input too
+        situation = self.studio.situation(run)
         return {
             m.selected_run: run.id,
-            g.card: presenter.run_details(
-                run, self.studio.history.events(run.id), self.studio.situation(run)
-            ),
+            g.card: presenter.run_details(run, self.studio.history.events(run.id), situation),
             p.image: servable(image),
-            p.video: self.studio.reference_clip(run),
+            p.video: result[self.page.run.reference],
             p.image_url: "",
             p.video_url: "",
             p.orientation: run.orientation,
@@ -313,11 +313,11 @@ class Handlers:
             p.keep_sound: run.keep_sound,
             p.tier: run.tier,
             m.job_id: job.id if job else None,
-            **self._result(run),
-            **self._run_buttons(run),
+            **result,
+            **self._run_buttons(run, situation),
         }
 
-    def _run_buttons(self, run: Run | None) -> Changes:
+    def _run_buttons(self, run: Run | None, situation: Situation | None = None) -> Changes:
         """Resume / Run again / Delete, as the lifecycle allows for this run."""
         g = self.page.gallery
         if run is None:
@@ -325,7 +325,7 @@ class Handlers:
                 button: gr.update(visible=False)
                 for button in (g.resume, g.run_again, g.delete, g.confirm_row)
             }
-        situation = self.studio.situation(run)
+        situation = situation or self.studio.situation(run)
         return {
             g.resume: gr.update(visible=Action.RESUME in situation.actions),
             g.run_again: gr.update(visible=Action.RUN_AGAIN in situation.actions),
