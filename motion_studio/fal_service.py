@@ -22,7 +22,7 @@ import aiofiles
 import aiofiles.os
 import fal_client
 import httpx
-from fal_client.client import AppId, AsyncMultipartUpload
+from fal_client.client import AppId
 from httpx_sse import SSEError, aconnect_sse
 from pydantic import SecretStr
 from tenacity import (
@@ -46,6 +46,7 @@ from .errors import (
     from_detail,
     map_exception,
 )
+from .fal_parts import StreamedMultipartUpload
 from .history import History
 
 log = logging.getLogger("motion_studio.fal")
@@ -53,7 +54,7 @@ T = TypeVar("T")
 QUEUE_URL = "https://queue.fal.run"
 # Uploads on their way, by content hash: a second upload of the same bytes waits for the first.
 _IN_FLIGHT: dict[str, asyncio.Future[str]] = {}
-UPLOAD_PARTS_IN_FLIGHT = 2  # parts read and sent at once: memory stays at about this many parts
+UPLOAD_PARTS_IN_FLIGHT = 2  # parts sent at once, each streamed from disk a chunk at a time
 
 
 @dataclass(frozen=True)
@@ -158,23 +159,23 @@ class FalService:
                 del _IN_FLIGHT[sha]
 
     async def _upload_in_parts(self, path: Path) -> str:
-        """Upload from disk a part at a time, with fal_client's own multipart protocol code.
+        """Upload from disk with fal's multipart protocol, each part streamed in small chunks.
 
         fal_client reads a file under 100 MB whole into memory before sending it (and the TLS path
-        copies it again); its multipart upload, which it keeps for bigger files, reads one part at a
-        time. Using it from the first `MOTION_STUDIO_UPLOAD_PART_MB` keeps memory at a few parts
-        whatever the file's size. (fal_client's token manager and CDN client are private attributes
-        of its pinned version; the tests run this path against the emulator of fal's protocol.)"""
+        copies it twice more); its multipart upload reads one whole part at a time. Streaming each
+        part (`fal_parts`) keeps memory at a few chunks whatever the file's size. (fal_client's
+        token manager and CDN client are private attributes of its pinned version; the tests run
+        this path against the emulator of fal's protocol.)"""
         token_manager = await self._client._token_manager
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         async with self._client._cdn_client() as client:
-            return await AsyncMultipartUpload.save_file(
-                file_path=str(path),
+            return await StreamedMultipartUpload.upload(
                 client=client,
                 token_manager=token_manager,
+                path=path,
                 content_type=content_type,
-                chunk_size=self._upload_part_bytes,
-                max_concurrency=UPLOAD_PARTS_IN_FLIGHT,
+                part_bytes=self._upload_part_bytes,
+                parts_in_flight=UPLOAD_PARTS_IN_FLIGHT,
             )
 
     async def submit(self, endpoint: str, arguments: dict[str, Any]) -> str:

@@ -398,6 +398,8 @@ class FalEmulator:
         await self._uplink(len(raw))
         if (error := self._auth_error(request, "Bearer")) is not None:
             return error
+        if "content-length" not in request.headers:  # like object stores: a part's size is declared
+            return JSONResponse({"detail": "MissingContentLength"}, 411)
         upload_id, number = call.path.split("/multipart/")[1].split("/")[:2]
         self.multipart[upload_id]["parts"][int(number)] = raw
         self.part_sizes.append(len(raw))

@@ -496,8 +496,9 @@ def test_a_forged_visitor_id_owns_nothing_and_api_callers_are_their_address(sett
 def test_a_big_clip_goes_up_from_disk_a_part_at_a_time(
     history: History, fal: FalEmulator, tmp_path: Path
 ) -> None:
-    """fal's multipart storage protocol from the first part's size on: memory holds a few parts,
-    never the whole file; a small file still goes in one request."""
+    """fal's multipart storage protocol from the first part's size on, each part streamed from disk
+    with its declared length (the emulator refuses a part without one, as object stores do); a
+    small file still goes in one request."""
     import asyncio
     import os
 
