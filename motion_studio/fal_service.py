@@ -52,8 +52,29 @@ from .history import History
 log = logging.getLogger("motion_studio.fal")
 T = TypeVar("T")
 QUEUE_URL = "https://queue.fal.run"
+
+
+@dataclass
+class _Flight:
+    """An upload on its way and how many callers wait for it. It goes on while anyone waits (a run
+    that needs the bytes an upload ahead is sending); when the last one gives up (a changed input
+    abandons its upload ahead), it stops, and nothing more is sent."""
+
+    task: asyncio.Future[str]
+    waiters: int = 0
+
+    async def wait(self) -> str:
+        self.waiters += 1
+        try:
+            return await asyncio.shield(self.task)
+        finally:
+            self.waiters -= 1
+            if self.waiters == 0 and not self.task.done():
+                self.task.cancel()
+
+
 # Uploads on their way, by content hash: a second upload of the same bytes waits for the first.
-_IN_FLIGHT: dict[str, asyncio.Future[str]] = {}
+_IN_FLIGHT: dict[str, _Flight] = {}
 UPLOAD_PARTS_IN_FLIGHT = 2  # parts sent at once, each streamed from disk a chunk at a time
 
 
@@ -134,17 +155,17 @@ class FalService:
         cached = self._history.cached_upload(sha, self._upload_cache_seconds)
         if cached:
             return cached
-        in_flight = _IN_FLIGHT.get(sha)
-        if in_flight is not None and in_flight.get_loop() is asyncio.get_running_loop():
+        flight = _IN_FLIGHT.get(sha)
+        if flight is not None and flight.task.get_loop() is asyncio.get_running_loop():
             try:
-                return await asyncio.shield(in_flight)
+                return await flight.wait()
             except BaseException:
-                if not in_flight.done():
+                if not flight.task.done():
                     raise  # this upload was cancelled itself, not the one it waited for
                 # that one failed or was abandoned: upload the file here
-        task = asyncio.ensure_future(self._send(path, sha))
-        _IN_FLIGHT[sha] = task
-        return await asyncio.shield(task)  # a cancelled waiter leaves the upload to finish for others
+        flight = _Flight(asyncio.ensure_future(self._send(path, sha)))
+        _IN_FLIGHT[sha] = flight
+        return await flight.wait()
 
     async def _send(self, path: Path, sha: str) -> str:
         try:
@@ -155,7 +176,8 @@ class FalService:
             self._history.remember_upload(sha, url)
             return url
         finally:
-            if _IN_FLIGHT.get(sha) is asyncio.current_task():
+            flight = _IN_FLIGHT.get(sha)
+            if flight is not None and flight.task is asyncio.current_task():
                 del _IN_FLIGHT[sha]
 
     async def _upload_in_parts(self, path: Path) -> str:

@@ -551,3 +551,39 @@ def test_an_upload_ahead_is_used_by_the_run_and_one_in_flight_is_waited_for(
         runner.start(JobSpec(str(samples["image_webp"]), str(samples["clip_10s"]), "video"), KEY).wait(30),
         Done,
     )
+
+
+def test_a_changed_input_abandons_its_stale_upload_ahead_and_the_setting_turns_it_off(
+    settings: Settings, fal: FalEmulator, samples
+) -> None:
+    """The page's path (`Studio.read` then `upload_ahead`): a new clip in the same slot cancels the
+    old clip's upload, which then never lands in the upload cache; with the setting off nothing
+    leaves the machine before Generate, and Generate uploads both as it always did."""
+    from motion_studio.fal_service import file_sha256
+    from motion_studio.studio import RunRequest, Studio
+
+    studio = Studio(settings)
+    try:
+        fal.delays["upload"] = 1.5  # slow enough that the first clip is still on its way
+        first = RunRequest(str(samples["image_jpg"]), str(samples["clip_3s"]))
+        studio.upload_ahead(studio.read(first, None), None, "page-1")
+        wait_for(lambda: len(fal.calls_to("upload")) == 2, what="both inputs on their way")
+        second = RunRequest(str(samples["image_jpg"]), str(samples["clip_5s"]))
+        studio.upload_ahead(studio.read(second, None), None, "page-1")
+        wait_for(lambda: len(fal.calls_to("upload")) == 3, what="the new clip on its way")
+        history = studio.history
+        wait_for(lambda: history.cached_upload(file_sha256(samples["clip_5s"]), 3600) is not None)
+        assert stays(lambda: history.cached_upload(file_sha256(samples["clip_3s"]), 3600) is None, 2.0)
+        assert history.cached_upload(file_sha256(samples["image_jpg"]), 3600) is not None  # unchanged
+    finally:
+        studio.runner.shutdown()
+    fal.reset()
+    off = Studio(settings.model_copy(update={"upload_ahead": False}))
+    try:
+        request = RunRequest(str(samples["image_png"]), str(samples["clip_10s"]))
+        off.upload_ahead(off.read(request, None), None, "page-2")
+        assert stays(lambda: fal.calls_to("upload") == [], 1.0)
+        assert isinstance(off.start(request, None, None).wait(30), Done)
+        assert len(fal.calls_to("upload")) == 2 and len(fal.submitted) == 1
+    finally:
+        off.runner.shutdown()
