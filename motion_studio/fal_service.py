@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import aiofiles
 import aiofiles.os
+import anyio.to_thread
 import fal_client
 import httpx
 from fal_client.client import AppId
@@ -152,7 +153,7 @@ class FalService:
         """Upload once per content: the same file picked again reuses the URL fal already has, and
         an upload of the same bytes still in flight (an upload ahead) is waited for, not repeated."""
         sha = await asyncio.to_thread(file_sha256, path)
-        cached = self._history.cached_upload(sha, self._upload_cache_seconds)
+        cached = await anyio.to_thread.run_sync(self._history.cached_upload, sha, self._upload_cache_seconds)
         if cached:
             return cached
         flight = _IN_FLIGHT.get(sha)
@@ -173,7 +174,7 @@ class FalService:
                 url = await self._call(lambda: self._upload_in_parts(path))
             else:
                 url = await self._call(lambda: self._client.upload_file(path))
-            self._history.remember_upload(sha, url)
+            await anyio.to_thread.run_sync(self._history.remember_upload, sha, url)  # a commit: off the loop
             return url
         finally:
             flight = _IN_FLIGHT.get(sha)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import filecmp
+import functools
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 
@@ -59,6 +61,7 @@ from .job import Job, JobSpec
 
 log = logging.getLogger("motion_studio.jobs")
 LEASE_RENEW_SECONDS = 30.0
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -82,6 +85,10 @@ class Pipeline:
         self.history.record(job.run_id, status, detail, **values)
         job.phase = status
 
+    async def amove(self, job: Job, status: Status, detail: str = "", **values: object) -> None:
+        """`move`, its commit in a worker thread (see `off_loop`)."""
+        await off_loop(self.move, job, status, detail, **values)
+
     # -- a new run ---------------------------------------------------------------------------------
 
     async def check_and_reserve(self, job: Job, key_source: str) -> Run:
@@ -103,7 +110,8 @@ class Pipeline:
         if guarded and self.settings.max_run_cost is not None and cost > self.settings.max_run_cost:
             cap = self.settings.max_run_cost
             raise BudgetError.per_run(cost, cap, either(options_under(cap, seconds, model.name)))
-        run = self.history.create(
+        run = await off_loop(
+            self.history.create,
             Run(
                 tier=model.name,
                 endpoint=model.endpoint,
@@ -133,9 +141,10 @@ class Pipeline:
         )
         # A fal-hosted input the checks left as it was is stored with its URL now: fal gets that URL.
         on_fal = await asyncio.to_thread(self._already_on_fal, spec, image_report, video_report, prepared)
-        self.history.update(run.id, image_path=str(prepared.image), video_path=str(prepared.video), **on_fal)
+        paths = {"image_path": str(prepared.image), "video_path": str(prepared.video)}
+        await off_loop(self.history.update, run.id, **paths, **on_fal)
         job.publish(Checked(run.id, clip_seconds=seconds, estimated_cost=cost, notes=prepared.notes))
-        return self.history.get(run.id) or run
+        return await off_loop(self.history.get, run.id) or run
 
     def _already_on_fal(
         self, spec: JobSpec, image_report: ImageReport, video_report: VideoReport, prepared: PreparedInputs
@@ -171,7 +180,7 @@ class Pipeline:
         then submit."""
         reused = tuple(kind for kind, url in (("image", run.image_url), ("video", run.video_url)) if url)
         detail = f"{' and '.join(reused)} already on fal's CDN, not uploaded again" if reused else ""
-        self.move(job, Status.UPLOADING, detail)
+        await self.amove(job, Status.UPLOADING, detail)
         if reused:
             log.info("run %s: %s", run.id, detail)
         job.publish(Uploading(run.id, reused=reused))
@@ -179,19 +188,19 @@ class Pipeline:
         image_url, video_url = await asyncio.gather(  # side by side, not one after the other
             _on_fal(run.image_url, run.image_path, service), _on_fal(run.video_url, run.video_path, service)
         )
-        self.history.update(run.id, image_url=image_url, video_url=video_url)
+        await off_loop(self.history.update, run.id, image_url=image_url, video_url=video_url)
         if job.cancel_requested:
             raise RunCancelledError()
         arguments = request_arguments(image_url, video_url, run.orientation, run.prompt, run.keep_sound)
-        self.move(job, Status.SUBMITTING)
+        await self.amove(job, Status.SUBMITTING)
         # Shielded: a cancel (or shutdown) waits for fal's answer, so a request fal accepted always has
         # its id stored, and can be followed or cancelled, never orphaned.
         with anyio.CancelScope(shield=True):
             request_id = await service.submit(run.endpoint, arguments)
             job.request_id = request_id
             # The id first, on its own: whatever happens to the status move, a paid run stays findable.
-            self.history.update(run.id, request_id=request_id, submitted_at=time.time())
-            self.move(job, Status.SUBMITTED, request_id)
+            await off_loop(self.history.update, run.id, request_id=request_id, submitted_at=time.time())
+            await self.amove(job, Status.SUBMITTED, request_id)
         log.info("run %s submitted to %s as request %s", run.id, run.endpoint, request_id)
         job.publish(Queued(run.id, request_id=request_id))
         return request_id
@@ -207,10 +216,10 @@ class Pipeline:
             async with asyncio.timeout(self.settings.request_timeout):
                 with kept_if_fal_is_away():
                     async for update in service.follow(run.endpoint, request_id):
-                        self._on_update(job, run, update, last)
+                        await self._on_update(job, run, update, last)
                         last = update
                         if time.monotonic() - renewed > LEASE_RENEW_SECONDS:
-                            self.history.claim(run.id, self.holder)
+                            await off_loop(self.history.claim, run.id, self.holder)
                             renewed = time.monotonic()
         except TimeoutError:
             finished = False
@@ -228,24 +237,24 @@ class Pipeline:
         else:
             with kept_if_fal_is_away():
                 url = await service.output_url(run.endpoint, request_id, last)
-        self.history.update(run.id, output_url=url)
+        await off_loop(self.history.update, run.id, output_url=url)
         return await self.fetch_output(job, run, service, url)
 
-    def _on_update(self, job: Job, run: Run, update: StatusUpdate, last: StatusUpdate | None) -> None:
+    async def _on_update(self, job: Job, run: Run, update: StatusUpdate, last: StatusUpdate | None) -> None:
         if job.cancel_requested:  # the run is "cancelling" until fal says how it ended
             return
         if update.state == "queued":
             if last is None or last.state != "queued" or last.position != update.position:
-                self.move(job, Status.QUEUED, f"position {update.position}")
+                await self.amove(job, Status.QUEUED, f"position {update.position}")
                 job.publish(Queued(run.id, position=update.position, request_id=job.request_id))
         elif update.new_logs or last is None or last.state == "queued":
             if job.phase is not Status.RUNNING:
-                self.move(job, Status.RUNNING)
+                await self.amove(job, Status.RUNNING)
             job.publish(Running(run.id, logs=update.new_logs))
 
     async def fetch_output(self, job: Job, run: Run, service: FalService, url: str) -> Done:
         """Copy fal's video here at once (fal deletes it after a while) and make it playable."""
-        self.move(job, Status.DOWNLOADING, output_url=url)
+        await self.amove(job, Status.DOWNLOADING, output_url=url)
         job.publish(Downloading(run.id))
         with kept_if_fal_is_away():
             output = await service.download(
@@ -253,7 +262,7 @@ class Pipeline:
             )
         output = await asyncio.to_thread(ensure_playable, output)
         thumb = await asyncio.to_thread(extract_thumbnail, output, output.with_name("thumb.jpg"))
-        self.move(
+        await self.amove(
             job,
             Status.DONE,
             output_path=str(output),
@@ -281,6 +290,13 @@ class Pipeline:
             await anyio.sleep(self.settings.poll_interval)
         job.holds_lease = True
         return None
+
+
+async def off_loop(func: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Run `func` (a SQLite commit, an fsync each) in a worker thread: with many runs at once, the
+    loop that streams every run's bytes must not wait on the disk. Never abandoned on cancel: a
+    write that started finishes before the cancel lands, so the row still tells the truth."""
+    return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
 
 
 def ended_elsewhere(run: Run) -> JobEvent:

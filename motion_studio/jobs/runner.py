@@ -32,7 +32,7 @@ from .clients import ClientPool
 from .events import Cancelled, Failed, JobEvent
 from .job import Job, JobSpec
 from .outcome import Outcome, outcome_for
-from .pipeline import Pipeline, ended_elsewhere
+from .pipeline import Pipeline, ended_elsewhere, off_loop
 
 log = logging.getLogger("motion_studio.jobs")
 MAX_JOBS = 200
@@ -224,7 +224,7 @@ class JobRunner:
         if outcome.status is not None and job.run_id and job.holds_lease:
             try:
                 if job.phase is not outcome.status or outcome.status is Status.INTERRUPTED:
-                    self.history.end(job.run_id, outcome.status, error)
+                    await off_loop(self.history.end, job.run_id, outcome.status, error)
             except StudioError:
                 pass  # deleted meanwhile
             except Exception:
@@ -242,9 +242,9 @@ class JobRunner:
         self._keys.pop(job.id, None)
         try:
             if job.run_id and job.holds_lease:
-                self.history.release(job.run_id, self.holder)
+                await off_loop(self.history.release, job.run_id, self.holder)
             if job.delete_requested and job.run_id:
-                self.history.delete(job.run_id)
+                await off_loop(self.history.delete, job.run_id)
         finally:
             await self._clients.release(job)
 
@@ -280,7 +280,7 @@ class JobRunner:
         if job.phase is Status.DOWNLOADING and not job.delete_requested:
             return  # fal finished: the paid video is being copied, and is kept
         with contextlib.suppress(Exception):  # the job may have moved on meanwhile
-            self.pipeline.move(job, Status.CANCELLING)
+            await self.pipeline.amove(job, Status.CANCELLING)
         if await self._cancel_quietly(job) is False and not job.delete_requested:
             return  # fal had already finished: the paid video is fetched
         with anyio.move_on_after(self.settings.cancel_grace_seconds):
