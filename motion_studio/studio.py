@@ -16,16 +16,17 @@ from typing import Any
 from pydantic import SecretStr
 
 from . import presenter
-from .catalog import ORIENTATION_MAX_SECONDS
+from .catalog import ORIENTATION_MAX_SECONDS, TIERS, either
 from .errors import InputError, OwnKeyRequiredError, StudioError
 from .fetching import on_fal_cdn
 from .history import Run
 from .inputs import InputReader, Reading
 from .jobs import Job, JobRunner, JobSpec
 from .lifecycle import Action, Situation
-from .media import side_by_side
+from .media import VideoInfo, probe_video, side_by_side
 from .serving import servable, servable_as
 from .settings import Settings
+from .summary import CheckSummary, check_summary
 
 log = logging.getLogger("motion_studio.studio")
 VISITOR_ID = re.compile(r"[0-9a-f]{32}")
@@ -102,8 +103,32 @@ class Studio:
 
     def start_for_api(self, request: RunRequest, caller: str) -> Job:
         """Start a run for an API caller: always the server's key, never a pasted one."""
+        check_choices(request)
         secret, source = self.key_for(None)
         return self._start(request, secret, source, caller)
+
+    def check_for_api(self, request: RunRequest) -> CheckSummary:
+        """What `start_for_api` would make of these inputs, as data, with nothing uploaded and nothing
+        spent (no upload ahead either: an API caller may never generate). The server key's caps apply,
+        as they would to the run, and a server that has no key for callers says so here already, rather
+        than at generate time. A clip refused only for its length is still described."""
+        check_choices(request)
+        reading = self.read(request, None)
+        try:
+            self.key_for(None)
+        except StudioError as exc:
+            if exc.message not in reading.problems:
+                reading = replace(reading, problems=(*reading.problems, exc.message))
+        clip = self._refused_clip(request) if reading.trim_to is not None else None
+        return check_summary(reading, request.tier or self.settings.default_tier, clip)
+
+    def _refused_clip(self, request: RunRequest) -> VideoInfo | None:
+        """The facts of a clip the check refused as too long (already local: a URL is fetched once)."""
+        try:
+            path = self.reader.pick(request.video, request.video_url, "video")
+            return probe_video(path) if path else None
+        except StudioError:
+            return None
 
     def _start(self, request: RunRequest, key: SecretStr, source: str, owner: str | None) -> Job:
         image, video = self.reader.pick_both(
@@ -302,12 +327,24 @@ class Studio:
         return run
 
 
+def check_choices(request: RunRequest) -> None:
+    """An API caller may send any string: an orientation or a model the catalogue does not have is
+    refused in one sentence, before anything is fetched or read."""
+    if request.orientation not in ORIENTATION_MAX_SECONDS:
+        choices = either([f"'{o}'" for o in ORIENTATION_MAX_SECONDS])
+        raise InputError(f"The character orientation must be {choices}, not {request.orientation!r}.")
+    if request.tier is not None and request.tier not in TIERS:
+        choices = either([f"'{t}'" for t in TIERS])
+        raise InputError(f"There is no model {request.tier!r}; choose {choices}.")
+
+
 def _url_used(uploaded: str | None, url: str | None) -> str | None:
     """The URL an input came from, when no file was uploaded for it (an upload wins)."""
     return None if uploaded or not (url and url.strip()) else url.strip()
 
 
 def download_name(run: Run, view: str = "") -> str:
-    """`motion-<date>-<run>.mp4`: a download says what it is, not `output.mp4`."""
+    """`motion-<date>-<run>.mp4`: a download says what it is, not `output.mp4`. The run part is the
+    id's random tail (its head is the date and time), so two runs of one day never share a name."""
     day = datetime.fromtimestamp(run.created_at or 0).strftime("%Y-%m-%d")
-    return f"motion-{day}-{run.id[:8]}{'-' + view if view else ''}.mp4"
+    return f"motion-{day}-{run.id.rsplit('-', 1)[-1][:8]}{'-' + view if view else ''}.mp4"

@@ -132,16 +132,13 @@ def test_api_under_fault(settings: Settings, fal: FalEmulator, samples, case: Ca
     with running_app(settings) as url:
         client = Client(url, download_files=str(tmp_path))
         call = lambda: client.predict(  # noqa: E731
-            handle_file(str(samples["image_jpg"])),
-            handle_file(str(samples["clip_5s"])),
-            "video",
-            "",
-            True,
-            "pro",
+            image=handle_file(str(samples["image_jpg"])),
+            video=handle_file(str(samples["clip_5s"])),
             api_name="/generate",
         )
         if case.status == "done":
-            assert Path(call()).is_file()
+            video, summary = call()
+            assert Path(video).is_file() and summary["status"] == "done"
         else:
             with pytest.raises(Exception) as raised:
                 call()

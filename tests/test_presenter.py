@@ -166,3 +166,15 @@ def test_files_outside_the_working_and_temp_folders_are_served_from_a_private_co
     assert servable(video) == str(copy)  # once
     assert servable(None) is None and servable(bucket / "missing.mp4") is None
     serving._outbox.cache_clear()
+
+
+def test_downloads_of_two_runs_on_one_day_have_different_names() -> None:
+    """A run id starts with its date and time; the name takes its random tail."""
+    from motion_studio.history import Run
+    from motion_studio.studio import download_name
+
+    first = Run("pro", "e", "video", id="20261125-161700-0123456789abcdef", created_at=1_795_000_000.0)
+    second = Run("pro", "e", "video", id="20261125-161700-fedcba9876543210", created_at=1_795_000_000.0)
+    assert download_name(first).endswith("-01234567.mp4")
+    assert download_name(first) != download_name(second)
+    assert download_name(second, "side-by-side").endswith("-fedcba98-side-by-side.mp4")

@@ -356,35 +356,6 @@ def test_example_loads_and_costs_nothing(app: str, page: Page, fal: FalEmulator)
     assert fal.submitted == []
 
 
-def test_api_generate_with_gradio_client(app: str, fal: FalEmulator, samples, tmp_path: Path) -> None:
-    from gradio_client import Client, handle_file
-
-    client = Client(app, download_files=str(tmp_path))
-    result = client.predict(
-        handle_file(str(samples["image_jpg"])),
-        handle_file(str(samples["clip_5s"])),
-        "video",
-        "a dancer",
-        False,
-        "pro",
-        api_name="/generate",
-    )
-    path = Path(result)
-    assert path.is_file() and path.stat().st_size > 1000
-    [request] = fal.submitted
-    assert request.body["keep_original_sound"] is False and request.body["prompt"] == "a dancer"
-    with pytest.raises(Exception, match="limit is 10 s"):
-        client.predict(
-            handle_file(str(samples["image_jpg"])),
-            handle_file(str(samples["clip_12s"])),
-            "image",
-            "",
-            True,
-            "pro",
-            api_name="/generate",
-        )
-
-
 def test_own_key_mode_lends_the_server_key_to_nobody(
     settings: Settings, fal: FalEmulator, page: Page, samples, tmp_path: Path
 ) -> None:
@@ -398,8 +369,8 @@ def test_own_key_mode_lends_the_server_key_to_nobody(
         expect(page.locator("#generate")).to_be_disabled()
         client = Client(url, download_files=str(tmp_path))
         with pytest.raises(Exception, match="asks every visitor to use their own fal key"):
-            client.predict(handle_file(str(samples["image_jpg"])), handle_file(str(samples["clip_3s"])),
-                           "video", "", True, "pro", api_name="/generate")  # fmt: skip
+            client.predict(image=handle_file(str(samples["image_jpg"])),
+                           video=handle_file(str(samples["clip_3s"])), api_name="/generate")  # fmt: skip
         assert fal.calls == []
         page.locator("#fal-key input").fill(VALID_KEY)  # the visitor's own key
         page.locator("#fal-key input").blur()
@@ -423,14 +394,17 @@ def test_per_visitor_limits_on_the_page_and_the_api(
         generate(page, samples["image_jpg"], samples["clip_3s"])
         expect(page.locator("#progress")).to_contain_text("You already have 1 run going")
         client = Client(url, download_files=str(tmp_path))
-        inputs = (handle_file(str(samples["image_jpg"])), handle_file(str(samples["clip_3s"])), "video", "",
-                  True, "pro")  # fmt: skip
-        first = client.submit(*inputs, api_name="/generate")  # the API caller is another visitor
+        inputs = {
+            "image": handle_file(str(samples["image_jpg"])),
+            "video": handle_file(str(samples["clip_3s"])),
+        }
+        first = client.submit(**inputs, api_name="/generate")  # the API caller is another visitor
         wait_for(lambda: len(fal.submitted) == 2, what="the API's run on fal")
         with pytest.raises(Exception, match="You already have 1 run going"):
-            client.predict(*inputs, api_name="/generate")
+            client.predict(**inputs, api_name="/generate")
         fal.hold = False
-        assert Path(first.result(timeout=60)).is_file()
+        video, summary = first.result(timeout=60)
+        assert Path(video).is_file() and summary["status"] == "done"
         assert len(fal.submitted) == 2
 
 
@@ -467,10 +441,11 @@ def test_another_visitor_gets_none_of_a_runs_files_by_any_path(
                 response = httpx.get(f"{url}gradio_api/file={form}", timeout=10, trust_env=False)
                 assert response.status_code in (403, 404), (form, response.status_code)
                 assert response.content != path.read_bytes()
-        from gradio_client import Client  # B calling every endpoint: there is one, and it takes no run id
+        from gradio_client import Client  # B calling every endpoint: there are two, and they take no run id
 
         endpoints = Client(url).view_api(print_info=False, return_format="dict")
-        assert set(endpoints["named_endpoints"]) == {"/generate"} and not endpoints["unnamed_endpoints"]
+        assert set(endpoints["named_endpoints"]) == {"/generate", "/check"}
+        assert not endpoints["unnamed_endpoints"]
         mine.close()
 
 

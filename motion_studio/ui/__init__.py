@@ -30,6 +30,9 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
     studio = studio or Studio(settings)
     # Gradio's cache keeps what it handed out; files older than a day go (checked hourly).
     with gr.Blocks(title="Motion Control Studio", delete_cache=(3600, 86400)) as demo:
+        # The public API first: Gradio names every event after its handler, private ones too (the
+        # page's live check is `check`), and a later event with a taken name gets a suffix.
+        wire_api(studio)
         header = layout.header(settings)
         with gr.Row(equal_height=False, elem_id="studio"):
             with gr.Column(scale=5, min_width=320, elem_id="inputs-column"):
@@ -40,7 +43,6 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         memory = layout.memory(settings)
         page = layout.Page(header, inputs, run, gallery, memory)
         wire(demo, page, Handlers(studio, page))
-        wire_api(studio, inputs)
     return demo
 
 

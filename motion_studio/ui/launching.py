@@ -26,6 +26,9 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
             str(settings.browser_secret_path.resolve()),
         ],
         "run_history": False,  # Gradio would otherwise keep every event's inputs (the key!) in localStorage
+        # The public API's two endpoints (`/generate`, `/check`, see api.py) as MCP tools, served at
+        # /gradio_api/mcp/ (streamable HTTP); the page's own events are private, so no other tool.
+        "mcp_server": True,
         "max_file_size": f"{settings.max_upload_mb}mb",
         "theme": gr.themes.Soft(),
         "css": (ASSETS / "studio.css").read_text(encoding="utf-8"),

@@ -1,0 +1,214 @@
+"""What the API and the MCP tools answer, as plain data: a run's summary, and what a check found.
+
+Built from the run record and the inputs' reading, never from Gradio, so every caller that wants a run
+as data (the API, the MCP tools, a script) gets the same fields with the same meaning. Pydantic models,
+because the API's schema is read from them and each one dumps to JSON as it is.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from .catalog import TIERS, billed_seconds, tier
+from .history import Run, RunEvent
+from .inputs import Reading
+from .media import ImageInfo, VideoInfo
+
+READY = "Ready: these inputs can be generated as they are."
+MISSING = "Add {missing}."
+
+
+class Step(BaseModel):
+    """One status the run went through, and when, counted from the run's start."""
+
+    status: str
+    after_seconds: float
+
+
+class Timings(BaseModel):
+    """When the run started and ended (UTC, ISO 8601) and where the time went. `before_fal_seconds`
+    covers the checks and the upload; `on_fal_seconds` fal's queue, the generation and the download."""
+
+    started_at: str
+    submitted_at: str | None = None
+    finished_at: str | None = None
+    total_seconds: float | None = None
+    before_fal_seconds: float | None = None
+    on_fal_seconds: float | None = None
+    steps: list[Step] = Field(default_factory=list)
+
+
+class RunSummary(BaseModel):
+    """A run as a script or an agent needs it: which fal request it was, what it was billed as, how
+    it ended. `estimated_cost` is the studio's estimate (fal bills whole seconds of output); `error`
+    is the one sentence saying why a run did not end well."""
+
+    run_id: str
+    fal_request_id: str | None
+    status: str
+    model: str
+    endpoint: str
+    orientation: str
+    keep_original_sound: bool
+    clip_seconds: float | None
+    billed_seconds: int | None
+    price_per_second: float | None
+    estimated_cost: float | None
+    currency: str = "USD"
+    error: str | None = None
+    timings: Timings
+
+
+class ImageFacts(BaseModel):
+    """The character image as the model will see it (EXIF rotation applied)."""
+
+    width: int
+    height: int
+    format: str
+    size_bytes: int
+
+
+class VideoFacts(BaseModel):
+    """The reference clip as players show it (a phone's rotation applied)."""
+
+    duration_seconds: float
+    width: int
+    height: int
+    fps: float
+    has_sound: bool
+    codec: str
+    container: str
+    size_bytes: int
+
+
+class Estimate(BaseModel):
+    """What a run with these inputs would cost: whole seconds of the clip, rounded up, at the model's price."""
+
+    model: str
+    endpoint: str
+    clip_seconds: float
+    billed_seconds: int
+    price_per_second: float
+    estimated_cost: float
+    currency: str = "USD"
+
+
+class CheckSummary(BaseModel):
+    """What `check` found, without uploading or spending anything. `verdict` is one sentence: ready,
+    or the first thing to fix (`problems` lists them all); `notes` say what will be converted first;
+    `trim_to_seconds` is set when the clip is only too long (its first that many seconds would do)."""
+
+    ready: bool
+    verdict: str
+    problems: list[str]
+    notes: list[str]
+    image: ImageFacts | None
+    video: VideoFacts | None
+    estimate: Estimate | None
+    trim_to_seconds: float | None = None
+
+
+def run_summary(run: Run, events: list[RunEvent]) -> RunSummary:
+    """`run` with its timeline (`History.events`), as data."""
+    model = TIERS.get(run.tier)
+    billed = billed_seconds(run.clip_seconds) if run.clip_seconds is not None else None
+    return RunSummary(
+        run_id=run.id,
+        fal_request_id=run.request_id,
+        status=run.status,
+        model=run.tier,
+        endpoint=run.endpoint,
+        orientation=run.orientation,
+        keep_original_sound=run.keep_sound,
+        clip_seconds=_rounded(run.clip_seconds),
+        billed_seconds=billed,
+        price_per_second=model.price_per_second if model else None,
+        estimated_cost=run.estimated_cost,
+        error=run.error_message,
+        timings=_timings(run, events),
+    )
+
+
+def _timings(run: Run, events: list[RunEvent]) -> Timings:
+    start = run.created_at
+    end = run.finished_at
+    submitted = run.submitted_at
+    return Timings(
+        started_at=_iso(start) or "",
+        submitted_at=_iso(submitted),
+        finished_at=_iso(end),
+        total_seconds=_rounded(end - start) if end else None,
+        before_fal_seconds=_rounded(submitted - start) if submitted else None,
+        on_fal_seconds=_rounded(end - submitted) if end and submitted else None,
+        steps=[Step(status=e.state, after_seconds=_rounded(e.at - start) or 0.0) for e in events],
+    )
+
+
+def check_summary(reading: Reading, model_name: str, clip: VideoInfo | None = None) -> CheckSummary:
+    """`reading` as data. `clip`: the clip's facts when the reading refused it (too long, say), so a
+    caller still learns what was read."""
+    image_report, video_report = reading.image_report, reading.video_report
+    video = video_report.info if video_report else clip
+    estimate = None
+    if reading.seconds is not None and reading.cost is not None:
+        model = tier(model_name)
+        estimate = Estimate(
+            model=model.name,
+            endpoint=model.endpoint,
+            clip_seconds=_rounded(reading.seconds) or 0.0,
+            billed_seconds=billed_seconds(reading.seconds),
+            price_per_second=model.price_per_second,
+            estimated_cost=reading.cost,
+        )
+    return CheckSummary(
+        ready=reading.ready,
+        verdict=verdict(reading),
+        problems=list(reading.problems),
+        notes=list(reading.notes),
+        image=_image_facts(image_report.info) if image_report else None,
+        video=_video_facts(video) if video else None,
+        estimate=estimate,
+        trim_to_seconds=reading.trim_to,
+    )
+
+
+def verdict(reading: Reading) -> str:
+    """Ready, or the first thing to fix, in one sentence (the page shows the same one, with an icon)."""
+    if reading.problems:
+        return reading.problems[0]
+    missing = [
+        name
+        for name, value in (("a character image", reading.image), ("a reference clip", reading.video))
+        if not value
+    ]
+    return MISSING.format(missing=" and ".join(missing)) if missing else READY
+
+
+def _image_facts(info: ImageInfo) -> ImageFacts:
+    return ImageFacts(width=info.width, height=info.height, format=info.format, size_bytes=info.size_bytes)
+
+
+def _video_facts(info: VideoInfo) -> VideoFacts:
+    width, height = info.display_size
+    return VideoFacts(
+        duration_seconds=_rounded(info.duration) or 0.0,
+        width=width,
+        height=height,
+        fps=round(info.fps, 3),
+        has_sound=info.has_audio,
+        codec=info.codec,
+        container=info.container,
+        size_bytes=info.size_bytes,
+    )
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if not timestamp:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 2)
