@@ -1,29 +1,33 @@
 """Files the page may show, without the data directory being served to anyone who guesses a path.
 
 Gradio serves every file under `allowed_paths` to whoever asks for its path, so the data directory is
-not in it. A handler's file output is copied into Gradio's content-hashed cache instead, and the page
-is given that URL: only the browser that was handed a run's file can fetch it. Gradio accepts to copy
-files from the working or the temporary directory; a data directory elsewhere (a Space's bucket) is
-linked, or copied once, into a private temporary folder first.
+not in it. A file the page shows is hard-linked (across filesystems, copied once) into the *outbox*:
+a folder per file, named by a keyed hash nobody can guess, that Gradio serves as a static path. So a
+result reaches the page with no copy and no hashing of its bytes (Gradio's cache would read and copy
+every file it is handed, each time), and only the browser that was handed a link can fetch it.
+Links older than `OUTBOX_HOURS` are pruned, so a deleted run's video does not live on there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
+import time
 from functools import cache
 from pathlib import Path
 
+OUTBOX_HOURS = 24.0  # as long as Gradio's own cache keeps what it handed out
+_KEY = secrets.token_bytes(16)  # this process's: a link's folder name can't be worked out from its path
+_pruned_at = [0.0]
+
 
 @cache
-def _outbox() -> Path:
+def outbox() -> Path:
+    """The folder the page's files are linked into; the page wiring makes it Gradio's static path."""
     return Path(tempfile.mkdtemp(prefix="motion-studio-outbox-"))
-
-
-def _under(path: Path, folder: Path) -> bool:
-    return path.is_relative_to(folder.resolve())
 
 
 def servable(path: str | Path | None) -> str | None:
@@ -31,8 +35,6 @@ def servable(path: str | Path | None) -> str | None:
     if not path or not Path(path).is_file():
         return None
     real = Path(path).resolve()
-    if _under(real, Path.cwd()) or _under(real, Path(tempfile.gettempdir())):
-        return str(real)
     return _linked(real, real.name)
 
 
@@ -45,9 +47,11 @@ def servable_as(path: str | Path | None, name: str) -> str | None:
 
 def _linked(real: Path, name: str) -> str:
     """A hard link (or, across filesystems, one copy) of `real` named `name` in a private folder."""
+    _prune_now_and_then()
     stat = real.stat()
-    digest = hashlib.sha256(f"{real}:{stat.st_mtime_ns}:{stat.st_size}:{name}".encode()).hexdigest()[:32]
-    target = _outbox() / digest / name
+    made = f"{real}:{stat.st_mtime_ns}:{stat.st_size}:{name}".encode()
+    digest = hashlib.blake2b(made, key=_KEY, digest_size=16).hexdigest()
+    target = outbox() / digest / name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
@@ -57,3 +61,18 @@ def _linked(real: Path, name: str) -> str:
             shutil.copyfile(real, partial)
         os.replace(partial, target)
     return str(target)
+
+
+def _prune_now_and_then() -> None:
+    """At most hourly: drop links older than `OUTBOX_HOURS` (a page still showing one gets a new link
+    the next time it asks for the file)."""
+    now = time.time()
+    if now - _pruned_at[0] < 3600:
+        return
+    _pruned_at[0] = now
+    for folder in outbox().iterdir():
+        try:
+            if now - folder.stat().st_mtime > OUTBOX_HOURS * 3600:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue

@@ -107,6 +107,12 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return m
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread for
+    the whole session once Chromium starts, and `asyncio.run` refuses to start under a running loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable: order kept
+
+
 # -- the browser tests' fixtures (one Chromium for the whole session, shared by every module) ----------
 
 

@@ -12,6 +12,7 @@ import gradio as gr
 import safehttpx
 
 from ..fetching import is_public
+from ..serving import outbox
 from ..settings import Settings, get_settings
 from ..studio import Studio
 from . import layout
@@ -28,6 +29,8 @@ safehttpx.is_public_ip = is_public
 def create_demo(settings: Settings | None = None, studio: Studio | None = None) -> gr.Blocks:
     settings = settings or get_settings()
     studio = studio or Studio(settings)
+    # Files the page shows are links in the outbox (see serving.py), served as they are: no copy.
+    gr.set_static_paths([outbox()])
     # Gradio's cache keeps what it handed out; files older than a day go (checked hourly).
     with gr.Blocks(title="Motion Control Studio", delete_cache=(3600, 86400)) as demo:
         # The public API first: Gradio names every event after its handler, private ones too (the
