@@ -9,10 +9,8 @@ uploads are cached by content hash in the run history.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
-import mimetypes
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +18,6 @@ from typing import Any, TypeVar
 
 import aiofiles
 import aiofiles.os
-import anyio.to_thread
 import fal_client
 import httpx
 from fal_client.client import AppId
@@ -47,36 +44,13 @@ from .errors import (
     from_detail,
     map_exception,
 )
-from .fal_parts import StreamedMultipartUpload
+from .fal_storage import Storage
 from .history import History
+from .tls import client_tls
 
 log = logging.getLogger("motion_studio.fal")
 T = TypeVar("T")
 QUEUE_URL = "https://queue.fal.run"
-
-
-@dataclass
-class _Flight:
-    """An upload on its way and how many callers wait for it. It goes on while anyone waits (a run
-    that needs the bytes an upload ahead is sending); when the last one gives up (a changed input
-    abandons its upload ahead), it stops, and nothing more is sent."""
-
-    task: asyncio.Future[str]
-    waiters: int = 0
-
-    async def wait(self) -> str:
-        self.waiters += 1
-        try:
-            return await asyncio.shield(self.task)
-        finally:
-            self.waiters -= 1
-            if self.waiters == 0 and not self.task.done():
-                self.task.cancel()
-
-
-# Uploads on their way, by content hash: a second upload of the same bytes waits for the first.
-_IN_FLIGHT: dict[str, _Flight] = {}
-UPLOAD_PARTS_IN_FLIGHT = 2  # parts sent at once, each streamed from disk a chunk at a time
 
 
 @dataclass(frozen=True)
@@ -88,14 +62,6 @@ class StatusUpdate:
     new_logs: tuple[str, ...] = field(default=())
     error: str | None = None
     error_type: str | None = None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class FalService:
@@ -120,9 +86,14 @@ class FalService:
         self._upload_cache_seconds = upload_cache_seconds
         self._status_stream = status_stream  # follow fal's SSE status stream; False: poll only
         self._stream_idle_seconds = stream_idle_seconds  # a stream silent this long is given up for polls
-        # Files bigger than one part go up from disk a part at a time; smaller ones in one request.
-        self._upload_part_bytes = max(int(upload_part_mb * 2**20), 5 * 2**20)
-        self._stream_upload_bytes = self._upload_part_bytes
+        # Files bigger than one part go up in parts; smaller ones in one request; all streamed from disk.
+        self._storage = Storage(
+            self._client,
+            history,
+            lambda make: self._call(make),
+            cache_seconds=upload_cache_seconds,
+            part_bytes=max(int(upload_part_mb * 2**20), 5 * 2**20),
+        )
         self.closed = False
 
     async def _call(
@@ -150,56 +121,8 @@ class FalService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def upload(self, path: Path) -> str:
-        """Upload once per content: the same file picked again reuses the URL fal already has, and
-        an upload of the same bytes still in flight (an upload ahead) is waited for, not repeated."""
-        sha = await asyncio.to_thread(file_sha256, path)
-        cached = await anyio.to_thread.run_sync(self._history.cached_upload, sha, self._upload_cache_seconds)
-        if cached:
-            return cached
-        flight = _IN_FLIGHT.get(sha)
-        if flight is not None and flight.task.get_loop() is asyncio.get_running_loop():
-            try:
-                return await flight.wait()
-            except BaseException:
-                if not flight.task.done():
-                    raise  # this upload was cancelled itself, not the one it waited for
-                # that one failed or was abandoned: upload the file here
-        flight = _Flight(asyncio.ensure_future(self._send(path, sha)))
-        _IN_FLIGHT[sha] = flight
-        return await flight.wait()
-
-    async def _send(self, path: Path, sha: str) -> str:
-        try:
-            if await aiofiles.os.path.getsize(path) > self._stream_upload_bytes:
-                url = await self._call(lambda: self._upload_in_parts(path))
-            else:
-                url = await self._call(lambda: self._client.upload_file(path))
-            await anyio.to_thread.run_sync(self._history.remember_upload, sha, url)  # a commit: off the loop
-            return url
-        finally:
-            flight = _IN_FLIGHT.get(sha)
-            if flight is not None and flight.task is asyncio.current_task():
-                del _IN_FLIGHT[sha]
-
-    async def _upload_in_parts(self, path: Path) -> str:
-        """Upload from disk with fal's multipart protocol, each part streamed in small chunks.
-
-        fal_client reads a file under 100 MB whole into memory before sending it (and the TLS path
-        copies it twice more); its multipart upload reads one whole part at a time. Streaming each
-        part (`fal_parts`) keeps memory at a few chunks whatever the file's size. (fal_client's
-        token manager and CDN client are private attributes of its pinned version; the tests run
-        this path against the emulator of fal's protocol.)"""
-        token_manager = await self._client._token_manager
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        async with self._client._cdn_client() as client:
-            return await StreamedMultipartUpload.upload(
-                client=client,
-                token_manager=token_manager,
-                path=path,
-                content_type=content_type,
-                part_bytes=self._upload_part_bytes,
-                parts_in_flight=UPLOAD_PARTS_IN_FLIGHT,
-            )
+        """The file's URL on fal's storage: sent once per content, streamed from disk (fal_storage)."""
+        return await self._storage.upload(path)
 
     async def submit(self, endpoint: str, arguments: dict[str, Any]) -> str:
         """One POST to fal's queue (its documented protocol), never repeated.
@@ -220,6 +143,7 @@ class FalService:
         if self._http is None:
             self._http = httpx.AsyncClient(
                 headers={"Authorization": f"Key {self._key.get_secret_value()}"},
+                verify=client_tls(),
                 timeout=httpx.Timeout(120.0, connect=30.0),
             )
         return self._http
@@ -327,7 +251,7 @@ class FalService:
 
         async def fetch() -> Path:
             async with (
-                httpx.AsyncClient(follow_redirects=True, timeout=120) as client,
+                httpx.AsyncClient(follow_redirects=True, timeout=120, verify=client_tls()) as client,
                 client.stream("GET", url) as response,
             ):
                 if response.status_code in (404, 410):

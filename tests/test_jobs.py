@@ -559,7 +559,7 @@ def test_a_changed_input_abandons_its_stale_upload_ahead_and_the_setting_turns_i
     """The page's path (`Studio.read` then `upload_ahead`): a new clip in the same slot cancels the
     old clip's upload, which then never lands in the upload cache; with the setting off nothing
     leaves the machine before Generate, and Generate uploads both as it always did."""
-    from motion_studio.fal_service import file_sha256
+    from motion_studio.fal_storage import file_sha256
     from motion_studio.studio import RunRequest, Studio
 
     studio = Studio(settings)

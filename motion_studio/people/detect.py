@@ -16,8 +16,13 @@ its own lock, so one `Detector` serves every thread (the page runs checks off th
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
+import os
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,7 @@ import numpy as np
 from .results import Landmark, PoseReading
 from .rules import mask_share, reading_from
 
+log = logging.getLogger("motion_studio.people")
 # Every file the two solutions load, relative to the mediapipe package: checked before the first
 # use, so a wheel without them is a skipped check, never a download.
 MODEL_FILES = (
@@ -79,12 +85,17 @@ class Detector:
                 raise DetectorUnavailable(self._failure)
             if self._pose is None:
                 try:
-                    self._pose, self._faces = _create()
+                    with _native_logs_muted():
+                        pose, faces = _create()
+                        blank = np.zeros((64, 64, 3), np.uint8)  # its first run logs too
+                        pose.process(blank), faces.process(blank)
+                    self._pose, self._faces = pose, faces
                 except DetectorUnavailable as exc:
                     self._failure = str(exc)
                     raise
                 except Exception as exc:  # ImportError, OSError from a native library, RuntimeError...
-                    self._failure = f"MediaPipe could not start ({type(exc).__name__}: {exc})"
+                    log.warning("MediaPipe could not start", exc_info=exc)
+                    self._failure = "MediaPipe could not start on this machine"
                     raise DetectorUnavailable(self._failure) from exc
             return self._pose, self._faces
 
@@ -104,6 +115,22 @@ class Detector:
         with self._face_lock:
             detections = faces.process(picture).detections
         return reading_from(landmarks, len(detections or ()), share, width, height)
+
+
+@contextlib.contextmanager
+def _native_logs_muted() -> Iterator[None]:
+    """MediaPipe's C++ side (glog, TensorFlow Lite) writes INFO and WARNING lines straight to the
+    process's stderr while its models load: noise in a terminal or a server log, and nothing a user
+    can act on. File descriptor 2 points at /dev/null meanwhile (about half a second, once)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _create() -> tuple[Any, Any]:
