@@ -1,14 +1,17 @@
 """The model catalogue: endpoint ids, input limits and prices, in one place (source: shared/FAL.md).
 
 Where sources disagree (minimum image side 300 or 340 px) the stricter value is used, so that a run
-the app lets through is not refused by fal after the user has waited for the upload.
+the app lets through is not refused by fal after the user has waited for the upload. Where prices
+disagree (v3), the higher figure is the default and a setting overrides it (`apply_prices`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
+
+from .errors import FaceElementError
 
 Orientation = Literal["image", "video"]
 
@@ -40,11 +43,20 @@ class Limits:
 
 @dataclass(frozen=True)
 class ModelTier:
+    """One endpoint. `face_binding`: it takes fal's `elements` (a face kept consistent, v3 only)."""
+
     name: str
     endpoint: str
     price_per_second: float
     resolution: str
-    label: str
+    title: str
+    face_binding: bool = False
+
+    @property
+    def label(self) -> str:
+        """What the page's model choice says; made from the price, which may be a setting."""
+        face = " · face binding" if self.face_binding else ""
+        return f"{self.title} · {self.resolution} · {format_price(self.price_per_second)}{face}"
 
     def estimate_cost(self, seconds: float) -> float:
         """Billing is per second of output, which follows the clip; whole seconds, rounded up, to be safe."""
@@ -58,22 +70,57 @@ def billed_seconds(seconds: float) -> int:
 
 LIMITS = Limits()
 
+# The public figures for v3 disagree ($0.168/s or $0.126/s for pro): these defaults are the higher
+# ones, and `MOTION_STUDIO_V3_PRO_PRICE` / `_V3_STANDARD_PRICE` override them (see `apply_prices`).
+V3_PRO_PRICE = 0.168
+V3_STANDARD_PRICE = 0.126
+
 TIERS: dict[str, ModelTier] = {
     "pro": ModelTier(
         name="pro",
         endpoint="fal-ai/kling-video/v2.6/pro/motion-control",
         price_per_second=0.112,
         resolution="1080p",
-        label="Pro · 1080p · $0.112/s",
+        title="Pro",
     ),
     "standard": ModelTier(
         name="standard",
         endpoint="fal-ai/kling-video/v2.6/standard/motion-control",
         price_per_second=0.07,
         resolution="720p",
-        label="Standard · 720p · $0.07/s",
+        title="Standard",
+    ),
+    "v3-pro": ModelTier(
+        name="v3-pro",
+        endpoint="fal-ai/kling-video/v3/pro/motion-control",
+        price_per_second=V3_PRO_PRICE,
+        resolution="1080p",
+        title="v3 Pro",
+        face_binding=True,
+    ),
+    "v3-standard": ModelTier(
+        name="v3-standard",
+        endpoint="fal-ai/kling-video/v3/standard/motion-control",
+        price_per_second=V3_STANDARD_PRICE,
+        resolution="720p",
+        title="v3 Standard",
+        face_binding=True,
     ),
 }
+FACE_TIERS = tuple(name for name, model in TIERS.items() if model.face_binding)
+
+# fal's `elements`: at most one element, an optional frontal image and 0-3 more angles, named in the
+# prompt as `@Element1`, only with orientation `video` (v3 only).
+FACE_MAX_ANGLES = 3
+FACE_REFERENCE = "@Element1"
+FACE_ORIENTATION = "video"
+
+
+def apply_prices(prices: dict[str, float]) -> None:
+    """Set the price of models whose price is a setting (the settings call this once they are read):
+    every estimate, budget check, label and API description reads the catalogue, so they all agree."""
+    for name, price in prices.items():
+        TIERS[name] = replace(tier(name), price_per_second=price)
 
 
 def tier(name: str) -> ModelTier:
@@ -83,24 +130,83 @@ def tier(name: str) -> ModelTier:
         raise ValueError(f"Unknown tier {name!r}; choose one of {', '.join(TIERS)}.") from None
 
 
+@dataclass(frozen=True)
+class Face:
+    """The images of one face to keep consistent (fal's one element): paths, or URLs once uploaded."""
+
+    frontal: str | None = None
+    angles: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.frontal or self.angles)
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """Every image, the frontal one first."""
+        return (self.frontal, *self.angles) if self.frontal else self.angles
+
+    def element(self) -> dict[str, Any]:
+        """fal's element: `frontal_image_url` only when there is one, `reference_image_urls` likewise."""
+        element: dict[str, Any] = {}
+        if self.frontal:
+            element["frontal_image_url"] = self.frontal
+        if self.angles:
+            element["reference_image_urls"] = list(self.angles)
+        return element
+
+
+def check_face(tier_name: str, orientation: str, face: Face | None) -> None:
+    """Refuse a face fal would refuse (or that the chosen model would ignore), before anything is sent."""
+    if not face:
+        return
+    model = tier(tier_name)
+    if not model.face_binding:
+        raise FaceElementError.model(model.name, either([f"'{name}'" for name in FACE_TIERS]))
+    if orientation != FACE_ORIENTATION:
+        raise FaceElementError.orientation()
+    if len(face.angles) > FACE_MAX_ANGLES:
+        raise FaceElementError.too_many(len(face.angles), FACE_MAX_ANGLES)
+
+
+def prompt_with_face(prompt: str) -> str:
+    """The prompt of a run with a face: it names the face (`@Element1`); added at the end if missing."""
+    if FACE_REFERENCE.lower() in prompt.lower():
+        return prompt
+    return f"{prompt.rstrip()} {FACE_REFERENCE}".strip()
+
+
 def request_arguments(
-    image_url: str, video_url: str, orientation: str, prompt: str, keep_sound: bool
+    image_url: str,
+    video_url: str,
+    orientation: str,
+    prompt: str,
+    keep_sound: bool,
+    *,
+    tier_name: str = "pro",
+    face: Face | None = None,
 ) -> dict[str, Any]:
-    """The v2.6 input body, exactly as FAL.md gives it: no other fields, `prompt` only when there is one."""
+    """The input body, exactly as FAL.md gives it: `prompt` only when there is one, and `elements`
+    (one element, the face's uploaded URLs) only for a face, which only v3 with orientation `video`
+    takes; the prompt then names it."""
     arguments: dict[str, Any] = {
         "image_url": image_url,
         "video_url": video_url,
         "character_orientation": orientation,
         "keep_original_sound": bool(keep_sound),
     }
+    if face:
+        check_face(tier_name, orientation, face)
+        arguments["elements"] = [face.element()]
+        prompt = prompt_with_face(prompt)
     if prompt:
         arguments["prompt"] = prompt
     return arguments
 
 
-def options_under(cap: float, seconds: float, tier_name: str) -> list[str]:
+def options_under(cap: float, seconds: float, tier_name: str, *, face: bool = False) -> list[str]:
     """What would fit under a per-run cap on the server's key, and only that: a shorter clip (if one
-    long enough for the model fits), another model (if it fits), and always one's own key."""
+    long enough for the model fits), another model (if it fits, and keeps the face when one is
+    given), and always one's own key."""
     model = tier(tier_name)
     options = []
     longest = math.floor(cap / model.price_per_second + 1e-9)
@@ -109,7 +215,9 @@ def options_under(cap: float, seconds: float, tier_name: str) -> list[str]:
     options += [
         f"the {other.name} model"
         for other in TIERS.values()
-        if other.name != model.name and other.estimate_cost(seconds) <= cap
+        if other.name != model.name
+        and other.estimate_cost(seconds) <= cap
+        and (other.face_binding or not face)
     ]
     return [*options, "your own fal key"]
 

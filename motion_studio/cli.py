@@ -15,15 +15,20 @@ from datetime import datetime
 
 from pydantic import SecretStr
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 
 from . import fetching
-from .catalog import LIMITS, ORIENTATION_MAX_SECONDS, TIERS, format_cost
+from .catalog import FACE_MAX_ANGLES, LIMITS, ORIENTATION_MAX_SECONDS, TIERS, Face, check_face, format_cost
 from .errors import InternalError, StudioError
 from .history import History, Run
 from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, JobSpec, Running
 from .lifecycle import Action
+from .people_check import check_inputs
 from .settings import Settings, configure_logging, get_settings
+
+# `generate --strict` refused because the people check warned: a code of its own, for scripts.
+STRICT_REFUSED = 3
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
@@ -52,7 +57,32 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         "--prompt", default="", help=f"optional text, at most {LIMITS.prompt_max_chars} characters"
     )
     gen.add_argument("--no-sound", action="store_true", help="drop the reference clip's audio")
-    gen.add_argument("--tier", choices=sorted(TIERS), default=settings.default_tier)
+    gen.add_argument(
+        "--model",
+        "--tier",
+        dest="tier",
+        choices=list(TIERS),
+        default=settings.default_tier,
+        help="the model (v3-*: may keep a face consistent, see --face); default %(default)s",
+    )
+    gen.add_argument(
+        "--face",
+        metavar="FRONTAL",
+        help="keep this face consistent (v3 models, orientation video): a frontal photo of it, file or URL",
+    )
+    gen.add_argument(
+        "--face-angle",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help=f"another angle of the same face, file or URL; up to {FACE_MAX_ANGLES} (repeat the flag)",
+    )
+    gen.add_argument(
+        "--strict",
+        action="store_true",
+        help=f"refuse (exit {STRICT_REFUSED}, nothing uploaded) when the people check warns: no person, "
+        "several people, too small, half body vs full body... (runs even if MOTION_STUDIO_PEOPLE_CHECK=false)",
+    )
     hist = commands.add_parser("history", help="list past runs, newest first")
     hist.add_argument("--limit", type=int, default=20)
     resume = commands.add_parser(
@@ -121,11 +151,18 @@ def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: C
         return _follow(runner, runner.run_again(run, key), err)
     history.sweep()  # runs a crash left behind get their true status before a new one starts
     settings = runner.settings
+    check_face(args.tier, args.orientation, Face(args.face, tuple(args.face_angle)))  # before any fetch
     if _is_url(args.image) or _is_url(args.video):  # room first: never prune an input about to be used
         scratch = [settings.data_dir / "downloads", settings.data_dir / "trimmed"]
         fetching.prune(scratch, settings.scratch_mb * 2**20)
     image, image_url = _local_input(args.image, "image", settings, err)
     video, video_url = _local_input(args.video, "video", settings, err)
+    face = Face(
+        _local_input(args.face, "image", settings, err)[0] if args.face else None,
+        tuple(_local_input(angle, "image", settings, err)[0] for angle in args.face_angle),
+    )
+    if (settings.people_check or args.strict) and not _people_check(image, video, args.strict, err):
+        return STRICT_REFUSED
     spec = JobSpec(
         image,
         video,
@@ -135,6 +172,7 @@ def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: C
         args.tier,
         image_url=image_url,
         video_url=video_url,
+        face=face,
     )
     return _follow(runner, runner.start(spec, key), err)
 
@@ -152,6 +190,25 @@ def _local_input(value: str, kind: str, settings: Settings, err: Console) -> tup
     err.print(f"Fetching the {kind} from {url}…", soft_wrap=True, markup=False)
     path = fetching.fetch_url(url, kind, settings.data_dir / "downloads")
     return str(path), url if url.lower().startswith("https://") else None
+
+
+def _people_check(image: str, video: str, strict: bool, err: Console) -> bool:
+    """Print the people check's warnings (advice, like the page's); False when `strict` and it warned.
+    A check that could not run (an odd file, no mediapipe) is a note, not a warning."""
+    with err.status("Looking for the person in the image and the clip…"):
+        found = check_inputs(image, video)
+    for warning in found.warnings:
+        err.print(f"  [yellow]warning:[/] {escape(warning.message)}", soft_wrap=True)
+    if found.skipped:
+        err.print(f"  [yellow]note:[/] {escape(found.skipped)}", soft_wrap=True)
+    if strict and found.warnings:
+        err.print(
+            "[red]error:[/] --strict: not generating because of the people check's warnings above; "
+            "nothing was uploaded or paid for.",
+            soft_wrap=True,
+        )
+        return False
+    return True
 
 
 def _existing(history: History, run_id: str) -> Run:

@@ -52,6 +52,31 @@ class ClipTooLongError(InputError):
         self.limit = limit
 
 
+class FaceElementError(InputError):
+    """A face to keep consistent that fal would refuse (or the model would ignore): said before
+    anything is uploaded, so it never costs a thing."""
+
+    @classmethod
+    def model(cls, model: str, face_models: str) -> FaceElementError:
+        return cls(
+            f"The {model} model can't keep a face consistent: choose {face_models}, or remove the face images."
+        )
+
+    @classmethod
+    def orientation(cls) -> FaceElementError:
+        return cls(
+            "Keeping the face consistent works only with orientation 'video': switch to 'video', or "
+            "remove the face images."
+        )
+
+    @classmethod
+    def too_many(cls, given: int, limit: int) -> FaceElementError:
+        return cls(
+            f"{given} more angles of the face were given; fal takes at most {limit} besides the frontal "
+            "image. Remove some."
+        )
+
+
 class BudgetError(StudioError):
     """The server's spending guard refused a run before anything was uploaded."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fetching
-from .catalog import LIMITS, either, options_under, tier
+from .catalog import FACE_REFERENCE, LIMITS, Face, check_face, either, options_under, prompt_with_face, tier
 from .errors import BudgetError, ClipTooLongError, InputError, StudioError
 from .media import (
     ImageReport,
@@ -27,10 +27,34 @@ from .media import (
     preview_video,
     trim_clip,
 )
+from .media import check_face as check_face_images
 from .settings import Settings
 
 PREVIEW_NAME = re.compile(r"preview-[0-9a-f]{16,64}\.mp4")
 MAX_PREVIEWS = 1000
+
+
+@dataclass(frozen=True)
+class FaceGiven:
+    """A face to keep consistent (v3), as a page or an API caller gives it: the frontal image as an
+    upload or a URL, and the other angles as uploads and URLs."""
+
+    image: str | None = None
+    image_url: str | None = None
+    angles: tuple[str, ...] = ()
+    angle_urls: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.image or _given(self.image_url) or self.angles or any(map(_given, self.angle_urls)))
+
+    def outline(self) -> Face:
+        """The face's shape (which images there are) before anything is fetched: enough to refuse it."""
+        frontal = self.image or (self.image_url if _given(self.image_url) else None)
+        return Face(frontal, (*self.angles, *(u for u in self.angle_urls if _given(u))))
+
+
+def _given(url: str | None) -> bool:
+    return bool(url and url.strip())
 
 
 @dataclass(frozen=True)
@@ -49,6 +73,9 @@ class Reading:
     notes: tuple[str, ...] = ()
     trim_to: float | None = None  # the clip is too long: offer to keep its first `trim_to` seconds
     fetched: dict[str, str] = field(default_factory=dict)  # "image"/"video" → the URL it came from
+    face: Face = field(default_factory=Face)  # the face's images as local files, when all could be read
+    face_reports: tuple[ImageReport, ...] = ()
+    face_problem: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -94,6 +121,13 @@ class InputReader:
         """The page's two inputs, each an upload or a URL, as local files (errors raised as they come)."""
         return self.pick(image, image_url, "image"), self.pick(video, video_url, "video")
 
+    def pick_face(self, given: FaceGiven) -> Face:
+        """The face's images as local files (URLs fetched as the image's is)."""
+        frontal = self.pick(given.image, given.image_url, "image")
+        uploaded = tuple(self.original(path) or path for path in given.angles)
+        fetched = tuple(self.pick(None, url, "image") or "" for url in given.angle_urls if _given(url))
+        return Face(frontal, (*uploaded, *fetched))
+
     def scratch_folders(self) -> list[Path]:
         """Where fetched, trimmed and preview files go: kept under a quota, the oldest removed first."""
         data = self.settings.data_dir
@@ -112,8 +146,9 @@ class InputReader:
         tier_name: str,
         *,
         on_server_key: bool = True,
+        face: FaceGiven = FaceGiven(),
     ) -> Reading:
-        """Read both inputs (`on_server_key`: no key was pasted, so the server's caps apply)."""
+        """Read every input (`on_server_key`: no key was pasted, so the server's caps apply)."""
         problems: list[str] = []
         notes: list[str] = []
         fetched: dict[str, str] = {}
@@ -121,10 +156,12 @@ class InputReader:
         video_path, video_report, video_problem, trim_to = self._read_video(
             video, video_url, orientation, fetched
         )
-        problems += [p for p in (image_problem, video_problem) if p]
+        face_files, face_reports, face_problem = self._read_face(face, tier_name, orientation)
+        problems += [p for p in (image_problem, video_problem, face_problem) if p]
         notes += [
             *(image_report.notes if image_report else ()),
             *(video_report.notes if video_report else ()),
+            *(f"Face: {note}" for report in face_reports for note in report.notes),
         ]
         seconds = cost = None
         if video_report is not None:
@@ -132,12 +169,15 @@ class InputReader:
             cost = tier(tier_name).estimate_cost(seconds)
             cap = self.settings.max_run_cost
             if on_server_key and cap is not None and cost > cap:  # refused as the run would be
-                fits = either(options_under(cap, seconds, tier_name))
+                fits = either(options_under(cap, seconds, tier_name, face=bool(face)))
                 problems.append(BudgetError.per_run(cost, cap, fits).message)
-        if len(prompt or "") > LIMITS.prompt_max_chars:
+        sent = prompt_with_face(prompt or "") if face else (prompt or "")
+        if len(sent) > LIMITS.prompt_max_chars:
             problems.append(
-                f"The prompt is {len(prompt)} characters; the limit is {LIMITS.prompt_max_chars}. Shorten it."
+                f"The prompt is {len(sent)} characters; the limit is {LIMITS.prompt_max_chars}. Shorten it."
             )
+        if face and sent != (prompt or ""):
+            notes.append(f"The prompt doesn't name the face, so {FACE_REFERENCE} is added at its end.")
         return Reading(
             image_path,
             video_path,
@@ -151,7 +191,24 @@ class InputReader:
             tuple(notes),
             trim_to,
             fetched,
+            face_files,
+            face_reports,
+            face_problem,
         )
+
+    def _read_face(
+        self, given: FaceGiven, tier_name: str, orientation: str
+    ) -> tuple[Face, tuple[ImageReport, ...], str | None]:
+        """The face's images and their reports, or the sentence saying what is wrong: a face the
+        model or the orientation can't take is refused before anything is fetched."""
+        if not given:
+            return Face(), (), None
+        try:
+            check_face(tier_name, orientation, given.outline())
+            face = self.pick_face(given)
+            return face, check_face_images(face, self.settings.max_image_pixels), None
+        except StudioError as exc:
+            return Face(), (), exc.message
 
     def _read_image(
         self, image: str | None, url: str | None, fetched: dict[str, str]

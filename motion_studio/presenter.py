@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .catalog import (
+    FACE_REFERENCE,
     LIMITS,
     ORIENTATION_HELP,
     ORIENTATION_MAX_SECONDS,
@@ -25,6 +26,7 @@ from .history import Run, RunEvent
 from .inputs import Reading
 from .jobs import Failed, Job, Running
 from .lifecycle import Situation, icon
+from .people_check import PeopleCheck
 from .settings import Settings
 
 
@@ -82,6 +84,20 @@ def input_check(reading: Reading, tier_name: str) -> InputCheck:
     return InputCheck(image_text, video_text, verdict.strip(), cost_text, reading.ready, reading.trim_to)
 
 
+def people_text(check: PeopleCheck | None) -> str:
+    """The people check beside the verdict: one line per warning (each says the fix), one line when
+    it was skipped, and what was read when there is nothing to warn about. Empty: nothing to say."""
+    if check is None:
+        return ""
+    lines = [f"⚠️ {warning.message}" for warning in check.warnings]
+    if check.skipped:
+        lines.append(f"👤 {check.skipped}")
+    found = "; ".join(f"{name}: {text}" for name, text in check.readings())
+    if found and not check.warnings:
+        lines.append(f"👤 People check: {found}.")
+    return "\n\n".join(lines)
+
+
 def generate_label(reading: Reading | None) -> str:
     """The Generate button carries the estimate, so the price is in view at the moment of paying."""
     if reading is None or reading.cost is None or not reading.ready:
@@ -91,6 +107,29 @@ def generate_label(reading: Reading | None) -> str:
 
 def orientation_help(orientation: str) -> str:
     return f"**{orientation}**: {ORIENTATION_HELP[orientation]}."
+
+
+def face_panel_shown(tier_name: str) -> bool:
+    """The "Keep the face consistent" panel is there only for a model that can bind a face (v3)."""
+    model = TIERS.get(tier_name)
+    return bool(model and model.face_binding)
+
+
+def prompt_placeholder(tier_name: str) -> str:
+    """The prompt's example; with a v3 model it names the face, as a prompt with a face should."""
+    if face_panel_shown(tier_name):
+        return f"e.g. {FACE_REFERENCE} as a knight in shining armour, studio lighting"
+    return "e.g. a knight in shining armour, studio lighting"
+
+
+def face_text(reading: Reading) -> str:
+    """What was read of each of the face's images, or what is wrong with one of them."""
+    if reading.face_problem:
+        return f"🙂 {reading.face_problem}"
+    face = reading.face
+    names = (["frontal"] if face.frontal else []) + [f"angle {n}" for n in range(1, len(face.angles) + 1)]
+    parts = [f"{name}: {r.info.summary()}" for name, r in zip(names, reading.face_reports, strict=False)]
+    return f"🙂 {' · '.join(parts)}" if parts else ""
 
 
 def prompt_counter(prompt: str) -> str:
@@ -171,6 +210,11 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         f"- **When:** {when} · **Model:** {run.tier} · **Orientation:** {run.orientation} · "
         f"**Sound:** {'kept' if run.keep_sound else 'dropped'} · **Billing:** {charged}",
     ]
+    if run.face:
+        angles = len(run.face.angles)
+        shown = ["a frontal image"] if run.face.frontal else []
+        shown += [f"{angles} more angle{'s' * (angles != 1)}"] if angles else []
+        lines.append(f"- **Face kept consistent ({FACE_REFERENCE}):** {' and '.join(shown)}")
     if run.clip_seconds is not None and run.estimated_cost is not None:
         lines.append(
             f"- **Clip:** {run.clip_seconds:.1f} s · **Estimated cost:** {format_cost(run.estimated_cost)}"

@@ -19,10 +19,11 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from . import catalog
 from .errors import MissingKeyError, StudioError
 from .history import History
 
-Tier = Literal["pro", "standard"]
+Tier = Literal["pro", "standard", "v3-pro", "v3-standard"]
 _HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
@@ -36,6 +37,12 @@ class Settings(BaseSettings):
     fal_key: SecretStr | None = Field(default=None, alias="FAL_KEY")
     data_dir: Path = Field(default=Path("data"), alias="MOTION_STUDIO_DATA_DIR")
     default_tier: Tier = Field(default="pro", alias="MOTION_STUDIO_DEFAULT_TIER")
+    # Kling v3's price per second of video: the public figures disagree, so the higher one is the
+    # default (estimates and spending guards err on the safe side); set what fal bills you.
+    v3_pro_price: float = Field(default=catalog.V3_PRO_PRICE, gt=0, alias="MOTION_STUDIO_V3_PRO_PRICE")
+    v3_standard_price: float = Field(
+        default=catalog.V3_STANDARD_PRICE, gt=0, alias="MOTION_STUDIO_V3_STANDARD_PRICE"
+    )
     poll_interval: float = Field(default=2.0, gt=0, alias="MOTION_STUDIO_POLL_INTERVAL")
     # Follow fal's status stream (server-sent events: the result is fetched the moment it is ready);
     # polling every `poll_interval` seconds takes over when the stream can't be read. False: poll only.
@@ -46,6 +53,10 @@ class Settings(BaseSettings):
     # Send each checked input to fal's storage at once, while the user is still choosing, so that
     # Generate only submits. False: nothing leaves the machine before Generate.
     upload_ahead: bool = Field(default=True, alias="MOTION_STUDIO_UPLOAD_AHEAD")
+    # Look for the person in the image and the clip (MediaPipe, offline, on the CPU) and warn, never
+    # refuse, when they will not fit Kling: nobody, several people, too small, half body vs full body.
+    # False: the check never runs (a server that can't spare the CPU, or has no mediapipe).
+    people_check: bool = Field(default=True, alias="MOTION_STUDIO_PEOPLE_CHECK")
     request_timeout: float = Field(default=1800.0, gt=0, alias="MOTION_STUDIO_REQUEST_TIMEOUT")
     status_retry_seconds: float = Field(default=300.0, gt=0, alias="MOTION_STUDIO_STATUS_RETRY_SECONDS")
     cancel_grace_seconds: float = Field(default=30.0, gt=0, alias="MOTION_STUDIO_CANCEL_GRACE_SECONDS")
@@ -86,6 +97,10 @@ class Settings(BaseSettings):
     # Encrypts the browser id kept in each visitor's localStorage. Unset: made once and kept in the
     # data directory, so visitors keep their galleries across restarts.
     browser_secret: SecretStr | None = Field(default=None, alias="MOTION_STUDIO_BROWSER_SECRET")
+
+    def model_post_init(self, context: object, /) -> None:
+        """The catalogue takes the prices that are settings: every estimate, guard and label reads it."""
+        catalog.apply_prices({"v3-pro": self.v3_pro_price, "v3-standard": self.v3_standard_price})
 
     @field_validator("fal_cdn_hosts", mode="before")
     @classmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,14 +16,15 @@ from typing import Any
 from pydantic import SecretStr
 
 from . import presenter
-from .catalog import ORIENTATION_MAX_SECONDS, TIERS, either
+from .catalog import ORIENTATION_MAX_SECONDS, TIERS, check_face, either
 from .errors import InputError, OwnKeyRequiredError, StudioError
 from .fetching import on_fal_cdn
 from .history import Run
-from .inputs import InputReader, Reading
+from .inputs import FaceGiven, InputReader, Reading
 from .jobs import Job, JobRunner, JobSpec
 from .lifecycle import Action, Situation
 from .media import VideoInfo, probe_video, side_by_side
+from .people_check import TURNED_OFF, PeopleCheck, check_inputs
 from .serving import servable, servable_as
 from .settings import Settings
 from .summary import CheckSummary, check_summary
@@ -45,6 +46,10 @@ class RunRequest:
     tier: str | None = None
     image_url: str | None = None
     video_url: str | None = None
+    face: FaceGiven = field(default_factory=FaceGiven)  # a face to keep consistent (v3, orientation video)
+
+    def with_face(self, face: FaceGiven) -> RunRequest:
+        return replace(self, face=face)
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,19 @@ class Studio:
             if exc.message not in reading.problems:
                 reading = replace(reading, problems=(*reading.problems, exc.message))
         clip = self._refused_clip(request) if reading.trim_to is not None else None
-        return check_summary(reading, request.tier or self.settings.default_tier, clip)
+        people = self.check_people(reading.image, reading.video) if self.settings.people_check else TURNED_OFF
+        return check_summary(reading, request.tier or self.settings.default_tier, clip, people)
+
+    def check_people(
+        self, image: str | None, video: str | None, *, preview: bool = False
+    ) -> PeopleCheck | None:
+        """The people check of inputs the reading accepted (None: turned off, or nothing to check),
+        with the pose preview when asked. Blocking for up to a second: call it from a worker thread.
+        Its warnings are advice and never enter `Reading.problems`: Kling may still manage."""
+        if not self.settings.people_check or not (image or video):
+            return None
+        folder = self.settings.data_dir / "previews" if preview else None  # pruned with the others
+        return check_inputs(image, video, folder)
 
     def _refused_clip(self, request: RunRequest) -> VideoInfo | None:
         """The facts of a clip the check refused as too long (already local: a URL is fetched once)."""
@@ -131,6 +148,8 @@ class Studio:
             return None
 
     def _start(self, request: RunRequest, key: SecretStr, source: str, owner: str | None) -> Job:
+        tier = request.tier or self.settings.default_tier
+        check_face(tier, request.orientation or "video", request.face.outline())  # before any fetch
         image, video = self.reader.pick_both(
             request.image, request.image_url, request.video, request.video_url
         )
@@ -151,6 +170,7 @@ class Studio:
             owner=owner,
             image_url=_url_used(request.image, request.image_url),
             video_url=_url_used(request.video, request.video_url),
+            face=self.reader.pick_face(request.face),
         )
 
     def read(self, request: RunRequest, session_key: str | None) -> Reading:
@@ -168,6 +188,7 @@ class Studio:
             r.prompt,
             tier,
             on_server_key=not pasted,
+            face=r.face,
         )
         if not pasted and self.settings.visitors_bring_own_key:
             reading = replace(reading, problems=(*reading.problems, OwnKeyRequiredError().message))
@@ -192,6 +213,9 @@ class Studio:
             fetched = reading.fetched.get(kind)
             if path and as_is and not (fetched and on_fal_cdn(fetched, self.settings.fal_cdn_hosts)):
                 self.runner.upload_ahead(path, key, (session, kind))
+        for index, (path, report) in enumerate(zip(reading.face.images, reading.face_reports, strict=True)):
+            if not report.needs_conversion:  # the face's images always go up (no CDN reuse for them)
+                self.runner.upload_ahead(path, key, (session, f"face-{index}"))
 
     def trim(self, video: str | None, video_url: str | None, orientation: str) -> str:
         """The clip's first seconds that its orientation allows, as a new file the page may show."""

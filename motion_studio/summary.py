@@ -15,6 +15,7 @@ from .catalog import TIERS, billed_seconds, tier
 from .history import Run, RunEvent
 from .inputs import Reading
 from .media import ImageInfo, VideoInfo
+from .people_check import PeopleCheck
 
 READY = "Ready: these inputs can be generated as they are."
 MISSING = "Add {missing}."
@@ -95,10 +96,21 @@ class Estimate(BaseModel):
     currency: str = "USD"
 
 
+class PeopleWarningData(BaseModel):
+    """One warning of the people check: `code` is stable (match on it), `message` one sentence with
+    the fix, `subject` "image", "clip" or "both". A warning never makes inputs not ready."""
+
+    code: str
+    message: str
+    subject: str
+
+
 class CheckSummary(BaseModel):
     """What `check` found, without uploading or spending anything. `verdict` is one sentence: ready,
     or the first thing to fix (`problems` lists them all); `notes` say what will be converted first;
-    `trim_to_seconds` is set when the clip is only too long (its first that many seconds would do)."""
+    `trim_to_seconds` is set when the clip is only too long (its first that many seconds would do).
+    `people_warnings` are the people check's (never part of `ready`: Kling may still manage);
+    `people_check_skipped` says why that check did not run, on an input or at all."""
 
     ready: bool
     verdict: str
@@ -108,6 +120,9 @@ class CheckSummary(BaseModel):
     video: VideoFacts | None
     estimate: Estimate | None
     trim_to_seconds: float | None = None
+    face_images: list[ImageFacts] = Field(default_factory=list)  # the face's, frontal first (v3)
+    people_warnings: list[PeopleWarningData] = Field(default_factory=list)
+    people_check_skipped: str | None = None
 
 
 def run_summary(run: Run, events: list[RunEvent]) -> RunSummary:
@@ -146,9 +161,15 @@ def _timings(run: Run, events: list[RunEvent]) -> Timings:
     )
 
 
-def check_summary(reading: Reading, model_name: str, clip: VideoInfo | None = None) -> CheckSummary:
+def check_summary(
+    reading: Reading,
+    model_name: str,
+    clip: VideoInfo | None = None,
+    people: PeopleCheck | str | None = None,
+) -> CheckSummary:
     """`reading` as data. `clip`: the clip's facts when the reading refused it (too long, say), so a
-    caller still learns what was read."""
+    caller still learns what was read. `people`: the people check, or the sentence saying why it did
+    not run (turned off); None when there was nothing to check."""
     image_report, video_report = reading.image_report, reading.video_report
     video = video_report.info if video_report else clip
     estimate = None
@@ -171,6 +192,12 @@ def check_summary(reading: Reading, model_name: str, clip: VideoInfo | None = No
         video=_video_facts(video) if video else None,
         estimate=estimate,
         trim_to_seconds=reading.trim_to,
+        face_images=[_image_facts(report.info) for report in reading.face_reports],
+        people_warnings=[
+            PeopleWarningData.model_validate(w.as_dict())
+            for w in (people.warnings if isinstance(people, PeopleCheck) else ())
+        ],
+        people_check_skipped=people.skipped if isinstance(people, PeopleCheck) else people,
     )
 
 

@@ -45,8 +45,15 @@ FAL_HOSTS = (
     "queue.falrun.com",
     "falrun.com",
 )
-ENDPOINTS = ("fal-ai/kling-video/v2.6/pro/motion-control", "fal-ai/kling-video/v2.6/standard/motion-control")
+V26_ENDPOINTS = (
+    "fal-ai/kling-video/v2.6/pro/motion-control",
+    "fal-ai/kling-video/v2.6/standard/motion-control",
+)
+V3_ENDPOINTS = ("fal-ai/kling-video/v3/pro/motion-control", "fal-ai/kling-video/v3/standard/motion-control")
+ENDPOINTS = V26_ENDPOINTS + V3_ENDPOINTS
 ALLOWED_FIELDS = {"image_url", "video_url", "character_orientation", "prompt", "keep_original_sound"}
+V3_FIELDS = ALLOWED_FIELDS | {"elements"}  # v3 adds `elements` (FAL.md), nothing else
+ELEMENT_FIELDS = {"frontal_image_url", "reference_image_urls"}
 VALID_KEY = "emu-key-id:emu-key-secret"
 # fal's own sample inputs (the model's API page): already on fal's CDN, passed as they are.
 SAMPLE_IMAGE_URL = "https://v3b.fal.media/files/b/0a875302/8NaxQrQxDNHppHtqcchMm.png"
@@ -463,7 +470,7 @@ class FalEmulator:
         endpoint = call.path.strip("/")
         if endpoint not in ENDPOINTS:
             return JSONResponse({"detail": f"Application '{endpoint}' not found"}, 404)
-        problems = _validate(call.body, self.known_file)
+        problems = _validate(call.body, self.known_file, v3=endpoint in V3_ENDPOINTS)
         if problems:
             return JSONResponse({"detail": problems}, 422)
         rid = str(uuid.uuid4())
@@ -666,12 +673,17 @@ def _fal_media_url(value: object) -> bool:
         return False
 
 
-def _validate(body: Any, known: Callable[[str], object] | None = None) -> list[dict[str, Any]]:
-    """The v2.6 input schema of FAL.md, strictly: a field the model does not have is an error here.
+def _validate(
+    body: Any, known: Callable[[str], object] | None = None, *, v3: bool = False
+) -> list[dict[str, Any]]:
+    """The input schema of FAL.md, strictly: a field the model does not have is an error here. v3
+    adds `elements`: at most one element, with an optional `frontal_image_url` and at most 3
+    `reference_image_urls`, and only with orientation `video`.
 
     With `known`, an input URL on fal's CDN must name a file the emulator has (an upload or one of
-    fal's samples): a mangled or invented fal URL is refused, as fal could not fetch it. Other
-    values are left alone (the model, not the schema, would fail on them)."""
+    fal's samples): a mangled or invented fal URL is refused, as fal could not fetch it. An element's
+    URLs must be such files, whatever their host. Other values are left alone (the model, not the
+    schema, would fail on them)."""
     if not isinstance(body, dict):
         return [{"loc": ["body"], "msg": "Input should be an object", "type": "model_type"}]
     problems = []
@@ -705,10 +717,76 @@ def _validate(body: Any, known: Callable[[str], object] | None = None) -> list[d
                     "input": value,
                 }
             )
-    for name in set(body) - ALLOWED_FIELDS:
+    if v3 and "elements" in body:
+        problems += _validate_elements(body["elements"], body.get("character_orientation"), known)
+    for name in set(body) - (V3_FIELDS if v3 else ALLOWED_FIELDS):
         problems.append(
             {"loc": ["body", name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
         )
+    return problems
+
+
+def _validate_elements(
+    elements: Any, orientation: Any, known: Callable[[str], object] | None
+) -> list[dict[str, Any]]:
+    """v3's `elements` (FAL.md): a list of at most one element, each URL one fal can fetch."""
+    loc = ["body", "elements"]
+    if not isinstance(elements, list):
+        return [{"loc": loc, "msg": "Input should be a valid list", "type": "list_type"}]
+    problems: list[dict[str, Any]] = []
+    if len(elements) > 1:
+        problems.append({"loc": loc, "msg": "List should have at most 1 item", "type": "too_long"})
+    if elements and orientation != "video":
+        problems.append(
+            {
+                "loc": loc,
+                "msg": "Elements are only supported when character_orientation is 'video'",
+                "type": "value_error",
+            }
+        )
+    for index, element in enumerate(elements):
+        where = [*loc, index]
+        if not isinstance(element, dict):
+            problems.append({"loc": where, "msg": "Input should be an object", "type": "model_type"})
+            continue
+        for name in set(element) - ELEMENT_FIELDS:
+            problems.append(
+                {"loc": [*where, name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+            )
+        urls: list[tuple[list[Any], Any]] = []
+        if "frontal_image_url" in element:
+            urls.append(([*where, "frontal_image_url"], element["frontal_image_url"]))
+        references = element.get("reference_image_urls", [])
+        if not isinstance(references, list):
+            problems.append(
+                {
+                    "loc": [*where, "reference_image_urls"],
+                    "msg": "Input should be a valid list",
+                    "type": "list_type",
+                }
+            )
+            references = []
+        elif len(references) > 3:
+            problems.append(
+                {
+                    "loc": [*where, "reference_image_urls"],
+                    "msg": "List should have at most 3 items",
+                    "type": "too_long",
+                }
+            )
+        urls += [([*where, "reference_image_urls", i], url) for i, url in enumerate(references)]
+        for at, url in urls:
+            if not isinstance(url, str):
+                problems.append({"loc": at, "msg": "Input should be a valid string", "type": "string_type"})
+            elif known is not None and known(url) is None:
+                problems.append(
+                    {
+                        "loc": at,
+                        "msg": "File could not be downloaded from the given URL",
+                        "type": "file_download_error",
+                        "input": url,
+                    }
+                )
     return problems
 
 

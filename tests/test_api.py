@@ -18,12 +18,23 @@ import httpx
 import pytest
 
 from motion_studio.history import History
+from motion_studio.people_check import TURNED_OFF
 from motion_studio.settings import Settings
-from motion_studio.studio import Studio
+from motion_studio.studio import RunRequest, Studio
 
+from . import people_media as pm
 from .fal_emulator import SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL, FalEmulator
 
-PARAMETERS = ["image", "video", "character_orientation", "prompt", "keep_original_sound", "model"]
+PARAMETERS = [
+    "image",
+    "video",
+    "character_orientation",
+    "prompt",
+    "keep_original_sound",
+    "model",
+    "face_image",
+    "face_reference_images",
+]
 # Every route on which fal's storage or queue would be asked for something (GETs of input URLs on
 # fal's CDN are the studio fetching an input, not a request to fal).
 SPENDING = ["token", "initiate", "upload", "multipart_create", "put_upload", "submit"]
@@ -86,7 +97,10 @@ def test_mcp_lists_exactly_the_two_tools_with_their_parameters(app: str, fal: Fa
         assert all(properties[name].get("description") for name in PARAMETERS), properties
         assert tool.inputSchema["required"] == ["image", "video"]
         assert properties["character_orientation"]["enum"] == ["image", "video"]
-        assert properties["model"]["enum"] == ["pro", "standard"]
+        assert properties["model"]["enum"] == ["pro", "standard", "v3-pro", "v3-standard"]
+        assert "$0.168/s of video, can keep a face consistent" in properties["model"]["description"]
+        assert "only with model 'v3-pro' or 'v3-standard'" in properties["face_image"]["description"].lower()
+        assert "up to 3 more photos" in properties["face_reference_images"]["description"]
         assert "at most 10 s with character_orientation 'image'" in properties["video"]["description"]
         assert "at least 340 px" in properties["image"]["description"]
         assert "$0.112/s" in properties["model"]["description"]
@@ -201,7 +215,10 @@ def test_gradio_client_calls_both_endpoints_by_name(
             {"video": "clip_12s", "character_orientation": "image"},
             "with orientation 'image' the limit is 10 s",
         ),
-        ({"model": "ultra"}, "There is no model 'ultra'; choose 'pro' or 'standard'."),
+        (
+            {"model": "ultra"},
+            "There is no model 'ultra'; choose 'pro', 'standard', 'v3-pro' or 'v3-standard'.",
+        ),
         ({"character_orientation": "sideways"}, "The character orientation must be 'image' or 'video'"),
         ({"image": "/etc/hostname"}, "Only http(s) URLs are fetched."),
         ({"image": "http://127.0.0.1:1/me.png"}, "points inside a private network"),
@@ -265,8 +282,38 @@ def test_a_forged_file_path_is_refused(
         {"path": str(samples[n]), "meta": {"_type": "gradio.FileData"}} for n in ("image_jpg", "clip_5s")
     )
     with httpx.Client(base_url=app, timeout=30, trust_env=False) as client:
-        event = client.post("/gradio_api/call/check", json={"data": [image, video, "video", "", True, "pro"]})
+        event = client.post(
+            "/gradio_api/call/check", json={"data": [image, video, "video", "", True, "pro", None, None]}
+        )
         answer = client.get(f"/gradio_api/call/check/{event.json()['event_id']}").text
     assert "event: error" in answer
     assert "it was not uploaded by a user" in capfd.readouterr().err
     assert checked == [] and fal.calls == []
+
+
+def test_check_returns_the_people_warnings_as_data(
+    app: str, fal: FalEmulator, samples, tmp_path: Path
+) -> None:
+    """A picture with nobody in it: the people check's warning comes back as data, as advice (the
+    inputs are still ready), and asks fal nothing."""
+    from gradio_client import Client, handle_file
+
+    blank = pm.save(pm.gradient(), tmp_path / "blank.png")
+    found = Client(app).predict(
+        image=handle_file(str(blank)), video=handle_file(str(samples["clip_5s"])), api_name="/check"
+    )
+    assert found["ready"] is True and found["people_check_skipped"] is None
+    first = found["people_warnings"][0]
+    assert first["code"] == "no_person_image" and first["subject"] == "image"
+    assert first["message"].startswith("No person was found in the image")
+    assert all(set(w) == {"code", "message", "subject"} for w in found["people_warnings"])
+    assert fal.calls == []
+
+
+def test_check_says_when_the_people_check_is_turned_off(settings: Settings, samples) -> None:
+    studio = Studio(settings.model_copy(update={"people_check": False}))
+    try:
+        found = studio.check_for_api(RunRequest(str(samples["image_jpg"]), str(samples["clip_5s"])))
+    finally:
+        studio.runner.shutdown()
+    assert found.ready and found.people_warnings == [] and found.people_check_skipped == TURNED_OFF

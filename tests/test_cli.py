@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from motion_studio.cli import STRICT_REFUSED
 from motion_studio.history import History
 from motion_studio.media import probe_video
 
+from . import people_media as pm
 from .fal_emulator import VALID_KEY, FalEmulator
 from .waiting import wait_for
 
@@ -97,6 +99,25 @@ def test_too_long_clip_is_refused_before_any_request(fal: FalEmulator, data_dir:
     )
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert fal.calls == [] and fal.proxied_hosts == []
+
+
+def test_people_warnings_are_printed_and_strict_refuses_on_them(
+    fal: FalEmulator, data_dir: Path, samples, tmp_path: Path
+) -> None:
+    """A picture with nobody in it: `--strict` refuses with nothing uploaded or sent; without it the
+    warning is printed and the run goes on (advice, as in the page)."""
+    blank = pm.save(pm.gradient(), tmp_path / "blank.png")
+    args = ["generate", "--image", str(blank), "--video", str(samples["clip_3s"]), "--orientation", "video"]
+    refused = cli(fal, data_dir, *args, "--strict")
+    assert refused.returncode == STRICT_REFUSED, refused.stderr
+    assert "warning: No person was found in the image" in refused.stderr
+    assert "--strict: not generating" in refused.stderr and "Traceback" not in refused.stderr
+    assert refused.stdout == "" and fal.calls == [] and fal.proxied_hosts == []
+    assert History(data_dir / "history.sqlite3", data_dir / "runs").recent() == []
+    went_on = cli(fal, data_dir, *args)
+    assert went_on.returncode == 0, went_on.stderr
+    assert "warning: No person was found in the image" in went_on.stderr
+    assert len(fal.submitted) == 1 and only_run(data_dir).status == "done"
 
 
 def test_missing_key_is_one_clear_line(fal: FalEmulator, data_dir: Path, samples) -> None:

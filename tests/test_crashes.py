@@ -136,7 +136,7 @@ def start_over_api(url: str, image: Path, video: Path) -> None:
         files = [("files", image.open("rb")), ("files", video.open("rb"))]
         paths = client.post("/gradio_api/upload", files=files).json()
         data = [{"path": p, "meta": {"_type": "gradio.FileData"}} for p in paths]
-        client.post("/gradio_api/call/generate", json={"data": [*data, "video", "", True, "pro"]})
+        client.post("/gradio_api/call/generate", json={"data": [*data, "video", "", True, "pro", None, None]})
 
 
 @pytest.mark.parametrize("phase", list(PHASES))

@@ -11,6 +11,8 @@ from motion_studio import presenter
 from motion_studio.history import History, Run
 from motion_studio.inputs import InputReader
 from motion_studio.jobs import Checked, Done, Job, JobSpec, Queued, Running
+from motion_studio.people import Framing, PeopleReport, PeopleWarning, PoseReading, Skipped, WarningCode
+from motion_studio.people_check import PeopleCheck
 from motion_studio.settings import Settings
 
 from .fal_emulator import FalEmulator
@@ -142,30 +144,39 @@ def test_url_inputs_are_downloaded_once(settings: Settings, fal: FalEmulator, sa
     assert reader.pick("/uploaded.mp4", url, "video") == "/uploaded.mp4"
 
 
-def test_files_outside_the_working_and_temp_folders_are_served_from_a_private_copy(
+def test_every_file_the_page_shows_is_a_link_in_the_outbox_under_a_name_nobody_can_guess(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Served as Gradio static files: no copy (a hard link on the same filesystem), no hashing of the
+    bytes; the folder name is keyed by a per-process secret; links older than a day are pruned."""
+    import os
     import tempfile
+    import time
 
     from motion_studio import serving
-    from motion_studio.serving import servable
+    from motion_studio.serving import servable, servable_as
 
-    serving._outbox.cache_clear()  # made again under this test's temp folder
-    work, temp, bucket = tmp_path / "app", tmp_path / "tmp", tmp_path / "bucket"
-    for folder in (work, temp, bucket):
-        folder.mkdir()
-    monkeypatch.chdir(work)
+    serving.outbox.cache_clear()  # made again under this test's temp folder
+    temp, bucket = tmp_path / "tmp", tmp_path / "bucket"
+    temp.mkdir(), bucket.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     video = bucket / "output.mp4"
     video.write_bytes(b"video")
-    inside = work / "data.mp4"
-    inside.write_bytes(b"x")
-    assert servable(inside) == str(inside.resolve())  # Gradio may copy it as it is
-    copy = Path(servable(video))
-    assert copy.read_bytes() == b"video" and copy.is_relative_to(temp) and copy.name == "output.mp4"
-    assert servable(video) == str(copy)  # once
+    link = Path(servable(video) or "")
+    assert link.read_bytes() == b"video" and link.is_relative_to(temp) and link.name == "output.mp4"
+    assert os.path.samefile(link, video)  # a link, not a copy
+    assert servable(video) == str(link)  # once
+    assert str(video) not in str(link) and len(link.parent.name) == 32
+    named = Path(servable_as(video, "motion-2026-11-25-01234567.mp4") or "")
+    assert named.name == "motion-2026-11-25-01234567.mp4" and named.parent != link.parent
     assert servable(None) is None and servable(bucket / "missing.mp4") is None
-    serving._outbox.cache_clear()
+    old = time.time() - 2 * 86400
+    os.utime(link.parent, (old, old))
+    monkeypatch.setattr(serving, "_pruned_at", [0.0])
+    servable(bucket / "output.mp4")  # the next link prunes what is older than a day, then links again
+    assert not named.parent.exists() or named.parent.stat().st_mtime > old
+    assert link.exists()  # linked again
+    serving.outbox.cache_clear()
 
 
 def test_downloads_of_two_runs_on_one_day_have_different_names() -> None:
@@ -178,3 +189,21 @@ def test_downloads_of_two_runs_on_one_day_have_different_names() -> None:
     assert download_name(first).endswith("-01234567.mp4")
     assert download_name(first) != download_name(second)
     assert download_name(second, "side-by-side").endswith("-fedcba98-side-by-side.mp4")
+
+
+def test_people_text_warns_says_when_skipped_and_otherwise_what_was_read() -> None:
+    assert presenter.people_text(None) == ""
+    one = PoseReading(1, Framing.UPPER_BODY, 0.43, 1)
+    assert presenter.people_text(PeopleCheck(PeopleReport(one, None, ()))) == (
+        "👤 People check: image: 1 person · upper body · 43 % of the picture · 1 face."
+    )
+    warning = PeopleWarning(WarningCode.PERSON_TOO_SMALL, "The person is small; crop closer.", "image")
+    skipped = Skipped("clip", "The clip could not be read.")
+    text = presenter.people_text(PeopleCheck(PeopleReport(one, None, (warning,), (skipped,))))
+    assert text.split("\n\n") == [
+        "⚠️ The person is small; crop closer.",
+        "👤 The people check was skipped for the clip: The clip could not be read.",
+    ]
+    both = (Skipped("image", "Not available."), Skipped("clip", "Not available."))
+    gone = PeopleCheck(PeopleReport(None, None, (), both))
+    assert gone.skipped == "The people check was skipped for the image and the clip: Not available."

@@ -66,7 +66,10 @@ def test_private_galleries_default_to_on_for_a_space(
 
 def test_invalid_setting_is_one_sentence(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTION_STUDIO_DEFAULT_TIER", "ultra")
-    with pytest.raises(StudioError, match="MOTION_STUDIO_DEFAULT_TIER: Input should be 'pro' or 'standard'"):
+    with pytest.raises(
+        StudioError,
+        match="MOTION_STUDIO_DEFAULT_TIER: Input should be 'pro', 'standard', 'v3-pro' or 'v3-standard'",
+    ):
         get_settings()
 
 

@@ -44,6 +44,8 @@ def test_live_verdict_run_and_playback(app: str, page: Page, fal: FalEmulator, s
     expect(page.locator("#progress")).to_contain_text("$0.35")  # what it cost, and how long it took
     expect(page.locator("#result-empty")).to_be_hidden()
     assert video_duration(page, "output-video") > 4
+    # Served from the outbox as it is (a link, no copy into Gradio's cache, no hashing of its bytes).
+    assert "motion-studio-outbox-" in (page.locator("#output-video video").get_attribute("src") or "")
     with page.expect_download() as download:
         page.locator("#download").click()
     assert re.fullmatch(r"motion-\d{4}-\d\d-\d\d-\w{1,8}\.mp4", download.value.suggested_filename)

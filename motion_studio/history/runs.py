@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..catalog import Face
 from ..lifecycle import ACTIVE, FINAL, Situation, Status, situation
 
 
@@ -40,6 +41,12 @@ class Run:
     source_video: str | None = None
     lease_holder: str | None = None
     lease_until: float | None = None
+    # The face kept consistent (v3's element): the run's copies (the given files until they are made),
+    # and their URLs on fal once uploaded. Lists are stored as JSON.
+    face_frontal: str | None = None
+    face_angles: tuple[str, ...] = ()
+    face_frontal_url: str | None = None
+    face_angle_urls: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -55,6 +62,11 @@ class Run:
     def input_files(self) -> tuple[str | None, str | None]:
         """The run's own copies when they were made, else the files it was started from."""
         return self.image_path or self.source_image, self.video_path or self.source_video
+
+    @property
+    def face(self) -> Face:
+        """The face's files (the run's copies once made), for Run again and the page to restore."""
+        return Face(self.face_frontal, tuple(self.face_angles))
 
 
 @dataclass(frozen=True)

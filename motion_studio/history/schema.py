@@ -90,6 +90,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX runs_owner ON runs(owner, created_at DESC);
     CREATE INDEX runs_status ON runs(status);
     """,
+    # v4: the face a v3 run keeps consistent (fal's `elements`): its images as the run keeps them and
+    # their URLs on fal, the angles as JSON lists ('[]': none), so Run again and the gallery restore them.
+    """
+    ALTER TABLE runs ADD COLUMN face_frontal TEXT;
+    ALTER TABLE runs ADD COLUMN face_angles TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE runs ADD COLUMN face_frontal_url TEXT;
+    ALTER TABLE runs ADD COLUMN face_angle_urls TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
 

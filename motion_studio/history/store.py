@@ -9,6 +9,7 @@ can never both pass the same check.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import shutil
 import sqlite3
@@ -36,6 +37,7 @@ from .schema import migrate
 log = logging.getLogger("motion_studio.history")
 _COLUMNS = [f.name for f in fields(Run)]
 _ACTIVE = tuple(s.value for s in ACTIVE)
+_JSON_LISTS = ("face_angles", "face_angle_urls")  # tuples in `Run`, JSON text in the database
 _FINAL = tuple(s.value for s in FINAL)
 
 
@@ -111,7 +113,7 @@ class History:
         run.updated_at = now
         run.lease_holder = holder
         run.lease_until = now + self.lease_seconds if holder else None
-        row = asdict(run)
+        row = _encoded(asdict(run))
         with self._locked() as conn:
             if visitor_limits is not None:  # a run without an owner counts as one visitor: "anonymous"
                 run.owner = run.owner or "anonymous"
@@ -134,7 +136,7 @@ class History:
         unknown = set(values) - set(_COLUMNS)
         if unknown or "status" in values:
             raise ValueError(f"unknown or status fields: {sorted(unknown | ({'status'} & set(values)))}")
-        values["updated_at"] = time.time()
+        values = _encoded({**values, "updated_at": time.time()})
         assignments = ", ".join(f"{name} = ?" for name in values)
         with self._connect() as conn:
             conn.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*values.values(), run_id])
@@ -374,7 +376,17 @@ def _owner_clause(owner: str | None) -> tuple[str, list[object]]:
     return ("WHERE owner = ?", [owner]) if owner is not None else ("", [])
 
 
+def _encoded(values: dict[str, object]) -> dict[str, object]:
+    """`values` as columns: the lists of `_JSON_LISTS` as JSON text."""
+    return {
+        name: json.dumps(list(value)) if name in _JSON_LISTS and isinstance(value, list | tuple) else value
+        for name, value in values.items()
+    }
+
+
 def _to_run(row: sqlite3.Row) -> Run:
     data = dict(row)
     data["keep_sound"] = bool(data["keep_sound"])
+    for name in _JSON_LISTS:
+        data[name] = tuple(json.loads(data[name] or "[]"))
     return Run(**data)

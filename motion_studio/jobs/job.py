@@ -13,8 +13,9 @@ import time
 import uuid
 from collections.abc import AsyncGenerator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ..catalog import Face
 from ..fal_service import FalService
 from ..lifecycle import Status
 from .events import JobEvent
@@ -37,6 +38,7 @@ class JobSpec:
     owner: str | None = None  # the browser that asked, when galleries are private
     image_url: str | None = None  # the https URL `image` was fetched from
     video_url: str | None = None  # the https URL `video` was fetched from
+    face: Face = field(default_factory=Face)  # a face to keep consistent (v3 only): local files
 
 
 class Job:

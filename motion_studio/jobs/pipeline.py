@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import anyio
 
-from ..catalog import either, options_under, request_arguments
+from ..catalog import Face, check_face, either, options_under, prompt_with_face, request_arguments
 from ..catalog import tier as get_tier
 from ..errors import (
     TRANSIENT_ERRORS,
@@ -40,10 +40,13 @@ from ..media import (
     PreparedInputs,
     VideoReport,
     check_inputs,
+    check_prompt,
     ensure_playable,
     extract_thumbnail,
+    prepare_face,
     prepare_inputs,
 )
+from ..media import check_face as check_face_images
 from ..settings import Settings
 from .events import (
     Cancelled,
@@ -96,6 +99,7 @@ class Pipeline:
         cost reservation, in one transaction. Nothing leaves the machine before this succeeds."""
         spec = job.spec
         model = get_tier(spec.tier)
+        check_face(model.name, spec.orientation, spec.face)  # a face fal would refuse: before any work
         image_report, video_report, prompt = await asyncio.to_thread(
             check_inputs,
             spec.image,
@@ -104,12 +108,16 @@ class Pipeline:
             spec.prompt,
             self.settings.max_image_pixels,
         )
+        face_reports = await asyncio.to_thread(check_face_images, spec.face, self.settings.max_image_pixels)
+        if spec.face:  # the prompt fal gets names the face: that one must fit too
+            check_prompt(prompt_with_face(prompt))
         seconds = video_report.info.duration
         cost = model.estimate_cost(seconds)
         guarded = key_source == "server"
         if guarded and self.settings.max_run_cost is not None and cost > self.settings.max_run_cost:
             cap = self.settings.max_run_cost
-            raise BudgetError.per_run(cost, cap, either(options_under(cap, seconds, model.name)))
+            fits = options_under(cap, seconds, model.name, face=bool(spec.face))
+            raise BudgetError.per_run(cost, cap, either(fits))
         run = await off_loop(
             self.history.create,
             Run(
@@ -124,6 +132,8 @@ class Pipeline:
                 estimated_cost=cost,
                 source_image=str(spec.image),
                 source_video=str(spec.video),
+                face_frontal=spec.face.frontal,
+                face_angles=spec.face.angles,
             ),
             holder=self.holder,
             daily_budget=self.settings.daily_budget if guarded else None,
@@ -141,9 +151,20 @@ class Pipeline:
         )
         # A fal-hosted input the checks left as it was is stored with its URL now: fal gets that URL.
         on_fal = await asyncio.to_thread(self._already_on_fal, spec, image_report, video_report, prepared)
-        paths = {"image_path": str(prepared.image), "video_path": str(prepared.video)}
+        paths: dict[str, object] = {"image_path": str(prepared.image), "video_path": str(prepared.video)}
+        notes = prepared.notes
+        if spec.face:  # the face's copies replace the given files, as the image's copy does
+            face = await asyncio.to_thread(
+                prepare_face,
+                spec.face,
+                face_reports,
+                self.history.run_dir(run.id),
+                self.settings.max_image_pixels,
+            )
+            paths.update(face_frontal=face.frontal, face_angles=face.angles)
+            notes += tuple(f"Face: {note}" for report in face_reports for note in report.notes)
         await off_loop(self.history.update, run.id, **paths, **on_fal)
-        job.publish(Checked(run.id, clip_seconds=seconds, estimated_cost=cost, notes=prepared.notes))
+        job.publish(Checked(run.id, clip_seconds=seconds, estimated_cost=cost, notes=notes))
         return await off_loop(self.history.get, run.id) or run
 
     def _already_on_fal(
@@ -185,13 +206,26 @@ class Pipeline:
             log.info("run %s: %s", run.id, detail)
         job.publish(Uploading(run.id, reused=reused))
         assert run.image_path and run.video_path
-        image_url, video_url = await asyncio.gather(  # side by side, not one after the other
-            _on_fal(run.image_url, run.image_path, service), _on_fal(run.video_url, run.video_path, service)
+        face = run.face
+        image_url, video_url, *face_urls = await asyncio.gather(  # side by side, not one after the other
+            _on_fal(run.image_url, run.image_path, service),
+            _on_fal(run.video_url, run.video_path, service),
+            *(service.upload(Path(path)) for path in face.images),
         )
-        await off_loop(self.history.update, run.id, image_url=image_url, video_url=video_url)
+        on_fal = Face(face_urls[0], tuple(face_urls[1:])) if face.frontal else Face(None, tuple(face_urls))
+        await off_loop(
+            self.history.update,
+            run.id,
+            image_url=image_url,
+            video_url=video_url,
+            face_frontal_url=on_fal.frontal,
+            face_angle_urls=on_fal.angles,
+        )
         if job.cancel_requested:
             raise RunCancelledError()
-        arguments = request_arguments(image_url, video_url, run.orientation, run.prompt, run.keep_sound)
+        arguments = request_arguments(
+            image_url, video_url, run.orientation, run.prompt, run.keep_sound, tier_name=run.tier, face=on_fal
+        )
         await self.amove(job, Status.SUBMITTING)
         # Shielded: a cancel (or shutdown) waits for fal's answer, so a request fal accepted always has
         # its id stored, and can be followed or cancelled, never orphaned.

@@ -79,7 +79,14 @@ class JobRunner:
         """A new run with the same inputs and settings (the old run stays as it was)."""
         image, video = run.input_files()
         spec = JobSpec(
-            image or "", video or "", run.orientation, run.prompt, run.keep_sound, run.tier, run.owner
+            image or "",
+            video or "",
+            run.orientation,
+            run.prompt,
+            run.keep_sound,
+            run.tier,
+            run.owner,
+            face=run.face,
         )
         return self.start(spec, key, key_source)
 

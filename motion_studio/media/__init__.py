@@ -17,7 +17,7 @@ import subprocess  # noqa: F401
 
 from .ffmpeg import SAFE_DEMUXERS
 from .image import HEIF_SUPPORTED, ImageInfo, ImageReport, inspect_image, prepare_image
-from .inputs import PreparedInputs, check_inputs, check_prompt, prepare_inputs
+from .inputs import PreparedInputs, check_face, check_inputs, check_prompt, prepare_face, prepare_inputs
 from .video import (
     MODEL_CODECS,
     VideoInfo,
@@ -42,6 +42,7 @@ __all__ = [
     "PreparedInputs",
     "VideoInfo",
     "VideoReport",
+    "check_face",
     "check_inputs",
     "check_prompt",
     "ensure_playable",
@@ -49,6 +50,7 @@ __all__ = [
     "inspect_image",
     "inspect_video",
     "plays_in_browser",
+    "prepare_face",
     "prepare_image",
     "prepare_inputs",
     "prepare_video",

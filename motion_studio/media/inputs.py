@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..catalog import LIMITS, ORIENTATION_MAX_SECONDS
+from ..catalog import LIMITS, ORIENTATION_MAX_SECONDS, Face
 from ..errors import InputError
 from .image import MAX_PIXELS, ImageInfo, ImageReport, inspect_image, prepare_image
 from .video import VideoInfo, VideoReport, inspect_video, prepare_video
@@ -63,3 +63,35 @@ def prepare_inputs(
         video_info=video_report.info,
         notes=image_report.notes + video_report.notes,
     )
+
+
+def face_image_name(index: int, face: Face) -> str:
+    """How a sentence names one of the face's images (`index` in `face.images`)."""
+    if face.frontal and index == 0:
+        return "The face's frontal image"
+    return f"The face's angle {index + (0 if face.frontal else 1)}"
+
+
+def check_face(face: Face, max_pixels: int = MAX_PIXELS) -> tuple[ImageReport, ...]:
+    """Each of the face's images checked exactly as the character image is (fal has the same limits
+    for them as far as anyone documents), each refusal naming which image it is about."""
+    reports = []
+    for index, path in enumerate(face.images):
+        try:
+            reports.append(inspect_image(path, max_pixels))
+        except InputError as exc:
+            raise InputError(f"{face_image_name(index, face)}: {exc.message}") from None
+    return tuple(reports)
+
+
+def prepare_face(
+    face: Face, reports: tuple[ImageReport, ...], run_dir: Path, max_pixels: int = MAX_PIXELS
+) -> Face:
+    """The face's images copied (converted when needed) into the run folder, as the character image is."""
+    copies = [
+        str(prepare_image(path, report, run_dir / f"face-{index}", max_pixels))
+        for index, (path, report) in enumerate(zip(face.images, reports, strict=True))
+    ]
+    if face.frontal:
+        return Face(copies[0], tuple(copies[1:]))
+    return Face(None, tuple(copies))

@@ -93,6 +93,9 @@ class Detector:
                 except DetectorUnavailable as exc:
                     self._failure = str(exc)
                     raise
+                except ImportError as exc:
+                    self._failure = "mediapipe is not installed (pip install mediapipe==0.10.21)"
+                    raise DetectorUnavailable(self._failure) from exc
                 except Exception as exc:  # ImportError, OSError from a native library, RuntimeError...
                     log.warning("MediaPipe could not start", exc_info=exc)
                     self._failure = "MediaPipe could not start on this machine"

@@ -23,8 +23,18 @@ import anyio
 import gradio as gr
 from gradio.data_classes import FileData
 
-from ..catalog import LIMITS, ORIENTATION_HELP, ORIENTATION_MAX_SECONDS, TIERS, format_price
+from ..catalog import (
+    FACE_MAX_ANGLES,
+    FACE_REFERENCE,
+    FACE_TIERS,
+    LIMITS,
+    ORIENTATION_HELP,
+    ORIENTATION_MAX_SECONDS,
+    TIERS,
+    format_price,
+)
 from ..errors import InputError, RunCancelledError, StudioError, map_exception
+from ..inputs import FaceGiven
 from ..jobs import Done, Failed
 from ..studio import RunRequest, Studio
 from ..summary import CheckSummary, RunSummary, run_summary
@@ -56,12 +66,15 @@ def wire_api(studio: Studio) -> None:
         prompt: str = "",
         keep_original_sound: bool = True,
         model: ModelName = default_model,
+        face_image: FileInput | None = None,
+        face_reference_images: list[FileInput] | None = None,
         request: gr.Request | None = None,
     ) -> tuple[FileData, RunSummary]:
         headers = request.headers if request is not None else {}
         caller = studio.api_caller(headers.get("x-forwarded-for"), getattr(request, "client", None))
         try:  # fetching a URL and probing a clip block: not on the server's event loop
             wanted = _run_request(image, video, character_orientation, prompt, keep_original_sound, model)
+            wanted = wanted.with_face(_face(face_image, face_reference_images))
             job = await anyio.to_thread.run_sync(studio.start_for_api, wanted, caller)
         except Exception as exc:
             raise _one_sentence(exc) from None
@@ -85,9 +98,12 @@ def wire_api(studio: Studio) -> None:
         prompt: str = "",
         keep_original_sound: bool = True,
         model: ModelName = default_model,
+        face_image: FileInput | None = None,
+        face_reference_images: list[FileInput] | None = None,
     ) -> CheckSummary:
         try:
             wanted = _run_request(image, video, character_orientation, prompt, keep_original_sound, model)
+            wanted = wanted.with_face(_face(face_image, face_reference_images))
             return studio.check_for_api(wanted)
         except Exception as exc:
             raise _one_sentence(exc) from None
@@ -105,6 +121,18 @@ def _run_request(
     video_path, video_url = _file_or_url(video, "video")
     return RunRequest(
         image_path, video_path, orientation, prompt or "", bool(keep_sound), model, image_url, video_url
+    )
+
+
+def _face(frontal: FileInput | None, angles: list[FileInput] | None) -> FaceGiven:
+    """The face to keep consistent, each image an uploaded file or a URL (checked like `image`)."""
+    image, image_url = _file_or_url(frontal, "face image")
+    picked = [_file_or_url(angle, "face image") for angle in angles or []]
+    return FaceGiven(
+        image,
+        image_url,
+        tuple(path for path, _ in picked if path),
+        tuple(url for _, url in picked if url),
     )
 
 
@@ -161,7 +189,7 @@ ready, what was read, and what the run would cost.
 {args}
 
 Returns:
-    JSON: ready (bool), verdict (one sentence: ready, or the first thing to fix), problems, notes (conversions that will happen), image (width, height, format, size_bytes), video (duration_seconds, width, height, fps, has_sound, codec, container, size_bytes), estimate (model, clip_seconds, billed_seconds, price_per_second, estimated_cost in USD), trim_to_seconds (set when the clip is only too long).
+    JSON: ready (bool), verdict (one sentence: ready, or the first thing to fix), problems, notes (conversions that will happen), image (width, height, format, size_bytes), video (duration_seconds, width, height, fps, has_sound, codec, container, size_bytes), estimate (model, clip_seconds, billed_seconds, price_per_second, estimated_cost in USD), trim_to_seconds (set when the clip is only too long), face_images (each face image read: width, height, format, size_bytes; frontal first), people_warnings (the people check's advice, each code, message, subject: e.g. no_person_image, several_people_image, person_too_small, half_body_image_full_body_motion; never part of ready), people_check_skipped (why that check did not run, or null).
 """
 
 
@@ -180,7 +208,13 @@ def _args_doc(default_model: str) -> str:
     )
     orientations = " ".join(f"'{name}': {text}." for name, text in ORIENTATION_HELP.items())
     models = "; ".join(
-        f"'{t.name}': {t.resolution}, {format_price(t.price_per_second)} of video" for t in TIERS.values()
+        f"'{t.name}': {t.resolution}, {format_price(t.price_per_second)} of video"
+        + (", can keep a face consistent (face_image)" if t.face_binding else "")
+        for t in TIERS.values()
+    )
+    face_rule = (
+        f"Only with model {' or '.join(repr(name) for name in FACE_TIERS)} and character_orientation "
+        "'video' (refused otherwise, before anything is spent)"
     )
     lines = [
         f"image: The character image (one realistic person, full or upper body, head visible), as an http(s) URL; {image_limits}.",
@@ -189,5 +223,7 @@ def _args_doc(default_model: str) -> str:
         f"prompt: Optional text describing the scene or the character (up to {LIMITS.prompt_max_chars} characters).",
         "keep_original_sound: Keep the reference clip's sound in the output video. Default true.",
         f"model: The model: {models}. Default '{default_model}'.",
+        f"face_image: Optional: a frontal photo of the character's face, kept consistent through the video (fal's element {FACE_REFERENCE}; the prompt names it, and it is added at the end of a prompt that does not), as an http(s) URL; same limits as image. {face_rule}.",
+        f"face_reference_images: Optional: up to {FACE_MAX_ANGLES} more photos of the same face from other angles, as a list of http(s) URLs; same limits as image. {face_rule}.",
     ]
     return "Args:\n" + "\n".join(f"    {line}" for line in lines)

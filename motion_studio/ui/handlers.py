@@ -15,9 +15,10 @@ from typing import Any
 import gradio as gr
 
 from .. import presenter
-from ..catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO
+from ..catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO, prompt_with_face
 from ..errors import StudioError
 from ..history import Run
+from ..inputs import FaceGiven
 from ..jobs import Done, Job, watch
 from ..lifecycle import Action, Situation
 from ..serving import servable
@@ -35,6 +36,8 @@ class Handlers:
         self.page = page
         # A page's session → its one current progress stream (a token, and the job it follows).
         self._streams: dict[str, tuple[object, str]] = {}
+        # A page's session → its newest people check (an older one finishing later is dropped).
+        self._people: dict[str, object] = {}
         self._lock = threading.Lock()
 
     # -- the inputs -------------------------------------------------------------------------------
@@ -49,10 +52,15 @@ class Handlers:
         prompt: str,
         tier: str,
         key: str,
+        face: str | None,
+        angle1: str | None,
+        angle2: str | None,
+        angle3: str | None,
         request: gr.Request,
     ) -> Changes:
         """The live verdict, with the caps of whoever pays; ready inputs start for fal's storage."""
         wanted = RunRequest(image, video, orientation, prompt or "", True, tier, image_url, video_url)
+        wanted = wanted.with_face(page_face(tier, face, angle1, angle2, angle3))
         reading = self.studio.read(wanted, key)
         self.studio.upload_ahead(reading, key, request.session_hash or "")
         shown = presenter.input_check(reading, tier)
@@ -65,6 +73,46 @@ class Handlers:
             self.page.run.cost: shown.cost_text,
             p.generate: gr.update(interactive=shown.ready, value=presenter.generate_label(reading)),
             p.trim: gr.update(visible=bool(offer), value=offer),
+            self.page.memory.checked: (reading.image, reading.video),
+            p.face_info: presenter.face_text(reading),
+        }
+
+    def model_chosen(self, tier: str) -> Changes:
+        """The face panel is there only for a v3 model, and the prompt's example names the face then."""
+        p = self.page.inputs
+        return {
+            p.face_box: gr.update(visible=presenter.face_panel_shown(tier)),
+            p.prompt: gr.update(placeholder=presenter.prompt_placeholder(tier)),
+        }
+
+    def name_face(self, prompt: str) -> Changes:
+        """`@Element1` at the end of the prompt (unless it is there already): how fal names the face."""
+        return {self.page.inputs.prompt: prompt_with_face(prompt or "")}
+
+    def face_preview(self, image: str | None) -> Any:
+        """A face photo browsers can't show (HEIC, TIFF) is replaced by the PNG it would become."""
+        shown = self.studio.reader.image_preview(image)
+        return servable(shown) if shown else gr.skip()
+
+    def people(self, checked: Any, request: gr.Request) -> Changes:
+        """The people check of the inputs the live check accepted, a moment after its verdict (its
+        own event: the verdict never waits for it): warnings, or why it was skipped, and the pose
+        preview. Advice only: Generate is left as the verdict set it."""
+        image, video = checked if isinstance(checked, list | tuple) and len(checked) == 2 else (None, None)
+        session, token = request.session_hash or "", object()
+        with self._lock:
+            self._people[session] = token
+        found = self.studio.check_people(image, video, preview=True)
+        r = self.page.run
+        with self._lock:
+            if self._people.get(session) is not token:  # the inputs changed meanwhile
+                return {r.people: gr.skip(), r.pose_box: gr.skip(), r.pose: gr.skip()}
+            del self._people[session]
+        preview = servable(found.preview) if found else None
+        return {
+            r.people: presenter.people_text(found),
+            r.pose_box: gr.update(visible=preview is not None),
+            r.pose: preview,
         }
 
     def preview(self, video: str | None) -> Changes:
@@ -133,8 +181,13 @@ class Handlers:
         tier: str,
         key: str,
         owner: str | None,
+        face: str | None = None,
+        angle1: str | None = None,
+        angle2: str | None = None,
+        angle3: str | None = None,
     ) -> Changes:
         request = RunRequest(image, video, orientation, prompt, sound, tier, image_url, video_url)
+        request = request.with_face(page_face(tier, face, angle1, angle2, angle3))
         run = self.page.run
         try:
             job = self.studio.start(request, key, owner)
@@ -312,9 +365,20 @@ class Handlers:
             p.prompt: run.prompt,
             p.keep_sound: run.keep_sound,
             p.tier: run.tier,
+            **self._restored_face(run),
             m.job_id: job.id if job else None,
             **result,
             **self._run_buttons(run, situation),
+        }
+
+    def _restored_face(self, run: Run) -> Changes:
+        """The run's face back in the panel (empty boxes for a run without one), shown for a v3 run."""
+        p = self.page.inputs
+        face = run.face
+        paths = [face.frontal, *face.angles, *[None] * len(p.face_angles)][: len(p.face_images)]
+        return {
+            p.face_box: gr.update(visible=presenter.face_panel_shown(run.tier)),
+            **{box: servable(path) if path else None for box, path in zip(p.face_images, paths, strict=True)},
         }
 
     def _run_buttons(self, run: Run | None, situation: Situation | None = None) -> Changes:
@@ -377,3 +441,11 @@ class Handlers:
             }
 
         return handler
+
+
+def page_face(tier: str, frontal: str | None, *angles: str | None) -> FaceGiven:
+    """The face panel's images, only while a v3 model is chosen: with another model the panel is
+    hidden, and what it still holds (kept for a switch back) is not part of the run."""
+    if not presenter.face_panel_shown(tier):
+        return FaceGiven()
+    return FaceGiven(frontal, None, tuple(angle for angle in angles if angle))

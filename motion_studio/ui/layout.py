@@ -14,6 +14,7 @@ from typing import Any
 import gradio as gr
 
 from .. import presenter
+from ..catalog import FACE_MAX_ANGLES, FACE_REFERENCE
 from ..settings import Settings
 from .components import any_image
 
@@ -51,12 +52,26 @@ class Inputs:
     example_offline: gr.Button
     example_offline_image: gr.Button
     input_note: gr.HTML
+    # "Keep the face consistent" (v3 only): a frontal photo and up to three more angles of the face.
+    face_box: gr.Accordion
+    face_frontal: gr.Image
+    face_angles: tuple[gr.Image, ...]
+    face_info: gr.Markdown
+    face_name: gr.Button  # puts @Element1 in the prompt
+
+    @property
+    def face_images(self) -> list[gr.Image]:
+        """The panel's image boxes, the frontal one first: what a handler gets, in this order."""
+        return [self.face_frontal, *self.face_angles]
 
 
 @dataclass(frozen=True)
 class RunView:
     verdict: gr.Markdown
     cost: gr.Markdown
+    people: gr.Markdown
+    pose_box: gr.Accordion
+    pose: gr.Image
     progress: gr.Markdown
     cancel: gr.Button
     empty: gr.Markdown
@@ -96,6 +111,7 @@ class Memory:
     gallery_ids: gr.State
     gallery_sig: gr.State
     gallery_limit: gr.State
+    checked: gr.State  # (image, clip) the last check accepted: what the people check reads
 
 
 @dataclass(frozen=True)
@@ -174,11 +190,12 @@ def inputs(settings: Settings) -> Inputs:
             keep_sound = gr.Checkbox(
                 value=True, label="Keep the reference clip's sound", elem_id="keep-sound"
             )
+    face_box, face_frontal, face_angles, face_info, face_name = face_panel(settings)
     prompt = gr.Textbox(
         label="Prompt (optional)",
         lines=2,
         elem_id="prompt",
-        placeholder="e.g. a knight in shining armour, studio lighting",
+        placeholder=presenter.prompt_placeholder(settings.default_tier),
     )
     prompt_count = gr.Markdown(
         presenter.prompt_counter(""), elem_id="prompt-counter", elem_classes="small-note"
@@ -221,13 +238,65 @@ def inputs(settings: Settings) -> Inputs:
         example_offline,
         example_offline_image,
         input_note,
+        face_box,
+        face_frontal,
+        face_angles,
+        face_info,
+        face_name,
     )
+
+
+def face_panel(
+    settings: Settings,
+) -> tuple[gr.Accordion, gr.Image, tuple[gr.Image, ...], gr.Markdown, gr.Button]:
+    """Kling v3's face binding: shown only while a v3 model is chosen (the handlers ignore its images
+    otherwise). Four image boxes, two by two."""
+    with gr.Accordion(
+        "Keep the face consistent (optional)",
+        open=True,
+        visible=presenter.face_panel_shown(settings.default_tier),
+        elem_id="face-panel",
+    ) as box:
+        gr.Markdown(page_text("face.md"), elem_classes="small-note")
+        boxes = []
+        with gr.Column(elem_id="face-images"):  # two by two: labels and buttons fit on a phone too
+            for row in range((FACE_MAX_ANGLES + 2) // 2):
+                with gr.Row(equal_height=True):
+                    for n in range(2 * row, min(2 * row + 2, FACE_MAX_ANGLES + 1)):
+                        boxes.append(
+                            any_image(
+                                label="Frontal" if n == 0 else f"Angle {n}",
+                                sources=["upload", "clipboard"],
+                                image_mode=None,
+                                height=140,
+                                min_width=120,
+                                buttons=[],  # no full-screen button: the label fits beside the clear one
+                                elem_id="face-frontal" if n == 0 else f"face-angle-{n}",
+                            )
+                        )
+        frontal, angles = boxes[0], tuple(boxes[1:])
+        info = gr.Markdown(elem_id="face-info", elem_classes="small-note")
+        name = gr.Button(f"Name the face in the prompt ({FACE_REFERENCE})", size="sm", elem_id="face-name")
+    return box, frontal, angles, info, name
 
 
 def run_view(settings: Settings) -> RunView:
     """The right column: the verdict before a run, its progress during, its videos after."""
     verdict = gr.Markdown(presenter.EMPTY_VERDICT, elem_id="verdict")
     cost = gr.Markdown(presenter.price_line(settings.default_tier), elem_id="cost")
+    # The people check (issue 11) arrives a moment after the verdict, in its own event: advice only.
+    people = gr.Markdown(elem_id="people-check")
+    with gr.Accordion(
+        "Pose preview: what the model will match", open=True, visible=False, elem_id="pose-accordion"
+    ) as pose_box:
+        pose = gr.Image(
+            show_label=False,
+            type="filepath",
+            format="png",
+            interactive=False,
+            buttons=["fullscreen"],
+            elem_id="pose-preview",
+        )
     with gr.Row(equal_height=True):
         progress = gr.Markdown(elem_id="progress")
         cancel = gr.Button("Cancel", variant="stop", visible=False, size="sm", scale=0, elem_id="cancel")
@@ -263,6 +332,9 @@ def run_view(settings: Settings) -> RunView:
     return RunView(
         verdict,
         cost,
+        people,
+        pose_box,
+        pose,
         progress,
         cancel,
         empty,
@@ -334,4 +406,5 @@ def memory(settings: Settings) -> Memory:
         gallery_ids=gr.State([]),
         gallery_sig=gallery_sig,
         gallery_limit=gr.State(settings.gallery_page_size),
+        checked=gr.State((None, None)),
     )

@@ -29,7 +29,9 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
     # The live check: one event for every trigger, "always_last", so checks of a page never overlap
     # and the last one reads the latest inputs (loading an example sets several inputs at once).
     check_in = [p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.tier, h.key_box]
-    check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.trim]
+    check_in += p.face_images
+    check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.trim, m.checked]
+    check_out += [p.face_info]
     check: dict[str, Any] = {
         "fn": on.check,
         "inputs": check_in,
@@ -38,11 +40,30 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
     }
     triggers = [p.image.change, p.video.change, p.orientation.change, p.tier.change, p.image_url.submit]
     triggers += [p.image_url.blur, p.video_url.submit, p.video_url.blur, p.prompt.blur, h.key_box.blur]
-    gr.on(triggers=triggers, **check, **QUIET)
+    triggers += [box.change for box in p.face_images]
+    checked = gr.on(triggers=triggers, **check, **QUIET)
+    # The people check follows each check as its own event, so the verdict never waits for it; "always
+    # last" again, so the check of the newest inputs is never dropped behind an older one still running.
+    people: dict[str, Any] = {
+        "fn": on.people,
+        "inputs": [m.checked],
+        "outputs": [r.people, r.pose_box, r.pose],
+        "trigger_mode": "always_last",
+        **QUIET,
+    }
+    if on.studio.settings.people_check:
+        checked.then(**people)
     p.video.upload(on.preview, p.video, [p.video, p.input_note], **QUIET)
     p.image.upload(on.image_preview, p.image, p.image, **QUIET)
+    # Kling v3's face panel: shown for v3 only; its images are checked like the character image.
+    p.tier.change(on.model_chosen, p.tier, [p.face_box, p.prompt], **QUIET)
+    for box in p.face_images:
+        box.upload(on.face_preview, box, box, **QUIET)
+    p.face_name.click(on.name_face, p.prompt, p.prompt, **QUIET).then(**check, **QUIET)
     p.trim.click(on.trim, [p.video, p.video_url, p.orientation], [p.video, p.video_url, r.verdict], **PRIVATE)
-    p.example_fal.click(on.example_fal, None, _example_out(p), **QUIET).then(**check, **QUIET)
+    example_fal = p.example_fal.click(on.example_fal, None, _example_out(p), **QUIET).then(**check, **QUIET)
+    if on.studio.settings.people_check:
+        example_fal.then(**people)
     for button, orientation in ((p.example_offline, "video"), (p.example_offline_image, "image")):
         button.click(partial(on.example_offline, orientation), None, _example_out(p), **QUIET)
     p.prompt.change(presenter.prompt_counter, p.prompt, p.prompt_count, **QUIET)
@@ -59,7 +80,8 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
     run_in = [p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.keep_sound, p.tier]
     start_out = [m.job_id, r.progress, r.verdict, p.generate, r.cancel, g.timer]
     started = {**follow, "fn": on.follow_started}
-    p.generate.click(on.start, [*run_in, h.key_box, m.owner], start_out, **PRIVATE).then(**started)
+    start_in = [*run_in, h.key_box, m.owner, *p.face_images]
+    p.generate.click(on.start, start_in, start_out, **PRIVATE).then(**started)
     r.cancel.click(on.cancel, m.job_id, r.progress, concurrency_limit=None, **PRIVATE)
     r.side_tab.select(on.side_by_side, [m.selected_run, m.owner], [r.side, r.side_note], **PRIVATE)
     demo.load(on.identify, m.owner, m.owner, **PRIVATE).then(
@@ -70,6 +92,7 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
     g.timer.tick(on.refresh, [m.gallery_sig, m.owner, m.gallery_limit], gallery_out, **QUIET)
     g.show_more.click(on.show_more, [m.owner, m.gallery_limit], [m.gallery_limit, *gallery_out], **PRIVATE)
     select_out = [m.selected_run, g.card, *_example_out(p), p.keep_sound, p.tier, m.job_id, *result_out]
+    select_out += [p.face_box, *p.face_images]
     g.gallery.select(on.select, [m.gallery_ids, m.owner], [*select_out, *buttons_out], **PRIVATE).then(
         **follow
     )
