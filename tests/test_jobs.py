@@ -44,7 +44,11 @@ def test_good_run_end_to_end(runner: JobRunner, history: History, fal: FalEmulat
     final = job.wait(30)
     assert isinstance(final, Done), final
     phases = [e.phase for e in job.events]
-    assert phases[:3] == ["checked", "uploading", "queued"] and phases[-2:] == ["downloading", "done"]
+    assert phases[:3] == ["checked", "uploading", "queued"] and phases[-3:] == [
+        "downloading",
+        "downloaded",
+        "done",
+    ]
     assert "running" in phases
     assert any(isinstance(e, Queued) and e.position is not None for e in job.events)
     assert any(isinstance(e, Running) and e.logs for e in job.events)
@@ -317,16 +321,18 @@ def test_concurrent_runs_never_pass_the_daily_budget_together(
 
 
 def test_an_unforeseen_error_in_the_checks_ends_the_job_with_a_sentence(
-    runner: JobRunner, fal: FalEmulator, samples, monkeypatch: pytest.MonkeyPatch, caplog
+    runner: JobRunner, fal: FalEmulator, samples, monkeypatch: pytest.MonkeyPatch, caplog, tmp_path: Path
 ) -> None:
     """ffmpeg hanging past its time-out: the job still ends, the log has the traceback."""
+    import shutil
     import subprocess
 
     def hung(*args, **kwargs):
         raise subprocess.TimeoutExpired(args[0], 300)
 
+    clip = Path(shutil.copy(samples["clip_5s"], tmp_path / "never-probed.mp4"))  # no remembered probe
     monkeypatch.setattr("motion_studio.media.subprocess.run", hung)
-    final = runner.start(spec(samples), KEY).wait(15)
+    final = runner.start(JobSpec(str(samples["image_jpg"]), str(clip), "video"), KEY).wait(15)
     assert isinstance(final, Failed) and final.kind == "internal"
     assert "nothing was charged" in final.message and "TimeoutExpired" not in final.message
     assert "TimeoutExpired" in caplog.text and fal.calls == []

@@ -464,11 +464,14 @@ def test_phone_jpeg_with_a_second_picture_is_a_still_jpeg(phone: dict[str, Path]
 
 
 def test_heic_without_pillow_heif_says_what_to_do(
-    phone: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    phone: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    import shutil
+
+    heic = Path(shutil.copy(phone["heic"], tmp_path / "fresh.heic"))  # not read before (readings are kept)
     monkeypatch.setattr(media.image, "HEIF_SUPPORTED", False)
     with pytest.raises(InputError) as err:
-        media.inspect_image(phone["heic"])
+        media.inspect_image(heic)
     assert "is an iPhone HEIC photo" in err.value.message and "export it as JPG" in err.value.message
     with pytest.raises(InputError, match="iPhone HEIC photo"):
         media.preview_image(phone["heic"], Path("/nonexistent"))
@@ -520,3 +523,27 @@ def test_every_bad_clip_gets_one_plain_sentence(
     assert words in err.value.message and _plain_sentence(err.value.message)
     with pytest.raises(InputError):
         media.preview_video(path, Path("/nonexistent"))
+
+
+def test_a_probe_is_remembered_until_the_file_changes_and_a_failure_never_is(
+    samples, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verdict, the upload ahead and the run read the same clip seconds apart: ffmpeg runs once."""
+    import os
+    import shutil
+
+    clip = Path(shutil.copy(samples["clip_5s"], tmp_path / "clip.mp4"))
+    runs = []
+    real = media.video._ffmpeg_report
+    monkeypatch.setattr(media.video, "_ffmpeg_report", lambda *a, **k: runs.append(a) or real(*a, **k))
+    first = media.probe_video(clip)
+    assert media.probe_video(str(clip)) == first and len(runs) == 1
+    shutil.copy(samples["clip_3s"], clip)  # saved again: another size and time
+    os.utime(clip, ns=(1, 1))
+    assert media.probe_video(clip).duration < first.duration and len(runs) == 2
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video")
+    for _ in range(2):
+        with pytest.raises(InputError):
+            media.probe_video(broken)
+    assert len(runs) == 4

@@ -94,6 +94,18 @@ class Downloading(JobEvent):
 
 
 @dataclass(frozen=True)
+class Downloaded(JobEvent):
+    """The video is here and plays: a page shows it now, before the thumbnail and the bookkeeping
+    that `Done` waits for."""
+
+    output: Path
+    phase = "downloaded"
+
+    def describe(self) -> str:
+        return "The video is here; finishing up…"
+
+
+@dataclass(frozen=True)
 class Done(JobEvent):
     output: Path
     took: float | None = None  # seconds from the run's start

@@ -52,6 +52,7 @@ from .events import (
     Cancelled,
     Checked,
     Done,
+    Downloaded,
     Downloading,
     Failed,
     JobEvent,
@@ -295,6 +296,9 @@ class Pipeline:
                 url, self.history.run_dir(run.id) / "output.mp4", request_id=run.request_id or job.request_id
             )
         output = await asyncio.to_thread(ensure_playable, output)
+        # It plays from here on: the page shows it now, the thumbnail and the bookkeeping come after.
+        await off_loop(self.history.update, run.id, output_path=str(output))
+        job.publish(Downloaded(run.id, output=output))
         thumb = await asyncio.to_thread(extract_thumbnail, output, output.with_name("thumb.jpg"))
         await self.amove(
             job,

@@ -17,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..catalog import LIMITS
 from ..errors import InputError
 from .files import MB, kind_of, require_file, short_name
+from .memo import by_file
 
 try:
     import pillow_heif
@@ -116,6 +117,7 @@ def upright_rgb(image: Image.Image, path: Path) -> Image.Image:
         raise _corrupt(path) from None
 
 
+@by_file
 def inspect_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> ImageReport:
     """Check format, size, aspect ratio and file size, as the model will see it (EXIF rotation applied)."""
     path = Path(path)

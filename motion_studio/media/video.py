@@ -15,6 +15,7 @@ from ..catalog import LIMITS, ORIENTATION_MAX_SECONDS
 from ..errors import ClipTooLongError, InputError
 from . import ffmpeg
 from .files import MB, kind_of, require_file, short_name
+from .memo import by_file
 
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 _VIDEO_STREAM = re.compile(r"Stream #0:\d+\S*: Video: [^,\n]*, ([a-z0-9_]+)")
@@ -97,6 +98,7 @@ class VideoReport:
         return self.action != "copy"
 
 
+@by_file
 def probe_video(path: str | Path) -> VideoInfo:
     """Read duration, fps, size, rotation and audio with one `ffmpeg -i` run, parsed by moviepy.
 

@@ -19,7 +19,7 @@ from ..catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO, prompt_with_face
 from ..errors import StudioError
 from ..history import Run
 from ..inputs import FaceGiven
-from ..jobs import Done, Job, watch
+from ..jobs import Done, Downloaded, Job, watch
 from ..lifecycle import Action, Situation
 from ..serving import servable
 from ..studio import RunRequest, Studio
@@ -245,7 +245,7 @@ class Handlers:
             yield {self.page.run.progress: gr.skip()}
             return
         held = release
-        shown_in_gallery = False
+        shown_in_gallery = result_shown = False
         try:
             async for event in watch(job):
                 if self._streams.get(session) is not token:  # another stream took over this page
@@ -258,8 +258,11 @@ class Handlers:
                     changes[self.page.inputs.generate] = gr.update(interactive=True)
                 elif held:  # a check meanwhile (a blur, another model) must not bring it back early
                     changes[self.page.inputs.generate] = gr.update(interactive=False)
+                if isinstance(event, Downloaded) and (run := self.studio.history.get(event.run_id or "")):
+                    changes.update(self._result(run))  # it plays now; Done adds the gallery's thumbnail
+                    result_shown = True
                 if event is not None and event.terminal:
-                    changes.update(self._finished(job, event, owner, limit))
+                    changes.update(self._finished(job, event, owner, limit, with_result=not result_shown))
                 elif release and not shown_in_gallery and job.run_id:  # the new run's tile, at once
                     shown_in_gallery = True
                     changes.update(self._gallery(owner, limit))
@@ -277,11 +280,16 @@ class Handlers:
             run.cancel: gr.update(visible=not job.finished),
         }
 
-    def _finished(self, job: Job, event: Any, owner: str | None, limit: int | None) -> Changes:
+    def _finished(
+        self, job: Job, event: Any, owner: str | None, limit: int | None, *, with_result: bool = True
+    ) -> Changes:
+        """The end of a stream: the gallery, and the result unless it already plays (sending the
+        same video again would restart the player)."""
         changes: Changes = {self.page.run.cancel: gr.update(visible=False), **self._gallery(owner, limit)}
         run = self.studio.history.get(job.run_id) if job.run_id else None
         if run is not None and isinstance(event, Done):
-            changes.update(self._result(run))
+            if with_result:
+                changes.update(self._result(run))
             changes[self.page.memory.selected_run] = run.id
         return changes
 

@@ -1,0 +1,50 @@
+"""Readings of a file remembered by what identifies its bytes: path, size and modification time.
+
+The live verdict, the upload ahead and the run itself read the same files seconds apart (a probe is
+an ffmpeg process, an image check decodes the whole picture): the run would pay 30–60 ms again for
+an answer it already had. A file saved again has another size or modification time, so it is read
+again; failures are never remembered, so a fixed file is not refused from memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+KEPT = 256
+
+
+def file_identity(path: str | Path) -> tuple[str, int, int]:
+    stat = Path(path).stat()
+    return str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns
+
+
+def by_file(func: Callable[P, R]) -> Callable[P, R]:
+    """Remember `func(path, *rest)` for the file's identity and `rest` (the most recent `KEPT`)."""
+    kept: OrderedDict[tuple[object, ...], R] = OrderedDict()
+    lock = threading.Lock()
+
+    @functools.wraps(func)
+    def remembered(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            key = (file_identity(args[0]), *args[1:], *sorted(kwargs.items()))  # type: ignore[arg-type]
+        except (OSError, IndexError, TypeError):
+            return func(*args, **kwargs)  # a missing file: the function says so in its own words
+        with lock:
+            if key in kept:
+                kept.move_to_end(key)
+                return kept[key]
+        value = func(*args, **kwargs)
+        with lock:
+            kept[key] = value
+            while len(kept) > KEPT:
+                kept.popitem(last=False)
+        return value
+
+    return remembered
