@@ -19,16 +19,15 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from . import fetching
+from .batches import MAX_INPUTS
 from .catalog import FACE_MAX_ANGLES, LIMITS, ORIENTATION_MAX_SECONDS, TIERS, Face, check_face, format_cost
+from .cli_batch import STRICT_REFUSED, generate_batch, is_batch, run_json
 from .errors import InternalError, StudioError
 from .history import History, Run
 from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, JobSpec, Running
 from .lifecycle import Action
 from .people_check import check_inputs
 from .settings import Settings, configure_logging, get_settings
-
-# `generate --strict` refused because the people check warned: a code of its own, for scripts.
-STRICT_REFUSED = 3
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
@@ -40,12 +39,16 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     gen.add_argument(
         "--image",
         required=True,
-        help="character image, a file or an http(s) URL (JPG/PNG; WebP, GIF... are converted)",
+        action="append",
+        help="character image, a file or an http(s) URL (JPG/PNG; WebP, GIF... are converted); repeat it "
+        f"for a batch: one run per image on the same clip, at most {MAX_INPUTS}",
     )
     gen.add_argument(
         "--video",
         required=True,
-        help="reference clip, a file or an http(s) URL (MP4/MOV; WebM... is converted)",
+        action="append",
+        help="reference clip, a file or an http(s) URL (MP4/MOV; WebM... is converted); repeat it for a "
+        f"batch: one run per clip with the same image, at most {MAX_INPUTS} (not with several --image)",
     )
     gen.add_argument(
         "--orientation",
@@ -82,6 +85,11 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         action="store_true",
         help=f"refuse (exit {STRICT_REFUSED}, nothing uploaded) when the people check warns: no person, "
         "several people, too small, half body vs full body... (runs even if MOTION_STUDIO_PEOPLE_CHECK=false)",
+    )
+    gen.add_argument(
+        "--json",
+        action="store_true",
+        help="print the run's summary as JSON on stdout (a batch: every run's, and the grid's path)",
     )
     hist = commands.add_parser("history", help="list past runs, newest first")
     hist.add_argument("--limit", type=int, default=20)
@@ -152,11 +160,13 @@ def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: C
     history.sweep()  # runs a crash left behind get their true status before a new one starts
     settings = runner.settings
     check_face(args.tier, args.orientation, Face(args.face, tuple(args.face_angle)))  # before any fetch
-    if _is_url(args.image) or _is_url(args.video):  # room first: never prune an input about to be used
+    if any(map(_is_url, [*args.image, *args.video])):  # room first: never prune an input about to be used
         scratch = [settings.data_dir / "downloads", settings.data_dir / "trimmed"]
         fetching.prune(scratch, settings.scratch_mb * 2**20)
-    image, image_url = _local_input(args.image, "image", settings, err)
-    video, video_url = _local_input(args.video, "video", settings, err)
+    if is_batch(args):  # several characters on one clip, or one character on several clips
+        return generate_batch(args, runner, key, err)
+    image, image_url = _local_input(args.image[0], "image", settings, err)
+    video, video_url = _local_input(args.video[0], "video", settings, err)
     face = Face(
         _local_input(args.face, "image", settings, err)[0] if args.face else None,
         tuple(_local_input(angle, "image", settings, err)[0] for angle in args.face_angle),
@@ -174,7 +184,7 @@ def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: C
         video_url=video_url,
         face=face,
     )
-    return _follow(runner, runner.start(spec, key), err)
+    return _follow(runner, runner.start(spec, key), err, as_json=args.json)
 
 
 def _is_url(value: str) -> bool:
@@ -218,16 +228,21 @@ def _existing(history: History, run_id: str) -> Run:
     return run
 
 
-def _follow(runner: JobRunner, job: Job, err: Console) -> int:
-    """Show the job's events until it ends; Ctrl-C cancels the fal request, not just the display."""
+def _follow(runner: JobRunner, job: Job, err: Console, *, as_json: bool = False) -> int:
+    """Show the job's events until it ends; Ctrl-C cancels the fal request, not just the display.
+    `as_json`: the run's summary on stdout, whatever the end (scripts read its status)."""
     try:
         final = asyncio.run(_show(job, err))
     except KeyboardInterrupt:
         err.print("Cancelling the fal request…")
         runner.cancel(job.id)
         final = job.wait(runner.settings.cancel_grace_seconds + 5)
+    run = runner.history.get(job.run_id) if as_json and job.run_id else None
+    if run is not None:
+        print(run_json(runner.history, run))
     if isinstance(final, Done):
-        print(final.output)
+        if not as_json:
+            print(final.output)
         return 0
     if isinstance(final, Failed):
         err.print(f"[red]error:[/] {final.message}", soft_wrap=True)

@@ -91,10 +91,12 @@ class BudgetError(StudioError):
         )
 
     @classmethod
-    def daily(cls, budget: float, spent: float, cost: float) -> BudgetError:
+    def daily(cls, budget: float, spent: float, cost: float, runs: int = 1) -> BudgetError:
+        """`runs`: a batch's runs are checked together, so the sentence names the whole batch."""
+        what = f"this batch of {runs} runs" if runs > 1 else "this run"
         return cls(
             f"This server's daily budget of {_dollars(budget)} for its key would be exceeded "
-            f"({_dollars(spent)} committed in the last 24 h, this run about {_dollars(cost)}). "
+            f"({_dollars(spent)} committed in the last 24 h, {what} about {_dollars(cost)}). "
             "Use your own fal key, or try again later."
         )
 
@@ -105,18 +107,47 @@ class VisitorLimitError(StudioError):
     kind = "limit"
 
     @classmethod
-    def active(cls, limit: int) -> VisitorLimitError:
-        runs = "run" if limit == 1 else "runs"
+    def active(cls, limit: int, going: int | None = None, runs: int = 1) -> VisitorLimitError:
+        """`runs` > 1: a batch, refused whole when its runs and those `going` would pass `limit`."""
+        if runs > 1:
+            return cls(
+                f"This batch has {runs} runs and you have {going or 0} going; this server's key allows "
+                f"{limit} at once per visitor. Make a smaller batch, wait, or paste your own fal key."
+            )
+        noun = "run" if limit == 1 else "runs"
         return cls(
-            f"You already have {limit} {runs} going on this server's key, its limit per visitor. Wait for "
+            f"You already have {limit} {noun} going on this server's key, its limit per visitor. Wait for "
             "one to finish, or paste your own fal key."
         )
 
     @classmethod
-    def hourly(cls, limit: int) -> VisitorLimitError:
+    def hourly(cls, limit: int, started: int | None = None, runs: int = 1) -> VisitorLimitError:
+        if runs > 1:
+            return cls(
+                f"This batch has {runs} runs and you have started {started or 0} in the last hour; this "
+                f"server's key allows {limit} per hour per visitor. Make a smaller batch, try again later, "
+                "or paste your own fal key."
+            )
         return cls(
             f"You have started {limit} runs on this server's key in the last hour, its limit per visitor. "
             "Try again later, or paste your own fal key."
+        )
+
+
+class BatchError(InputError):
+    """A batch that can't be made as asked (its shape, not its files): said before anything is read."""
+
+    @classmethod
+    def both_kinds(cls) -> BatchError:
+        return cls(
+            "A batch varies either the character image or the reference clip, not both: keep only the "
+            "extra images or only the extra clips."
+        )
+
+    @classmethod
+    def too_many(cls, given: int, limit: int, kind: str) -> BatchError:
+        return cls(
+            f"A batch takes at most {limit} {kind}s in all; {given} were given. Remove {given - limit}."
         )
 
 

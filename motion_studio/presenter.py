@@ -168,11 +168,13 @@ def log_text(job: Job) -> str:
 
 
 def run_caption(run: Run) -> str:
-    """Status, date, orientation, model, length and prompt; the page wraps it, never cuts it."""
+    """Status, place in its batch, date, orientation, model, length and prompt; the page wraps it,
+    never cuts it."""
     when = datetime.fromtimestamp(run.created_at).strftime("%b %d, %H:%M")
     clip = f"{run.clip_seconds:.0f} s" if run.clip_seconds else ""
     prompt = (run.prompt[:80] + "…") if len(run.prompt) > 80 else run.prompt
-    parts = [f"{icon(run.status)} {run.status}", when, run.orientation, run.tier, clip]
+    batch = f"batch {run.batch_index}/{run.batch_size}" if run.batch_id else ""
+    parts = [f"{icon(run.status)} {run.status}", batch, when, run.orientation, run.tier, clip]
     line = " · ".join(p for p in parts if p)
     return f"{line}\n{prompt}" if prompt else line
 
@@ -210,6 +212,8 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         f"- **When:** {when} · **Model:** {run.tier} · **Orientation:** {run.orientation} · "
         f"**Sound:** {'kept' if run.keep_sound else 'dropped'} · **Billing:** {charged}",
     ]
+    if run.batch_id:
+        lines.append(f"- **Batch:** run {run.batch_index} of {run.batch_size} (batch `{run.batch_id}`)")
     if run.face:
         angles = len(run.face.angles)
         shown = ["a frontal image"] if run.face.frontal else []

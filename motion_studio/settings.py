@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     server_name: str | None = Field(default=None, alias="MOTION_STUDIO_SERVER_NAME")
     server_port: int | None = Field(default=None, alias="MOTION_STUDIO_SERVER_PORT")
     concurrency: int = Field(default=4, gt=0, alias="MOTION_STUDIO_CONCURRENCY")
+    # A batch's runs between their start and fal's answer to their submit (checks, copies, uploads) at
+    # once; the others wait their turn. Once submitted, every run is followed at the same time.
+    batch_parallel: int = Field(default=4, gt=0, alias="MOTION_STUDIO_BATCH_PARALLEL")
     # Spending guards for the server's own key (a public Space lends it to every visitor); None = no limit.
     max_run_cost: float | None = Field(default=None, gt=0, alias="MOTION_STUDIO_MAX_RUN_COST")
     daily_budget: float | None = Field(default=None, gt=0, alias="MOTION_STUDIO_DAILY_BUDGET")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,40 +16,23 @@ from typing import Any
 from pydantic import SecretStr
 
 from . import presenter
-from .catalog import ORIENTATION_MAX_SECONDS, TIERS, check_face, either
+from .batches import Batches
+from .catalog import ORIENTATION_MAX_SECONDS, check_face
 from .errors import InputError, OwnKeyRequiredError, StudioError
 from .fetching import on_fal_cdn
 from .history import Run
-from .inputs import FaceGiven, InputReader, Reading
+from .inputs import InputReader, Reading
 from .jobs import Job, JobRunner, JobSpec
 from .lifecycle import Action, Situation
 from .media import VideoInfo, probe_video, side_by_side
 from .people_check import TURNED_OFF, PeopleCheck, check_inputs
+from .run_request import RunRequest, check_choices
 from .serving import servable, servable_as
 from .settings import Settings
 from .summary import CheckSummary, check_summary
 
 log = logging.getLogger("motion_studio.studio")
 VISITOR_ID = re.compile(r"[0-9a-f]{32}")
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """A run as a page or an API caller asks for it: each input an uploaded file or a URL. The
-    defaults are the API's: orientation `video` (it takes the longer clips), sound kept."""
-
-    image: str | None
-    video: str | None
-    orientation: str = "video"
-    prompt: str = ""
-    keep_sound: bool = True
-    tier: str | None = None
-    image_url: str | None = None
-    video_url: str | None = None
-    face: FaceGiven = field(default_factory=FaceGiven)  # a face to keep consistent (v3, orientation video)
-
-    def with_face(self, face: FaceGiven) -> RunRequest:
-        return replace(self, face=face)
 
 
 @dataclass(frozen=True)
@@ -72,6 +55,10 @@ class Studio:
         self.history = settings.open_history()
         self.runner = JobRunner(settings, self.history)
         self.reader = InputReader(settings)
+        # Several characters on one clip (or one on several clips) as one batch: batches.py.
+        self.batches = Batches(
+            settings, self.history, self.runner, self.reader, key_for=self.key_for, visitor=self.visitor
+        )
         # Runs a crash left behind are settled; paid ones are followed again, with the server's key.
         self.resumed = self.runner.resume_unfinished(settings.fal_key)
         if self.resumed:
@@ -349,17 +336,6 @@ class Studio:
         if action not in self.situation(run).actions:
             raise StudioError(refusal)
         return run
-
-
-def check_choices(request: RunRequest) -> None:
-    """An API caller may send any string: an orientation or a model the catalogue does not have is
-    refused in one sentence, before anything is fetched or read."""
-    if request.orientation not in ORIENTATION_MAX_SECONDS:
-        choices = either([f"'{o}'" for o in ORIENTATION_MAX_SECONDS])
-        raise InputError(f"The character orientation must be {choices}, not {request.orientation!r}.")
-    if request.tier is not None and request.tier not in TIERS:
-        choices = either([f"'{t}'" for t in TIERS])
-        raise InputError(f"There is no model {request.tier!r}; choose {choices}.")
 
 
 def _url_used(uploaded: str | None, url: str | None) -> str | None:

@@ -8,6 +8,7 @@ because the API's schema is read from them and each one dumps to JSON as it is.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,9 @@ from .history import Run, RunEvent
 from .inputs import Reading
 from .media import ImageInfo, VideoInfo
 from .people_check import PeopleCheck
+
+if TYPE_CHECKING:
+    from .batches import BatchReading
 
 READY = "Ready: these inputs can be generated as they are."
 MISSING = "Add {missing}."
@@ -125,6 +129,47 @@ class CheckSummary(BaseModel):
     people_check_skipped: str | None = None
 
 
+class BatchSummary(BaseModel):
+    """A batch as a script or an agent needs it: every run's summary, in the batch's order (the grid's
+    order too: row by row). `status` is "done" when every run is, "failed" when none is, else
+    "partly done"; `estimated_cost` is the sum of the runs' estimates."""
+
+    batch_id: str
+    status: str
+    runs_done: int
+    runs_total: int
+    estimated_cost: float | None
+    currency: str = "USD"
+    runs: list[RunSummary]
+
+
+class BatchEstimate(BaseModel):
+    """What the whole batch would cost: every run's whole seconds of clip at the model's price."""
+
+    model: str
+    endpoint: str
+    runs: int
+    billed_seconds: int
+    price_per_second: float
+    estimated_cost: float
+    currency: str = "USD"
+
+
+class BatchCheckSummary(BaseModel):
+    """What `check` found for a batch, without uploading or spending anything: one `verdict` (ready,
+    or the first thing to fix) and one `estimate` for the whole batch. `problems` lists every problem,
+    each naming the input it is about; `varies` says which input each run has its own of ("image" or
+    "video"), `inputs` names them; `runs` is each run's own check, in the batch's order."""
+
+    ready: bool
+    verdict: str
+    problems: list[str]
+    varies: str
+    inputs: list[str]
+    estimate: BatchEstimate | None
+    runs: list[CheckSummary]
+
+
 def run_summary(run: Run, events: list[RunEvent]) -> RunSummary:
     """`run` with its timeline (`History.events`), as data."""
     model = TIERS.get(run.tier)
@@ -198,6 +243,47 @@ def check_summary(
             for w in (people.warnings if isinstance(people, PeopleCheck) else ())
         ],
         people_check_skipped=people.skipped if isinstance(people, PeopleCheck) else people,
+    )
+
+
+def batch_summary(batch_id: str, runs: list[tuple[Run, list[RunEvent]]]) -> BatchSummary:
+    """A batch's runs (each with its timeline), in the batch's order, as data."""
+    done = sum(run.status == "done" for run, _ in runs)
+    costs = [run.estimated_cost for run, _ in runs]
+    return BatchSummary(
+        batch_id=batch_id,
+        status="done" if runs and done == len(runs) else "failed" if not done else "partly done",
+        runs_done=done,
+        runs_total=len(runs),
+        estimated_cost=None if None in costs else round(sum(c or 0.0 for c in costs), 4),
+        runs=[run_summary(run, events) for run, events in runs],
+    )
+
+
+def batch_check_summary(
+    reading: BatchReading, model_name: str, people: list[PeopleCheck | str | None] | None = None
+) -> BatchCheckSummary:
+    """A batch's reading as data: one verdict and one estimate, and each run's own check."""
+    model = tier(model_name)
+    estimate = None
+    if reading.cost is not None:
+        estimate = BatchEstimate(
+            model=model.name,
+            endpoint=model.endpoint,
+            runs=reading.size,
+            billed_seconds=sum(billed_seconds(r.seconds or 0.0) for r in reading.readings),
+            price_per_second=model.price_per_second,
+            estimated_cost=reading.cost,
+        )
+    found = people or [None] * len(reading.readings)
+    return BatchCheckSummary(
+        ready=reading.ready,
+        verdict=reading.verdict,
+        problems=list(reading.problems),
+        varies=reading.varies,
+        inputs=list(reading.names),
+        estimate=estimate,
+        runs=[check_summary(r, model_name, None, p) for r, p in zip(reading.readings, found, strict=True)],
     )
 
 

@@ -34,6 +34,8 @@ PARAMETERS = [
     "model",
     "face_image",
     "face_reference_images",
+    "more_images",
+    "more_videos",
 ]
 # Every route on which fal's storage or queue would be asked for something (GETs of input URLs on
 # fal's CDN are the studio fetching an input, not a request to fal).
@@ -283,7 +285,8 @@ def test_a_forged_file_path_is_refused(
     )
     with httpx.Client(base_url=app, timeout=30, trust_env=False) as client:
         event = client.post(
-            "/gradio_api/call/check", json={"data": [image, video, "video", "", True, "pro", None, None]}
+            "/gradio_api/call/check",
+            json={"data": [image, video, "video", "", True, "pro", None, None, None, None]},
         )
         answer = client.get(f"/gradio_api/call/check/{event.json()['event_id']}").text
     assert "event: error" in answer

@@ -331,7 +331,7 @@ def test_the_history_keeps_a_face_and_an_old_database_gains_the_columns(tmp_path
     )
     conn.close()
     history = History(db, tmp_path / "runs")
-    assert history.schema_version == len(MIGRATIONS) == 4
+    assert history.schema_version == len(MIGRATIONS) == 5
     old = history.get("old-run")
     assert old is not None and old.face == Face() and old.face_angle_urls == ()
     from motion_studio.history import Run

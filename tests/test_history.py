@@ -25,12 +25,12 @@ def a_run(**values: object) -> Run:
 
 def test_schema_is_versioned_and_delete_removes_files(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
-    assert history.schema_version == len(MIGRATIONS) == 4
+    assert history.schema_version == len(MIGRATIONS) == 5
     run = history.create(a_run())
     (history.run_dir(run.id) / "output.mp4").write_bytes(b"x")
     history.record(run.id, "uploading")
     again = History(tmp_path / "h.sqlite3", tmp_path / "runs")  # reopening migrates nothing twice
-    assert again.schema_version == 4
+    assert again.schema_version == 5
     with pytest.raises(ValueError, match="unknown"):
         again.update(run.id, fal_key="nope")
     again.delete(run.id)
@@ -38,7 +38,7 @@ def test_schema_is_versioned_and_delete_removes_files(tmp_path: Path) -> None:
     assert again.events(run.id) == []
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_an_old_database_is_migrated_with_its_runs_and_timeline(tmp_path: Path, version: int) -> None:
     db = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(db, isolation_level=None)
@@ -50,7 +50,7 @@ def test_an_old_database_is_migrated_with_its_runs_and_timeline(tmp_path: Path, 
     conn.execute("INSERT INTO run_events (run_id, at, state) VALUES ('old-run', 1, 'running')")
     conn.close()
     history = History(db, tmp_path / "runs")
-    assert history.schema_version == 4
+    assert history.schema_version == 5
     [old] = history.recent()
     assert old.id == "old-run" and old.owner is None and old.lease_holder is None
     assert [e.state for e in history.events("old-run")] == ["running"]  # the rebuild kept the timeline
@@ -66,11 +66,11 @@ def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(tmp_path:
     conn = sqlite3.connect(db, isolation_level=None)
     with pytest.raises(sqlite3.OperationalError):
         migrate(conn, broken)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
     columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
     assert "extra" not in columns  # the first statement was rolled back with the rest
     conn.close()
-    assert History(db, tmp_path / "runs").schema_version == 4  # and it still opens
+    assert History(db, tmp_path / "runs").schema_version == 5  # and it still opens
 
 
 def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
         for _ in range(6)
     ]
     results = [proc.communicate(timeout=60) for proc in procs]
-    assert [out.strip() for out, _ in results] == ["4"] * 6, [err for _, err in results]
+    assert [out.strip() for out, _ in results] == ["5"] * 6, [err for _, err in results]
 
 
 def test_one_follower_per_run_across_processes(tmp_path: Path) -> None:

@@ -47,6 +47,10 @@ class Run:
     face_angles: tuple[str, ...] = ()
     face_frontal_url: str | None = None
     face_angle_urls: tuple[str, ...] = ()
+    # A run of a batch: the batch's id, and this run's place in it (1-based) out of `batch_size`.
+    batch_id: str | None = None
+    batch_index: int | None = None
+    batch_size: int | None = None
 
     @property
     def active(self) -> bool:

@@ -98,6 +98,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN face_frontal_url TEXT;
     ALTER TABLE runs ADD COLUMN face_angle_urls TEXT NOT NULL DEFAULT '[]';
     """,
+    # v5: batches (several characters on one clip, or one character on several clips): the runs of
+    # one batch share its id, and each knows its place in it ("batch 2/3"), so the gallery groups them
+    # and the batch's grid puts their results in order.
+    """
+    ALTER TABLE runs ADD COLUMN batch_id TEXT;
+    ALTER TABLE runs ADD COLUMN batch_index INTEGER;
+    ALTER TABLE runs ADD COLUMN batch_size INTEGER;
+    CREATE INDEX runs_batch ON runs(batch_id, batch_index);
+    """,
 ]
 
 

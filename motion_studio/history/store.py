@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -106,30 +107,75 @@ class History:
     ) -> Run:
         """Insert a run, its lease and, on a budget, its cost reservation, in one transaction: runs
         started at the same moment can never pass the daily budget, or a visitor's limits, together."""
+        return self.create_many(
+            [run], holder=holder, daily_budget=daily_budget, visitor_limits=visitor_limits
+        )[0]
+
+    def create_many(
+        self,
+        runs: list[Run],
+        *,
+        holder: str | None = None,
+        daily_budget: float | None = None,
+        visitor_limits: VisitorLimits | None = None,
+    ) -> list[Run]:
+        """`create` for several runs (a batch's), in one transaction: all are inserted, in this order,
+        or none is. The budget and the limits are checked for all of them together, so a batch that
+        does not fit is refused whole, before anything is uploaded."""
         now = time.time()
-        # The time for sorting by eye; 122 random bits so that no one can guess another run's id.
-        run.id = run.id or time.strftime("%Y%m%d-%H%M%S-", time.gmtime(now)) + uuid.uuid4().hex
-        run.created_at = run.created_at or now
-        run.updated_at = now
-        run.lease_holder = holder
-        run.lease_until = now + self.lease_seconds if holder else None
-        row = _encoded(asdict(run))
+        for run in runs:
+            # The time for sorting by eye; 122 random bits so that no one can guess another run's id.
+            run.id = run.id or time.strftime("%Y%m%d-%H%M%S-", time.gmtime(now)) + uuid.uuid4().hex
+            run.created_at = run.created_at or now
+            run.updated_at = now
+            run.lease_holder = holder
+            run.lease_until = now + self.lease_seconds if holder else None
+        rows = [_encoded(asdict(run)) for run in runs]
         with self._locked() as conn:
             if visitor_limits is not None:  # a run without an owner counts as one visitor: "anonymous"
-                run.owner = run.owner or "anonymous"
-                visitor_limits.check(conn, run.owner, now)
+                for run in runs:
+                    run.owner = run.owner or "anonymous"
+                for owner, count in Counter(run.owner for run in runs).items():
+                    visitor_limits.check(conn, owner or "anonymous", now, runs=count)
             if daily_budget is not None:
                 spent = _reserved_since(conn, now - 86400)
-                if spent + (run.estimated_cost or 0.0) > daily_budget + 1e-9:
-                    raise BudgetError.daily(daily_budget, spent, run.estimated_cost or 0.0)
-            conn.execute(
-                f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                [row[c] for c in _COLUMNS],
+                cost = sum(run.estimated_cost or 0.0 for run in runs)
+                if spent + cost > daily_budget + 1e-9:
+                    raise BudgetError.daily(daily_budget, spent, cost, runs=len(runs))
+            for run, row in zip(runs, rows, strict=True):
+                conn.execute(
+                    f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                    [row[c] for c in _COLUMNS],
+                )
+                conn.execute(
+                    "INSERT INTO run_events (run_id, at, state) VALUES (?, ?, ?)", (run.id, now, run.status)
+                )
+        return runs
+
+    def fill_reserved(self, run_id: str, run: Run, holder: str | None) -> Run:
+        """Write `run`'s facts into the row reserved for it (a batch's: `History.create_many` reserved it), keeping
+        what the reservation decided: its id, creation time, status, owner and place in the batch.
+        Nothing is checked again: the batch was checked whole. Gone (deleted, or no longer waiting
+        to be checked): `RunGoneError`."""
+        now = time.time()
+        kept = {"id", "created_at", "status", "owner", "batch_id", "batch_index", "batch_size"}
+        values = {name: value for name, value in asdict(run).items() if name not in kept}
+        values.update(
+            updated_at=now, lease_holder=holder, lease_until=now + self.lease_seconds if holder else None
+        )
+        values = _encoded(values)
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        with self._locked() as conn:
+            done = conn.execute(
+                f"UPDATE runs SET {assignments} WHERE id = ? AND status = ?",
+                [*values.values(), run_id, Status.CHECKING.value],
             )
-            conn.execute(
-                "INSERT INTO run_events (run_id, at, state) VALUES (?, ?, ?)", (run.id, now, run.status)
-            )
-        return run
+            if done.rowcount != 1:
+                raise RunGoneError()
+        filled = self.get(run_id)
+        if filled is None:
+            raise RunGoneError()
+        return filled
 
     def update(self, run_id: str, **values: object) -> None:
         """Store facts about a run (paths, URLs) that do not change its status."""
@@ -154,6 +200,7 @@ class History:
             values.update(status=state.value, updated_at=now)
             if state in FINAL:
                 values.update(lease_holder=None, lease_until=None)
+            values = _encoded(values)
             assignments = ", ".join(f"{name} = ?" for name in values)
             conn.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*values.values(), run_id])
             conn.execute(
@@ -290,6 +337,14 @@ class History:
         with self._connect() as conn:
             return int(conn.execute(f"SELECT COUNT(*) FROM runs {where}", [*args, *statuses]).fetchone()[0])
 
+    def batch(self, batch_id: str) -> list[Run]:
+        """The runs of a batch that are still kept, in the batch's order."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT * FROM runs WHERE batch_id = ? ORDER BY batch_index", (batch_id,)
+            ).fetchall()
+        return [_to_run(row) for row in rows]
+
     def events(self, run_id: str) -> list[RunEvent]:
         with self._connect() as conn:
             rows = conn.execute(
@@ -343,22 +398,23 @@ class VisitorLimits:
     active: int | None = None
     per_hour: int | None = None
 
-    def check(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
+    def check(self, conn: sqlite3.Connection, owner: str, now: float, runs: int = 1) -> None:
+        """Refuse `runs` new runs (a batch's, together) that would pass a limit."""
         if self.active is not None:
             marks = ", ".join("?" * len(IN_FLIGHT))
             going = conn.execute(
                 f"SELECT COUNT(*) FROM runs WHERE owner = ? AND key_source = 'server' AND status IN ({marks})",
                 (owner, *(s.value for s in IN_FLIGHT)),
             ).fetchone()[0]
-            if going >= self.active:
-                raise VisitorLimitError.active(self.active)
+            if going + runs > self.active:
+                raise VisitorLimitError.active(self.active, going, runs)
         if self.per_hour is not None:
             started = conn.execute(
                 "SELECT COUNT(*) FROM runs WHERE owner = ? AND key_source = 'server' AND created_at >= ?",
                 (owner, now - 3600),
             ).fetchone()[0]
-            if started >= self.per_hour:
-                raise VisitorLimitError.hourly(self.per_hour)
+            if started + runs > self.per_hour:
+                raise VisitorLimitError.hourly(self.per_hour, started, runs)
 
 
 def _reserved_since(conn: sqlite3.Connection, since: float) -> float:

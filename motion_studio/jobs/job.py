@@ -22,6 +22,14 @@ from .events import JobEvent
 
 
 @dataclass(frozen=True)
+class BatchSlot:
+    """A run of a batch: its row was reserved with the batch's other runs, in one transaction."""
+
+    batch_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
 class JobSpec:
     """What a user asked for; paths are local files the checks have not seen yet.
 
@@ -39,6 +47,7 @@ class JobSpec:
     image_url: str | None = None  # the https URL `image` was fetched from
     video_url: str | None = None  # the https URL `video` was fetched from
     face: Face = field(default_factory=Face)  # a face to keep consistent (v3 only): local files
+    slot: BatchSlot | None = None  # a run of a batch: the row reserved for it, and its batch
 
 
 class Job:
@@ -58,6 +67,9 @@ class Job:
         self.future: Future[None] | None = None
         self.service: FalService | None = None  # the fal client this job uses, once it has one
         self.client_ident: str | None = None
+        # Where the image and the clip go up from: the checked files themselves when the run's copies
+        # are byte for byte the same (an upload ahead sent those, so their URLs are known at once).
+        self.upload_from: tuple[str, str] | None = None
         self._events: list[JobEvent] = []
         self._listeners: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[JobEvent]]] = []
         self._lock = threading.Lock()

@@ -119,27 +119,29 @@ class Pipeline:
             cap = self.settings.max_run_cost
             fits = options_under(cap, seconds, model.name, face=bool(spec.face))
             raise BudgetError.per_run(cost, cap, either(fits))
-        run = await off_loop(
-            self.history.create,
-            Run(
-                tier=model.name,
-                endpoint=model.endpoint,
-                orientation=spec.orientation,
-                prompt=prompt,
-                keep_sound=spec.keep_sound,
-                key_source=key_source,
-                owner=spec.owner,
-                clip_seconds=seconds,
-                estimated_cost=cost,
-                source_image=str(spec.image),
-                source_video=str(spec.video),
-                face_frontal=spec.face.frontal,
-                face_angles=spec.face.angles,
-            ),
-            holder=self.holder,
-            daily_budget=self.settings.daily_budget if guarded else None,
-            visitor_limits=self._visitor_limits() if guarded else None,
+        row = Run(
+            tier=model.name,
+            endpoint=model.endpoint,
+            orientation=spec.orientation,
+            prompt=prompt,
+            keep_sound=spec.keep_sound,
+            key_source=key_source,
+            owner=spec.owner,
+            clip_seconds=seconds,
+            estimated_cost=cost,
+            source_image=str(spec.image),
+            source_video=str(spec.video),
+            face_frontal=spec.face.frontal,
+            face_angles=spec.face.angles,
         )
+        if spec.slot is not None:  # a batch's run: its row was reserved, and checked, with the batch
+            run = await off_loop(self.history.fill_reserved, spec.slot.run_id, row, self.holder)
+        else:
+            limits = self._visitor_limits() if guarded else None
+            budget = self.settings.daily_budget if guarded else None
+            run = await off_loop(
+                self.history.create, row, holder=self.holder, daily_budget=budget, visitor_limits=limits
+            )
         job.run_id, job.phase, job.holds_lease = run.id, Status.CHECKING, True
         prepared = await asyncio.to_thread(
             prepare_inputs,
@@ -149,6 +151,10 @@ class Pipeline:
             video_report,
             self.history.run_dir(run.id),
             self.settings.max_image_pixels,
+        )
+        job.upload_from = (
+            str(spec.image if not image_report.needs_conversion else prepared.image),
+            str(spec.video if video_report.action == "copy" else prepared.video),
         )
         # A fal-hosted input the checks left as it was is stored with its URL now: fal gets that URL.
         on_fal = await asyncio.to_thread(self._already_on_fal, spec, image_report, video_report, prepared)
@@ -208,26 +214,26 @@ class Pipeline:
         job.publish(Uploading(run.id, reused=reused))
         assert run.image_path and run.video_path
         face = run.face
+        sent = job.upload_from or (run.image_path, run.video_path)
         image_url, video_url, *face_urls = await asyncio.gather(  # side by side, not one after the other
-            _on_fal(run.image_url, run.image_path, service),
-            _on_fal(run.video_url, run.video_path, service),
+            _on_fal(run.image_url, _still_there(sent[0], run.image_path), service),
+            _on_fal(run.video_url, _still_there(sent[1], run.video_path), service),
             *(service.upload(Path(path)) for path in face.images),
         )
         on_fal = Face(face_urls[0], tuple(face_urls[1:])) if face.frontal else Face(None, tuple(face_urls))
-        await off_loop(
-            self.history.update,
-            run.id,
-            image_url=image_url,
-            video_url=video_url,
-            face_frontal_url=on_fal.frontal,
-            face_angle_urls=on_fal.angles,
-        )
         if job.cancel_requested:
             raise RunCancelledError()
         arguments = request_arguments(
             image_url, video_url, run.orientation, run.prompt, run.keep_sound, tier_name=run.tier, face=on_fal
         )
-        await self.amove(job, Status.SUBMITTING)
+        await self.amove(  # the URLs with the move: one commit (an fsync) less before fal
+            job,
+            Status.SUBMITTING,
+            image_url=image_url,
+            video_url=video_url,
+            face_frontal_url=on_fal.frontal,
+            face_angle_urls=on_fal.angles,
+        )
         # Shielded: a cancel (or shutdown) waits for fal's answer, so a request fal accepted always has
         # its id stored, and can be followed or cancelled, never orphaned.
         with anyio.CancelScope(shield=True):
@@ -350,3 +356,8 @@ def ended_elsewhere(run: Run) -> JobEvent:
 async def _on_fal(url: str | None, path: str, service: FalService) -> str:
     """The input's URL on fal: the one it came from, or its upload (cached, or already on its way)."""
     return url or await service.upload(Path(path))
+
+
+def _still_there(source: str, copy: str) -> str:
+    """The checked file when it is still there (its digest is known), else the run's own copy."""
+    return source if Path(source).is_file() else copy

@@ -33,6 +33,7 @@ from .events import Cancelled, Failed, JobEvent
 from .job import Job, JobSpec
 from .outcome import Outcome, outcome_for
 from .pipeline import Pipeline, ended_elsewhere, off_loop
+from .turns import BatchTurns
 
 log = logging.getLogger("motion_studio.jobs")
 MAX_JOBS = 200
@@ -53,12 +54,15 @@ class JobRunner:
         self._portal = self._stack.enter_context(start_blocking_portal(name="motion-studio-jobs"))
         self._keys: dict[str, tuple[SecretStr, str]] = {}  # a live job's key, until the job ends
         self._ahead = UploadsAhead(settings, history)
+        self._turns = BatchTurns(settings.batch_parallel)
         self._portal.start_task_soon(self._sweep_now_and_then)
 
     # -- public, thread-safe ------------------------------------------------------------------------
 
     def start(self, spec: JobSpec, key: SecretStr, key_source: str = "server") -> Job:
         job = Job(spec)
+        if spec.slot is not None:  # a batch's run: its row exists already, leased to this runner
+            job.run_id, job.phase, job.holds_lease = spec.slot.run_id, Status.CHECKING, True
         self._launch(job, lambda: self._new_run(job, key, key_source), key, key_source)
         return job
 
@@ -160,9 +164,10 @@ class JobRunner:
         job.future = self._portal.start_task_soon(self._supervise, job, work, key, key_source)
 
     async def _new_run(self, job: Job, key: SecretStr, key_source: str) -> JobEvent:
-        run = await self.pipeline.check_and_reserve(job, key_source)
-        service = self._clients.acquire(job, *self._keys[job.id])
-        await self.pipeline.upload_and_submit(job, run, service)
+        async with self._turns.turn(job):  # a batch's runs go to fal a few at a time (turns.py)
+            run = await self.pipeline.check_and_reserve(job, key_source)
+            service = self._clients.acquire(job, *self._keys[job.id])
+            await self.pipeline.upload_and_submit(job, run, service)
         return await self.pipeline.follow(job, self.history.get(run.id) or run, service)
 
     async def _resume(self, job: Job, run: Run) -> JobEvent:

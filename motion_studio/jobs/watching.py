@@ -29,5 +29,8 @@ async def watch(job: Job, tick: float = 1.0) -> AsyncIterator[JobEvent | None]:
                 return
             pending = asyncio.ensure_future(events.__anext__())
     finally:
+        # A stream closed mid-wait: the pending read must have ended before its generator can close
+        # ("aclose(): asynchronous generator is already running" otherwise).
         pending.cancel()
+        await asyncio.wait({pending})  # never raises what the read raised
         await events.aclose()

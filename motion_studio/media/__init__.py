@@ -3,7 +3,7 @@
 Inspection is split from preparation: `inspect_*` only reads headers (tens of milliseconds, safe to
 run on every change in the UI) and returns a report with a verdict; `prepare_*` converts what the
 model does not take (webm, ProRes, RGBA PNG, HEIC, WebP, EXIF-rotated photos...) into a file it does
-take; `preview_*` and `side_by_side` make copies only for people to look at.
+take; `preview_*`, `side_by_side` and `comparison_grid` make copies only for people to look at.
 Every refusal is an `InputError` carrying one sentence that says what is wrong and what to do.
 
 `ffmpeg` (the binary and how untrusted files reach it), `video`, `image`, `inputs` (a run's inputs as
@@ -16,6 +16,7 @@ from __future__ import annotations
 import subprocess  # noqa: F401
 
 from .ffmpeg import SAFE_DEMUXERS
+from .grid import cell_size, comparison_grid, grid_layout
 from .image import HEIF_SUPPORTED, ImageInfo, ImageReport, inspect_image, prepare_image
 from .inputs import PreparedInputs, check_face, check_inputs, check_prompt, prepare_face, prepare_inputs
 from .video import (
@@ -42,11 +43,14 @@ __all__ = [
     "PreparedInputs",
     "VideoInfo",
     "VideoReport",
+    "cell_size",
     "check_face",
     "check_inputs",
     "check_prompt",
+    "comparison_grid",
     "ensure_playable",
     "extract_thumbnail",
+    "grid_layout",
     "inspect_image",
     "inspect_video",
     "plays_in_browser",

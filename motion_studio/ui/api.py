@@ -23,6 +23,7 @@ import anyio
 import gradio as gr
 from gradio.data_classes import FileData
 
+from ..batches import MAX_INPUTS
 from ..catalog import (
     FACE_MAX_ANGLES,
     FACE_REFERENCE,
@@ -37,7 +38,8 @@ from ..errors import InputError, RunCancelledError, StudioError, map_exception
 from ..inputs import FaceGiven
 from ..jobs import Done, Failed
 from ..studio import RunRequest, Studio
-from ..summary import CheckSummary, RunSummary, run_summary
+from ..summary import BatchCheckSummary, BatchSummary, CheckSummary, RunSummary, run_summary
+from .api_batch import batch_request, generate_batch
 
 log = logging.getLogger("motion_studio.api")
 
@@ -68,13 +70,17 @@ def wire_api(studio: Studio) -> None:
         model: ModelName = default_model,
         face_image: FileInput | None = None,
         face_reference_images: list[FileInput] | None = None,
+        more_images: list[FileInput] | None = None,
+        more_videos: list[FileInput] | None = None,
         request: gr.Request | None = None,
-    ) -> tuple[FileData, RunSummary]:
+    ) -> tuple[FileData, RunSummary | BatchSummary]:
         headers = request.headers if request is not None else {}
         caller = studio.api_caller(headers.get("x-forwarded-for"), getattr(request, "client", None))
         try:  # fetching a URL and probing a clip block: not on the server's event loop
             wanted = _run_request(image, video, character_orientation, prompt, keep_original_sound, model)
             wanted = wanted.with_face(_face(face_image, face_reference_images))
+            if (batch := batch_request(wanted, more_images, more_videos, _file_or_url)) is not None:
+                return await generate_batch(studio, batch, caller)  # several runs, one grid (api_batch.py)
             job = await anyio.to_thread.run_sync(studio.start_for_api, wanted, caller)
         except Exception as exc:
             raise _one_sentence(exc) from None
@@ -100,10 +106,14 @@ def wire_api(studio: Studio) -> None:
         model: ModelName = default_model,
         face_image: FileInput | None = None,
         face_reference_images: list[FileInput] | None = None,
-    ) -> CheckSummary:
+        more_images: list[FileInput] | None = None,
+        more_videos: list[FileInput] | None = None,
+    ) -> CheckSummary | BatchCheckSummary:
         try:
             wanted = _run_request(image, video, character_orientation, prompt, keep_original_sound, model)
             wanted = wanted.with_face(_face(face_image, face_reference_images))
+            if (batch := batch_request(wanted, more_images, more_videos, _file_or_url)) is not None:
+                return studio.batches.check_for_api(batch)
             return studio.check_for_api(wanted)
         except Exception as exc:
             raise _one_sentence(exc) from None
@@ -178,7 +188,7 @@ that is refused there costs nothing.
 {args}
 
 Returns:
-    The output video (MP4, H.264/AAC) and a JSON summary: run_id, fal_request_id, status, model, endpoint, orientation, keep_original_sound, clip_seconds, billed_seconds, price_per_second, estimated_cost (USD), error, timings (started_at, submitted_at, finished_at, total_seconds, before_fal_seconds, on_fal_seconds, steps).
+    The output video (MP4, H.264/AAC) and a JSON summary: run_id, fal_request_id, status, model, endpoint, orientation, keep_original_sound, clip_seconds, billed_seconds, price_per_second, estimated_cost (USD), error, timings (started_at, submitted_at, finished_at, total_seconds, before_fal_seconds, on_fal_seconds, steps). For a batch (more_images or more_videos): the grid video (every result side by side, in the batch's order, row by row) and a JSON summary: batch_id, status (done, partly done or failed), runs_done, runs_total, estimated_cost (USD, the whole batch), runs (each run's summary as above).
 """
 
 _CHECK_DOC = """Check the inputs of `generate` without spending anything: nothing is uploaded to fal and no run is started.
@@ -189,7 +199,7 @@ ready, what was read, and what the run would cost.
 {args}
 
 Returns:
-    JSON: ready (bool), verdict (one sentence: ready, or the first thing to fix), problems, notes (conversions that will happen), image (width, height, format, size_bytes), video (duration_seconds, width, height, fps, has_sound, codec, container, size_bytes), estimate (model, clip_seconds, billed_seconds, price_per_second, estimated_cost in USD), trim_to_seconds (set when the clip is only too long), face_images (each face image read: width, height, format, size_bytes; frontal first), people_warnings (the people check's advice, each code, message, subject: e.g. no_person_image, several_people_image, person_too_small, half_body_image_full_body_motion; never part of ready), people_check_skipped (why that check did not run, or null).
+    JSON: ready (bool), verdict (one sentence: ready, or the first thing to fix), problems, notes (conversions that will happen), image (width, height, format, size_bytes), video (duration_seconds, width, height, fps, has_sound, codec, container, size_bytes), estimate (model, clip_seconds, billed_seconds, price_per_second, estimated_cost in USD), trim_to_seconds (set when the clip is only too long), face_images (each face image read: width, height, format, size_bytes; frontal first), people_warnings (the people check's advice, each code, message, subject: e.g. no_person_image, several_people_image, person_too_small, half_body_image_full_body_motion; never part of ready), people_check_skipped (why that check did not run, or null). For a batch (more_images or more_videos): ready, verdict (one sentence for the whole batch), problems (each naming the input it is about), varies ('image' or 'video'), inputs (each run's own input), estimate (model, runs, billed_seconds, price_per_second, estimated_cost in USD for the whole batch), runs (each run's check as above).
 """
 
 
@@ -225,5 +235,7 @@ def _args_doc(default_model: str) -> str:
         f"model: The model: {models}. Default '{default_model}'.",
         f"face_image: Optional: a frontal photo of the character's face, kept consistent through the video (fal's element {FACE_REFERENCE}; the prompt names it, and it is added at the end of a prompt that does not), as an http(s) URL; same limits as image. {face_rule}.",
         f"face_reference_images: Optional: up to {FACE_MAX_ANGLES} more photos of the same face from other angles, as a list of http(s) URLs; same limits as image. {face_rule}.",
+        f"more_images: Optional, for a batch: more character images (a list of http(s) URLs; same limits as image), each a run of its own with the same video and settings; at most {MAX_INPUTS} images in all, image included. One verdict, one estimate and one spending check for the whole batch (refused whole, nothing uploaded, if it does not fit); generate then returns a grid of every result side by side. Not with more_videos.",
+        f"more_videos: Optional, for a batch: more reference clips (a list of http(s) URLs; same limits as video), each a run of its own with the same image and settings; at most {MAX_INPUTS} clips in all, video included. Works like more_images; not with it.",
     ]
     return "Args:\n" + "\n".join(f"    {line}" for line in lines)

@@ -23,6 +23,7 @@ from ..jobs import Done, Downloaded, Job, watch
 from ..lifecycle import Action, Situation
 from ..serving import servable
 from ..studio import RunRequest, Studio
+from .batch import BatchHandlers
 from .layout import ASSETS, Page
 
 Changes = dict[Any, Any]
@@ -39,6 +40,7 @@ class Handlers:
         # A page's session → its newest people check (an older one finishing later is dropped).
         self._people: dict[str, object] = {}
         self._lock = threading.Lock()
+        self.batch = BatchHandlers(studio, page, self)  # a batch's events (ui/batch.py)
 
     # -- the inputs -------------------------------------------------------------------------------
 
@@ -56,11 +58,15 @@ class Handlers:
         angle1: str | None,
         angle2: str | None,
         angle3: str | None,
+        batch_kind: str,
+        batch_files: list[str] | None,
         request: gr.Request,
     ) -> Changes:
         """The live verdict, with the caps of whoever pays; ready inputs start for fal's storage."""
         wanted = RunRequest(image, video, orientation, prompt or "", True, tier, image_url, video_url)
         wanted = wanted.with_face(page_face(tier, face, angle1, angle2, angle3))
+        if (batch := self.batch.request(wanted, batch_kind, batch_files)) is not None:
+            return self.batch.check(batch, key)
         reading = self.studio.read(wanted, key)
         self.studio.upload_ahead(reading, key, request.session_hash or "")
         shown = presenter.input_check(reading, tier)
@@ -185,9 +191,13 @@ class Handlers:
         angle1: str | None = None,
         angle2: str | None = None,
         angle3: str | None = None,
+        batch_kind: str = "image",
+        batch_files: list[str] | None = None,
     ) -> Changes:
         request = RunRequest(image, video, orientation, prompt, sound, tier, image_url, video_url)
         request = request.with_face(page_face(tier, face, angle1, angle2, angle3))
+        if (batch := self.batch.request(request, batch_kind, batch_files)) is not None:
+            return self.batch.start(batch, key, owner)
         run = self.page.run
         try:
             job = self.studio.start(request, key, owner)
@@ -195,16 +205,23 @@ class Handlers:
             return {run.verdict: presenter.error_text(exc)}
         return {
             self.page.memory.job_id: job.id,
+            self.page.memory.batch_id: None,  # a batch's stream (which follows this one) has nothing to do
             run.progress: "⏳ Starting…",
             self.page.inputs.generate: gr.update(interactive=False),
             run.cancel: gr.update(visible=True),
+            run.cancel_all: gr.update(visible=False),
             self.page.gallery.timer: gr.Timer(active=True),
         }
 
     def attach(self, owner: str | None) -> Changes:
-        """On load, a reload or in a second tab: this browser's running run, with progress and Cancel."""
+        """On load, a reload or in a second tab: this browser's running run, with progress and Cancel
+        (a run of a batch: the batch's progress, with Cancel all)."""
         job = self.studio.live_job(owner)
-        return {self.page.memory.job_id: job.id if job else None}
+        batch_id = job.spec.slot.batch_id if job is not None and job.spec.slot is not None else None
+        return {
+            self.page.memory.job_id: job.id if job and not batch_id else None,
+            self.page.memory.batch_id: batch_id,
+        }
 
     async def follow(
         self, job_id: str | None, owner: str | None, limit: int | None, request: gr.Request
@@ -245,7 +262,7 @@ class Handlers:
             yield {self.page.run.progress: gr.skip()}
             return
         held = release
-        shown_in_gallery = result_shown = False
+        shown_in_gallery = False
         try:
             async for event in watch(job):
                 if self._streams.get(session) is not token:  # another stream took over this page
@@ -259,10 +276,11 @@ class Handlers:
                 elif held:  # a check meanwhile (a blur, another model) must not bring it back early
                     changes[self.page.inputs.generate] = gr.update(interactive=False)
                 if isinstance(event, Downloaded) and (run := self.studio.history.get(event.run_id or "")):
-                    changes.update(self._result(run))  # it plays now; Done adds the gallery's thumbnail
-                    result_shown = True
+                    # It plays now. Done sends it again with the gallery's thumbnail: Gradio may merge two
+                    # quick updates of one stream, and the last one must hold the result.
+                    changes.update(self._result(run))
                 if event is not None and event.terminal:
-                    changes.update(self._finished(job, event, owner, limit, with_result=not result_shown))
+                    changes.update(self._finished(job, event, owner, limit))
                 elif release and not shown_in_gallery and job.run_id:  # the new run's tile, at once
                     shown_in_gallery = True
                     changes.update(self._gallery(owner, limit))
@@ -280,16 +298,12 @@ class Handlers:
             run.cancel: gr.update(visible=not job.finished),
         }
 
-    def _finished(
-        self, job: Job, event: Any, owner: str | None, limit: int | None, *, with_result: bool = True
-    ) -> Changes:
-        """The end of a stream: the gallery, and the result unless it already plays (sending the
-        same video again would restart the player)."""
+    def _finished(self, job: Job, event: Any, owner: str | None, limit: int | None) -> Changes:
+        """The end of a stream: the gallery, and the result (for a run that ended done)."""
         changes: Changes = {self.page.run.cancel: gr.update(visible=False), **self._gallery(owner, limit)}
         run = self.studio.history.get(job.run_id) if job.run_id else None
         if run is not None and isinstance(event, Done):
-            if with_result:
-                changes.update(self._result(run))
+            changes.update(self._result(run))
             changes[self.page.memory.selected_run] = run.id
         return changes
 
@@ -305,6 +319,7 @@ class Handlers:
             view.side: None,
             view.side_note: "Open this tab to put the reference and the result side by side in one video.",
             view.download: gr.update(value=download, visible=download is not None),
+            **self.batch.grid_changes(run),
         }
 
     def cancel(self, job_id: str | None) -> Changes:
@@ -323,6 +338,29 @@ class Handlers:
             view.side: made,
             view.side_note: "Reference on the left, result on the right: one video to share.",
         }
+
+    # -- for the batch's events (ui/batch.py): one stream per page, the same result and gallery -----
+
+    def take_stream(self, session: str, key: str) -> object:
+        """This page's progress stream is now the one for `key`: a stream it had ends at its next tick."""
+        token = (object(), key)
+        with self._lock:
+            self._streams[session] = token
+        return token
+
+    def holds_stream(self, session: str, token: object) -> bool:
+        return self._streams.get(session) is token
+
+    def drop_stream(self, session: str, token: object) -> None:
+        with self._lock:
+            if self._streams.get(session) is token:
+                del self._streams[session]
+
+    def result_changes(self, run: Run) -> Changes:
+        return self._result(run)
+
+    def gallery_changes(self, owner: str | None, limit: int | None) -> Changes:
+        return self._gallery(owner, limit)
 
     # -- the gallery ------------------------------------------------------------------------------
 
@@ -427,6 +465,7 @@ class Handlers:
             view.download: gr.update(value=None, visible=False),
             view.results: gr.update(visible=False),
             view.empty: gr.update(visible=True),
+            **self.batch.grid_changes(None),
         }
 
     def keep(self) -> Changes:

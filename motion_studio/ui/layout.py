@@ -16,6 +16,7 @@ import gradio as gr
 from .. import presenter
 from ..catalog import FACE_MAX_ANGLES, FACE_REFERENCE
 from ..settings import Settings
+from .batch import BatchPanel, GridView, batch_panel, grid_tab
 from .components import any_image
 
 ASSETS = Path(__file__).resolve().parent.parent.parent / "assets"
@@ -58,6 +59,7 @@ class Inputs:
     face_angles: tuple[gr.Image, ...]
     face_info: gr.Markdown
     face_name: gr.Button  # puts @Element1 in the prompt
+    batch: BatchPanel  # more character images, or more clips: one run each (ui/batch.py)
 
     @property
     def face_images(self) -> list[gr.Image]:
@@ -83,6 +85,9 @@ class RunView:
     side: gr.Video
     download: gr.DownloadButton
     logs: gr.Textbox
+    cancel_all: gr.Button  # every run of a batch
+    tabs: gr.Tabs
+    grid: GridView  # a batch's results side by side (ui/batch.py)
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,7 @@ class Memory:
     gallery_sig: gr.State
     gallery_limit: gr.State
     checked: gr.State  # (image, clip) the last check accepted: what the people check reads
+    batch_id: gr.State  # the batch this page started last, whose progress it follows
 
 
 @dataclass(frozen=True)
@@ -191,6 +197,7 @@ def inputs(settings: Settings) -> Inputs:
                 value=True, label="Keep the reference clip's sound", elem_id="keep-sound"
             )
     face_box, face_frontal, face_angles, face_info, face_name = face_panel(settings)
+    batch = batch_panel()
     prompt = gr.Textbox(
         label="Prompt (optional)",
         lines=2,
@@ -243,6 +250,7 @@ def inputs(settings: Settings) -> Inputs:
         face_angles,
         face_info,
         face_name,
+        batch,
     )
 
 
@@ -300,9 +308,12 @@ def run_view(settings: Settings) -> RunView:
     with gr.Row(equal_height=True):
         progress = gr.Markdown(elem_id="progress")
         cancel = gr.Button("Cancel", variant="stop", visible=False, size="sm", scale=0, elem_id="cancel")
+        cancel_all = gr.Button(
+            "Cancel all", variant="stop", visible=False, size="sm", scale=0, elem_id="cancel-all"
+        )
     empty = gr.Markdown(page_text("empty_result.md"), elem_id="result-empty", elem_classes="empty-state")
     with gr.Column(visible=False, elem_id="results") as results:
-        with gr.Tabs(elem_id="result-tabs"):
+        with gr.Tabs(elem_id="result-tabs") as tabs:
             with gr.Tab("Result", id="result"):
                 output = gr.Video(
                     label="Result",
@@ -324,6 +335,7 @@ def run_view(settings: Settings) -> RunView:
                     height=420,
                     elem_id="side-video",
                 )
+            grid = grid_tab()
         download = gr.DownloadButton("Download result", visible=False, size="sm", elem_id="download")
     with gr.Accordion("fal log", open=False, elem_id="log-accordion"):
         logs = gr.Textbox(
@@ -346,6 +358,9 @@ def run_view(settings: Settings) -> RunView:
         side,
         download,
         logs,
+        cancel_all,
+        tabs,
+        grid,
     )
 
 
@@ -407,4 +422,5 @@ def memory(settings: Settings) -> Memory:
         gallery_sig=gallery_sig,
         gallery_limit=gr.State(settings.gallery_page_size),
         checked=gr.State((None, None)),
+        batch_id=gr.State(None),
     )

@@ -1,0 +1,96 @@
+"""What the page says about a batch, as plain functions of plain data (no I/O, no Gradio): the one
+verdict naming each input's problem, the whole batch's estimate with its arithmetic, the Generate
+button's label, and the progress of every run (n of N done).
+
+Kept beside `presenter.py` (a run's words), which the batch's words reuse for the first run's inputs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from . import presenter
+from .batches import BatchProgress, BatchReading
+from .catalog import billed_seconds, format_cost, format_price, tier
+from .inputs import Reading
+from .lifecycle import icon
+from .presenter import InputCheck
+
+WAITING = "waiting its turn"
+
+
+def batch_check(reading: BatchReading, tier_name: str) -> InputCheck:
+    """The live verdict for a batch: the first run's inputs as a run's check shows them, then every
+    problem of the batch (each naming its input), and the estimate for the whole batch."""
+    first = presenter.input_check(reading.readings[0] if reading.readings else Reading(), tier_name)
+    if len(reading.problems) == 1:
+        verdict = f"❌ {reading.problems[0]}"
+    elif reading.problems:
+        verdict = "❌ Fix these before the batch can start:\n" + "\n".join(f"- {p}" for p in reading.problems)
+    elif not reading.ready:
+        verdict = first.verdict
+    else:
+        kind = "character image" if reading.varies == "image" else "clip"
+        notes = " ".join(dict.fromkeys(note for r in reading.readings for note in r.notes))
+        verdict = (
+            f"✅ Ready: a batch of {reading.size} runs, one per {kind} ({', '.join(reading.names)}). {notes}"
+        )
+    return InputCheck(
+        first.image_text,
+        first.video_text,
+        verdict.strip(),
+        batch_cost_text(reading, tier_name) or first.cost_text,
+        reading.ready,
+        first.trim_to,
+    )
+
+
+def batch_cost_text(reading: BatchReading, tier_name: str) -> str | None:
+    """The whole batch's estimate, with its arithmetic; None until every run's clip is known."""
+    total = reading.cost
+    if total is None:
+        return None
+    price = format_price(tier(tier_name).price_per_second)
+    seconds = [billed_seconds(r.seconds or 0.0) for r in reading.readings]
+    if len(set(seconds)) == 1:
+        each = reading.readings[0].cost or 0.0
+        how = f"{reading.size} runs × {format_cost(each)} ({seconds[0]} s billed × {price}, {tier_name})"
+    else:
+        how = f"{sum(seconds)} s billed in all × {price} ({tier_name}; each clip rounded up to whole seconds)"
+    return f"Estimated cost for the batch: **{format_cost(total)}** = {how}."
+
+
+def generate_label(reading: BatchReading) -> str:
+    """Generate carries the batch's size and its estimate, in view at the moment of paying."""
+    if not reading.ready or reading.cost is None:
+        return f"Generate {reading.size} runs"
+    return f"Generate {reading.size} runs · ≈ {format_cost(reading.cost)}"
+
+
+def progress_text(progress: BatchProgress, now: float | None = None) -> str:
+    """n of N done, and a line per run: its input's name and where it is."""
+    runs = progress.runs
+    elapsed = (now or time.time()) - progress.started_at
+    head = f"🎬 Batch: {progress.done} of {progress.size} done"
+    if progress.settled:
+        others = len(runs) - progress.done
+        head += f" ({others} did not finish)." if others else "."
+    else:
+        head += f" · {elapsed:.0f} s elapsed"
+    varies_clip = len({run.source_video for run in runs}) > 1
+    lines = [head]
+    for run in runs:
+        source = run.source_video if varies_clip else run.source_image
+        label = WAITING if run.id in progress.waiting else run.situation(followed=True).label
+        lines.append(f"{run.batch_index}. {icon(run.status)} {Path(source or '').name} · {label}")
+    return "\n".join([lines[0], "", *lines[1:]])  # a numbered list under the heading
+
+
+def grid_note(made: bool, done: int) -> str:
+    """Under the grid: what it shows, or why there is none."""
+    if made:
+        return "Every result of the batch side by side, in the batch's order: one video to compare and share."
+    if done < 2:
+        return "The grid needs at least two finished runs of the batch."
+    return "The grid appears here when every run of the batch has ended."
