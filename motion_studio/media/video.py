@@ -9,8 +9,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
-
 from ..catalog import LIMITS, ORIENTATION_MAX_SECONDS
 from ..errors import ClipTooLongError, InputError
 from . import ffmpeg
@@ -121,6 +119,9 @@ def probe_video(path: str | Path) -> VideoInfo:
         f"{short_name(path)} could not be read as a video; it may be corrupt or truncated. "
         "Re-export it as MP4 (H.264) and try again."
     )
+    # Imported on first use: moviepy takes 0.1 s to import, paid at every cold start otherwise.
+    from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
+
     try:
         infos = FFmpegInfosParser(text, str(path), decode_file=decode).parse()
     except Exception:
