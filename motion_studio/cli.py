@@ -22,7 +22,7 @@ from . import fetching
 from .batches import MAX_INPUTS
 from .catalog import FACE_MAX_ANGLES, LIMITS, ORIENTATION_MAX_SECONDS, TIERS, Face, check_face, format_cost
 from .cli_batch import STRICT_REFUSED, generate_batch, is_batch, run_json
-from .errors import InternalError, StudioError
+from .errors import InternalError, StrictRefusalError, StudioError
 from .history import History, Run
 from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, JobSpec, Running
 from .lifecycle import Action
@@ -212,11 +212,7 @@ def _people_check(image: str, video: str, strict: bool, err: Console) -> bool:
     if found.skipped:
         err.print(f"  [yellow]note:[/] {escape(found.skipped)}", soft_wrap=True)
     if strict and found.warnings:
-        err.print(
-            "[red]error:[/] --strict: not generating because of the people check's warnings above; "
-            "nothing was uploaded or paid for.",
-            soft_wrap=True,
-        )
+        err.print(f"[red]error:[/] {escape(StrictRefusalError().message)}", soft_wrap=True)
         return False
     return True
 

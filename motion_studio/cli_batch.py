@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .batches import Batch, Batches, BatchRequest, Source
-from .errors import BatchError, StudioError
+from .errors import BatchError, StrictRefusalError, StudioError
 from .history import History, Run
 from .inputs import FaceGiven, InputReader
 from .jobs import Cancelled, Done, Failed, JobEvent, JobRunner, Running
@@ -98,11 +98,7 @@ def _people_check(readings: Any, args: argparse.Namespace, err: Console) -> bool
             err.print(f"  [yellow]warning (run {number}):[/] {escape(warning.message)}", soft_wrap=True)
         warned = warned or bool(found.warnings)
     if args.strict and warned:
-        err.print(
-            "[red]error:[/] --strict: not generating because of the people check's warnings above; "
-            "nothing was uploaded or paid for.",
-            soft_wrap=True,
-        )
+        err.print(f"[red]error:[/] {escape(StrictRefusalError().message)}", soft_wrap=True)
         return False
     return True
 

@@ -43,6 +43,16 @@ class InputError(StudioError):
     kind = "input"
 
 
+class StrictRefusalError(InputError):
+    """`generate --strict` stops on the people check's warnings, before anything leaves the machine."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "--strict: not generating because of the people check's warnings above; "
+            "nothing was uploaded or paid for."
+        )
+
+
 class ClipTooLongError(InputError):
     """Too long for the chosen orientation: the page offers to trim it, so it carries the numbers."""
 
