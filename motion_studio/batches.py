@@ -11,6 +11,7 @@ limits is refused whole, before anything is uploaded.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -24,7 +25,14 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from .catalog import Face, check_face, tier
-from .errors import BatchError, BudgetError, InputError, OwnKeyRequiredError, StudioError
+from .errors import (
+    BatchError,
+    BudgetError,
+    InputError,
+    OwnKeyRequiredError,
+    StoppedBeforeSubmitError,
+    StudioError,
+)
 from .history import History, Run, VisitorLimits
 from .inputs import FaceGiven, InputReader, Reading
 from .jobs import Job, JobRunner, JobSpec
@@ -34,6 +42,7 @@ from .lifecycle import IN_FLIGHT, Status
 from .media import comparison_grid
 from .people_check import TURNED_OFF, PeopleCheck, check_inputs
 from .run_request import RunRequest, check_choices
+from .serving import download_name, servable_as
 from .settings import Settings
 from .summary import BatchCheckSummary, BatchSummary, batch_check_summary, batch_summary
 
@@ -380,24 +389,51 @@ class Batches:
             daily_budget=self.settings.daily_budget if guarded else None,
             visitor_limits=_visitor_limits(self.settings) if guarded else None,
         )
-        jobs = []
-        for row, one, (image_url, video_url) in zip(rows, reading.readings, reading.urls, strict=True):
-            assert one.image and one.video  # a ready reading has both
-            spec = JobSpec(
-                one.image,
-                one.video,
-                base.orientation,
-                base.prompt,
-                base.keep_sound,
-                model.name,
-                owner=owner,
-                image_url=image_url,
-                video_url=video_url,
-                face=reading.face,
-                slot=BatchSlot(batch_id, row.id),
-            )
-            jobs.append(self.runner.start(spec, key, key_source))
+        jobs: list[Job] = []
+        try:
+            for row, one, urls in zip(rows, reading.readings, reading.urls, strict=True):
+                jobs.append(
+                    self._start_one(row, one, urls, base, model.name, owner, reading.face, key, key_source)
+                )
+        except BaseException:
+            # A start that failed half way (the app shutting down, Ctrl-C): the rows reserved for runs
+            # that never started rest as stopped before submit, their reservations released.
+            for row in rows[len(jobs) :]:
+                with contextlib.suppress(Exception):  # never hide what got us here
+                    self.history.end(row.id, Status.STOPPED, StoppedBeforeSubmitError())
+            raise
         return Batch(batch_id, tuple(row.id for row in rows), tuple(jobs))
+
+    def _start_one(
+        self,
+        row: Run,
+        one: Reading,
+        urls: tuple[str | None, str | None],
+        base: RunRequest,
+        model_name: str,
+        owner: str | None,
+        face: Face,
+        key: SecretStr,
+        key_source: str,
+    ) -> Job:
+        """One run of the batch, into the row reserved for it."""
+        assert one.image and one.video  # a ready reading has both
+        image_url, video_url = urls
+        batch_id = row.batch_id or ""
+        spec = JobSpec(
+            one.image,
+            one.video,
+            base.orientation,
+            base.prompt,
+            base.keep_sound,
+            model_name,
+            owner=owner,
+            image_url=image_url,
+            video_url=video_url,
+            face=face,
+            slot=BatchSlot(batch_id, row.id),
+        )
+        return self.runner.start(spec, key, key_source)
 
     # -- following, cancelling, showing --------------------------------------------------------------
 
@@ -464,6 +500,25 @@ class Batches:
     def summary(self, batch_id: str) -> BatchSummary:
         runs = self.history.batch(batch_id)
         return batch_summary(batch_id, [(run, self.history.events(run.id)) for run in runs])
+
+    def result_for_api(self, batch_id: str) -> tuple[str, BatchSummary]:
+        """What the API answers for an ended batch: its grid (its one result when only one run is
+        done) as a file the server may hand out, and its summary. Makes the grid: call it off the
+        event loop."""
+        summary = self.summary(batch_id)
+        try:
+            grid = self.grid_file(batch_id)
+        except StudioError:
+            grid = None  # every result is still there, each in its run's summary
+        if grid is not None:
+            shown = servable_as(grid, grid_download_name(batch_id))
+        else:
+            done = [run for run in self.history.batch(batch_id) if run.status == Status.DONE]
+            shown = servable_as(done[0].output_path, download_name(done[0])) if done else None
+        if shown is None:
+            errors = [run.error for run in summary.runs if run.error]
+            raise BatchError.none_finished(errors[0] if errors else None)
+        return shown, summary
 
 
 def grid_download_name(batch_id: str) -> str:

@@ -26,6 +26,7 @@ from .errors import InternalError, StrictRefusalError, StudioError
 from .history import History, Run
 from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, JobSpec, Running
 from .lifecycle import Action
+from .people.detect import mute_native_logs
 from .people_check import check_inputs
 from .settings import Settings, configure_logging, get_settings
 
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = _parser(settings).parse_args(argv)
     configure_logging(logging.WARNING)  # progress has its own display; logs only for trouble
+    mute_native_logs()  # MediaPipe's model-loading chatter has nothing for a terminal's user
     history = settings.open_history()
     if args.command == "history":
         history.sweep()

@@ -43,6 +43,17 @@ class InputError(StudioError):
     kind = "input"
 
 
+class TooManyChecksError(StudioError):
+    """An API caller past `MOTION_STUDIO_API_CHECKS_PER_MINUTE`: nothing was read or fetched."""
+
+    kind = "rate"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"Too many checks from this address: at most {limit} a minute. Wait a moment and try again."
+        )
+
+
 class StrictRefusalError(InputError):
     """`generate --strict` stops on the people check's warnings, before anything leaves the machine."""
 
@@ -146,6 +157,10 @@ class VisitorLimitError(StudioError):
 
 class BatchError(InputError):
     """A batch that can't be made as asked (its shape, not its files): said before anything is read."""
+
+    @classmethod
+    def none_finished(cls, why: str | None) -> BatchError:
+        return cls(f"No run of the batch finished: {why or 'they were cancelled.'}")
 
     @classmethod
     def both_kinds(cls) -> BatchError:

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import math
 import mimetypes
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ CHUNK_BYTES = 512 * 1024  # what one read, one TLS record batch and one socket w
 PARTS_IN_FLIGHT = 2  # parts sent at once
 _DIGESTS: OrderedDict[tuple[str, int, int], str] = OrderedDict()  # (path, size, mtime) → SHA-256
 _DIGESTS_KEPT = 512
+_DIGESTS_LOCK = threading.Lock()
 
 
 def file_sha256(path: Path) -> str:
@@ -56,17 +58,20 @@ def file_sha256(path: Path) -> str:
     that uses it ask for the same file's digest seconds apart."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if (known := _DIGESTS.get(key)) is not None:
-        _DIGESTS.move_to_end(key)
-        return known
+    with _DIGESTS_LOCK:  # worker threads hash at once
+        if (known := _DIGESTS.get(key)) is not None:
+            _DIGESTS.move_to_end(key)
+            return known
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1024 * 1024), b""):
             digest.update(chunk)
-    _DIGESTS[key] = digest.hexdigest()
-    while len(_DIGESTS) > _DIGESTS_KEPT:
-        _DIGESTS.popitem(last=False)
-    return _DIGESTS[key]
+    found = digest.hexdigest()
+    with _DIGESTS_LOCK:
+        _DIGESTS[key] = found
+        while len(_DIGESTS) > _DIGESTS_KEPT:
+            _DIGESTS.popitem(last=False)
+    return found
 
 
 class FileRange:

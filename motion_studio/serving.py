@@ -16,8 +16,11 @@ import secrets
 import shutil
 import tempfile
 import time
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+
+from .history import Run
 
 OUTBOX_HOURS = 24.0  # as long as Gradio's own cache keeps what it handed out
 _KEY = secrets.token_bytes(16)  # this process's: a link's folder name can't be worked out from its path
@@ -54,7 +57,8 @@ def _linked(real: Path, name: str) -> str:
     target = outbox() / digest / name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
+        # Its own partial name: two threads linking the same file at once never meet on one.
+        partial = target.with_name(f".{secrets.token_hex(8)}.part")
         try:
             os.link(real, partial)  # no copy on the same filesystem
         except OSError:
@@ -76,3 +80,10 @@ def _prune_now_and_then() -> None:
                 shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             continue
+
+
+def download_name(run: Run, view: str = "") -> str:
+    """`motion-<date>-<run>.mp4`: a download says what it is, not `output.mp4`. The run part is the
+    id's random tail (its head is the date and time), so two runs of one day never share a name."""
+    day = datetime.fromtimestamp(run.created_at or 0).strftime("%Y-%m-%d")
+    return f"motion-{day}-{run.id.rsplit('-', 1)[-1][:8]}{'-' + view if view else ''}.mp4"

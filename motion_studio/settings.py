@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     # Per visitor (a browser, or an API caller's address) on the server's key; None = no limit.
     visitor_active_runs: int | None = Field(default=None, gt=0, alias="MOTION_STUDIO_VISITOR_ACTIVE_RUNS")
     visitor_runs_per_hour: int | None = Field(default=None, gt=0, alias="MOTION_STUDIO_VISITOR_RUNS_PER_HOUR")
+    # `/check` calls per API caller per minute (it fetches and probes files: free for the caller only).
+    api_checks_per_minute: int | None = Field(default=60, gt=0, alias="MOTION_STUDIO_API_CHECKS_PER_MINUTE")
     # Proxies in front of the app that append the caller's address to X-Forwarded-For (0: none, the
     # connecting address is the caller's). Only then is that header believed, and only their part of it.
     trusted_proxies: int = Field(default=0, ge=0, alias="MOTION_STUDIO_TRUSTED_PROXIES")

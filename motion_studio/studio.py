@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from pydantic import SecretStr
 from . import presenter
 from .batches import Batches
 from .catalog import ORIENTATION_MAX_SECONDS, check_face
-from .errors import InputError, OwnKeyRequiredError, StudioError
+from .errors import InputError, OwnKeyRequiredError, StudioError, TooManyChecksError
 from .fetching import on_fal_cdn
 from .history import Run
 from .inputs import InputReader, Reading
@@ -26,10 +25,11 @@ from .jobs import Job, JobRunner, JobSpec
 from .lifecycle import Action, Situation
 from .media import VideoInfo, probe_video, side_by_side
 from .people_check import TURNED_OFF, PeopleCheck, check_inputs
+from .rate import PerCaller
 from .run_request import RunRequest, check_choices
-from .serving import servable, servable_as
+from .serving import download_name, servable, servable_as
 from .settings import Settings
-from .summary import CheckSummary, check_summary
+from .summary import CheckSummary, RunSummary, check_summary, run_summary
 
 log = logging.getLogger("motion_studio.studio")
 VISITOR_ID = re.compile(r"[0-9a-f]{32}")
@@ -55,6 +55,7 @@ class Studio:
         self.history = settings.open_history()
         self.runner = JobRunner(settings, self.history)
         self.reader = InputReader(settings)
+        self._api_checks = PerCaller(settings.api_checks_per_minute)
         # Several characters on one clip (or one on several clips) as one batch: batches.py.
         self.batches = Batches(
             settings, self.history, self.runner, self.reader, key_for=self.key_for, visitor=self.visitor
@@ -98,6 +99,12 @@ class Studio:
         check_choices(request)
         secret, source = self.key_for(None)
         return self._start(request, secret, source, caller)
+
+    def admit_api_check(self, caller: str) -> None:
+        """`/check` is free for its caller but not for the server: a caller past its calls a minute
+        is refused before anything is fetched or read."""
+        if not self._api_checks.admit(caller):
+            raise TooManyChecksError(self._api_checks.limit or 0)
 
     def check_for_api(self, request: RunRequest) -> CheckSummary:
         """What `start_for_api` would make of these inputs, as data, with nothing uploaded and nothing
@@ -307,6 +314,15 @@ class Studio:
         download button saves the very file it plays)."""
         return servable_as(run.output_path, download_name(run))
 
+    def result_for_api(self, run_id: str) -> tuple[str, RunSummary]:
+        """A done run as the API answers it: its video as a file the server may hand out, and its
+        summary (links or copies the video: call it off the event loop)."""
+        run = self.history.get(run_id)
+        video_file = self.result_file(run) if run else None
+        if run is None or video_file is None:
+            raise StudioError("This run's video is no longer kept.")
+        return video_file, run_summary(run, self.history.events(run.id))
+
     def reference_clip(self, run: Run) -> str | None:
         """The run's clip as a browser plays it (an H.264 copy of a MOV/HEVC/ProRes clip)."""
         _, clip = run.input_files()
@@ -341,10 +357,3 @@ class Studio:
 def _url_used(uploaded: str | None, url: str | None) -> str | None:
     """The URL an input came from, when no file was uploaded for it (an upload wins)."""
     return None if uploaded or not (url and url.strip()) else url.strip()
-
-
-def download_name(run: Run, view: str = "") -> str:
-    """`motion-<date>-<run>.mp4`: a download says what it is, not `output.mp4`. The run part is the
-    id's random tail (its head is the date and time), so two runs of one day never share a name."""
-    day = datetime.fromtimestamp(run.created_at or 0).strftime("%Y-%m-%d")
-    return f"motion-{day}-{run.id.rsplit('-', 1)[-1][:8]}{'-' + view if view else ''}.mp4"

@@ -320,3 +320,27 @@ def test_check_says_when_the_people_check_is_turned_off(settings: Settings, samp
     finally:
         studio.runner.shutdown()
     assert found.ready and found.people_warnings == [] and found.people_check_skipped == TURNED_OFF
+
+
+def test_check_is_limited_per_caller_a_minute(settings) -> None:
+    """`/check` fetches and probes files for free: past the setting, a caller is refused in one
+    sentence before anything is read, and other callers are not affected."""
+    from motion_studio.errors import TooManyChecksError
+    from motion_studio.rate import PerCaller
+    from motion_studio.studio import Studio
+
+    studio = Studio(settings.model_copy(update={"api_checks_per_minute": 2}))
+    try:
+        studio.admit_api_check("api:1.2.3.4")
+        studio.admit_api_check("api:1.2.3.4")
+        with pytest.raises(TooManyChecksError, match="at most 2 a minute"):
+            studio.admit_api_check("api:1.2.3.4")
+        studio.admit_api_check("api:5.6.7.8")
+    finally:
+        studio.runner.shutdown()
+    window = PerCaller(1, window=0.05)
+    assert window.admit("a") and not window.admit("a")
+    import time
+
+    time.sleep(0.06)
+    assert window.admit("a") and PerCaller(None).admit("a")

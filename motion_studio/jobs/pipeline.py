@@ -14,7 +14,7 @@ import filecmp
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -215,7 +215,7 @@ class Pipeline:
         assert run.image_path and run.video_path
         face = run.face
         sent = job.upload_from or (run.image_path, run.video_path)
-        image_url, video_url, *face_urls = await asyncio.gather(  # side by side, not one after the other
+        image_url, video_url, *face_urls = await _side_by_side(
             _on_fal(run.image_url, _still_there(sent[0], run.image_path), service),
             _on_fal(run.video_url, _still_there(sent[1], run.video_path), service),
             *(service.upload(Path(path)) for path in face.images),
@@ -361,3 +361,19 @@ async def _on_fal(url: str | None, path: str, service: FalService) -> str:
 def _still_there(source: str, copy: str) -> str:
     """The checked file when it is still there (its digest is known), else the run's own copy."""
     return source if Path(source).is_file() else copy
+
+
+async def _side_by_side(*steps: Awaitable[str]) -> list[str]:
+    """Every upload at once, not one after the other; when one fails, the others stop (no bytes go on
+    to fal for a run that has ended) and the first failure is raised as it is."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+        for task in tasks:  # their own failures are read, so none is reported as never retrieved
+            if not task.cancelled():
+                task.exception()
+        raise

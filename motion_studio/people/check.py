@@ -47,7 +47,7 @@ def _skipped(subject: Literal["image", "clip", "preview"], exc: BaseException) -
         return Skipped(subject, f"The people check is not available here: {exc}.")
     log.warning("people check of the %s failed", subject, exc_info=exc)
     what = "inputs" if subject == "preview" else subject
-    return Skipped(subject, f"The people check could not read this {what} ({type(exc).__name__}).")
+    return Skipped(subject, f"The people check could not read this {what}.")
 
 
 class PeopleChecker:

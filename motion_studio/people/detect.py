@@ -85,7 +85,7 @@ class Detector:
                 raise DetectorUnavailable(self._failure)
             if self._pose is None:
                 try:
-                    with _native_logs_muted():
+                    with _native_logs_muted() if _MUTE_NATIVE_LOGS[0] else contextlib.nullcontext():
                         pose, faces = _create()
                         blank = np.zeros((64, 64, 3), np.uint8)  # its first run logs too
                         pose.process(blank), faces.process(blank)
@@ -118,6 +118,16 @@ class Detector:
         with self._face_lock:
             detections = faces.process(picture).detections
         return reading_from(landmarks, len(detections or ()), share, width, height)
+
+
+_MUTE_NATIVE_LOGS = [False]
+
+
+def mute_native_logs() -> None:
+    """Silence MediaPipe's native log lines while its models load. For a terminal (the command line,
+    which checks before its runs start): the muting is process-wide, and in a server it would also
+    swallow other threads' log lines for that half second, so a server keeps the noise instead."""
+    _MUTE_NATIVE_LOGS[0] = True
 
 
 @contextlib.contextmanager

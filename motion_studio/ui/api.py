@@ -38,7 +38,7 @@ from ..errors import InputError, RunCancelledError, StudioError, map_exception
 from ..inputs import FaceGiven
 from ..jobs import Done, Failed
 from ..studio import RunRequest, Studio
-from ..summary import BatchCheckSummary, BatchSummary, CheckSummary, RunSummary, run_summary
+from ..summary import BatchCheckSummary, BatchSummary, CheckSummary, RunSummary
 from .api_batch import batch_request, generate_batch
 
 log = logging.getLogger("motion_studio.api")
@@ -90,11 +90,10 @@ def wire_api(studio: Studio) -> None:
         if not isinstance(final, Done):  # its one sentence, as the page shows it
             message = final.message if isinstance(final, Failed) else RunCancelledError().message
             raise gr.Error(message, print_exception=False)
-        run = studio.history.get(final.run_id or "")
-        video_file = studio.result_file(run) if run else None
-        if run is None or video_file is None:
-            raise gr.Error("This run's video is no longer kept.", print_exception=False)
-        summary = run_summary(run, studio.history.events(run.id))
+        try:  # a link, or a copy across filesystems: off the event loop
+            video_file, summary = await anyio.to_thread.run_sync(studio.result_for_api, final.run_id or "")
+        except StudioError as exc:
+            raise gr.Error(exc.message, print_exception=False) from None
         return FileData(path=video_file, orig_name=Path(video_file).name), summary
 
     def check(
@@ -108,8 +107,12 @@ def wire_api(studio: Studio) -> None:
         face_reference_images: list[FileInput] | None = None,
         more_images: list[FileInput] | None = None,
         more_videos: list[FileInput] | None = None,
+        request: gr.Request | None = None,
     ) -> CheckSummary | BatchCheckSummary:
+        headers = request.headers if request is not None else {}
+        caller = studio.api_caller(headers.get("x-forwarded-for"), getattr(request, "client", None))
         try:
+            studio.admit_api_check(caller)  # free for the caller, not for the server: a few a minute
             wanted = _run_request(image, video, character_orientation, prompt, keep_original_sound, model)
             wanted = wanted.with_face(_face(face_image, face_reference_images))
             if (batch := batch_request(wanted, more_images, more_videos, _file_or_url)) is not None:

@@ -19,11 +19,10 @@ import anyio.to_thread
 import gradio as gr
 from gradio.data_classes import FileData
 
-from ..batches import BatchRequest, Source, grid_download_name
+from ..batches import BatchRequest, Source
 from ..errors import StudioError
 from ..jobs import Job
 from ..run_request import RunRequest
-from ..serving import servable_as
 from ..studio import Studio
 from ..summary import BatchSummary
 
@@ -46,20 +45,10 @@ async def generate_batch(studio: Studio, request: BatchRequest, caller: str) -> 
     """Start the batch, wait for every run, and answer its grid (or its one result) and its summary."""
     batch = await anyio.to_thread.run_sync(studio.batches.start_for_api, request, caller)
     await asyncio.gather(*(_until_done(job) for job in batch.jobs))
-    summary = await anyio.to_thread.run_sync(studio.batches.summary, batch.id)
     try:
-        grid = await anyio.to_thread.run_sync(studio.batches.grid_file, batch.id)
-    except StudioError:
-        grid = None  # every result is still there, each in its run's summary
-    if grid is not None:
-        shown = servable_as(grid, grid_download_name(batch.id))
-    else:
-        done = [run for run in studio.history.batch(batch.id) if run.status == "done"]
-        shown = studio.result_file(done[0]) if done else None
-    if shown is None:
-        errors = [run.error for run in summary.runs if run.error]
-        why = errors[0] if errors else "they were cancelled."
-        raise gr.Error(f"No run of the batch finished: {why}", print_exception=False)
+        shown, summary = await anyio.to_thread.run_sync(studio.batches.result_for_api, batch.id)
+    except StudioError as exc:
+        raise gr.Error(exc.message, print_exception=False) from None
     return FileData(path=shown, orig_name=Path(shown).name), summary
 
 

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 import gradio as gr
 
 from .. import presenter
@@ -278,9 +279,9 @@ class Handlers:
                 if isinstance(event, Downloaded) and (run := self.studio.history.get(event.run_id or "")):
                     # It plays now. Done sends it again with the gallery's thumbnail: Gradio may merge two
                     # quick updates of one stream, and the last one must hold the result.
-                    changes.update(self._result(run))
+                    changes.update(await anyio.to_thread.run_sync(self._result, run))  # may link or preview
                 if event is not None and event.terminal:
-                    changes.update(self._finished(job, event, owner, limit))
+                    changes.update(await anyio.to_thread.run_sync(self._finished, job, event, owner, limit))
                 elif release and not shown_in_gallery and job.run_id:  # the new run's tile, at once
                     shown_in_gallery = True
                     changes.update(self._gallery(owner, limit))
