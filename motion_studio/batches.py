@@ -33,7 +33,7 @@ from .errors import (
     StoppedBeforeSubmitError,
     StudioError,
 )
-from .history import History, Run, VisitorLimits
+from .history import History, Run
 from .inputs import FaceGiven, InputReader, Reading
 from .jobs import Job, JobRunner, JobSpec
 from .jobs.job import BatchSlot
@@ -387,7 +387,7 @@ class Batches:
             rows[::-1],
             holder=self.runner.holder,
             daily_budget=self.settings.daily_budget if guarded else None,
-            visitor_limits=_visitor_limits(self.settings) if guarded else None,
+            visitor_limits=self.settings.visitor_limits() if guarded else None,
         )
         jobs: list[Job] = []
         try:
@@ -547,9 +547,3 @@ def _named(name: str, problem: str) -> str:
 def _url(source: Source) -> str | None:
     """The URL an input came from, when no file was given for it (fal may fetch it there itself)."""
     return None if source.file or not (source.url and source.url.strip()) else source.url.strip()
-
-
-def _visitor_limits(settings: Settings) -> VisitorLimits | None:
-    if settings.visitor_active_runs is None and settings.visitor_runs_per_hour is None:
-        return None
-    return VisitorLimits(active=settings.visitor_active_runs, per_hour=settings.visitor_runs_per_hour)

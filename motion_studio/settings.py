@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from . import catalog
 from .errors import MissingKeyError, StudioError
-from .history import History
+from .history import History, VisitorLimits
 
 Tier = Literal["pro", "standard", "v3-pro", "v3-standard"]
 _HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
@@ -136,6 +136,12 @@ class Settings(BaseSettings):
 
     def open_history(self) -> History:
         return History(self.db_path, self.runs_dir, lease_seconds=self.lease_seconds)
+
+    def visitor_limits(self) -> VisitorLimits | None:
+        """The per-visitor limits on the server's key (a run, or a batch as a whole), if any are set."""
+        if self.visitor_active_runs is None and self.visitor_runs_per_hour is None:
+            return None
+        return VisitorLimits(active=self.visitor_active_runs, per_hour=self.visitor_runs_per_hour)
 
     @property
     def browser_secret_path(self) -> Path:

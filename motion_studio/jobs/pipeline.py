@@ -33,7 +33,7 @@ from ..errors import (
 )
 from ..fal_service import FalService, StatusUpdate
 from ..fetching import on_fal_cdn
-from ..history import History, Run, VisitorLimits
+from ..history import History, Run
 from ..lifecycle import FINAL, Status
 from ..media import (
     ImageReport,
@@ -137,7 +137,7 @@ class Pipeline:
         if spec.slot is not None:  # a batch's run: its row was reserved, and checked, with the batch
             run = await off_loop(self.history.fill_reserved, spec.slot.run_id, row, self.holder)
         else:
-            limits = self._visitor_limits() if guarded else None
+            limits = self.settings.visitor_limits() if guarded else None
             budget = self.settings.daily_budget if guarded else None
             run = await off_loop(
                 self.history.create, row, holder=self.holder, daily_budget=budget, visitor_limits=limits
@@ -196,12 +196,6 @@ class Pipeline:
         ):
             found["video_url"] = spec.video_url
         return found
-
-    def _visitor_limits(self) -> VisitorLimits | None:
-        s = self.settings
-        if s.visitor_active_runs is None and s.visitor_runs_per_hour is None:
-            return None
-        return VisitorLimits(active=s.visitor_active_runs, per_hour=s.visitor_runs_per_hour)
 
     async def upload_and_submit(self, job: Job, run: Run, service: FalService) -> str:
         """Upload what fal does not have yet (a URL stored by the check is already on fal's CDN),
