@@ -94,3 +94,10 @@ def grid_note(made: bool, done: int) -> str:
     if done < 2:
         return "The grid needs at least two finished runs of the batch."
     return "The grid appears here when every run of the batch has ended."
+
+
+def cancelling(asked: int) -> str:
+    """What Cancel all says: how many runs were asked to stop on fal."""
+    if not asked:
+        return "Nothing to cancel: no run of this batch is going."
+    return f"⏹ Cancelling {asked} {'run' if asked == 1 else 'runs'} of the batch on fal…"

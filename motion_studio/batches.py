@@ -490,7 +490,16 @@ class Batches:
         if len(outputs) < 2:
             return None
         with self._grid_lock:
-            return comparison_grid(outputs, self.settings.data_dir / "batches" / batch_id / "grid.mp4")
+            return comparison_grid(outputs, self._grid_path(batch_id))
+
+    def _grid_path(self, batch_id: str) -> Path:
+        return self.settings.data_dir / "batches" / batch_id / "grid.mp4"
+
+    def made_grid(self, batch_id: str | None) -> str | None:
+        """The batch's grid as the page may show it, if it was made already (nothing is made here)."""
+        if not batch_id or not BATCH_ID.fullmatch(batch_id):
+            return None
+        return servable_as(self._grid_path(batch_id), grid_download_name(batch_id))
 
     def grid(self, batch_id: str | None, owner: str | None) -> Path | None:
         """The grid of a batch this browser may see; None while it is going or with under two results."""

@@ -247,8 +247,7 @@ class BatchHandlers:
         is made when the tab is opened, or when the batch's stream sees its runs end)."""
         g = self.page.run.grid
         batch_id = run.batch_id if run is not None else None
-        made = self.studio.settings.data_dir / "batches" / (batch_id or "-") / "grid.mp4"
-        shown = servable_as(made, grid_download_name(batch_id)) if batch_id else None
+        shown = self.studio.batches.made_grid(batch_id)
         return {
             g.tab: gr.Tab(visible=batch_id is not None),
             g.video: shown,
@@ -257,7 +256,4 @@ class BatchHandlers:
 
     def cancel_all(self, batch_id: str | None, owner: str | None) -> Changes:
         asked = self.studio.batches.cancel_all(batch_id, owner)
-        if not asked:
-            return {self.page.run.progress: "Nothing to cancel: no run of this batch is going."}
-        runs = "run" if asked == 1 else "runs"
-        return {self.page.run.progress: f"⏹ Cancelling {asked} {runs} of the batch on fal…"}
+        return {self.page.run.progress: batch_text.cancelling(asked)}
