@@ -210,7 +210,14 @@ class Storage:
             except BaseException:
                 if not flight.task.done():
                     raise  # this upload was cancelled itself, not the one it waited for
-                # that one failed or was abandoned: upload the file here
+                # That one failed or was abandoned: join the new try another waiter started, or start it.
+                again = _IN_FLIGHT.get(sha)
+                if (
+                    again is not None
+                    and again is not flight
+                    and again.task.get_loop() is flight.task.get_loop()
+                ):
+                    return await again.wait()
         flight = _Flight(asyncio.ensure_future(self._send(path, sha)))
         _IN_FLIGHT[sha] = flight
         return await flight.wait()
