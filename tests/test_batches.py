@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,6 @@ import pytest
 from motion_studio.batches import MAX_INPUTS, BatchRequest, Source
 from motion_studio.errors import InputError, VisitorLimitError
 from motion_studio.history import MIGRATIONS, History
-from motion_studio.history.schema import migrate
 from motion_studio.jobs import Cancelled, Done, Job, Running
 from motion_studio.jobs.turns import Waiting
 from motion_studio.media import cell_size, grid_layout, probe_video
@@ -24,6 +22,7 @@ from motion_studio.settings import Settings, get_settings
 from motion_studio.studio import RunRequest, Studio
 
 from .fal_emulator import FalEmulator
+from .old_databases import old_database
 from .test_api import spent
 from .test_cli import cli
 from .waiting import wait_for
@@ -213,15 +212,7 @@ def test_the_verdict_names_each_input_and_the_shape_is_checked_first(
 
 def test_the_grid_layouts_and_the_batch_columns_of_an_old_database(tmp_path: Path) -> None:
     assert [grid_layout(n) for n in range(2, 9)] == [(1, 2), (1, 3), (2, 2), (2, 3), (2, 3), (2, 4), (2, 4)]
-    db = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(db, isolation_level=None)
-    migrate(conn, MIGRATIONS[:4])
-    conn.execute(
-        "INSERT INTO runs (id, created_at, updated_at, status, tier, endpoint, orientation) "
-        "VALUES ('old-run', 1, 1, 'done', 'pro', 'e', 'video')"
-    )
-    conn.close()
-    history = History(db, tmp_path / "runs")
+    history = History(old_database(tmp_path, 4), tmp_path / "runs")
     assert history.schema_version == len(MIGRATIONS) == 5
     old = history.get("old-run")
     assert old is not None and old.batch_id is None and "batch" not in run_caption(old)

@@ -5,7 +5,6 @@ that restores a face, the command line, the API, and the page's "Keep the face c
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from motion_studio import catalog
 from motion_studio.catalog import Face
 from motion_studio.errors import FaceElementError, InputError
 from motion_studio.history import History
-from motion_studio.history.schema import MIGRATIONS, migrate
+from motion_studio.history.schema import MIGRATIONS
 from motion_studio.inputs import FaceGiven
 from motion_studio.jobs import Done, Failed, JobRunner, JobSpec
 from motion_studio.settings import Settings
@@ -26,6 +25,7 @@ from motion_studio.studio import RunRequest, Studio
 
 from .fal_emulator import VALID_KEY, FalEmulator, _validate
 from .media_factory import make_image
+from .old_databases import old_database
 
 KEY = SecretStr(VALID_KEY)
 # Every route on which fal's storage or queue is asked for something.
@@ -322,14 +322,7 @@ def test_face_images_get_the_character_images_checks(
 
 
 def test_the_history_keeps_a_face_and_an_old_database_gains_the_columns(tmp_path: Path) -> None:
-    db = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(db, isolation_level=None)
-    migrate(conn, MIGRATIONS[:3])
-    conn.execute(
-        "INSERT INTO runs (id, created_at, updated_at, status, tier, endpoint, orientation) "
-        "VALUES ('old-run', 1, 1, 'done', 'pro', 'e', 'video')"
-    )
-    conn.close()
+    db = old_database(tmp_path, 3)
     history = History(db, tmp_path / "runs")
     assert history.schema_version == len(MIGRATIONS) == 5
     old = history.get("old-run")

@@ -16,6 +16,8 @@ from motion_studio.errors import BudgetError
 from motion_studio.history import MIGRATIONS, History, Run
 from motion_studio.history.schema import migrate
 
+from .old_databases import old_database
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -40,13 +42,8 @@ def test_schema_is_versioned_and_delete_removes_files(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_an_old_database_is_migrated_with_its_runs_and_timeline(tmp_path: Path, version: int) -> None:
-    db = tmp_path / "old.sqlite3"
+    db = old_database(tmp_path, version, status="running", request_id="req-1")
     conn = sqlite3.connect(db, isolation_level=None)
-    migrate(conn, MIGRATIONS[:version])
-    conn.execute(
-        "INSERT INTO runs (id, created_at, updated_at, status, tier, endpoint, orientation, request_id) "
-        "VALUES ('old-run', 1, 1, 'running', 'pro', 'e', 'video', 'req-1')"
-    )
     conn.execute("INSERT INTO run_events (run_id, at, state) VALUES ('old-run', 1, 'running')")
     conn.close()
     history = History(db, tmp_path / "runs")

@@ -1,0 +1,24 @@
+"""A run database as an older release left it: migrated only so far, holding one run of its time."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from motion_studio.history.schema import MIGRATIONS, migrate
+
+
+def old_database(folder: Path, version: int, *, status: str = "done", request_id: str | None = None) -> Path:
+    """`old.sqlite3` in `folder`, at schema `version`, with the run `old-run` (`pro`, `video`)."""
+    db = folder / "old.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        migrate(conn, MIGRATIONS[:version])
+        conn.execute(
+            "INSERT INTO runs (id, created_at, updated_at, status, tier, endpoint, orientation, request_id) "
+            "VALUES ('old-run', 1, 1, ?, 'pro', 'e', 'video', ?)",
+            (status, request_id),
+        )
+    finally:
+        conn.close()
+    return db
