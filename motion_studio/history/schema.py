@@ -12,6 +12,8 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
+
 from ..lifecycle import Status
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in Status)
@@ -124,12 +126,29 @@ def statements(script: str) -> Iterator[str]:
         yield buffer.strip()
 
 
+def _is_busy(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+@retry(
+    retry=retry_if_exception(_is_busy),
+    wait=wait_random_exponential(multiplier=0.01, max=0.5),
+    stop=stop_after_delay(30),
+    reraise=True,
+)
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a new database to WAL, retried: when processes open a fresh file together, SQLite
+    answers the switch with BUSY at once (it skips the busy timeout there, to avoid a deadlock), and
+    the app and the command line starting at the same moment must both come up."""
+    conn.execute("PRAGMA journal_mode = WAL")
+
+
 def migrate(conn: sqlite3.Connection, migrations: list[str] | None = None) -> int:
     """Bring the database to the newest version; `conn` must be in autocommit mode, foreign keys off
     (a table rebuild must not cascade-delete the timeline)."""
     migrations = MIGRATIONS if migrations is None else migrations
     conn.execute("PRAGMA foreign_keys = OFF")  # so a table rebuild can never cascade-delete the timeline
-    conn.execute("PRAGMA journal_mode = WAL")
+    _use_wal(conn)
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
