@@ -5,7 +5,8 @@ not in it. A file the page shows is hard-linked (across filesystems, copied once
 a folder per file, named by a keyed hash nobody can guess, that Gradio serves as a static path. So a
 result reaches the page with no copy and no hashing of its bytes (Gradio's cache would read and copy
 every file it is handed, each time), and only the browser that was handed a link can fetch it.
-Links older than `OUTBOX_HOURS` are pruned, so a deleted run's video does not live on there.
+Deleting a run withdraws its links at once (`withdraw`), and links older than `OUTBOX_HOURS` are
+pruned, so a deleted run's video does not live on there.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from datetime import datetime
 from functools import cache
@@ -25,6 +27,8 @@ from .history import Run
 OUTBOX_HOURS = 24.0  # as long as Gradio's own cache keeps what it handed out
 _KEY = secrets.token_bytes(16)  # this process's: a link's folder name can't be worked out from its path
 _pruned_at = [0.0]
+_SOURCES: dict[Path, Path] = {}  # a link's folder -> the file it links, so a delete can withdraw it
+_SOURCES_LOCK = threading.Lock()  # the page links files from Gradio's worker threads
 
 
 @cache
@@ -64,7 +68,22 @@ def _linked(real: Path, name: str) -> str:
         except OSError:
             shutil.copyfile(real, partial)
         os.replace(partial, target)
+    with _SOURCES_LOCK:
+        _SOURCES[target.parent] = real
     return str(target)
+
+
+def withdraw(folder: Path) -> int:
+    """Remove every link to a file under `folder` (a deleted run's), so a page or a shared address
+    that still holds one gets nothing more; how many went."""
+    inside = folder.resolve()
+    with _SOURCES_LOCK:
+        gone = [link for link, real in _SOURCES.items() if real.is_relative_to(inside)]
+        for link in gone:
+            del _SOURCES[link]
+    for link in gone:
+        shutil.rmtree(link, ignore_errors=True)
+    return len(gone)
 
 
 def _prune_now_and_then() -> None:
@@ -78,6 +97,8 @@ def _prune_now_and_then() -> None:
         try:
             if now - folder.stat().st_mtime > OUTBOX_HOURS * 3600:
                 shutil.rmtree(folder, ignore_errors=True)
+                with _SOURCES_LOCK:
+                    _SOURCES.pop(folder, None)
         except OSError:
             continue
 

@@ -373,6 +373,28 @@ def test_a_visitors_key_is_dropped_when_its_last_job_ends(
     assert runner.session_clients == 0  # the server's own client stays for the next run
 
 
+def test_deleting_a_run_withdraws_the_links_the_page_was_handed(
+    runner: JobRunner, history: History, samples
+) -> None:
+    """A deleted run's video and inputs stop being served at once, not when the outbox is pruned a
+    day later; another run's links stay."""
+    from motion_studio.serving import servable, servable_as
+
+    kept, gone = (runner.start(spec(samples), KEY) for _ in range(2))
+    assert isinstance(kept.wait(30), Done) and isinstance(gone.wait(30), Done)
+    kept_run, gone_run = history.get(kept.run_id), history.get(gone.run_id)
+    kept_link = Path(servable(kept_run.output_path) or "")
+    links = [
+        Path(servable(gone_run.output_path) or ""),
+        Path(servable_as(gone_run.image_path, "i.png") or ""),
+    ]
+    assert all(link.is_file() for link in [kept_link, *links])
+    runner.delete(gone_run, KEY)
+    assert history.get(gone.run_id) is None
+    assert not any(link.exists() or link.parent.exists() for link in links)
+    assert kept_link.is_file()
+
+
 def test_deleting_a_running_run_cancels_it_on_fal_first(
     runner: JobRunner, history: History, fal: FalEmulator, samples
 ) -> None:

@@ -21,7 +21,7 @@ import anyio.to_thread
 from anyio.from_thread import start_blocking_portal
 from pydantic import SecretStr
 
-from .. import leases
+from .. import leases, serving
 from ..errors import FollowerStoppedError, InternalError, StudioError
 from ..fal_service import FalService
 from ..history import History, Run
@@ -130,7 +130,7 @@ class JobRunner:
         if run.request_id and Status(run.status) not in FINAL and key is not None:
             with contextlib.suppress(StudioError):
                 self._portal.call(self._cancel_on_fal, run, key)
-        self.history.delete(run.id)
+        self._erase(run.id)
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel every job and wait for it to settle its run, then close every fal client."""
@@ -256,9 +256,14 @@ class JobRunner:
             if job.run_id and job.holds_lease:
                 await off_loop(self.history.release, job.run_id, self.holder)
             if job.delete_requested and job.run_id:
-                await off_loop(self.history.delete, job.run_id)
+                await off_loop(self._erase, job.run_id)
         finally:
             await self._clients.release(job)
+
+    def _erase(self, run_id: str) -> None:
+        """The run's row and files, and every link the page was handed to them: delete means gone."""
+        self.history.delete(run_id)
+        serving.withdraw(self.history.runs_dir / run_id)  # not run_dir(): it would make it again
 
     @property
     def session_clients(self) -> int:
@@ -274,7 +279,7 @@ class JobRunner:
         job.cancel_requested = True
         if job.finished:
             if job.delete_requested and job.run_id:  # it ended while the delete was on its way
-                self.history.delete(job.run_id)
+                self._erase(job.run_id)
             return
         if job.future is None:
             return
