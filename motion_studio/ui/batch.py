@@ -1,7 +1,7 @@
 """The page's batches: the panel that makes one (more character images, or more clips), what its
 events do, and the Grid tab where every result of a batch ends side by side.
 
-Kept out of `layout.py` and `handlers.py` (each past 300 lines): their builders call `batch_panel`
+Kept out of `layout/` and `handlers/` (one module for the batch): their builders call `batch_panel`
 and `grid_tab`, and `Handlers` hands the batch's events here. Every rule is the batches service's
 (`motion_studio/batches.py`), every sentence `batch_text.py`'s; this module lays out and picks the
 components each answer goes to.

@@ -1,0 +1,145 @@
+"""The gallery and what can be done with a selected run: show more, select, delete, Resume, Run
+again, side by side."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import gradio as gr
+
+from ... import presenter
+from ...errors import StudioError
+from ...history import Run
+from ...lifecycle import Action, Situation
+from ...serving import servable
+from ...studio import Studio
+from .base import Changes, HandlerBase
+
+
+class GalleryHandlers(HandlerBase):
+    """The gallery's events, and the selected run's."""
+
+    # -- the gallery ------------------------------------------------------------------------------
+
+    @staticmethod
+    def identify(owner: str | None) -> str:
+        """This browser's id; a missing, undecryptable or odd one gets a fresh id (an empty gallery)."""
+        return Studio.visitor(owner) or uuid.uuid4().hex
+
+    def refresh(self, signature: str | None, owner: str | None, limit: int | None) -> Changes:
+        return self._gallery(owner, limit, unless=signature)
+
+    def show_more(self, owner: str | None, limit: int | None) -> Changes:
+        limit = (limit or 0) + self.studio.settings.gallery_page_size
+        return {self.page.memory.gallery_limit: limit, **self._gallery(owner, limit)}
+
+    def select(self, ids: list[str], owner: str | None, evt: gr.SelectData) -> Changes:
+        """A run selected in the gallery: its card, its videos, its settings back in the inputs."""
+        g, p, m = self.page.gallery, self.page.inputs, self.page.memory
+        run = self.studio.run_for(ids[evt.index], owner) if evt.index < len(ids) else None
+        if run is None:
+            return {m.selected_run: None, g.card: "This run no longer exists.", **self._run_buttons(None)}
+        job = self.studio.job_to_watch(run, owner)
+        image, _ = run.input_files()
+        result = self._result(run)  # its reference clip (probed, maybe previewed) goes back in the input too
+        situation = self.studio.situation(run)
+        return {
+            m.selected_run: run.id,
+            g.card: presenter.run_details(run, self.studio.history.events(run.id), situation),
+            p.image: servable(image),
+            p.video: result[self.page.run.reference],
+            p.image_url: "",
+            p.video_url: "",
+            p.orientation: run.orientation,
+            p.prompt: run.prompt,
+            p.keep_sound: run.keep_sound,
+            p.tier: run.tier,
+            **self._restored_face(run),
+            m.job_id: job.id if job else None,
+            **result,
+            **self._run_buttons(run, situation),
+        }
+
+    def _restored_face(self, run: Run) -> Changes:
+        """The run's face back in the panel (empty boxes for a run without one), shown for a v3 run."""
+        p = self.page.inputs
+        face = run.face
+        paths = [face.frontal, *face.angles, *[None] * len(p.face_angles)][: len(p.face_images)]
+        return {
+            p.face_box: gr.update(visible=presenter.face_panel_shown(run.tier)),
+            **{box: servable(path) if path else None for box, path in zip(p.face_images, paths, strict=True)},
+        }
+
+    def _run_buttons(self, run: Run | None, situation: Situation | None = None) -> Changes:
+        """Resume / Run again / Delete, as the lifecycle allows for this run."""
+        g = self.page.gallery
+        if run is None:
+            return {
+                button: gr.update(visible=False)
+                for button in (g.resume, g.run_again, g.delete, g.confirm_row)
+            }
+        situation = situation or self.studio.situation(run)
+        return {
+            g.resume: gr.update(visible=Action.RESUME in situation.actions),
+            g.run_again: gr.update(visible=Action.RUN_AGAIN in situation.actions),
+            g.delete: gr.update(visible=True, value=situation.delete_label),
+            g.confirm_row: gr.update(visible=False),
+        }
+
+    def ask_delete(self, run_id: str | None, owner: str | None, key: str, limit: int | None) -> Changes:
+        """Deleting paid work is asked about first; anything else goes at once."""
+        run = self.studio.run_for(run_id, owner)
+        if run is not None and self.studio.situation(run).confirm_delete:
+            g = self.page.gallery
+            return {g.confirm_row: gr.update(visible=True), g.confirm_text: presenter.delete_question(run)}
+        return self.delete(run_id, owner, key, limit)
+
+    def delete(self, run_id: str | None, owner: str | None, key: str, limit: int | None) -> Changes:
+        self.studio.delete(run_id, owner, key)
+        view = self.page.run
+        return {
+            self.page.memory.selected_run: None,
+            self.page.gallery.card: "Run deleted.",
+            **self._gallery(owner, limit),
+            **self._run_buttons(None),
+            view.output: None,  # the deleted run's videos leave the players
+            view.reference: None,
+            view.side: None,
+            view.download: gr.update(value=None, visible=False),
+            view.results: gr.update(visible=False),
+            view.empty: gr.update(visible=True),
+            **self.batch.grid_changes(None),
+        }
+
+    def keep(self) -> Changes:
+        return {self.page.gallery.confirm_row: gr.update(visible=False)}
+
+    def act(self, action: str) -> Any:
+        """A handler that starts a job for the selected run (Resume, Run again) and shows it."""
+        act = {"resume": self.studio.resume, "run_again": self.studio.run_again}[action]
+
+        def handler(run_id: str | None, key: str, owner: str | None) -> Changes:
+            m, view = self.page.memory, self.page.run
+            try:
+                job = act(run_id, owner, key)
+            except StudioError as exc:
+                return {m.job_id: None, view.progress: presenter.error_text(exc)}
+            return {
+                m.job_id: job.id,
+                view.progress: "⏳ Starting…",
+                self.page.gallery.timer: gr.Timer(active=True),
+            }
+
+        return handler
+
+    def side_by_side(self, run_id: str | None, owner: str | None) -> Changes:
+        view = self.page.run
+        try:
+            made = self.studio.side_by_side(run_id, owner)
+        except StudioError as exc:
+            return {view.side_note: presenter.error_text(exc)}
+        return {
+            view.side: made,
+            view.side_note: "Reference on the left, result on the right: one video to share.",
+        }

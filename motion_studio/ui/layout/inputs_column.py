@@ -1,0 +1,159 @@
+"""The left column: what goes into a run (the character image, the reference clip, the model, the
+face and batch panels, the prompt), the Generate button, and the examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from ... import presenter
+from ...settings import Settings
+from ..batch import BatchPanel, batch_panel
+from ..components import any_image
+from .assets import page_text
+from .face import face_panel
+
+
+@dataclass(frozen=True)
+class Inputs:
+    image: gr.Image
+    image_url: gr.Textbox
+    image_info: gr.Markdown
+    video: gr.Video
+    video_url: gr.Textbox
+    video_info: gr.Markdown
+    trim: gr.Button
+    orientation: gr.Radio
+    orientation_note: gr.Markdown
+    tier: gr.Radio
+    keep_sound: gr.Checkbox
+    prompt: gr.Textbox
+    prompt_count: gr.Markdown
+    generate: gr.Button
+    example_fal: gr.Button
+    example_offline: gr.Button
+    example_offline_image: gr.Button
+    input_note: gr.HTML
+    # "Keep the face consistent" (v3 only): a frontal photo and up to three more angles of the face.
+    face_box: gr.Accordion
+    face_frontal: gr.Image
+    face_angles: tuple[gr.Image, ...]
+    face_info: gr.Markdown
+    face_name: gr.Button  # puts @Element1 in the prompt
+    batch: BatchPanel  # more character images, or more clips: one run each (ui/batch.py)
+
+    @property
+    def face_images(self) -> list[gr.Image]:
+        """The panel's image boxes, the frontal one first: what a handler gets, in this order."""
+        return [self.face_frontal, *self.face_angles]
+
+
+def inputs(settings: Settings) -> Inputs:
+    """The left column: what goes into a run, and the button that starts it."""
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=200):
+            image = any_image(
+                label="Character image",
+                sources=["upload", "clipboard"],
+                image_mode=None,
+                height=260,
+                elem_id="image-input",
+            )
+            image_url = gr.Textbox(
+                show_label=False, placeholder="…or an image URL (https://…)", elem_id="image-url", max_lines=1
+            )
+            image_info = gr.Markdown(elem_id="image-info", elem_classes="small-note")
+        with gr.Column(min_width=200):
+            video = gr.Video(
+                label="Reference clip",
+                sources=["upload", "webcam"],
+                include_audio=True,
+                # 720p is plenty for a motion reference and keeps conversion and upload quick.
+                webcam_options=gr.WebcamOptions(
+                    mirror=False,
+                    constraints={"video": {"width": {"ideal": 1280}, "height": {"ideal": 720}}},
+                ),
+                height=260,
+                elem_id="video-input",
+            )
+            video_url = gr.Textbox(
+                show_label=False, placeholder="…or a video URL (https://…)", elem_id="video-url", max_lines=1
+            )
+            video_info = gr.Markdown(elem_id="video-info", elem_classes="small-note")
+            trim = gr.Button("Trim", visible=False, size="sm", elem_id="trim")
+    input_note = gr.HTML("", elem_id="input-note", padding=False)
+    # Written by `assets/upload_guard.js` only (never by a handler), so the browser's sentence stays put.
+    gr.HTML('<div id="upload-refusal"></div>', padding=False, elem_id="upload-refusal-box")
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=200):
+            orientation = gr.Radio(
+                presenter.orientation_choices(),
+                value="video",
+                label="Character orientation",
+                elem_id="orientation",
+            )
+            orientation_note = gr.Markdown(presenter.orientation_help("video"), elem_classes="small-note")
+        with gr.Column(min_width=200):
+            tier = gr.Radio(
+                presenter.tier_choices(), value=settings.default_tier, label="Model", elem_id="tier"
+            )
+            keep_sound = gr.Checkbox(
+                value=True, label="Keep the reference clip's sound", elem_id="keep-sound"
+            )
+    face_box, face_frontal, face_angles, face_info, face_name = face_panel(settings)
+    batch = batch_panel()
+    prompt = gr.Textbox(
+        label="Prompt (optional)",
+        lines=2,
+        elem_id="prompt",
+        placeholder=presenter.prompt_placeholder(settings.default_tier),
+    )
+    prompt_count = gr.Markdown(
+        presenter.prompt_counter(""), elem_id="prompt-counter", elem_classes="small-note"
+    )
+    generate = gr.Button("Generate", variant="primary", size="lg", interactive=False, elem_id="generate")
+    gr.Markdown(
+        page_text("upload_ahead.md"),
+        visible=settings.upload_ahead,
+        elem_id="upload-ahead-note",
+        elem_classes="small-note",
+    )
+    with gr.Accordion("Try an example (loading one costs nothing)", open=True, elem_id="examples"):
+        example_fal = gr.Button(
+            "💃 fal's own sample: a dancer (fetched from fal's CDN)", size="sm", elem_id="example-fal"
+        )
+        with gr.Row():
+            example_offline = gr.Button(
+                "🧍 Offline: cartoon figure, orientation video", size="sm", elem_id="example-offline"
+            )
+            example_offline_image = gr.Button(
+                "🧍 Offline: cartoon figure, orientation image", size="sm", elem_id="example-offline-image"
+            )
+        gr.Markdown(page_text("examples.md"), elem_classes="small-note")
+    return Inputs(
+        image,
+        image_url,
+        image_info,
+        video,
+        video_url,
+        video_info,
+        trim,
+        orientation,
+        orientation_note,
+        tier,
+        keep_sound,
+        prompt,
+        prompt_count,
+        generate,
+        example_fal,
+        example_offline,
+        example_offline_image,
+        input_note,
+        face_box,
+        face_frontal,
+        face_angles,
+        face_info,
+        face_name,
+        batch,
+    )

@@ -1,0 +1,32 @@
+"""The top of the page: the intro, and the fal API key (its status, and the box to paste one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from ... import presenter
+from ...settings import Settings
+from .assets import page_text
+
+
+@dataclass(frozen=True)
+class Header:
+    key_status: gr.Markdown
+    key_box: gr.Textbox
+
+
+def header(settings: Settings) -> Header:
+    gr.Markdown(page_text("intro.md"), elem_id="intro")
+    key_status = gr.Markdown(presenter.key_status(settings, None), elem_id="key-status")
+    lends_its_key = settings.lends_its_key
+    with gr.Accordion("fal API key for this session", open=not lends_its_key, elem_id="key-accordion"):
+        key_box = gr.Textbox(
+            label="fal API key",
+            type="password",
+            placeholder="paste a key from fal.ai/dashboard/keys",
+            elem_id="fal-key",
+            info="Used for this browser session only; never stored or shown again.",
+        )
+    return Header(key_status, key_box)

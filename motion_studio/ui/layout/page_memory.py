@@ -1,0 +1,41 @@
+"""What a page remembers between events: Gradio states, and this browser's id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from ...settings import Settings
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What a page remembers between events (per tab; `owner` per browser, in localStorage)."""
+
+    job_id: gr.State
+    owner: gr.BrowserState
+    selected_run: gr.State
+    gallery_ids: gr.State
+    gallery_sig: gr.State
+    gallery_limit: gr.State
+    checked: gr.State  # (image, clip) the last check accepted: what the people check reads
+    batch_id: gr.State  # the batch this page started last, whose progress it follows
+
+
+def memory(settings: Settings) -> Memory:
+    # A random id kept in this browser's localStorage: whose runs are whose, for private galleries.
+    # Its secret is kept (a setting, or a file in the data directory): the id survives restarts.
+    owner = gr.BrowserState(None, storage_key="motion-studio-owner", secret=settings.browser_state_secret())
+    gallery_sig: Any = gr.State(None)  # None: not rendered yet, so even an empty history is shown
+    return Memory(
+        job_id=gr.State(None),
+        owner=owner,
+        selected_run=gr.State(None),
+        gallery_ids=gr.State([]),
+        gallery_sig=gallery_sig,
+        gallery_limit=gr.State(settings.gallery_page_size),
+        checked=gr.State((None, None)),
+        batch_id=gr.State(None),
+    )
