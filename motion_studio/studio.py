@@ -56,7 +56,7 @@ class Studio:
         self.runner = JobRunner(settings, self.history)
         self.reader = InputReader(settings)
         self._api_checks = PerCaller(settings.api_checks_per_minute)
-        # Several characters on one clip (or one on several clips) as one batch: batches.py.
+        # Several characters on one clip (or one on several clips) as one batch: batches/.
         self.batches = Batches(
             settings, self.history, self.runner, self.reader, key_for=self.key_for, visitor=self.visitor
         )

@@ -4,7 +4,7 @@
 `/check` answers one verdict and one estimate for the whole batch; `/generate` reserves and starts every
 run (refused whole, with nothing uploaded, when the batch does not fit the server's spending guards),
 waits for all of them, and answers the grid of every result and every run's summary. The rules are the
-batches service's (`motion_studio/batches.py`); this module only turns the API's values into a
+batches service's (`motion_studio/batches/`); this module only turns the API's values into a
 `BatchRequest` and shapes the answer.
 """
 

@@ -3,7 +3,7 @@ events do, and the Grid tab where every result of a batch ends side by side.
 
 Kept out of `layout/` and `handlers/` (one module for the batch): their builders call `batch_panel`
 and `grid_tab`, and `Handlers` hands the batch's events here. Every rule is the batches service's
-(`motion_studio/batches.py`), every sentence `batch_text.py`'s; this module lays out and picks the
+(`motion_studio/batches/`), every sentence `batch_text.py`'s; this module lays out and picks the
 components each answer goes to.
 """
 

@@ -1,0 +1,174 @@
+"""A batch's verdict before Generate: every input read once, each problem named after the input it
+is about, with the caps of whoever pays and the daily budget for the batch as a whole."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+from ..catalog import Face, check_face
+from ..errors import BudgetError, OwnKeyRequiredError, StudioError
+from ..history import History
+from ..inputs import FaceGiven, InputReader, Reading
+from ..run_request import RunRequest
+from ..settings import Settings
+from .request import BatchRequest, Source, _url
+
+
+@dataclass(frozen=True)
+class BatchReading:
+    """What a batch's inputs amount to. `readings` are each run's inputs as read (local files), in
+    the batch's order; `problems` every sentence that keeps the batch from starting, each naming the
+    input it is about (one shared by all runs is said once)."""
+
+    varies: str
+    names: tuple[str, ...]
+    readings: tuple[Reading, ...] = ()
+    urls: tuple[tuple[str | None, str | None], ...] = ()  # the URL each run's image and clip came from
+    problems: tuple[str, ...] = ()
+    face: Face = field(default_factory=Face)  # the face's images as local files, for every run
+
+    @property
+    def size(self) -> int:
+        return len(self.names)
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.readings) and not self.problems and all(r.ready for r in self.readings)
+
+    @property
+    def cost(self) -> float | None:
+        """The whole batch's estimate, once every run's clip is known."""
+        costs = [r.cost for r in self.readings]
+        if not costs or any(c is None for c in costs):
+            return None
+        return round(sum(c for c in costs if c is not None), 4)
+
+    @property
+    def verdict(self) -> str:
+        """Ready, or the first thing to fix, in one sentence."""
+        if self.problems:
+            return self.problems[0]
+        missing = [
+            name
+            for name, given in (
+                ("a character image", all(r.image for r in self.readings)),
+                ("a reference clip", all(r.video for r in self.readings)),
+            )
+            if not given
+        ]
+        if missing or not self.readings:
+            return f"Add {' and '.join(missing) or 'a character image and a reference clip'}."
+        kind = "character image" if self.varies == "image" else "clip"
+        return f"Ready: a batch of {self.size} runs, one per {kind}, can be generated as it is."
+
+    def with_problem(self, problem: str) -> BatchReading:
+        return self if problem in self.problems else replace(self, problems=(*self.problems, problem))
+
+
+class BatchReader:
+    """Reads a batch's inputs into its `BatchReading` (one per `Batches`)."""
+
+    def __init__(self, settings: Settings, history: History, reader: InputReader) -> None:
+        self.settings = settings
+        self.history = history
+        self.reader = reader
+
+    def read(self, request: BatchRequest, session_key: str | None = None) -> BatchReading:
+        """Every input read once (a URL fetched once, however many runs use it), then each run's
+        inputs as a run would read them, with the caps of whoever pays (a pasted key lifts the
+        server's), and the daily budget for the batch as a whole."""
+        names = tuple(request.names())
+        shape = request.shape_problem()
+        if shape is not None:  # nothing is read (or fetched) for a batch that can't be made
+            return BatchReading(request.varies, names, problems=(shape,))
+        base = request.base
+        tier_name = base.tier or self.settings.default_tier
+        pasted = bool(session_key and session_key.strip())
+        local, problems = self._local_files(request)
+        face, face_problem = self._pick_face(base, tier_name)
+        problems += [face_problem] if face_problem else []
+        readings = tuple(
+            self.reader.read(
+                local[image],
+                None,
+                local[clip],
+                None,
+                base.orientation,
+                base.prompt,
+                tier_name,
+                on_server_key=not pasted,
+                face=face,
+            )
+            for image, clip in request.inputs()
+        )
+        problems += _run_problems(names, readings, request.varies)
+        reading = BatchReading(
+            request.varies,
+            names,
+            readings,
+            urls=tuple((_url(image), _url(clip)) for image, clip in request.inputs()),
+            problems=tuple(dict.fromkeys(problems)),
+            face=readings[0].face,
+        )
+        if not pasted:
+            reading = self._within_daily_budget(reading)
+            if self.settings.visitors_bring_own_key:
+                reading = reading.with_problem(OwnKeyRequiredError().message)
+        return reading
+
+    def _local_files(self, request: BatchRequest) -> tuple[dict[Source, str | None], list[str]]:
+        """Each input of the batch as a local file, once (the shared clip, or image, is fetched once
+        however many runs use it); an input that can't be had is None, and its sentence names it."""
+        local: dict[Source, str | None] = {}
+        problems: list[str] = []
+        for image, clip in request.inputs():
+            for source, kind in ((image, "image"), (clip, "video")):
+                if source in local:
+                    continue
+                try:
+                    local[source] = self.reader.pick(source.file, source.url, kind) if source else None
+                except StudioError as exc:
+                    local[source] = None
+                    problems.append(_named(source.name, exc.message))
+        return local, problems
+
+    def _pick_face(self, base: RunRequest, tier_name: str) -> tuple[FaceGiven, str | None]:
+        """The face as local files, fetched once for every run (a face the model or the orientation
+        can't take is refused before anything is fetched)."""
+        if not base.face:
+            return FaceGiven(), None
+        try:
+            check_face(tier_name, base.orientation, base.face.outline())
+            picked = self.reader.pick_face(base.face)
+        except StudioError as exc:
+            return FaceGiven(), exc.message
+        return FaceGiven(picked.frontal, None, picked.angles), None
+
+    def _within_daily_budget(self, reading: BatchReading) -> BatchReading:
+        """Said before Generate, as the reservation will refuse it: the batch's estimate past what is
+        left of the server's daily budget."""
+        budget, cost = self.settings.daily_budget, reading.cost
+        if budget is None or cost is None:
+            return reading
+        spent = self.history.server_spend_since(time.time() - 86400)
+        if spent + cost <= budget + 1e-9:
+            return reading
+        return reading.with_problem(BudgetError.daily(budget, spent, cost, runs=reading.size).message)
+
+
+def _run_problems(names: tuple[str, ...], readings: tuple[Reading, ...], varies: str) -> list[str]:
+    """Each run's problems: its own input's (and any other not shared by every run) named after that
+    input; one every run has, once."""
+    problems: list[str] = []
+    for name, reading in zip(names, readings, strict=True):
+        own = reading.image_problem if varies == "image" else reading.video_problem
+        for problem in reading.problems:
+            shared = problem != own and all(problem in other.problems for other in readings)
+            problems.append(problem if shared else _named(name, problem))
+    return problems
+
+
+def _named(name: str, problem: str) -> str:
+    """`problem`, saying which input it is about (unless it does already)."""
+    return problem if not name or problem.startswith(name) else f"{name}: {problem}"
