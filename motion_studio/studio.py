@@ -308,6 +308,7 @@ class Studio:
         except StudioError:
             key = None  # a run still on fal is then only deleted here; the confirmation said so
         self.runner.delete(run, key)
+        self.batches.grids.forget(run.batch_id)  # the batch's grid showed this run's video
 
     def result_file(self, run: Run) -> str | None:
         """The run's video as the page plays and downloads it, named after the run (the player's own

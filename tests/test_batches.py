@@ -88,6 +88,12 @@ def test_a_batch_of_three_images_runs_end_to_end_and_ends_in_one_grid(
     summary = studio.batches.summary(batch.id)
     assert summary.status == "done" and summary.runs_done == 3
     assert [s.fal_request_id for s in summary.runs] == [r.request_id for r in runs]
+    shown = Path(studio.batches.made_grid(batch.id) or "")
+    assert shown.is_file()
+    studio.delete(runs[1].id, None, None)  # the grid showed its video: it goes, links and all
+    assert not grid.exists() and not shown.exists()
+    again = studio.batches.grid_file(batch.id)  # made again from the two results left
+    assert again is not None and probe_video(again).width == 2 * cell_size(output, 2)[0]
 
 
 def test_a_batch_over_the_daily_budget_is_refused_whole_with_nothing_uploaded(
