@@ -26,6 +26,9 @@ from .media_factory import make_clip
 from .test_cli import ROOT, cli, cli_command, generate_args
 from .waiting import wait_for
 
+# Generous: on two busy cores an app's start and a run's way to a phase have taken over a minute.
+PATIENCE = 180
+
 PHASES: dict[str, Callable[[FalEmulator], None]] = {
     "checking": lambda f: None,  # the slow part is converting the big WebM clip
     "uploading": lambda f: f.delays.update(upload=30),
@@ -48,7 +51,9 @@ def the_run(data_dir: Path) -> Run | None:
 
 
 def wait_for_status(data_dir: Path, status: str) -> Run:
-    return wait_for(lambda: (r := the_run(data_dir)) and r.status == status and r, 60, f"status {status}")
+    return wait_for(
+        lambda: (r := the_run(data_dir)) and r.status == status and r, PATIENCE, f"status {status}"
+    )
 
 
 def kill_9(proc: subprocess.Popen) -> None:
@@ -122,7 +127,7 @@ def app_process(fal: FalEmulator, data_dir: Path) -> Iterator[tuple[subprocess.P
         return False
 
     try:
-        wait_for(serving, 60, "the app serving")
+        wait_for(serving, PATIENCE, "the app serving")
         yield proc, url
     finally:
         if proc.poll() is None:
@@ -155,7 +160,7 @@ def test_kill_9_of_the_app(fal: FalEmulator, data_dir: Path, samples, big_webm: 
         kill_9(proc)
     release(fal)
     with app_process(fal, data_dir):  # the restart settles or resumes what the crash left
-        run = wait_for(lambda: (r := the_run(data_dir)) and r.final and r, 60, "the run settled")
+        run = wait_for(lambda: (r := the_run(data_dir)) and r.final and r, PATIENCE, "the run settled")
         check_after_restart(run, fal, phase)
 
 
@@ -189,5 +194,5 @@ def test_sigterm_lets_the_app_save_every_run(fal: FalEmulator, data_dir: Path, s
     assert run.status == "interrupted" and run.lease_holder is None
     release(fal)
     with app_process(fal, data_dir):
-        wait_for(lambda: the_run(data_dir).status == "done", 60, "the run resumed after the restart")
+        wait_for(lambda: the_run(data_dir).status == "done", PATIENCE, "the run resumed after the restart")
     assert len(fal.submitted) == 1
