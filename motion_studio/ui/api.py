@@ -164,7 +164,7 @@ def _file_or_url(value: FileInput | None, kind: str) -> tuple[str | None, str | 
 
 
 def _one_sentence(exc: BaseException) -> gr.Error:
-    """Any failure as the one sentence the studio has for it (errors.py); a bug is logged in full."""
+    """Any failure as the one sentence the studio has for it (errors/); a bug is logged in full."""
     if isinstance(exc, gr.Error):
         return exc
     error = map_exception(exc)

@@ -1,0 +1,86 @@
+"""The few failures a user can meet, as types, and the one place where fal's failures become them.
+
+Every layer above (CLI, job runner, UI) shows `error.message` and never a traceback or raw JSON, so
+the wording lives here, next to the mapping, where it can be tested and kept consistent.
+"""
+
+from __future__ import annotations
+
+from .base import KEY_HELP, InternalError, StudioError
+from .fal import (
+    TRANSIENT_ERRORS,
+    AuthError,
+    ContentPolicyError,
+    FalServerError,
+    FalTimeoutError,
+    FalValidationError,
+    GaveUpWaitingError,
+    NetworkError,
+    NotFoundError,
+    OutputExpiredError,
+    RateLimitError,
+    RequestUnknownError,
+)
+from .inputs import (
+    BatchError,
+    ClipTooLongError,
+    FaceElementError,
+    InputError,
+    StrictRefusalError,
+)
+from .mapping import from_detail, map_exception
+from .run_state import (
+    CancelUnconfirmedError,
+    FollowerStoppedError,
+    LostContactError,
+    ModelFailedError,
+    RunCancelledError,
+    RunGoneError,
+    StoppedBeforeSubmitError,
+    SubmitUnconfirmedError,
+)
+from .spending import (
+    BudgetError,
+    MissingKeyError,
+    OwnKeyRequiredError,
+    TooManyChecksError,
+    VisitorLimitError,
+)
+
+__all__ = [
+    "KEY_HELP",
+    "TRANSIENT_ERRORS",
+    "AuthError",
+    "BatchError",
+    "BudgetError",
+    "CancelUnconfirmedError",
+    "ClipTooLongError",
+    "ContentPolicyError",
+    "FaceElementError",
+    "FalServerError",
+    "FalTimeoutError",
+    "FalValidationError",
+    "FollowerStoppedError",
+    "GaveUpWaitingError",
+    "InputError",
+    "InternalError",
+    "LostContactError",
+    "MissingKeyError",
+    "ModelFailedError",
+    "NetworkError",
+    "NotFoundError",
+    "OutputExpiredError",
+    "OwnKeyRequiredError",
+    "RateLimitError",
+    "RequestUnknownError",
+    "RunCancelledError",
+    "RunGoneError",
+    "StoppedBeforeSubmitError",
+    "StrictRefusalError",
+    "StudioError",
+    "SubmitUnconfirmedError",
+    "TooManyChecksError",
+    "VisitorLimitError",
+    "from_detail",
+    "map_exception",
+]

@@ -1,0 +1,97 @@
+"""Errors for where a run stands when it ends badly: lost contact, a failed model, stopped before or
+during submit, an unconfirmed cancel, a stopped follower, deleted or cancelled."""
+
+from __future__ import annotations
+
+from .base import StudioError
+
+
+class LostContactError(StudioError):
+    """fal stopped answering (5xx, network, rate limit) after the run was submitted, beyond all retries.
+
+    The request may well finish on fal and be billed, so the run is kept as resumable, not failed.
+    """
+
+    kind = "interrupted"
+
+    def __init__(self, cause: StudioError) -> None:
+        super().__init__(
+            f"fal could not be reached for a while during this run ({cause.kind.replace('_', ' ')}). "
+            "The run is kept: press Resume on it in the gallery, or run `python -m motion_studio resume`, "
+            "once fal answers again."
+        )
+        self.cause = cause
+
+
+class ModelFailedError(StudioError):
+    """fal finished the request with an error: final, whatever its kind (a retry cannot change it)."""
+
+    def __init__(self, cause: StudioError) -> None:
+        super().__init__(cause.message)
+        self.kind = cause.kind
+        self.cause = cause
+
+
+class StoppedBeforeSubmitError(StudioError):
+    """The app stopped (a crash, a restart) before the run reached fal's queue."""
+
+    kind = "stopped"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The app stopped before this run was sent to fal, so nothing was charged. "
+            "Press Run again to start it with the same inputs."
+        )
+
+
+class SubmitUnconfirmedError(StudioError):
+    """The request was on its way to fal when the app stopped or the connection broke: fal may or
+    may not have received it (and may bill it)."""
+
+    kind = "unknown"
+
+    def __init__(self, what: str = "The app stopped") -> None:
+        super().__init__(
+            f"{what} while sending this run to fal, so it is not known whether fal received it; if it "
+            "did, it may be billed (see https://fal.ai/dashboard/requests). Press Run again to start it over."
+        )
+
+
+class CancelUnconfirmedError(StudioError):
+    """Cancel was asked for, but fal never said the request was cancelled: it may still finish."""
+
+    kind = "interrupted"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "fal did not confirm the cancel, so it may still finish (and bill) this run. Press Resume "
+            "on it in the gallery, or run `python -m motion_studio resume`, to fetch its video if it does."
+        )
+
+
+class FollowerStoppedError(StudioError):
+    """The process following a submitted run stopped; fal may still finish the run."""
+
+    kind = "interrupted"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The app stopped while this run was on fal; fal may still finish it. Press Resume on it in "
+            "the gallery, or run `python -m motion_studio resume`, to fetch the video."
+        )
+
+
+class RunGoneError(StudioError):
+    """The run was deleted while something still worked on it."""
+
+    kind = "deleted"
+
+    def __init__(self) -> None:
+        super().__init__("This run was deleted.")
+
+
+class RunCancelledError(StudioError):
+    kind = "cancelled"
+
+    def __init__(self, message: str = "The run was cancelled.") -> None:
+        super().__init__(message)
