@@ -60,7 +60,7 @@ def generate_batch(args: argparse.Namespace, runner: JobRunner, key: SecretStr, 
         runner.settings,
         runner.history,
         runner,
-        InputReader(runner.settings),
+        InputReader(runner.settings, runner.inputs_in_use),
         key_for=lambda _: (key, "server"),
     )
     with err.status(f"Checking the batch's {request.size} inputs…"):

@@ -22,7 +22,7 @@ import socket
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -219,14 +219,16 @@ def on_fal_cdn(url: str, hosts: Iterable[str]) -> bool:
     return False
 
 
-def prune(folders: list[Path], max_bytes: int) -> None:
-    """Keep downloaded and trimmed files under `max_bytes` in all, the oldest going first."""
+def prune(folders: list[Path], max_bytes: int, keep: Collection[Path] = ()) -> None:
+    """Keep downloaded and trimmed files under `max_bytes` in all, the oldest going first; never one
+    in `keep` (an input a run that has not copied it yet still needs: a batch's runs wait their turn)."""
+    kept = {path.resolve() for path in keep}
     files = [
         p
         for folder in folders
         if folder.is_dir()
         for p in folder.iterdir()
-        if p.is_file() and p.suffix != ".part"
+        if p.is_file() and p.suffix != ".part" and p.resolve() not in kept
     ]
     files.sort(key=lambda p: p.stat().st_mtime)
     total = sum(p.stat().st_size for p in files)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,8 +86,9 @@ class Reading:
 class InputReader:
     """Reads, previews and trims the page's inputs; one per app (it remembers previews it made)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, in_use: Callable[[], set[Path]] = set) -> None:
         self.settings = settings
+        self._in_use = in_use  # inputs runs still need (the runner's): pruning leaves them alone
         # A preview's file name → the clip it was made from (the newest MAX_PREVIEWS; the name carries
         # the clip's content key, so nobody can name another visitor's preview without its bytes).
         self._previews: OrderedDict[str, str] = OrderedDict()
@@ -111,7 +113,7 @@ class InputReader:
             return self.original(uploaded)
         if url and url.strip():
             path = fetching.fetch_url(url, kind, self.settings.data_dir / "downloads")
-            fetching.prune(self.scratch_folders(), self.settings.scratch_mb * 2**20)
+            self._prune()
             return str(path)
         return None
 
@@ -127,6 +129,9 @@ class InputReader:
         uploaded = tuple(self.original(path) or path for path in given.angles)
         fetched = tuple(self.pick(None, url, "image") or "" for url in given.angle_urls if _given(url))
         return Face(frontal, (*uploaded, *fetched))
+
+    def _prune(self) -> None:
+        fetching.prune(self.scratch_folders(), self.settings.scratch_mb * 2**20, self._in_use())
 
     def scratch_folders(self) -> list[Path]:
         """Where fetched, trimmed and preview files go: kept under a quota, the oldest removed first."""
@@ -258,7 +263,7 @@ class InputReader:
             self._previews.move_to_end(Path(shown).name)
             while len(self._previews) > MAX_PREVIEWS:
                 self._previews.popitem(last=False)
-        fetching.prune(self.scratch_folders(), self.settings.scratch_mb * 2**20)
+        self._prune()
         return str(shown)
 
     def image_preview(self, image: str | None) -> str | None:
@@ -275,5 +280,5 @@ class InputReader:
     def trim(self, video: str, seconds: float) -> str:
         """A trimmed copy in the data directory; the original clip is left untouched."""
         trimmed = trim_clip(self.original(video) or video, seconds, self.settings.data_dir / "trimmed")
-        fetching.prune(self.scratch_folders(), self.settings.scratch_mb * 2**20)
+        self._prune()
         return str(trimmed)

@@ -54,7 +54,7 @@ class Studio:
         self.settings = settings
         self.history = settings.open_history()
         self.runner = JobRunner(settings, self.history)
-        self.reader = InputReader(settings)
+        self.reader = InputReader(settings, self.runner.inputs_in_use)
         self._api_checks = PerCaller(settings.api_checks_per_minute)
         # Several characters on one clip (or one on several clips) as one batch: batches/.
         self.batches = Batches(

@@ -184,6 +184,31 @@ def test_runs_wait_their_turn_before_submit(
         studio.runner.shutdown()
 
 
+def test_inputs_of_runs_waiting_their_turn_survive_the_scratch_quota(
+    settings: Settings, fal: FalEmulator, samples, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch's images fetched by URL sit in the scratch folder until each run's turn comes: a fetch
+    by another visitor meanwhile, past the quota, prunes other files but never theirs."""
+    studio = Studio(
+        reconfigured(monkeypatch, MOTION_STUDIO_BATCH_PARALLEL="1", MOTION_STUDIO_SCRATCH_MB="10")
+    )
+    try:
+        for name in ("image_jpg", "image_png", "image_webp"):
+            fal.files[f"/files/batch/{samples[name].name}"] = (samples[name].read_bytes(), "image/png")
+        fal.files["/files/other/big.mp4"] = (b"\0" * (11 * 2**20), "video/mp4")  # past the quota alone
+        url = "https://v3.fal.media/files/batch/"
+        base = RunRequest(None, str(samples["clip_3s"]), "video", image_url=url + samples["image_jpg"].name)
+        more = tuple(Source(url=url + samples[name].name) for name in ("image_png", "image_webp"))
+        fal.delays["submit"] = 1.0  # the first run's submit takes its time: the others wait meanwhile
+        batch = studio.batches.start(BatchRequest(base, more_images=more), None, None)
+        wait_for(lambda: sum(map(waited, batch.jobs)) == 2, what="two runs waiting")
+        studio.reader.pick(None, "https://v3.fal.media/files/other/big.mp4", "video")  # prunes now
+        assert all(isinstance(job.wait(60), Done) for job in batch.jobs)
+        assert len(fal.submitted) == 3 and len({r.body["image_url"] for r in fal.submitted}) == 3
+    finally:
+        studio.runner.shutdown()
+
+
 def test_the_verdict_names_each_input_and_the_shape_is_checked_first(
     studio: Studio, fal: FalEmulator, samples
 ) -> None:

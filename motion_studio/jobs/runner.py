@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
+from pathlib import Path
 
 import anyio
 import anyio.to_thread
@@ -113,6 +114,18 @@ class JobRunner:
     def job_for_run(self, run_id: str) -> Job | None:
         with self._lock:
             return next((j for j in self._jobs.values() if j.run_id == run_id and not j.finished), None)
+
+    def inputs_in_use(self) -> set[Path]:
+        """The input files of every job still going: a batch's later runs read theirs only when their
+        turn comes, so the scratch quota must not prune them meanwhile."""
+        with self._lock:
+            specs = [job.spec for job in self._jobs.values() if not job.finished]
+        return {
+            Path(path)
+            for spec in specs
+            for path in (spec.image, spec.video, spec.face.frontal, *spec.face.angles)
+            if path
+        }
 
     def cancel(self, job_id: str) -> None:
         job = self.get(job_id)
