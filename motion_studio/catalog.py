@@ -1,4 +1,5 @@
-"""The model catalogue: endpoint ids, input limits and prices, in one place (source: shared/FAL.md).
+"""The model catalogue: endpoint ids, input limits and prices, in one place (source: the
+models' pages and API schemas on fal.ai).
 
 Where sources disagree (minimum image side 300 or 340 px) the stricter value is used, so that a run
 the app lets through is not refused by fal after the user has waited for the upload. Where prices
@@ -24,7 +25,7 @@ ORIENTATION_HELP: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Limits:
-    """Input limits shared by both v2.6 tiers (Kling's motion-control text, as FAL.md quotes it)."""
+    """Input limits shared by both v2.6 tiers (Kling's motion-control text, as fal's model page quotes it)."""
 
     min_seconds: float = 3.0
     video_formats: tuple[str, ...] = ("mp4", "mov")
@@ -185,7 +186,7 @@ def request_arguments(
     tier_name: str = "pro",
     face: Face | None = None,
 ) -> dict[str, Any]:
-    """The input body, exactly as FAL.md gives it: `prompt` only when there is one, and `elements`
+    """The input body, exactly as fal's input schema gives it: `prompt` only when there is one, and `elements`
     (one element, the face's uploaded URLs) only for a face, which only v3 with orientation `video`
     takes; the prompt then names it."""
     arguments: dict[str, Any] = {

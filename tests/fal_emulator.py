@@ -2,7 +2,8 @@
 
 The app runs unmodified: `fal_client` (and our downloader) honour `HTTPS_PROXY` and `SSL_CERT_FILE`,
 so a small CONNECT proxy sends fal's hosts (queue.fal.run, rest.fal.ai, v3.fal.media) to a local
-TLS server whose certificate comes from a throw-away CA (trustme). See shared/FAL.md.
+TLS server whose certificate comes from a throw-away CA (trustme). It follows fal's documented
+queue, storage and model schemas.
 
 fal's two published sample inputs (`SAMPLE_IMAGE_URL`, `SAMPLE_VIDEO_URL`, on v3b.fal.media) are
 served with stand-in content made at start (a PNG and an H.264 mp4), on the route "sample", so a run
@@ -52,7 +53,7 @@ V26_ENDPOINTS = (
 V3_ENDPOINTS = ("fal-ai/kling-video/v3/pro/motion-control", "fal-ai/kling-video/v3/standard/motion-control")
 ENDPOINTS = V26_ENDPOINTS + V3_ENDPOINTS
 ALLOWED_FIELDS = {"image_url", "video_url", "character_orientation", "prompt", "keep_original_sound"}
-V3_FIELDS = ALLOWED_FIELDS | {"elements"}  # v3 adds `elements` (FAL.md), nothing else
+V3_FIELDS = ALLOWED_FIELDS | {"elements"}  # v3 adds `elements` (fal's v3 schema), nothing else
 ELEMENT_FIELDS = {"frontal_image_url", "reference_image_urls"}
 VALID_KEY = "emu-key-id:emu-key-secret"
 # fal's own sample inputs (the model's API page): already on fal's CDN, passed as they are.
@@ -676,7 +677,7 @@ def _fal_media_url(value: object) -> bool:
 def _validate(
     body: Any, known: Callable[[str], object] | None = None, *, v3: bool = False
 ) -> list[dict[str, Any]]:
-    """The input schema of FAL.md, strictly: a field the model does not have is an error here. v3
+    """The models' input schema on fal, strictly: a field the model does not have is an error here. v3
     adds `elements`: at most one element, with an optional `frontal_image_url` and at most 3
     `reference_image_urls`, and only with orientation `video`.
 
@@ -729,7 +730,7 @@ def _validate(
 def _validate_elements(
     elements: Any, orientation: Any, known: Callable[[str], object] | None
 ) -> list[dict[str, Any]]:
-    """v3's `elements` (FAL.md): a list of at most one element, each URL one fal can fetch."""
+    """v3's `elements` (fal's v3 schema): a list of at most one element, each URL one fal can fetch."""
     loc = ["body", "elements"]
     if not isinstance(elements, list):
         return [{"loc": loc, "msg": "Input should be a valid list", "type": "list_type"}]

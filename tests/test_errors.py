@@ -1,4 +1,4 @@
-"""fal's error shapes (FAL.md) map to a few error types with one readable sentence each."""
+"""fal's documented error shapes map to a few error types with one readable sentence each."""
 
 from __future__ import annotations
 
