@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 from PIL import Image  # noqa: E402
 
-from motion_studio.people import Detector, PeopleChecker, Skipped, cache  # noqa: E402
+from motion_studio.media import memo  # noqa: E402
+from motion_studio.people import Detector, PeopleChecker, Skipped  # noqa: E402
 from tests import people_media as pm  # noqa: E402
 
 IMAGE_TARGET = 0.3
@@ -71,7 +72,7 @@ def main() -> None:
         detector = Detector()
 
         def fresh() -> PeopleChecker:
-            cache._digests.clear()  # the content hash is part of an uncached check
+            memo.forget_all()  # the content hash is part of an uncached check
             return PeopleChecker(detector=detector)
 
         start = time.perf_counter()

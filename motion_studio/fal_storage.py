@@ -17,12 +17,9 @@ upload of bytes still on their way waits for the first (`_Flight`).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import math
 import mimetypes
-import threading
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,35 +40,12 @@ from fal_client.client import (
 
 from .errors import map_exception
 from .history import History
+from .media.memo import file_sha256
 from .tls import client_tls
 
 log = logging.getLogger("motion_studio.fal")
 CHUNK_BYTES = 512 * 1024  # what one read, one TLS record batch and one socket write hold at most
 PARTS_IN_FLIGHT = 2  # parts sent at once
-_DIGESTS: OrderedDict[tuple[str, int, int], str] = OrderedDict()  # (path, size, mtime) → SHA-256
-_DIGESTS_KEPT = 512
-_DIGESTS_LOCK = threading.Lock()
-
-
-def file_sha256(path: Path) -> str:
-    """The file's SHA-256, read once per (path, size, modification time): an upload ahead and the run
-    that uses it ask for the same file's digest seconds apart."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    with _DIGESTS_LOCK:  # worker threads hash at once
-        if (known := _DIGESTS.get(key)) is not None:
-            _DIGESTS.move_to_end(key)
-            return known
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(chunk)
-    found = digest.hexdigest()
-    with _DIGESTS_LOCK:
-        _DIGESTS[key] = found
-        while len(_DIGESTS) > _DIGESTS_KEPT:
-            _DIGESTS.popitem(last=False)
-    return found
 
 
 class FileRange:

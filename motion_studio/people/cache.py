@@ -1,21 +1,20 @@
 """Results kept by file content: the same photo or clip, uploaded again under another name or
 checked again by the CLI and the page, is read once.
 
-The key is the sha256 of the whole file (a clip of 100 MB hashes in about 0.1 s), remembered per
-(path, size, mtime, inode) so asking again about the same file on disk does not hash it again.
+The key is the sha256 of the whole file (a clip of 100 MB hashes in about 0.1 s), the app's one
+digest per version of a file on disk (`media.memo.file_sha256`, which the uploads read too).
 Both caches are small bounded LRUs in memory: readings are a few kB each.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from typing import Generic, TypeVar
 
+from ..media.memo import file_sha256
+
 T = TypeVar("T")
-_CHUNK = 1024 * 1024
 
 
 class LruCache(Generic[T]):
@@ -49,20 +48,4 @@ class LruCache(Generic[T]):
             return len(self._items)
 
 
-_digests: LruCache[str] = LruCache(256)
-
-
-def file_digest(path: str | Path) -> str:
-    """sha256 of the file's content (hex), hashed once per version of the file on disk."""
-    path = Path(path)
-    stat = path.stat()
-    stamp = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}"
-    known = _digests.get(stamp)
-    if known is not None:
-        return known
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    _digests.put(stamp, digest.hexdigest())
-    return digest.hexdigest()
+file_digest = file_sha256  # one digest per file version in the whole app (media/memo.py)
