@@ -1,15 +1,15 @@
 """The job runner: one event loop in a thread (anyio's `BlockingPortal`) that owns every run.
 
 A run does not live in a browser request or a CLI call: those only *subscribe* to its job. So a
-closed tab or a dropped connection never stops a paid run. Every job runs under `_supervise`, which
-guarantees that, whatever is raised, the job publishes exactly one terminal event and its run row
-rests in the matching status. `shutdown()` cancels and awaits every job (their runs rest as
-interrupted or stopped, never lost) and closes every fal client.
+closed tab or a dropped connection never stops a paid run. Every job runs under `_supervise`
+(supervisor.py), which guarantees that, whatever is raised, the job publishes exactly one terminal
+event and its run row rests in the matching status. `shutdown()` cancels and awaits every job (their
+runs rest as interrupted or stopped, never lost) and closes every fal client. Cancelling a job is in
+cancelling.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import threading
@@ -23,17 +23,17 @@ from anyio.from_thread import start_blocking_portal
 from pydantic import SecretStr
 
 from .. import leases, serving
-from ..errors import FollowerStoppedError, InternalError, StudioError
-from ..fal_service import FalService
+from ..errors import FollowerStoppedError, StudioError
 from ..history import History, Run
 from ..lifecycle import FINAL, IN_FLIGHT, Status
 from ..settings import Settings
 from .ahead import UploadsAhead
+from .cancelling import Cancelling
 from .clients import ClientPool
-from .events import Cancelled, Failed, JobEvent
+from .events import JobEvent
 from .job import Job, JobSpec
-from .outcome import Outcome, outcome_for
-from .pipeline import Pipeline, ended_elsewhere, off_loop
+from .pipeline import Pipeline, ended_elsewhere
+from .supervisor import Supervising
 from .turns import BatchTurns
 
 log = logging.getLogger("motion_studio.jobs")
@@ -41,7 +41,7 @@ MAX_JOBS = 200
 SWEEP_SECONDS = 60.0
 
 
-class JobRunner:
+class JobRunner(Supervising, Cancelling):
     def __init__(self, settings: Settings, history: History) -> None:
         self.settings = settings
         self.history = history
@@ -209,69 +209,7 @@ class JobRunner:
             except Exception:
                 log.exception("sweeping runs left by stopped followers failed")
 
-    # -- the supervisor ---------------------------------------------------------------------------------
-
-    async def _supervise(
-        self, job: Job, work: Callable[[], Awaitable[JobEvent]], key: SecretStr, key_source: str
-    ) -> None:
-        """Run `work`; whatever it raises, settle the run and publish exactly one terminal event."""
-        self._keys[job.id] = (key, key_source)
-        event: JobEvent | None = None
-        try:
-            event = await work()
-        except BaseException as exc:  # every end is settled; only non-errors (Ctrl-C) go on up
-            phase = job.phase
-            if job.request_id and phase in (Status.CHECKING, Status.UPLOADING, Status.SUBMITTING):
-                phase = Status.SUBMITTED  # fal answered with an id before the move was recorded
-            outcome = outcome_for(exc, job.cancel_requested, phase)
-            if outcome.unexpected:
-                log.error("run %s failed unexpectedly", job.run_id or "(not created)", exc_info=exc)
-            with anyio.CancelScope(shield=True):
-                event = await self._settle(job, outcome)
-            if not isinstance(exc, Exception | asyncio.CancelledError):
-                raise
-        finally:
-            with anyio.CancelScope(shield=True):
-                try:
-                    await self._after(job)
-                except Exception:
-                    log.exception("run %s: cleaning up after its job failed", job.run_id)
-            job.publish(event or Failed(job.run_id, kind="internal", message=InternalError(True).message))
-
-    async def _settle(self, job: Job, outcome: Outcome) -> JobEvent:
-        """Write the run's resting status (when this job follows it) and build the terminal event."""
-        error = outcome.error
-        stop_on_fal = (outcome.status is Status.CANCELLED and job.cancel_requested) or (
-            outcome.status is None and job.run_id is not None  # deleted while fal had it
-        )
-        if stop_on_fal and job.request_id and job.holds_lease and not job.fal_cancel_sent:
-            await self._cancel_quietly(job)  # cancelled (or deleted) while fal has it: stop it there
-        if outcome.status is not None and job.run_id and job.holds_lease:
-            try:
-                if job.phase is not outcome.status or outcome.status is Status.INTERRUPTED:
-                    await off_loop(self.history.end, job.run_id, outcome.status, error)
-            except StudioError:
-                pass  # deleted meanwhile
-            except Exception:
-                log.exception("run %s: could not record its end (%s)", job.run_id, outcome.status)
-        if outcome.status is not Status.INTERRUPTED:
-            log.info("run %s ended: %s (%s)", job.run_id, outcome.status, error.kind)
-        else:
-            log.warning("run %s interrupted: %s", job.run_id, error.message)
-        if outcome.status is Status.CANCELLED or error.kind == "cancelled":
-            return Cancelled(job.run_id)
-        return Failed(job.run_id, kind=error.kind, message=error.message)
-
-    async def _after(self, job: Job) -> None:
-        """Whatever happened: free the lease, let go of the key, and delete the run if asked."""
-        self._keys.pop(job.id, None)
-        try:
-            if job.run_id and job.holds_lease:
-                await off_loop(self.history.release, job.run_id, self.holder)
-            if job.delete_requested and job.run_id:
-                await off_loop(self._erase, job.run_id)
-        finally:
-            await self._clients.release(job)
+    # -- erasing and closing ----------------------------------------------------------------------------
 
     def _erase(self, run_id: str) -> None:
         """The run's row and files, and every link the page was handed to them: delete means gone."""
@@ -282,65 +220,6 @@ class JobRunner:
     def session_clients(self) -> int:
         """How many visitors' keys the runner holds right now (each in a live job)."""
         return self._clients.session_keys
-
-    # -- cancelling ---------------------------------------------------------------------------------------
-
-    async def _cancel(self, job: Job) -> None:
-        """Before submit, stop the task (an in-flight submit is shielded and finishes first). After,
-        ask fal and keep following: the run ends cancelled when fal says so, or with the paid video if
-        fal had already finished; if fal says nothing within the grace period, it rests interrupted."""
-        job.cancel_requested = True
-        if job.finished:
-            if job.delete_requested and job.run_id:  # it ended while the delete was on its way
-                self._erase(job.run_id)
-            return
-        if job.future is None:
-            return
-        if job.request_id is None:
-            job.future.cancel()
-            return
-        if not job.holds_lease:  # another process follows it: ask fal; that process hears the answer
-            run, key = self.history.get(job.run_id or ""), self._keys.get(job.id)
-            if run is not None and key is not None:
-                with contextlib.suppress(StudioError):
-                    await self._cancel_on_fal(run, key[0])
-            if job.delete_requested:
-                job.future.cancel()  # stop watching; the row goes when this job ends
-            return
-        if job.phase is Status.DOWNLOADING and not job.delete_requested:
-            return  # fal finished: the paid video is being copied, and is kept
-        with contextlib.suppress(Exception):  # the job may have moved on meanwhile
-            await self.pipeline.amove(job, Status.CANCELLING)
-        if await self._cancel_quietly(job) is False and not job.delete_requested:
-            return  # fal had already finished: the paid video is fetched
-        with anyio.move_on_after(self.settings.cancel_grace_seconds):
-            while not job.finished:  # noqa: ASYNC110 - a job's end is a threading.Event
-                await anyio.sleep(0.05)
-        if not job.finished:
-            job.future.cancel()
-
-    async def _cancel_quietly(self, job: Job) -> bool | None:
-        """Ask fal to cancel, at most 15 s, whatever happens around. True: fal took the request;
-        False: it had already finished; None: no answer."""
-        run = self.history.get(job.run_id or "")
-        if job.service is None or job.request_id is None or run is None:
-            return None
-        job.fal_cancel_sent = True
-        with anyio.CancelScope(shield=True), anyio.move_on_after(15):
-            try:
-                return await job.service.cancel(run.endpoint, job.request_id)
-            except StudioError as exc:
-                log.warning("cancel of run %s on fal failed: %s", run.id, exc.message)
-        return None
-
-    async def _cancel_on_fal(self, run: Run, key: SecretStr) -> None:
-        """For a run no job follows (interrupted): ask fal to stop it before its row is deleted."""
-        service = FalService(key, self.history, retry_seconds=self.settings.status_retry_seconds)
-        try:
-            with anyio.move_on_after(15):
-                await service.cancel(run.endpoint, run.request_id or "")
-        finally:
-            await service.aclose()
 
     async def _close(self, grace: float) -> None:
         with self._lock:
