@@ -1,0 +1,94 @@
+"""The gallery and a run selected in it: which runs a browser may see (private galleries), their
+pictures and captions, what the page offers for a run, and which live job a browser may follow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import presenter
+from ..history import History, Run
+from ..jobs import Job, JobRunner
+from ..lifecycle import Situation
+from ..serving import servable
+from .keys import KeysMixin
+
+
+@dataclass(frozen=True)
+class GalleryPage:
+    """What the gallery shows: `items` are (picture, caption) for `ids`, newest first."""
+
+    items: list[tuple[str, str]]
+    ids: list[str]
+    signature: str
+    summary: str
+    more: bool  # older runs exist beyond this page
+    active: bool  # a run is still going: the page keeps polling
+
+
+class GalleryMixin(KeysMixin):
+    """Part of `Studio`: the gallery's pages and the run a browser selected in it."""
+
+    history: History
+    runner: JobRunner
+
+    def job_to_watch(self, run: Run, owner: str | None) -> Job | None:
+        """The live job of a run selected in the gallery, if this browser started it (another
+        visitor's running run, in a shared gallery, is shown but not followed or cancelled here)."""
+        job = self.runner.job_for_run(run.id)
+        if job is None or job.finished or run.owner != self.visitor(owner):
+            return None
+        return job
+
+    def live_job(self, owner: str | None) -> Job | None:
+        """This browser's newest run that is still going, to re-attach a reloaded or second tab to."""
+        visitor = self.visitor(owner)
+        if visitor is None:
+            return None
+        for run in self.history.recent(20, owner=visitor):
+            job = self.runner.job_for_run(run.id) if run.active else None
+            if job is not None and not job.finished:
+                return job
+        return None
+
+    def gallery(
+        self, owner: str | None, limit: int | None = None, unless: str | None = None
+    ) -> GalleryPage | None:
+        """The newest `limit` runs this browser may see, with a count of all of them; None when its
+        signature is still `unless` (a poll that finds nothing new touches no file)."""
+        visitor = self.visitor(owner) or "-"  # "-" owns nothing
+        scope = visitor if self.settings.galleries_are_private else None
+        limit = limit or self.settings.gallery_page_size
+        runs = self.history.recent(limit, owner=scope)
+        total = self.history.count(owner=scope)
+        signature = f"{total}|{presenter.history_signature(runs)}"
+        if signature == unless:
+            return None
+        shown = [(run, picture) for run in runs if (picture := self._picture(run))]
+        return GalleryPage(
+            items=[(picture, presenter.run_caption(run)) for run, picture in shown],
+            ids=[run.id for run, _ in shown],
+            signature=signature,
+            summary=presenter.runs_summary(runs, total),
+            more=total > len(runs),
+            active=self.history.active_count(owner=scope, in_flight=True) > 0,
+        )
+
+    @staticmethod
+    def _picture(run: Run) -> str | None:
+        """A frame of the output, or the character image while there is no output yet."""
+        return next(
+            (servable(p) for p in (run.thumbnail_path, run.image_path) if p and Path(p).exists()), None
+        )
+
+    def run_for(self, run_id: str | None, owner: str | None) -> Run | None:
+        """A run this browser may see: with private galleries, only its own."""
+        run = self.history.get(run_id) if run_id else None
+        if run is not None and self.settings.galleries_are_private and run.owner != self.visitor(owner):
+            return None
+        return run
+
+    def situation(self, run: Run) -> Situation:
+        """What the page offers for `run`: read from the lifecycle, never decided by the page."""
+        followed = self.runner.job_for_run(run.id) is not None or self.history.is_followed(run)
+        return run.situation(followed=followed)

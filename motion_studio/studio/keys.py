@@ -1,0 +1,54 @@
+"""Which key pays and who is asking: a pasted key or the server's, a browser's claimed id, an API
+caller's address, and the key a run was paid with (so a resumed or deleted run finds its request)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import SecretStr
+
+from ..errors import OwnKeyRequiredError, StudioError
+from ..history import Run
+from ..settings import Settings
+
+VISITOR_ID = re.compile(r"[0-9a-f]{32}")
+
+
+class KeysMixin:
+    """Part of `Studio`: which key pays and who a visitor or an API caller is."""
+
+    settings: Settings
+
+    def key_for(self, session_key: str | None) -> tuple[SecretStr, str]:
+        """A key pasted in this browser wins over the server's: visitors can pay for themselves. In
+        own-key mode the server's key is lent to nobody (page and API alike)."""
+        pasted = bool(session_key and session_key.strip())
+        if not pasted and self.settings.visitors_bring_own_key:
+            raise OwnKeyRequiredError()
+        return self.settings.require_key(session_key), "session" if pasted else "server"
+
+    @staticmethod
+    def visitor(browser: object) -> str | None:
+        """A browser's id as the page may claim it: only the shape `identify` hands out. Anything
+        else (a forged value sent to an event directly, another caller's `api:` id) is nobody."""
+        return browser if isinstance(browser, str) and VISITOR_ID.fullmatch(browser) else None
+
+    def api_caller(self, forwarded_for: str | None, client: Any) -> str:
+        """Who an API call counts as, for the per-visitor limits: the connecting address, or, behind
+        `MOTION_STUDIO_TRUSTED_PROXIES` proxies that append to X-Forwarded-For, the address the
+        outermost of them saw (what a client writes there itself is further left, and ignored)."""
+        hops = self.settings.trusted_proxies
+        entries = [e.strip() for e in (forwarded_for or "").split(",") if e.strip()]
+        address = entries[-hops] if hops and len(entries) >= hops else getattr(client, "host", None)
+        return f"api:{address or 'unknown'}"
+
+    def key_for_run(self, run: Run, session_key: str | None) -> SecretStr:
+        """The key a run was paid with: another account's key would not find its request on fal."""
+        if run.key_source == "server":
+            if self.settings.fal_key is None or not self.settings.fal_key.get_secret_value().strip():
+                raise StudioError("This run was started with the server's key, which is no longer set.")
+            return self.settings.fal_key
+        if not (session_key and session_key.strip()):
+            raise StudioError("This run was started with a key pasted in the page: paste that key first.")
+        return SecretStr(session_key.strip())

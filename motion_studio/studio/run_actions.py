@@ -1,0 +1,91 @@
+"""What a user may do with a run they can see (as its lifecycle allows): resume, run again, delete,
+and the files it leaves: its video, the API's answer for it, its reference clip, the side-by-side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from ..batches import Batches
+from ..errors import InputError, StudioError
+from ..history import Run
+from ..inputs import InputReader
+from ..jobs import Job
+from ..lifecycle import Action
+from ..media import side_by_side
+from ..serving import download_name, servable, servable_as
+from ..summary import RunSummary, run_summary
+from .gallery import GalleryMixin
+
+
+class RunActionsMixin(GalleryMixin):
+    """Part of `Studio`: the actions on a run and the files it leaves."""
+
+    reader: InputReader
+    batches: Batches
+
+    def resume(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
+        run = self._run_allowing(run_id, owner, Action.RESUME, "This run is not waiting for anything.")
+        return self.runner.resume(run, self.key_for_run(run, session_key), run.key_source)
+
+    def run_again(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
+        run = self._run_allowing(run_id, owner, Action.RUN_AGAIN, "This run is still going.")
+        key, source = self.key_for(session_key)
+        return self.runner.run_again(run, key, source)
+
+    def delete(self, run_id: str | None, owner: str | None, session_key: str | None) -> None:
+        """Delete a run; one still on fal is cancelled there first."""
+        run = self.run_for(run_id, owner)
+        if run is None:
+            return
+        try:
+            key: SecretStr | None = self.key_for_run(run, session_key)
+        except StudioError:
+            key = None  # a run still on fal is then only deleted here; the confirmation said so
+        self.runner.delete(run, key)
+        self.batches.grids.forget(run.batch_id)  # the batch's grid showed this run's video
+
+    def result_file(self, run: Run) -> str | None:
+        """The run's video as the page plays and downloads it, named after the run (the player's own
+        download button saves the very file it plays)."""
+        return servable_as(run.output_path, download_name(run))
+
+    def result_for_api(self, run_id: str) -> tuple[str, RunSummary]:
+        """A done run as the API answers it: its video as a file the server may hand out, and its
+        summary (links or copies the video: call it off the event loop)."""
+        run = self.history.get(run_id)
+        video_file = self.result_file(run) if run else None
+        if run is None or video_file is None:
+            raise StudioError("This run's video is no longer kept.")
+        return video_file, run_summary(run, self.history.events(run.id))
+
+    def reference_clip(self, run: Run) -> str | None:
+        """The run's clip as a browser plays it (an H.264 copy of a MOV/HEVC/ProRes clip)."""
+        _, clip = run.input_files()
+        return servable(self.reader.preview(clip) or clip)
+
+    def side_by_side(self, run_id: str | None, owner: str | None) -> str:
+        """Reference | result as one video, made once per run (kept in the run's folder)."""
+        run = self.run_for(run_id, owner)
+        if run is None or not run.output_path or not Path(run.output_path).exists():
+            raise StudioError("Select a finished run first: the side-by-side view needs its video.")
+        _, clip = run.input_files()
+        if not clip or not Path(clip).exists():
+            raise StudioError(
+                "This run's reference clip is no longer kept, so there is nothing to put beside it."
+            )
+        target = Path(run.output_path).with_name("side-by-side.mp4")
+        try:
+            made = side_by_side(clip, run.output_path, target)
+        except InputError as exc:
+            raise StudioError(f"The side-by-side video could not be made: {exc.message}") from None
+        return servable_as(made, download_name(run, "side-by-side")) or ""
+
+    def _run_allowing(self, run_id: str | None, owner: str | None, action: Action, refusal: str) -> Run:
+        run = self.run_for(run_id, owner)
+        if run is None:
+            raise StudioError("This run no longer exists.")
+        if action not in self.situation(run).actions:
+            raise StudioError(refusal)
+        return run
