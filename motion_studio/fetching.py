@@ -220,8 +220,9 @@ def on_fal_cdn(url: str, hosts: Iterable[str]) -> bool:
 
 
 def prune(folders: list[Path], max_bytes: int, keep: Collection[Path] = ()) -> None:
-    """Keep downloaded and trimmed files under `max_bytes` in all, the oldest going first; never one
-    in `keep` (an input a run that has not copied it yet still needs: a batch's runs wait their turn)."""
+    """Keep downloaded and trimmed files under `max_bytes` in all, the oldest going first, except the
+    ones in `keep` (inputs this process's runs have not copied yet: a batch's runs wait their turn),
+    which stay whatever their size."""
     kept = {path.resolve() for path in keep}
     files = [
         p

@@ -113,7 +113,7 @@ class InputReader:
             return self.original(uploaded)
         if url and url.strip():
             path = fetching.fetch_url(url, kind, self.settings.data_dir / "downloads")
-            self._prune()
+            self._prune(Path(path))
             return str(path)
         return None
 
@@ -130,8 +130,11 @@ class InputReader:
         fetched = tuple(self.pick(None, url, "image") or "" for url in given.angle_urls if _given(url))
         return Face(frontal, (*uploaded, *fetched))
 
-    def _prune(self) -> None:
-        fetching.prune(self.scratch_folders(), self.settings.scratch_mb * 2**20, self._in_use())
+    def _prune(self, just_made: Path | None = None) -> None:
+        """Room in the scratch quota, never at the cost of an input a run still needs or of the file
+        just fetched for the caller."""
+        keep = self._in_use() | ({just_made} if just_made else set())
+        fetching.prune(self.scratch_folders(), self.settings.scratch_mb * 2**20, keep)
 
     def scratch_folders(self) -> list[Path]:
         """Where fetched, trimmed and preview files go: kept under a quota, the oldest removed first."""
@@ -263,7 +266,7 @@ class InputReader:
             self._previews.move_to_end(Path(shown).name)
             while len(self._previews) > MAX_PREVIEWS:
                 self._previews.popitem(last=False)
-        self._prune()
+        self._prune(Path(shown))
         return str(shown)
 
     def image_preview(self, image: str | None) -> str | None:
@@ -280,5 +283,5 @@ class InputReader:
     def trim(self, video: str, seconds: float) -> str:
         """A trimmed copy in the data directory; the original clip is left untouched."""
         trimmed = trim_clip(self.original(video) or video, seconds, self.settings.data_dir / "trimmed")
-        self._prune()
+        self._prune(Path(trimmed))
         return str(trimmed)

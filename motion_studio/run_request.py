@@ -1,6 +1,6 @@
 """A run as a page, an API caller or a batch asks for it, before anything is read or fetched.
 
-Kept apart from `studio.py` so that every service that starts runs (the studio, batches) takes the
+Kept apart from the `studio` package so that every service that starts runs (the studio, batches) takes the
 same request, and the API's refusal of choices the catalogue does not have is said the same way.
 """
 

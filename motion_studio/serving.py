@@ -59,18 +59,35 @@ def _linked(real: Path, name: str) -> str:
     made = f"{real}:{stat.st_mtime_ns}:{stat.st_size}:{name}".encode()
     digest = hashlib.blake2b(made, key=_KEY, digest_size=16).hexdigest()
     target = outbox() / digest / name
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Its own partial name: two threads linking the same file at once never meet on one.
-        partial = target.with_name(f".{secrets.token_hex(8)}.part")
-        try:
-            os.link(real, partial)  # no copy on the same filesystem
-        except OSError:
-            shutil.copyfile(real, partial)
-        os.replace(partial, target)
-    with _SOURCES_LOCK:
+    with _SOURCES_LOCK:  # known before it exists: a `withdraw` meanwhile finds it
         _SOURCES[target.parent] = real
+    try:
+        if not target.exists():
+            _make_link(real, target)
+    except FileNotFoundError:
+        if not _withdrawn(target.parent):
+            raise
+    if _withdrawn(target.parent):  # the run was deleted while its file was being linked
+        shutil.rmtree(target.parent, ignore_errors=True)
     return str(target)
+
+
+def _make_link(real: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Its own partial name: two threads linking the same file at once never meet on one.
+    partial = target.with_name(f".{secrets.token_hex(8)}.part")
+    try:
+        os.link(real, partial)  # no copy on the same filesystem
+    except FileNotFoundError:
+        raise  # the file or the folder went meanwhile: copying would fail the same way
+    except OSError:
+        shutil.copyfile(real, partial)
+    os.replace(partial, target)
+
+
+def _withdrawn(link: Path) -> bool:
+    with _SOURCES_LOCK:
+        return link not in _SOURCES
 
 
 def withdraw(folder: Path) -> int:

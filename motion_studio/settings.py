@@ -175,6 +175,10 @@ class Settings(BaseSettings):
     def runs_dir(self) -> Path:
         return self.data_dir / "runs"
 
+    def batch_dir(self, batch_id: str) -> Path:
+        """A batch's own files (its grid): the batches and the runner's delete both find them here."""
+        return self.data_dir / "batches" / batch_id
+
     def require_key(self, session_key: str | None = None) -> SecretStr:
         """A session key typed in the UI wins over the server's key, so visitors can pay for themselves."""
         if session_key and session_key.strip():

@@ -179,6 +179,52 @@ def test_every_file_the_page_shows_is_a_link_in_the_outbox_under_a_name_nobody_c
     serving.outbox.cache_clear()
 
 
+def test_a_link_made_while_its_run_is_deleted_is_withdrawn_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`withdraw` can run between a link's making and its use: the link never outlives the delete."""
+    import os
+    import tempfile
+
+    from motion_studio import serving
+
+    serving.outbox.cache_clear()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    run = tmp_path / "runs" / "r1"
+    run.mkdir(parents=True)
+    (run / "output.mp4").write_bytes(b"video")
+    real_replace = os.replace
+
+    def deleted_meanwhile(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        assert serving.withdraw(run) == 1  # the delete comes now, the link just made
+
+    monkeypatch.setattr(serving.os, "replace", deleted_meanwhile)
+    link = Path(serving.servable(run / "output.mp4") or "")
+    assert not link.exists() and not link.parent.exists()
+    monkeypatch.setattr(serving.os, "replace", real_replace)
+    kept = Path(serving.servable(run / "output.mp4") or "")  # not deleted after all: linked again
+    assert kept.read_bytes() == b"video"
+    serving.outbox.cache_clear()
+
+
+def test_a_file_replaced_whole_with_the_same_size_and_time_is_hashed_again(tmp_path: Path) -> None:
+    """`cp -p` and `rsync -t` keep size and time: the inode tells the new file from the old."""
+    import os
+
+    from motion_studio.media.memo import file_sha256
+
+    path, other = tmp_path / "clip.mp4", tmp_path / "other.mp4"
+    path.write_bytes(b"aaaa")
+    other.write_bytes(b"bbbb")
+    stat = path.stat()
+    os.utime(other, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    first = file_sha256(path)
+    os.replace(other, path)  # same size, same time, new content
+    assert file_sha256(path) != first
+
+
 def test_downloads_of_two_runs_on_one_day_have_different_names() -> None:
     """A run id starts with its date and time; the name takes its random tail."""
     from motion_studio.history import Run

@@ -3,7 +3,6 @@ kept in the batch's folder in the data directory, and named as a run's downloads
 
 from __future__ import annotations
 
-import shutil
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from ..history import History
 from ..lifecycle import IN_FLIGHT, Status
 from ..media import comparison_grid
-from ..serving import servable_as, withdraw
+from ..serving import servable_as
 from ..settings import Settings
 from .request import BATCH_ID
 
@@ -43,17 +42,7 @@ class BatchGrids:
             return comparison_grid(outputs, self.path(batch_id))
 
     def path(self, batch_id: str) -> Path:
-        return self.settings.data_dir / "batches" / batch_id / "grid.mp4"
-
-    def forget(self, batch_id: str | None) -> None:
-        """Drop a batch's grid when one of its runs is deleted: the grid shows that run's video, so it
-        goes with it (and its links with it); with two results left, it is made again from them."""
-        if not batch_id or not BATCH_ID.fullmatch(batch_id):
-            return
-        folder = self.path(batch_id).parent
-        with self._lock:
-            withdraw(folder)
-            shutil.rmtree(folder, ignore_errors=True)
+        return self.settings.batch_dir(batch_id) / "grid.mp4"
 
     def made(self, batch_id: str | None) -> str | None:
         """The batch's grid as the page may show it, if it was made already (nothing is made here)."""

@@ -20,7 +20,7 @@ from ..history import History, Run
 from ..lifecycle import Status
 from ..settings import Settings
 from .job import Job
-from .pipeline import Pipeline
+from .pipeline import Pipeline, off_loop
 
 log = logging.getLogger("motion_studio.jobs")
 
@@ -44,7 +44,7 @@ class Cancelling:
         job.cancel_requested = True
         if job.finished:
             if job.delete_requested and job.run_id:  # it ended while the delete was on its way
-                self._erase(job.run_id)
+                await off_loop(self._erase, job.run_id)
             return
         if job.future is None:
             return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import threading
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
@@ -212,9 +213,16 @@ class JobRunner(Supervising, Cancelling):
     # -- erasing and closing ----------------------------------------------------------------------------
 
     def _erase(self, run_id: str) -> None:
-        """The run's row and files, and every link the page was handed to them: delete means gone."""
+        """The run's row and files, its batch's grid (which shows its video; made again from the
+        results left), and every link the page was handed to them: delete means gone. Files go
+        before links, so a link made meanwhile finds nothing to link."""
+        run = self.history.get(run_id)
         self.history.delete(run_id)
         serving.withdraw(self.history.runs_dir / run_id)  # not run_dir(): it would make it again
+        if run is not None and run.batch_id:
+            grid = self.settings.batch_dir(run.batch_id)
+            shutil.rmtree(grid, ignore_errors=True)
+            serving.withdraw(grid)
 
     @property
     def session_clients(self) -> int:

@@ -1,4 +1,4 @@
-"""Readings of a file remembered by what identifies its bytes: path, size and modification time.
+"""Readings of a file remembered by what identifies its bytes: path, size, modification time, inode.
 
 The live verdict, the upload ahead and the run itself read the same files seconds apart (a probe is
 an ffmpeg process, an image check decodes the whole picture): the run would pay 30–60 ms again for
@@ -22,9 +22,11 @@ KEPT = 256
 _MEMORIES: list[OrderedDict[tuple[object, ...], object]] = []  # every memo, so `forget_all` can empty them
 
 
-def file_identity(path: str | Path) -> tuple[str, int, int]:
+def file_identity(path: str | Path) -> tuple[str, int, int, int]:
+    """Path, size, modification time and inode: a file replaced whole (same size, same time, as
+    `cp -p` or `rsync -t` leave it) is another inode, so it is read again."""
     stat = Path(path).stat()
-    return str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns
+    return str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
 def by_file(func: Callable[P, R]) -> Callable[P, R]:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from ..batches import Batches
 from ..errors import InputError, StudioError
 from ..history import Run
 from ..inputs import InputReader
@@ -23,7 +22,6 @@ class RunActionsMixin(GalleryMixin):
     """Part of `Studio`: the actions on a run and the files it leaves."""
 
     reader: InputReader
-    batches: Batches
 
     def resume(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
         run = self._run_allowing(run_id, owner, Action.RESUME, "This run is not waiting for anything.")
@@ -44,7 +42,6 @@ class RunActionsMixin(GalleryMixin):
         except StudioError:
             key = None  # a run still on fal is then only deleted here; the confirmation said so
         self.runner.delete(run, key)
-        self.batches.grids.forget(run.batch_id)  # the batch's grid showed this run's video
 
     def result_file(self, run: Run) -> str | None:
         """The run's video as the page plays and downloads it, named after the run (the player's own
