@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +14,12 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio's upload cache is one folder per machine, named by content, and an app deletes its files when
+# it shuts down: a second test run at the same time (another checkout) would lose its uploads. Each
+# run (and the apps it starts) gets its own.
+if "GRADIO_TEMP_DIR" not in os.environ:
+    os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="motion-studio-tests-gradio-")
+    atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
 
 from motion_studio.settings import Settings, get_settings
 
