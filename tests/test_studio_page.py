@@ -230,6 +230,7 @@ def test_fals_sample_example_runs_end_to_end_and_is_not_uploaded_again(
     app: str,
     desktop: Page,
     fal: FalEmulator,
+    samples,
 ) -> None:
     page = desktop
     page.goto(app)
@@ -238,6 +239,13 @@ def test_fals_sample_example_runs_end_to_end_and_is_not_uploaded_again(
     expect(page.locator("#video-info")).to_contain_text("5.0 s")
     assert fal.sample_gets() == {SAMPLE_IMAGE_URL: 1, SAMPLE_VIDEO_URL: 1}  # fetched to be checked
     assert fal.submitted == []
+    # What the URLs hold is shown under them: nobody pays for a picture or a clip they have not seen.
+    expect(page.locator("#image-from-url img")).to_be_visible()
+    expect(page.locator("#video-from-url video")).to_be_visible()
+    assert video_duration(page, "video-from-url") > 4
+    page.locator("#prompt textarea").fill("A woman dancing, slowly")
+    page.locator("#prompt textarea").blur()  # a check of the prompt: the previews stay, not reloaded
+    expect(page.locator("#video-from-url video")).to_be_visible()
     page.locator("#generate").click()
     wait_done(page)
     assert video_duration(page, "output-video") > 4
@@ -246,6 +254,10 @@ def test_fals_sample_example_runs_end_to_end_and_is_not_uploaded_again(
     assert request.body["image_url"] == SAMPLE_IMAGE_URL and request.body["video_url"] == SAMPLE_VIDEO_URL
     assert fal.sample_gets() == {SAMPLE_IMAGE_URL: 1, SAMPLE_VIDEO_URL: 1}
     assert (FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO) == (SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL)  # one truth
+    pick(page, samples["image_jpg"], None)  # a file picked wins over the URL, and the page says so
+    expect(page.locator("#image-url input, #image-url textarea")).to_have_value("")
+    expect(page.locator("#image-from-url")).to_be_hidden()
+    expect(page.locator("#video-from-url video")).to_be_visible()  # the clip still comes from its URL
 
 
 def test_gradios_trim_editor_shows_its_buttons_on_a_phone(

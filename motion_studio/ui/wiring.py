@@ -55,8 +55,17 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
     }
     if on.studio.settings.people_check:
         checked.then(**people)
-    p.video.upload(on.preview, p.video, [p.video, p.input_note], **QUIET)
-    p.image.upload(on.image_preview, p.image, p.image, **QUIET)
+    # What a URL holds, shown under it once the check has fetched it.
+    url_previews: dict[str, Any] = {
+        "fn": on.url_previews,
+        "inputs": [m.checked, p.image, p.image_url, p.video, p.video_url, m.url_shown],
+        "outputs": [p.image_from_url, p.video_from_url, m.url_shown],
+        "trigger_mode": "always_last",
+        **QUIET,
+    }
+    checked.then(**url_previews)
+    p.video.upload(on.preview, p.video, [p.video, p.input_note, p.video_url], **QUIET)
+    p.image.upload(on.image_preview, p.image, [p.image, p.image_url], **QUIET)
     # Kling v3's face panel: shown for v3 only; its images are checked like the character image.
     p.tier.change(on.model_chosen, p.tier, [p.face_box, p.prompt], **QUIET)
     for box in p.face_images:
@@ -64,6 +73,7 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
     p.face_name.click(on.name_face, p.prompt, p.prompt, **QUIET).then(**check, **QUIET)
     p.trim.click(on.trim, [p.video, p.video_url, p.orientation], [p.video, p.video_url, r.verdict], **PRIVATE)
     example_fal = p.example_fal.click(on.example_fal, None, _example_out(p), **QUIET).then(**check, **QUIET)
+    example_fal.then(**url_previews)
     if on.studio.settings.people_check:
         example_fal.then(**people)
     for button, orientation in ((p.example_offline, "video"), (p.example_offline_image, "image")):

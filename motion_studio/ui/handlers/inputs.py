@@ -61,6 +61,29 @@ class InputHandlers(HandlerBase):
             p.face_info: presenter.face_text(reading),
         }
 
+    def url_previews(
+        self,
+        checked: tuple[str | None, str | None],
+        image: str | None,
+        image_url: str,
+        video: str | None,
+        video_url: str,
+        shown: tuple[str | None, str | None],
+    ) -> Changes:
+        """What an input given by URL holds, shown under its URL once the check has fetched it (fal's
+        example too): nobody should pay for a picture or a clip they have not seen. Sent only when it
+        changes, so a check of the prompt does not reload the player."""
+        image_file = checked[0] if not image and (image_url or "").strip() else None
+        clip_file = checked[1] if not video and (video_url or "").strip() else None
+        p = self.page.inputs
+        changes: Changes = {self.page.memory.url_shown: (image_file, clip_file)}
+        if image_file != shown[0]:
+            changes[p.image_from_url] = gr.update(value=servable(image_file), visible=bool(image_file))
+        if clip_file != shown[1]:
+            playable = self.studio.reader.preview(clip_file) or clip_file if clip_file else None
+            changes[p.video_from_url] = gr.update(value=servable(playable), visible=bool(clip_file))
+        return changes
+
     def model_chosen(self, tier: str) -> Changes:
         """The face panel is there only for a v3 model, and the prompt's example names the face then."""
         p = self.page.inputs
@@ -100,8 +123,9 @@ class InputHandlers(HandlerBase):
         }
 
     def preview(self, video: str | None) -> Changes:
-        """A clip Chromium can't play (MOV/HEVC/ProRes) is shown as an H.264 copy; fal gets the original."""
-        unchanged = {self.page.inputs.input_note: gr.skip()}
+        """A clip Chromium can't play (MOV/HEVC/ProRes) is shown as an H.264 copy; fal gets the original.
+        An uploaded clip wins over a URL: the URL box is emptied, so the page shows what is used."""
+        unchanged = {self.page.inputs.input_note: gr.skip(), self.page.inputs.video_url: ""}
         if not video or self.studio.reader.original(video) != video:
             return unchanged
         copy = self.studio.reader.preview(video)
@@ -111,12 +135,17 @@ class InputHandlers(HandlerBase):
         return {
             self.page.inputs.video: copy,
             self.page.inputs.input_note: f'<p class="input-note">{note}</p>',
+            self.page.inputs.video_url: "",
         }
 
     def image_preview(self, image: str | None) -> Changes:
-        """A photo browsers can't show (HEIC, TIFF) is replaced by the PNG it would be converted to."""
+        """A photo browsers can't show (HEIC, TIFF) is replaced by the PNG it would be converted to. An
+        uploaded photo wins over a URL: the URL box is emptied, so the page shows what is used."""
         shown = self.studio.reader.image_preview(image)
-        return {self.page.inputs.image: servable(shown) if shown else gr.skip()}
+        return {
+            self.page.inputs.image: servable(shown) if shown else gr.skip(),
+            self.page.inputs.image_url: "",
+        }
 
     def trim(self, video: str | None, video_url: str, orientation: str) -> Changes:
         try:

@@ -42,6 +42,8 @@ class Inputs:
     face_info: gr.Markdown
     face_name: gr.Button  # puts @Element1 in the prompt
     batch: BatchPanel  # more character images, or more clips: one run each (ui/batch.py)
+    image_from_url: gr.Image  # what an image URL holds, once fetched: you see what you pay for
+    video_from_url: gr.Video  # the same for a clip URL (an H.264 preview when browsers can't play it)
 
     @property
     def face_images(self) -> list[gr.Image]:
@@ -63,6 +65,14 @@ def inputs(settings: Settings) -> Inputs:
             image_url = gr.Textbox(
                 show_label=False, placeholder="…or an image URL (https://…)", elem_id="image-url", max_lines=1
             )
+            image_from_url = gr.Image(
+                label="From the URL",
+                interactive=False,
+                visible=False,
+                height=160,
+                buttons=["fullscreen"],
+                elem_id="image-from-url",
+            )
             image_info = gr.Markdown(elem_id="image-info", elem_classes="small-note")
         with gr.Column(min_width=200):
             video = gr.Video(
@@ -79,6 +89,14 @@ def inputs(settings: Settings) -> Inputs:
             )
             video_url = gr.Textbox(
                 show_label=False, placeholder="…or a video URL (https://…)", elem_id="video-url", max_lines=1
+            )
+            video_from_url = gr.Video(
+                label="From the URL",
+                interactive=False,
+                visible=False,
+                height=160,
+                buttons=[],
+                elem_id="video-from-url",
             )
             video_info = gr.Markdown(elem_id="video-info", elem_classes="small-note")
             trim = gr.Button("Trim", visible=False, size="sm", elem_id="trim")
@@ -156,4 +174,6 @@ def inputs(settings: Settings) -> Inputs:
         face_info,
         face_name,
         batch,
+        image_from_url,
+        video_from_url,
     )

@@ -22,6 +22,7 @@ class Memory:
     gallery_limit: gr.State
     checked: gr.State  # (image, clip) the last check accepted: what the people check reads
     batch_id: gr.State  # the batch this page started last, whose progress it follows
+    url_shown: gr.State  # (image, clip) fetched from URLs and shown under them, so they are sent once
 
 
 def memory(settings: Settings) -> Memory:
@@ -38,4 +39,5 @@ def memory(settings: Settings) -> Memory:
         gallery_limit=gr.State(settings.gallery_page_size),
         checked=gr.State((None, None)),
         batch_id=gr.State(None),
+        url_shown=gr.State((None, None)),
     )
