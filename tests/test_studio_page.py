@@ -71,6 +71,7 @@ def test_the_run_sits_beside_the_inputs_on_a_desktop_and_below_them_on_a_phone(
     assert box(page, "#runs-title")["y"] > max(inputs["y"] + inputs["height"], run["y"] + run["height"]) - 1
     expect(page.locator("#gallery")).to_be_hidden()  # no empty box before the first run
     generate(page, samples["image_jpg"], samples["clip_5s"])
+    expect(page.locator("#progress")).to_be_in_viewport()  # brought into view from Generate, below it
     wait_done(page)
     assert video_duration(page, "output-video") > 4
     result = box(page, "#output-video")

@@ -17,6 +17,13 @@ from .layout import Page
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 QUIET: dict[str, Any] = {**PRIVATE, "show_progress": "hidden"}
 STREAM: dict[str, Any] = {**QUIET, "concurrency_limit": None}  # a progress stream waits on nobody
+SHOW_PROGRESS = """() => {
+  const progress = document.querySelector('#progress');
+  const box = progress && progress.getBoundingClientRect();
+  if (box && (box.top < 0 || box.bottom > window.innerHeight)) {
+    progress.scrollIntoView({behavior: 'smooth', block: 'center'});
+  }
+}"""
 
 
 def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
@@ -107,6 +114,9 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
     p.generate.click(on.start, start_in, start_out, queue=False, **PRIVATE).then(**started).then(
         **batch_started
     )
+    # The run's progress (and Cancel) sit at the top of the result column: off screen from Generate
+    # on a phone, and on a desktop scrolled down to it. Bring them into view, in the browser only.
+    p.generate.click(None, None, None, js=SHOW_PROGRESS, **PRIVATE)
     r.cancel.click(on.cancel, m.job_id, r.progress, concurrency_limit=None, **PRIVATE)
     r.cancel_all.click(
         on.batch.cancel_all, [m.batch_id, m.owner], r.progress, concurrency_limit=None, **PRIVATE
