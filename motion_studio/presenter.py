@@ -47,7 +47,8 @@ EMPTY_VERDICT = "Add a character image and a reference clip to start, or try an 
 
 def price_line(tier_name: str) -> str:
     """The cost line before a clip is known: the model's price per second."""
-    return f"Price: {format_price(tier(tier_name).price_per_second)} of video ({tier_name})."
+    model = tier(tier_name)
+    return f"Price: {format_price(model.price_per_second)} of video ({model.title})."
 
 
 def input_check(reading: Reading, tier_name: str) -> InputCheck:
@@ -66,7 +67,8 @@ def input_check(reading: Reading, tier_name: str) -> InputCheck:
     if reading.seconds is not None and reading.cost is not None:
         cost_text = (
             f"Estimated cost: **{format_cost(reading.cost)}** = {billed_seconds(reading.seconds)} s billed × "
-            f"{price} ({tier_name}; the clip's {reading.seconds:.1f} s, rounded up to whole seconds)."
+            f"{price} ({tier(tier_name).title}; the clip's {reading.seconds:.1f} s, rounded up to whole "
+            "seconds)."
         )
     if reading.problems:
         verdict = "❌ " + reading.problems[0]
@@ -236,6 +238,21 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         steps = ", ".join(f"{e.state} +{e.at - start:.0f}s" for e in events)
         lines.append(f"- **Timeline:** {steps}")
     return "\n".join(lines)
+
+
+def run_again_label(run: Run) -> str:
+    """Run again spends money as Generate does, so it says how much, as Generate does."""
+    return f"Run again · ≈ {format_cost(run.estimated_cost)}" if run.estimated_cost else "Run again"
+
+
+def selected_text(run: Run, situation: Situation) -> str:
+    """The progress line for a run picked in the gallery: where that run is (not where the run before
+    it was), and whether fal may have charged for one that did not finish."""
+    text = f"{icon(run.status)} Selected run: {situation.label}"
+    if situation.charged and run.status != "done":
+        cost = f" (about {format_cost(run.estimated_cost)})" if run.estimated_cost else ""
+        text += f" · fal may have charged for it{cost}"
+    return text + "."
 
 
 def delete_question(run: Run) -> str:

@@ -38,13 +38,13 @@ def test_verdicts(settings: Settings, samples) -> None:
     empty = check(None, None, "video", "", "pro", settings)
     assert not empty.ready and "Add a character image and a reference clip" in empty.verdict
     assert presenter.generate_label(None) == "Generate"
-    assert empty.cost_text == "Price: $0.112/s of video (pro)."
+    assert empty.cost_text == "Price: $0.112/s of video (Pro)."
     ok = check(str(samples["image_jpg"]), str(samples["clip_10s"]), "image", "", "standard", settings)
     assert ok.ready and ok.verdict.startswith("✅ Ready")
     only_clip = check(None, str(samples["clip_10s"]), "image", "", "standard", settings)
     assert only_clip.verdict == "Add a character image to start, or try an example."
     assert ok.cost_text == (
-        "Estimated cost: **$0.70** = 10 s billed × $0.07/s (standard; the clip's 10.0 s, rounded up to "
+        "Estimated cost: **$0.70** = 10 s billed × $0.07/s (Standard; the clip's 10.0 s, rounded up to "
         "whole seconds)."
     )
     capped = settings.model_copy(update={"max_run_cost": 1.0})

@@ -85,10 +85,15 @@ def test_cancel_reaches_fal(app: str, page: Page, fal: FalEmulator, samples) -> 
     expect(page.locator("#progress")).to_contain_text("Generating")
     expect(page.locator("#progress")).to_contain_text("elapsed")
     page.locator("#cancel").click()
-    expect(page.locator("#progress")).to_contain_text("Cancelled")
+    expect(page.locator("#progress")).to_contain_text("Cancelled on fal; fal may still bill")
     [request] = fal.submitted
     assert request.cancel_calls == 1
     expect(page.locator("#generate")).to_be_enabled()
+    # Picked in the gallery, the run says where it is, not what the page said last; Run again its price.
+    expect(page.locator("#gallery")).to_contain_text("cancelled")
+    page.locator("#gallery img").first.click()
+    expect(page.locator("#progress")).to_contain_text("Selected run: cancelled · fal may have charged for it")
+    expect(page.locator("#run-again")).to_contain_text("Run again · ≈ $")
 
 
 def test_closing_the_tab_does_not_stop_a_paid_run(
@@ -148,6 +153,7 @@ def test_a_running_run_is_cancelled_on_fal_before_it_is_deleted(
     expect(page.locator("#gallery img")).to_have_count(0)
     wait_for(lambda: fal.submitted[0].cancel_calls == 1, what="the cancel reaching fal")
     expect(page.locator("#run-details")).to_contain_text("Run deleted")
+    expect(page.locator("#progress")).not_to_contain_text("Selected run")  # it spoke of the deleted run
 
 
 def test_a_run_stopped_by_a_restart_starts_again_in_one_click(

@@ -138,8 +138,11 @@ class Failed(JobEvent):
 
 @dataclass(frozen=True)
 class Cancelled(JobEvent):
+    sent: bool = False  # fal had the request: it may bill the time it ran
     terminal = True
     phase = "cancelled"
 
     def describe(self) -> str:
-        return "Cancelled."
+        if self.sent:
+            return "Cancelled on fal; fal may still bill the time it ran."
+        return "Cancelled before it was sent to fal: nothing was charged."

@@ -217,7 +217,7 @@ def ended_elsewhere(run: Run) -> JobEvent:
         took = (run.finished_at or run.updated_at) - run.created_at
         return Done(run.id, output=Path(run.output_path), took=took, cost=run.estimated_cost)
     if run.status == Status.CANCELLED:
-        return Cancelled(run.id)
+        return Cancelled(run.id, sent=bool(run.request_id))
     return Failed(run.id, kind=run.error_kind or run.status, message=run.error_message or run.status)
 
 

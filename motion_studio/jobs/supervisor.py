@@ -90,7 +90,7 @@ class Supervising:
         else:
             log.warning("run %s interrupted: %s", job.run_id, error.message)
         if outcome.status is Status.CANCELLED or error.kind == "cancelled":
-            return Cancelled(job.run_id)
+            return Cancelled(job.run_id, sent=job.request_id is not None)
         return Failed(job.run_id, kind=error.kind, message=error.message)
 
     async def _after(self, job: Job) -> None:

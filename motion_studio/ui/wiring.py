@@ -131,11 +131,11 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
     g.timer.tick(on.refresh, [m.gallery_sig, m.owner, m.gallery_limit], gallery_out, **QUIET)
     g.show_more.click(on.show_more, [m.owner, m.gallery_limit], [m.gallery_limit, *gallery_out], **PRIVATE)
     select_out = [m.selected_run, g.card, *_example_out(p), p.keep_sound, p.tier, m.job_id, *result_out]
-    select_out += [p.face_box, *p.face_images]
+    select_out += [p.face_box, *p.face_images, r.progress]
     g.gallery.select(on.select, [m.gallery_ids, m.owner], [*select_out, *buttons_out], **PRIVATE).then(
         **follow
     )
-    delete_out = [m.selected_run, g.card, *gallery_out, *buttons_out, g.confirm_text, *result_out]
+    delete_out = [m.selected_run, g.card, *gallery_out, *buttons_out, g.confirm_text, *result_out, r.progress]
     g.delete.click(
         on.ask_delete, [m.selected_run, m.owner, h.key_box, m.gallery_limit], delete_out, **PRIVATE
     )

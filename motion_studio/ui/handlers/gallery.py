@@ -47,6 +47,7 @@ class GalleryHandlers(HandlerBase):
         return {
             m.selected_run: run.id,
             g.card: presenter.run_details(run, self.studio.history.events(run.id), situation),
+            self.page.run.progress: presenter.selected_text(run, situation),  # a live one streams on
             p.image: servable(image),
             p.video: result[self.page.run.reference],
             p.image_url: "",
@@ -82,7 +83,9 @@ class GalleryHandlers(HandlerBase):
         situation = situation or self.studio.situation(run)
         return {
             g.resume: gr.update(visible=Action.RESUME in situation.actions),
-            g.run_again: gr.update(visible=Action.RUN_AGAIN in situation.actions),
+            g.run_again: gr.update(
+                visible=Action.RUN_AGAIN in situation.actions, value=presenter.run_again_label(run)
+            ),
             g.delete: gr.update(visible=True, value=situation.delete_label),
             g.confirm_row: gr.update(visible=False),
         }
@@ -101,6 +104,7 @@ class GalleryHandlers(HandlerBase):
         return {
             self.page.memory.selected_run: None,
             self.page.gallery.card: "Run deleted.",
+            view.progress: "",  # it said where the deleted run was
             **self._gallery(owner, limit),
             **self._run_buttons(None),
             view.output: None,  # the deleted run's videos leave the players
