@@ -6,6 +6,7 @@ UI module is left with layout and wiring only.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -211,7 +212,7 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
     charged = "fal may have charged for it" if situation.charged else "nothing was charged"
     lines = [
         f"### {icon(run.status)} Run `{run.id}` — {situation.label}",
-        f"- **When:** {when} · **Model:** {run.tier} · **Orientation:** {run.orientation} · "
+        f"- **When:** {when} · **Model:** {_model_title(run.tier)} · **Orientation:** {run.orientation} · "
         f"**Sound:** {'kept' if run.keep_sound else 'dropped'} · **Billing:** {charged}",
     ]
     if run.batch_id:
@@ -229,15 +230,24 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         lines.append(f"- **Prompt:** {run.prompt}")
     if run.request_id:
         lines.append(f"- **fal request id:** `{run.request_id}`")
-    if run.error_message:
+    if run.error_message and run.status != "cancelled":  # the heading says it was cancelled
         lines.append(f"- **Error:** {run.error_message}")
     if run.finished_at and run.created_at:
         lines.append(f"- **Took:** {run.finished_at - run.created_at:.0f} s")
     if events:
         start = events[0].at
-        steps = ", ".join(f"{e.state} +{e.at - start:.0f}s" for e in events)
+        firsts = [next(group) for _, group in itertools.groupby(events, key=lambda e: e.state)]
+        steps = ", ".join(f"{e.state} +{e.at - start:.0f}s" for e in firsts)  # queue moves: once
         lines.append(f"- **Timeline:** {steps}")
     return "\n".join(lines)
+
+
+def _model_title(name: str) -> str:
+    """The model as the page's choice names it (*v3 Pro*), or its stored name if it is not known."""
+    try:
+        return tier(name).title
+    except ValueError:
+        return name
 
 
 def run_again_label(run: Run) -> str:

@@ -101,7 +101,16 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
             estimated_cost=0.56,
         )
     )
-    for state in ("uploading", "submitting", "submitted", "running", "downloading", "done"):
+    for state in (
+        "uploading",
+        "submitting",
+        "submitted",
+        "queued",
+        "queued",
+        "running",
+        "downloading",
+        "done",
+    ):
         history.record(old.id, state)
     time.sleep(0.01)
     history.create(Run(tier="standard", endpoint="e", orientation="image", prompt="no picture"))
@@ -111,6 +120,7 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
     assert caption.startswith("✅ done · ") and "video · pro · 5 s" in caption and caption.endswith("\nfirst")
     card = presenter.run_details(history.get(old.id), history.events(old.id))
     assert "Estimated cost:** $0.56" in card and "Timeline:** checking +0s, uploading" in card
+    assert card.count("queued") == 1 and "**Model:** Pro ·" in card  # a queue move once; the page's name
     assert "— done" in card
     assert presenter.history_signature(runs) != presenter.history_signature(runs[:1])
     assert presenter.runs_summary(runs) == (
