@@ -93,6 +93,8 @@ def people_text(check: PeopleCheck | None) -> str:
     if check is None:
         return ""
     lines = [f"⚠️ {warning.message}" for warning in check.warnings]
+    if lines:  # beside a green "Ready": say plainly that these are worth reading before paying
+        lines.insert(0, "**Before you pay:** fal may refuse, and still bill, a run like this.")
     if check.skipped:
         lines.append(f"👤 {check.skipped}")
     found = "; ".join(f"{name}: {text}" for name, text in check.readings())

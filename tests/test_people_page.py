@@ -87,6 +87,7 @@ def test_no_person_is_a_warning_and_generate_stays_enabled_on_a_phone(app: str, 
     pick(page, media["blank"], media["clip"])
     warning = page.locator("#people-check")
     expect(warning).to_contain_text("No person was found in the image")
+    expect(warning).to_contain_text("Before you pay")  # beside a green "Ready", it says why it matters
     expect(page.locator("#generate")).to_be_enabled()
     expect(page.locator("#verdict")).to_contain_text("Ready")
     preview_size(page)  # the clip's person is still shown

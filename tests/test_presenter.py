@@ -257,6 +257,7 @@ def test_people_text_warns_says_when_skipped_and_otherwise_what_was_read() -> No
     skipped = Skipped("clip", "The clip could not be read.")
     text = presenter.people_text(PeopleCheck(PeopleReport(one, None, (warning,), (skipped,))))
     assert text.split("\n\n") == [
+        "**Before you pay:** fal may refuse, and still bill, a run like this.",
         "⚠️ The person is small; crop closer.",
         "👤 The people check was skipped for the clip: The clip could not be read.",
     ]
