@@ -130,6 +130,8 @@ class RunHandlers(HandlerBase):
                     changes.update(await anyio.to_thread.run_sync(self._result, run))  # may link or preview
                 if event is not None and event.terminal:
                     changes.update(await anyio.to_thread.run_sync(self._finished, job, event, owner, limit))
+                    if release:  # the last word: Gradio may merge quick yields, losing the first enable
+                        changes[self.page.inputs.generate] = gr.update(interactive=True)
                 elif release and not shown_in_gallery and job.run_id:  # the new run's tile, at once
                     shown_in_gallery = True
                     changes.update(self._gallery(owner, limit))
