@@ -179,7 +179,7 @@ def run_caption(run: Run) -> str:
     clip = f"{run.clip_seconds:.0f} s" if run.clip_seconds else ""
     prompt = (run.prompt[:80] + "…") if len(run.prompt) > 80 else run.prompt
     batch = f"batch {run.batch_index}/{run.batch_size}" if run.batch_id else ""
-    parts = [f"{icon(run.status)} {run.status}", batch, when, run.orientation, run.tier, clip]
+    parts = [f"{icon(run.status)} {run.status}", batch, when, run.orientation, _model_title(run.tier), clip]
     line = " · ".join(p for p in parts if p)
     return f"{line}\n{prompt}" if prompt else line
 
