@@ -34,74 +34,242 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
     )
 
-    fal_key: SecretStr | None = Field(default=None, alias="FAL_KEY")
-    data_dir: Path = Field(default=Path("data"), alias="MOTION_STUDIO_DATA_DIR")
-    default_tier: Tier = Field(default="pro", alias="MOTION_STUDIO_DEFAULT_TIER")
+    fal_key: SecretStr | None = Field(
+        default=None,
+        alias="FAL_KEY",
+        description="Your fal API key (https://fal.ai/dashboard/keys); never logged, stored in the history "
+        "or sent to the browser. Without it the app still starts, says how to set one, and visitors can "
+        "paste a key for their own browser session.",
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        alias="MOTION_STUDIO_DATA_DIR",
+        description="Where the history database, the runs' inputs, outputs and thumbnails, and the batches' "
+        "grids live. On a Hugging Face Space, point this at the path where your Storage Bucket is mounted, "
+        "e.g. /data-bucket/motion-studio.",
+    )
+    default_tier: Tier = Field(
+        default="pro",
+        alias="MOTION_STUDIO_DEFAULT_TIER",
+        description="The model used when none is chosen: pro (Kling v2.6, 1080p, $0.112/s), standard "
+        "(v2.6, 720p, $0.07/s), v3-pro or v3-standard (Kling v3, which can also keep a face consistent).",
+    )
     # Kling v3's price per second of video: the public figures disagree, so the higher one is the
     # default (estimates and spending guards err on the safe side); set what fal bills you.
-    v3_pro_price: float = Field(default=catalog.V3_PRO_PRICE, gt=0, alias="MOTION_STUDIO_V3_PRO_PRICE")
+    v3_pro_price: float = Field(
+        default=catalog.V3_PRO_PRICE,
+        gt=0,
+        alias="MOTION_STUDIO_V3_PRO_PRICE",
+        description="Dollars per second of video for v3-pro, used by every estimate and spending guard. "
+        "Published figures disagree ($0.168 or $0.126), so the default is the higher one: set what fal "
+        "bills you.",
+    )
     v3_standard_price: float = Field(
-        default=catalog.V3_STANDARD_PRICE, gt=0, alias="MOTION_STUDIO_V3_STANDARD_PRICE"
+        default=catalog.V3_STANDARD_PRICE,
+        gt=0,
+        alias="MOTION_STUDIO_V3_STANDARD_PRICE",
+        description="Dollars per second of video for v3-standard, as for v3-pro: set what fal bills you.",
     )
-    poll_interval: float = Field(default=2.0, gt=0, alias="MOTION_STUDIO_POLL_INTERVAL")
-    # Follow fal's status stream (server-sent events: the result is fetched the moment it is ready);
-    # polling every `poll_interval` seconds takes over when the stream can't be read. False: poll only.
-    status_stream: bool = Field(default=True, alias="MOTION_STUDIO_STATUS_STREAM")
-    # Inputs bigger than this go to fal's storage from disk, this many MB at a time (fal's multipart
-    # protocol), so memory stays at a few parts whatever the clip's size; at least 5.
-    upload_part_mb: float = Field(default=8.0, ge=5, alias="MOTION_STUDIO_UPLOAD_PART_MB")
-    # Send each checked input to fal's storage at once, while the user is still choosing, so that
-    # Generate only submits. False: nothing leaves the machine before Generate.
-    upload_ahead: bool = Field(default=True, alias="MOTION_STUDIO_UPLOAD_AHEAD")
-    # Look for the person in the image and the clip (MediaPipe, offline, on the CPU) and warn, never
-    # refuse, when they will not fit Kling: nobody, several people, too small, half body vs full body.
-    # False: the check never runs (a server that can't spare the CPU, or has no mediapipe).
-    people_check: bool = Field(default=True, alias="MOTION_STUDIO_PEOPLE_CHECK")
-    request_timeout: float = Field(default=1800.0, gt=0, alias="MOTION_STUDIO_REQUEST_TIMEOUT")
-    status_retry_seconds: float = Field(default=300.0, gt=0, alias="MOTION_STUDIO_STATUS_RETRY_SECONDS")
-    cancel_grace_seconds: float = Field(default=30.0, gt=0, alias="MOTION_STUDIO_CANCEL_GRACE_SECONDS")
-    # How long a run stays claimed by a follower that stopped renewing it (one on another host: a
-    # follower on this host is seen to die at once). Renewed every 30 s while a run is followed.
-    lease_seconds: float = Field(default=600.0, ge=60, alias="MOTION_STUDIO_LEASE_SECONDS")
-    upload_cache_hours: float = Field(default=6.0, ge=0, alias="MOTION_STUDIO_UPLOAD_CACHE_HOURS")
-    # Inputs given as URLs on these hosts (or their subdomains) are fal's own files: when the checks
-    # change nothing, fal gets the URL as it is instead of a second upload. Comma-separated; "none": off.
+    poll_interval: float = Field(
+        default=2.0,
+        gt=0,
+        alias="MOTION_STUDIO_POLL_INTERVAL",
+        description="Seconds between status polls while fal works on a run (when the status stream can't "
+        "be read, or is turned off).",
+    )
+    status_stream: bool = Field(
+        default=True,
+        alias="MOTION_STUDIO_STATUS_STREAM",
+        description="Follow fal's status stream (server-sent events, read with httpx-sse), so the video is "
+        "fetched the moment fal says COMPLETED; polling takes over if the stream is refused, cut or silent "
+        "for 2 minutes. false: poll only.",
+    )
+    upload_part_mb: float = Field(
+        default=8.0,
+        ge=5,
+        alias="MOTION_STUDIO_UPLOAD_PART_MB",
+        description="Inputs bigger than this many MB go to fal's storage from disk a part of this size at "
+        "a time (fal's multipart protocol), so memory stays at a few parts whatever the clip's size. At "
+        "least 5.",
+    )
+    upload_ahead: bool = Field(
+        default=True,
+        alias="MOTION_STUDIO_UPLOAD_AHEAD",
+        description="Once both inputs are checked and ready, send them to fal's storage while you are "
+        "still choosing, so that Generate only submits. false: nothing leaves the machine before you press "
+        "Generate.",
+    )
+    people_check: bool = Field(
+        default=True,
+        alias="MOTION_STUDIO_PEOPLE_CHECK",
+        description="Look for the person in the image and the clip before paying (MediaPipe, offline, on "
+        "the CPU): no person, several people, a person under 5 % of the image, half body vs full body, a "
+        "person leaving the clip. Warnings and a pose preview beside the verdict, never a refusal (the "
+        "CLI's --strict refuses on them, and runs the check even when this is off). false: never run (a "
+        "server that can't spare the CPU, or has no mediapipe).",
+    )
+    request_timeout: float = Field(
+        default=1800.0,
+        gt=0,
+        alias="MOTION_STUDIO_REQUEST_TIMEOUT",
+        description="Give up (and cancel on fal) if a run has not finished after this many seconds.",
+    )
+    status_retry_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        alias="MOTION_STUDIO_STATUS_RETRY_SECONDS",
+        description="How long to keep retrying status, result and download calls that fail with 5xx, 429 "
+        "or network errors; after that the run rests interrupted, and Resume picks it up.",
+    )
+    cancel_grace_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        alias="MOTION_STUDIO_CANCEL_GRACE_SECONDS",
+        description="After Cancel, how long to wait for fal to confirm. Without an answer the run rests "
+        "interrupted (fal may still finish and bill it; Resume fetches the video), never falsely cancelled.",
+    )
+    lease_seconds: float = Field(
+        default=600.0,
+        ge=60,
+        alias="MOTION_STUDIO_LEASE_SECONDS",
+        description="One process follows a run at a time (the app, or python -m motion_studio resume). A "
+        "follower on this machine that dies frees its runs at once; one on another machine sharing the "
+        "data directory frees them after this many seconds without renewing (it renews every 30 s while "
+        "it follows a run).",
+    )
+    upload_cache_hours: float = Field(
+        default=6.0,
+        ge=0,
+        alias="MOTION_STUDIO_UPLOAD_CACHE_HOURS",
+        description="Reuse the fal URL of a file already uploaded (same content) for this many hours "
+        "instead of uploading it again.",
+    )
     fal_cdn_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=("fal.media",), alias="MOTION_STUDIO_FAL_CDN_HOSTS"
+        default=("fal.media",),
+        alias="MOTION_STUDIO_FAL_CDN_HOSTS",
+        description="Hosts of fal's own CDN, comma-separated, each with its subdomains: an https input URL "
+        "there that the checks leave as it is goes to fal as it is instead of being uploaded again. none: "
+        "always upload.",
     )
-    # Files fetched from URLs and trimmed copies are kept under this many MB in all (oldest go first).
-    scratch_mb: int = Field(default=2000, ge=10, alias="MOTION_STUDIO_SCRATCH_MB")
-    max_image_pixels: int = Field(default=40_000_000, gt=0, alias="MOTION_STUDIO_MAX_IMAGE_PIXELS")
-    # The largest file the page accepts in its image or clip box (fal takes clips up to 100 MB; a bigger
-    # photo is re-encoded to fit). Larger files are refused in the browser, before they are sent.
-    max_upload_mb: int = Field(default=200, ge=1, alias="MOTION_STUDIO_MAX_UPLOAD_MB")
-    # The gallery shows this many runs at first, and this many more at each "Show more".
-    gallery_page_size: int = Field(default=24, ge=1, alias="MOTION_STUDIO_GALLERY_PAGE_SIZE")
-    # None lets Gradio decide (GRADIO_SERVER_NAME / _PORT, which Spaces set; else 127.0.0.1:7860).
-    server_name: str | None = Field(default=None, alias="MOTION_STUDIO_SERVER_NAME")
-    server_port: int | None = Field(default=None, alias="MOTION_STUDIO_SERVER_PORT")
-    concurrency: int = Field(default=4, gt=0, alias="MOTION_STUDIO_CONCURRENCY")
-    # A batch's runs between their start and fal's answer to their submit (checks, copies, uploads) at
-    # once; the others wait their turn. Once submitted, every run is followed at the same time.
-    batch_parallel: int = Field(default=4, gt=0, alias="MOTION_STUDIO_BATCH_PARALLEL")
-    # Spending guards for the server's own key (a public Space lends it to every visitor); None = no limit.
-    max_run_cost: float | None = Field(default=None, gt=0, alias="MOTION_STUDIO_MAX_RUN_COST")
-    daily_budget: float | None = Field(default=None, gt=0, alias="MOTION_STUDIO_DAILY_BUDGET")
-    # Per visitor (a browser, or an API caller's address) on the server's key; None = no limit.
-    visitor_active_runs: int | None = Field(default=None, gt=0, alias="MOTION_STUDIO_VISITOR_ACTIVE_RUNS")
-    visitor_runs_per_hour: int | None = Field(default=None, gt=0, alias="MOTION_STUDIO_VISITOR_RUNS_PER_HOUR")
-    # `/check` calls per API caller per minute (it fetches and probes files: free for the caller only).
-    api_checks_per_minute: int | None = Field(default=60, gt=0, alias="MOTION_STUDIO_API_CHECKS_PER_MINUTE")
-    # Proxies in front of the app that append the caller's address to X-Forwarded-For (0: none, the
-    # connecting address is the caller's). Only then is that header believed, and only their part of it.
-    trusted_proxies: int = Field(default=0, ge=0, alias="MOTION_STUDIO_TRUSTED_PROXIES")
-    # True: the server's key is never used for visitors (page and API); they paste their own.
-    visitors_bring_own_key: bool = Field(default=False, alias="MOTION_STUDIO_VISITORS_BRING_OWN_KEY")
-    # Each browser sees only its own runs. Unset: on for a Hugging Face Space (SPACE_ID), off on a laptop.
-    private_galleries: bool | None = Field(default=None, alias="MOTION_STUDIO_PRIVATE_GALLERIES")
-    # Encrypts the browser id kept in each visitor's localStorage. Unset: made once and kept in the
-    # data directory, so visitors keep their galleries across restarts.
-    browser_secret: SecretStr | None = Field(default=None, alias="MOTION_STUDIO_BROWSER_SECRET")
+    scratch_mb: int = Field(
+        default=2000,
+        ge=10,
+        alias="MOTION_STUDIO_SCRATCH_MB",
+        description="Files fetched from URLs and trimmed copies are kept under this many MB in all, the "
+        "oldest removed first, never one a run of this app still waits to read (a batch's later runs) nor "
+        "the one just made.",
+    )
+    max_image_pixels: int = Field(
+        default=40_000_000,
+        gt=0,
+        alias="MOTION_STUDIO_MAX_IMAGE_PIXELS",
+        description="Refuse images with more pixels than this before decoding them (decompression-bomb "
+        "guard).",
+    )
+    max_upload_mb: int = Field(
+        default=200,
+        ge=1,
+        alias="MOTION_STUDIO_MAX_UPLOAD_MB",
+        description="The largest file, in MB, the page accepts in its image or clip box; bigger files are "
+        "refused in the browser with a sentence, before they are sent (fal itself takes clips up to "
+        "100 MB; a bigger photo is re-encoded to fit).",
+    )
+    gallery_page_size: int = Field(
+        default=24,
+        ge=1,
+        alias="MOTION_STUDIO_GALLERY_PAGE_SIZE",
+        description="How many runs the gallery shows at first, and how many more each Show more adds.",
+    )
+    server_name: str | None = Field(
+        default=None,
+        alias="MOTION_STUDIO_SERVER_NAME",
+        description="The address the page listens on. Unset: Gradio decides (GRADIO_SERVER_NAME, which "
+        "Spaces set; else 127.0.0.1).",
+    )
+    server_port: int | None = Field(
+        default=None,
+        alias="MOTION_STUDIO_SERVER_PORT",
+        description="The port the page listens on. Unset: Gradio decides (GRADIO_SERVER_PORT, which Spaces "
+        "set; else 7860).",
+    )
+    concurrency: int = Field(
+        default=4,
+        gt=0,
+        alias="MOTION_STUDIO_CONCURRENCY",
+        description="How many page events (checks, starts) are handled at once; progress streams are not "
+        "limited.",
+    )
+    batch_parallel: int = Field(
+        default=4,
+        gt=0,
+        alias="MOTION_STUDIO_BATCH_PARALLEL",
+        description="How many of a batch's runs are on their way to fal at once (checks, copies, uploads, "
+        "until fal answers the submit); the others wait their turn. Once submitted, every run is followed "
+        "at the same time.",
+    )
+    max_run_cost: float | None = Field(
+        default=None,
+        gt=0,
+        alias="MOTION_STUDIO_MAX_RUN_COST",
+        description="Spending guard for the server's FAL_KEY (a public Space lends it to every visitor who "
+        "doesn't paste their own): refuse a run whose estimate is above this many dollars. Unset: no limit.",
+    )
+    daily_budget: float | None = Field(
+        default=None,
+        gt=0,
+        alias="MOTION_STUDIO_DAILY_BUDGET",
+        description="Spending guard for the server's FAL_KEY: refuse runs once the estimates of the last "
+        "24 h would pass this many dollars. Unset: no limit.",
+    )
+    visitor_active_runs: int | None = Field(
+        default=None,
+        gt=0,
+        alias="MOTION_STUDIO_VISITOR_ACTIVE_RUNS",
+        description="Runs one visitor (a browser, or an API caller's address) may have going at once on "
+        "the server's FAL_KEY. Unset: no limit. A visitor's own pasted key is never limited.",
+    )
+    visitor_runs_per_hour: int | None = Field(
+        default=None,
+        gt=0,
+        alias="MOTION_STUDIO_VISITOR_RUNS_PER_HOUR",
+        description="Runs one visitor may start per hour on the server's FAL_KEY. Unset: no limit.",
+    )
+    api_checks_per_minute: int | None = Field(
+        default=60,
+        gt=0,
+        alias="MOTION_STUDIO_API_CHECKS_PER_MINUTE",
+        description="/check calls (API and MCP) one caller may make per minute: a check costs nothing, but "
+        "it fetches and probes files on the server. MCP calls reach the API from the server itself, so "
+        "all MCP clients share one count.",
+    )
+    trusted_proxies: int = Field(
+        default=0,
+        ge=0,
+        alias="MOTION_STUDIO_TRUSTED_PROXIES",
+        description="Proxies in front of the app that append the caller's address to X-Forwarded-For; "
+        "only their entries name an API caller. 0: the connecting address is the caller's (anything a "
+        "client writes in that header is ignored).",
+    )
+    visitors_bring_own_key: bool = Field(
+        default=False,
+        alias="MOTION_STUDIO_VISITORS_BRING_OWN_KEY",
+        description="true: the server's FAL_KEY is lent to nobody; every visitor pastes their own, and the "
+        "API is refused.",
+    )
+    private_galleries: bool | None = Field(
+        default=None,
+        alias="MOTION_STUDIO_PRIVATE_GALLERIES",
+        description="true: each browser sees only its own runs (a random id kept in its localStorage); "
+        "false: everyone sees every run. Unset: true on a Hugging Face Space (SPACE_ID is set), false on "
+        "your own machine.",
+    )
+    browser_secret: SecretStr | None = Field(
+        default=None,
+        alias="MOTION_STUDIO_BROWSER_SECRET",
+        description="Encrypts the id each browser keeps in its localStorage (private galleries). Unset: a "
+        "secret is made once and kept in the data directory (never served), so galleries survive "
+        "restarts; set it (any random string) when the data directory is not kept across restarts.",
+    )
 
     def model_post_init(self, context: object, /) -> None:
         """The catalogue takes the prices that are settings: every estimate, guard and label reads it."""
