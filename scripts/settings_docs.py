@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Union, get_args, get_origin
 
-import annotated_types
 from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
@@ -174,17 +173,15 @@ def env_value(field: FieldInfo) -> str:
 
 
 def _bounds(field: FieldInfo) -> str:
-    words = []
-    for item in field.metadata:
-        if isinstance(item, annotated_types.Gt):
-            words.append(f"> {item.gt}")
-        elif isinstance(item, annotated_types.Ge):
-            words.append(f"≥ {item.ge}")
-        elif isinstance(item, annotated_types.Lt):
-            words.append(f"< {item.lt}")
-        elif isinstance(item, annotated_types.Le):
-            words.append(f"≤ {item.le}")
-    return " ".join(f" {word}" for word in words)
+    """The field's bounds (pydantic keeps `gt=0` as an `annotated_types.Gt` carrying a `gt` attribute)."""
+    signs = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤"}
+    words = [
+        f" {sign} {getattr(item, name)}"
+        for item in field.metadata
+        for name, sign in signs.items()
+        if getattr(item, name, None) is not None
+    ]
+    return "".join(words)
 
 
 def accepts(field: FieldInfo) -> str:
