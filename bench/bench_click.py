@@ -28,7 +28,7 @@ import imageio_ffmpeg  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
 from motion_studio.catalog import request_arguments  # noqa: E402
-from motion_studio.history import History  # noqa: E402
+from motion_studio.history.store import History  # noqa: E402
 from motion_studio.jobs import JobRunner, JobSpec  # noqa: E402
 from motion_studio.settings import Settings  # noqa: E402
 from tests.fal_emulator import VALID_KEY, FalEmulator  # noqa: E402

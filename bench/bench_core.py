@@ -29,9 +29,11 @@ import httpx  # noqa: E402
 from emulator_process import start_emulator  # noqa: E402  (this script's folder is on sys.path)
 from pydantic import SecretStr  # noqa: E402
 
-from motion_studio import media  # noqa: E402
-from motion_studio.history import History, Run  # noqa: E402
+from motion_studio.history.runs import Run  # noqa: E402
+from motion_studio.history.store import History  # noqa: E402
 from motion_studio.jobs import Done, JobRunner, JobSpec  # noqa: E402
+from motion_studio.media.image import inspect_image  # noqa: E402
+from motion_studio.media.video import inspect_video, prepare_video  # noqa: E402
 from motion_studio.settings import Settings  # noqa: E402
 from motion_studio.studio import Studio  # noqa: E402
 from tests.fal_emulator import VALID_KEY  # noqa: E402
@@ -56,14 +58,14 @@ def main() -> None:
     # Readings are remembered by path, size and modification time: touching the file each time
     # measures the reading itself, as the first check of a new file pays it.
     for name, fn in [
-        ("inspect_video 10 s 720x1280 mp4", lambda: (os.utime(clip), media.inspect_video(clip, "video"))),
-        ("inspect_image 1080x1920 jpeg", lambda: (os.utime(image), media.inspect_image(image))),
-        ("the same clip again (remembered)", lambda: media.inspect_video(clip, "video")),
+        ("inspect_video 10 s 720x1280 mp4", lambda: (os.utime(clip), inspect_video(clip, "video"))),
+        ("inspect_image 1080x1920 jpeg", lambda: (os.utime(image), inspect_image(image))),
+        ("the same clip again (remembered)", lambda: inspect_video(clip, "video")),
     ]:
         median, worst = timed(fn, 30)
         print(f"{name:40s} {median:7.1f} {worst:7.1f}")
-    report = media.inspect_video(webm, "video")
-    median, _ = timed(lambda: media.prepare_video(webm, report, tmp / "converted"), 3)
+    report = inspect_video(webm, "video")
+    median, _ = timed(lambda: prepare_video(webm, report, tmp / "converted"), 3)
     print(f"{'prepare_video 5 s webm -> h264 mp4':40s} {median:7.1f}")
 
     # The emulator runs in its own process, so its memory and CPU are not counted as the app's.

@@ -23,7 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from pydantic import SecretStr  # noqa: E402
 
-from motion_studio.history import History  # noqa: E402
+from motion_studio.history.store import History  # noqa: E402
 from motion_studio.jobs import Done, JobRunner, JobSpec, Running  # noqa: E402
 from motion_studio.settings import Settings  # noqa: E402
 from tests.fal_emulator import VALID_KEY, FalEmulator  # noqa: E402

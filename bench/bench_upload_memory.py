@@ -37,7 +37,7 @@ def one(variant: str, path: str) -> None:
     from pydantic import SecretStr
 
     from motion_studio.fal_service import FalService
-    from motion_studio.history import History
+    from motion_studio.history.store import History
     from tests.fal_emulator import VALID_KEY
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-upload-"))

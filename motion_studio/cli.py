@@ -23,7 +23,8 @@ from .batches import MAX_INPUTS
 from .catalog import FACE_MAX_ANGLES, LIMITS, ORIENTATION_MAX_SECONDS, TIERS, Face, check_face, format_cost
 from .cli_batch import STRICT_REFUSED, generate_batch, is_batch, run_json
 from .errors import InternalError, StrictRefusalError, StudioError
-from .history import History, Run
+from .history.runs import Run
+from .history.store import History
 from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, JobSpec, Running
 from .lifecycle import Action
 from .people.detect import mute_native_logs

@@ -19,7 +19,8 @@ from rich.markup import escape
 
 from .batches import Batch, Batches, BatchRequest, Source
 from .errors import BatchError, StrictRefusalError, StudioError
-from .history import History, Run
+from .history.runs import Run
+from .history.store import History
 from .inputs import FaceGiven, InputReader
 from .jobs import Cancelled, Done, Failed, JobEvent, JobRunner, Running
 from .people_check import check_inputs

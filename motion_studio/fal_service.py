@@ -45,7 +45,7 @@ from .errors import (
     map_exception,
 )
 from .fal_storage import Storage
-from .history import History
+from .history.store import History
 from .tls import client_tls
 
 log = logging.getLogger("motion_studio.fal")

@@ -39,7 +39,7 @@ from fal_client.client import (
 )
 
 from .errors import map_exception
-from .history import History
+from .history.store import History
 from .media.memo import file_sha256
 from .tls import client_tls
 

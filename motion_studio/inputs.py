@@ -19,16 +19,10 @@ from pathlib import Path
 from . import fetching
 from .catalog import FACE_REFERENCE, LIMITS, Face, check_face, either, options_under, prompt_with_face, tier
 from .errors import BudgetError, ClipTooLongError, InputError, StudioError
-from .media import (
-    ImageReport,
-    VideoReport,
-    inspect_image,
-    inspect_video,
-    preview_image,
-    preview_video,
-    trim_clip,
-)
-from .media import check_face as check_face_images
+from .media.image import ImageReport, inspect_image
+from .media.inputs import check_face as check_face_images
+from .media.video import VideoReport, inspect_video, trim_clip
+from .media.views import preview_image, preview_video
 from .settings import Settings
 
 PREVIEW_NAME = re.compile(r"preview-[0-9a-f]{16,64}\.mp4")

@@ -23,7 +23,7 @@ from .catalog import (
     tier,
 )
 from .errors import StudioError
-from .history import Run, RunEvent
+from .history.runs import Run, RunEvent
 from .inputs import Reading
 from .jobs import Failed, Job, Running
 from .lifecycle import Situation, icon

@@ -22,7 +22,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from .history import Run
+from .history.runs import Run
 
 OUTBOX_HOURS = 24.0  # as long as Gradio's own cache keeps what it handed out
 _KEY = secrets.token_bytes(16)  # this process's: a link's folder name can't be worked out from its path

@@ -21,7 +21,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from . import catalog
 from .errors import MissingKeyError, StudioError
-from .history import History, VisitorLimits
+from .history.limits import VisitorLimits
+from .history.store import History
 
 Tier = Literal["pro", "standard", "v3-pro", "v3-standard"]
 _HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from .catalog import TIERS, billed_seconds, tier
-from .history import Run, RunEvent
+from .history.runs import Run, RunEvent
 from .inputs import Reading
-from .media import ImageInfo, VideoInfo
+from .media.image import ImageInfo
+from .media.video import VideoInfo
 from .people_check import PeopleCheck
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from motion_studio.history import History
+from motion_studio.history.store import History
 from motion_studio.people_check import TURNED_OFF
 from motion_studio.settings import Settings
 from motion_studio.studio import RunRequest, Studio

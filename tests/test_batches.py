@@ -13,10 +13,12 @@ import pytest
 
 from motion_studio.batches import MAX_INPUTS, BatchRequest, Source
 from motion_studio.errors import InputError, VisitorLimitError
-from motion_studio.history import MIGRATIONS, History
+from motion_studio.history.schema import MIGRATIONS
+from motion_studio.history.store import History
 from motion_studio.jobs import Cancelled, Done, Job, Running
 from motion_studio.jobs.turns import Waiting
-from motion_studio.media import cell_size, grid_layout, probe_video
+from motion_studio.media.grid import cell_size, grid_layout
+from motion_studio.media.video import probe_video
 from motion_studio.presenter import run_caption
 from motion_studio.settings import Settings, get_settings
 from motion_studio.studio import RunRequest, Studio

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from motion_studio.cli import STRICT_REFUSED
-from motion_studio.history import History
-from motion_studio.media import probe_video
+from motion_studio.history.store import History
+from motion_studio.media.video import probe_video
 
 from . import people_media as pm
 from .fal_emulator import VALID_KEY, FalEmulator

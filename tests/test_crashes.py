@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from motion_studio.history import History, Run
+from motion_studio.history.runs import Run
+from motion_studio.history.store import History
 
 from .fal_emulator import VALID_KEY, FalEmulator
 from .media_factory import make_clip

@@ -16,8 +16,8 @@ from pydantic import SecretStr
 from motion_studio import catalog
 from motion_studio.catalog import Face
 from motion_studio.errors import FaceElementError, InputError
-from motion_studio.history import History
 from motion_studio.history.schema import MIGRATIONS
+from motion_studio.history.store import History
 from motion_studio.inputs import FaceGiven
 from motion_studio.jobs import Done, Failed, JobRunner, JobSpec
 from motion_studio.settings import Settings
@@ -327,7 +327,7 @@ def test_the_history_keeps_a_face_and_an_old_database_gains_the_columns(tmp_path
     assert history.schema_version == len(MIGRATIONS) == 5
     old = history.get("old-run")
     assert old is not None and old.face == Face() and old.face_angle_urls == ()
-    from motion_studio.history import Run
+    from motion_studio.history.runs import Run
 
     run = history.create(
         Run(

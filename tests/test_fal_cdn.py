@@ -15,9 +15,9 @@ from pydantic import SecretStr
 
 from motion_studio import fetching
 from motion_studio.errors import StudioError
-from motion_studio.history import History
+from motion_studio.history.store import History
 from motion_studio.jobs import Done, JobRunner, JobSpec, Uploading
-from motion_studio.media import probe_video
+from motion_studio.media.video import probe_video
 from motion_studio.settings import Settings, get_settings
 
 from .fal_emulator import SAMPLE_IMAGE_URL, SAMPLE_URLS, SAMPLE_VIDEO_URL, VALID_KEY, FalEmulator

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from motion_studio.history import History
+from motion_studio.history.store import History
 from motion_studio.settings import Settings
 
 from .browser import running_app

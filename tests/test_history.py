@@ -13,8 +13,9 @@ import pytest
 
 from motion_studio import leases
 from motion_studio.errors import BudgetError
-from motion_studio.history import MIGRATIONS, History, Run
-from motion_studio.history.schema import migrate
+from motion_studio.history.runs import Run
+from motion_studio.history.schema import MIGRATIONS, migrate
+from motion_studio.history.store import History
 
 from .old_databases import old_database
 
@@ -73,7 +74,7 @@ def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(tmp_path:
 def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
     db = tmp_path / "h.sqlite3"
     code = (
-        "import sys; from pathlib import Path; from motion_studio.history import History; "
+        "import sys; from pathlib import Path; from motion_studio.history.store import History; "
         "h = History(Path(sys.argv[1]), Path(sys.argv[2])); print(h.schema_version)"
     )
     procs = [
@@ -213,7 +214,7 @@ def test_runs_that_never_reached_fal_give_their_reservation_back(tmp_path: Path)
 
 def test_a_visitors_limits_hold_under_concurrency(tmp_path: Path) -> None:
     from motion_studio.errors import VisitorLimitError
-    from motion_studio.history import VisitorLimits
+    from motion_studio.history.limits import VisitorLimits
 
     history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
     limits = VisitorLimits(active=2, per_hour=3)

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from motion_studio.history import History
+from motion_studio.history.store import History
 from motion_studio.jobs import Cancelled, Done, Failed, JobRunner, JobSpec, Queued, Running
-from motion_studio.media import probe_video
+from motion_studio.media.video import probe_video
 from motion_studio.settings import Settings
 
 from .fal_emulator import TRUNCATE, VALID_KEY, FalEmulator
@@ -331,7 +331,7 @@ def test_an_unforeseen_error_in_the_checks_ends_the_job_with_a_sentence(
         raise subprocess.TimeoutExpired(args[0], 300)
 
     clip = Path(shutil.copy(samples["clip_5s"], tmp_path / "never-probed.mp4"))  # no remembered probe
-    monkeypatch.setattr("motion_studio.media.subprocess.run", hung)
+    monkeypatch.setattr("motion_studio.media.ffmpeg.subprocess.run", hung)
     final = runner.start(JobSpec(str(samples["image_jpg"]), str(clip), "video"), KEY).wait(15)
     assert isinstance(final, Failed) and final.kind == "internal"
     assert "nothing was charged" in final.message and "TimeoutExpired" not in final.message
@@ -473,7 +473,7 @@ def test_cancelling_a_run_another_runner_follows_asks_fal_and_leaves_its_row_alo
 
 def test_resume_uses_the_key_the_run_was_paid_with(settings: Settings, fal: FalEmulator) -> None:
     from motion_studio.errors import StudioError
-    from motion_studio.history import Run
+    from motion_studio.history.runs import Run
     from motion_studio.studio import Studio
 
     studio = Studio(settings)
@@ -494,7 +494,7 @@ def test_a_forged_visitor_id_owns_nothing_and_api_callers_are_their_address(sett
 
     import safehttpx
 
-    from motion_studio.history import Run
+    from motion_studio.history.runs import Run
     from motion_studio.studio import Studio
 
     private = settings.model_copy(update={"private_galleries": True, "trusted_proxies": 1})

@@ -25,7 +25,8 @@ from motion_studio.errors import (
     RunCancelledError,
     RunGoneError,
 )
-from motion_studio.history import History, Run
+from motion_studio.history.runs import Run
+from motion_studio.history.store import History
 from motion_studio.jobs import outcome_for
 from motion_studio.lifecycle import (
     ACTIVE,

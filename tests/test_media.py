@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from motion_studio import media
 from motion_studio.errors import ClipTooLongError, InputError
+from motion_studio.media import image, inputs, video, views
 
 from .media_factory import bomb_png, heic_image, hevc_clip, make_clip, make_image, mpo_image, prores_mov
 
@@ -43,8 +43,8 @@ def test_clip_length_against_orientation(
             _inspect(samples[clip], orientation)
 
 
-def _inspect(path: Path, orientation: str) -> media.VideoReport:
-    return media.inspect_video(path, orientation)
+def _inspect(path: Path, orientation: str) -> video.VideoReport:
+    return video.inspect_video(path, orientation)
 
 
 def test_too_long_message_says_what_to_do(samples: dict[str, Path]) -> None:
@@ -102,15 +102,15 @@ def test_browser_recording_without_duration_header(samples: dict[str, Path]) -> 
 def test_a_result_that_browsers_cannot_play_is_reencoded(samples: dict[str, Path], tmp_path: Path) -> None:
     output = tmp_path / "output.mp4"
     output.write_bytes(samples["clip_mpeg4"].read_bytes())
-    assert media.ensure_playable(output) == output
-    assert media.probe_video(output).codec == "h264"
-    assert media.probe_video(tmp_path / "output.original.mp4").codec == "mpeg4"
+    assert video.ensure_playable(output) == output
+    assert video.probe_video(output).codec == "h264"
+    assert video.probe_video(tmp_path / "output.original.mp4").codec == "mpeg4"
     before = output.stat().st_mtime_ns
-    assert media.ensure_playable(output) == output and output.stat().st_mtime_ns == before  # H.264 is kept
+    assert video.ensure_playable(output) == output and output.stat().st_mtime_ns == before  # H.264 is kept
 
 
-def media_prepare(path: Path, report: media.VideoReport, tmp_path: Path) -> Path:
-    return media.prepare_video(path, report, tmp_path / f"ref-{path.stem}")
+def media_prepare(path: Path, report: video.VideoReport, tmp_path: Path) -> Path:
+    return video.prepare_video(path, report, tmp_path / f"ref-{path.stem}")
 
 
 @pytest.mark.parametrize(
@@ -152,20 +152,20 @@ def test_missing_video(tmp_path: Path) -> None:
 def test_images_accepted_or_converted(
     samples: dict[str, Path], tmp_path: Path, name: str, converted: bool, note: str | None
 ) -> None:
-    report = media.inspect_image(samples[name])
+    report = image.inspect_image(samples[name])
     assert report.needs_conversion is converted
     if note:
         assert any(note in n for n in report.notes)
-    out = media.prepare_image(samples[name], report, tmp_path / "image")
+    out = image.prepare_image(samples[name], report, tmp_path / "image")
     with Image.open(out) as result:
         assert result.format in ("PNG", "JPEG") and result.mode in ("RGB", "L")
         assert result.size == (report.info.width, report.info.height)
 
 
 def test_exif_rotation_is_applied(samples: dict[str, Path], tmp_path: Path) -> None:
-    report = media.inspect_image(samples["image_exif"])
+    report = image.inspect_image(samples["image_exif"])
     assert (report.info.width, report.info.height) == (600, 800)  # stored 800×600, shown upright
-    out = media.prepare_image(samples["image_exif"], report, tmp_path / "image")
+    out = image.prepare_image(samples["image_exif"], report, tmp_path / "image")
     with Image.open(out) as result:
         assert result.size == (600, 800)
 
@@ -184,7 +184,7 @@ def test_exif_rotation_is_applied(samples: dict[str, Path], tmp_path: Path) -> N
 )
 def test_bad_images_get_one_sentence(samples: dict[str, Path], name: str, words: str) -> None:
     with pytest.raises(InputError) as err:
-        media.inspect_image(samples[name])
+        image.inspect_image(samples[name])
     assert words in err.value.message
 
 
@@ -193,16 +193,16 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
     Image.new("1", (9000, 9000)).save(bomb)
     assert bomb.stat().st_size < 200_000
     with pytest.raises(InputError, match="MP"):
-        media.inspect_image(bomb)
+        image.inspect_image(bomb)
 
 
 def test_big_file_is_reencoded_under_10_mb(tmp_path: Path) -> None:
     noisy = tmp_path / "noisy.png"
     Image.frombytes("RGB", (2400, 2400), os.urandom(2400 * 2400 * 3)).save(noisy)
     assert noisy.stat().st_size > 10 * 1024 * 1024
-    report = media.inspect_image(noisy)
+    report = image.inspect_image(noisy)
     assert report.needs_conversion and "re-encoded as JPEG" in report.notes[-1]
-    out = media.prepare_image(noisy, report, tmp_path / "image")
+    out = image.prepare_image(noisy, report, tmp_path / "image")
     assert out.suffix == ".jpg" and out.stat().st_size <= 10 * 1024 * 1024
 
 
@@ -210,24 +210,24 @@ def test_trim_keeps_the_first_seconds_exactly(samples: dict[str, Path], tmp_path
     with pytest.raises(ClipTooLongError) as err:
         _inspect(samples["clip_12s"], "image")
     assert (err.value.duration, err.value.limit) == (pytest.approx(12, abs=0.1), 10)
-    trimmed = media.trim_clip(samples["clip_12s"], err.value.limit, tmp_path)
+    trimmed = video.trim_clip(samples["clip_12s"], err.value.limit, tmp_path)
     report = _inspect(trimmed, "image")
     assert report.info.duration == pytest.approx(10, abs=0.1) and report.info.has_audio
-    assert media.trim_clip(samples["clip_12s"], 10, tmp_path) == trimmed  # made once
+    assert video.trim_clip(samples["clip_12s"], 10, tmp_path) == trimmed  # made once
     assert _inspect(samples["clip_12s"], "video").info.duration == pytest.approx(12, abs=0.1)  # original kept
 
 
 def test_prompt_limit() -> None:
-    assert media.check_prompt("  dance  ") == "dance"
+    assert inputs.check_prompt("  dance  ") == "dance"
     with pytest.raises(InputError, match="2501 characters; the limit is 2500"):
-        media.check_prompt("x" * 2501)
+        inputs.check_prompt("x" * 2501)
 
 
 def test_thumbnail(samples: dict[str, Path], tmp_path: Path) -> None:
-    thumb = media.extract_thumbnail(samples["clip_3s"], tmp_path / "thumb.jpg")
+    thumb = video.extract_thumbnail(samples["clip_3s"], tmp_path / "thumb.jpg")
     assert thumb is not None
-    with Image.open(thumb) as image:
-        assert image.width == 320
+    with Image.open(thumb) as picture:
+        assert picture.width == 320
 
 
 def test_checks_leave_no_processes_or_handles(samples: dict[str, Path], tmp_path: Path) -> None:
@@ -247,10 +247,10 @@ def test_checks_leave_no_processes_or_handles(samples: dict[str, Path], tmp_path
     before = open_files()
     for name in ("clip_5s", "clip_truncated", "audio_only", "clip_webm"):
         with contextlib.suppress(InputError):
-            media.inspect_video(samples[name], "video")
+            video.inspect_video(samples[name], "video")
     for name in ("image_jpg", "image_truncated", "image_rgba", "text_file"):
         with contextlib.suppress(InputError):
-            media.inspect_image(samples[name])
+            image.inspect_image(samples[name])
     make_image(tmp_path / "x.png")
     assert open_files() - before == set()
     assert children() == []
@@ -301,19 +301,19 @@ def test_a_playlist_named_mp4_is_refused_and_reads_nothing(tmp_path: Path) -> No
             path = tmp_path / name
             path.write_text(text)
             with pytest.raises(InputError, match="is a playlist or a list of files, not a video"):
-                media.inspect_video(path, "video")
+                video.inspect_video(path, "video")
         # Past our first look (the words start late), ffmpeg's own allow-lists refuse the list.
         sneaky = tmp_path / "sneaky.mp4"
         sneaky.write_text("\n" * 70 + f"ffconcat version 1.0\nfile '{secret}'\n")
         with pytest.raises(InputError, match="could not be read as a video"):
-            media.inspect_video(sneaky, "video")
-        assert not media.to_mp4(sneaky, tmp_path / "out.mp4", reencode=True, has_audio=False)
+            video.inspect_video(sneaky, "video")
+        assert not video.to_mp4(sneaky, tmp_path / "out.mp4", reencode=True, has_audio=False)
     assert not opened.is_set()
 
 
 def test_real_clips_pass_the_allow_lists(samples) -> None:
     for clip in ("clip_5s", "clip_webm", "clip_mov", "clip_recorded", "clip_mpeg4"):
-        assert media.inspect_video(samples[clip], "video").info.duration > 3
+        assert video.inspect_video(samples[clip], "video").info.duration > 3
 
 
 # --- Issue 8: phone and editor formats, previews a browser can show, side by side -------------------
@@ -360,15 +360,15 @@ def test_hevc_is_sent_as_it_is_and_prores_converted(phone: dict[str, Path], tmp_
     prores = _inspect(phone["prores_mov"], "video")
     assert prores.action == "transcode" and "(prores)" in prores.notes[0]
     out = media_prepare(phone["prores_mov"], prores, tmp_path)
-    assert media.probe_video(out).codec == "h264"
+    assert video.probe_video(out).codec == "h264"
 
 
 def test_an_oversized_prores_clip_is_judged_by_its_converted_size(
     phone: dict[str, Path], samples: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Edit formats are huge by design: what counts is the MP4 that is sent."""
-    small = dataclasses.replace(media.video.LIMITS, video_max_bytes=1024 * 1024)
-    monkeypatch.setattr(media.video, "LIMITS", small)
+    small = dataclasses.replace(video.LIMITS, video_max_bytes=1024 * 1024)
+    monkeypatch.setattr(video, "LIMITS", small)
     assert phone["prores_mov"].stat().st_size > small.video_max_bytes
     report = _inspect(phone["prores_mov"], "video")
     assert "under 1 MB" in report.notes[0]
@@ -386,24 +386,24 @@ def test_an_oversized_prores_clip_is_judged_by_its_converted_size(
 def test_preview_of_what_chromium_cannot_play_is_h264(
     phone: dict[str, Path], tmp_path: Path, name: str
 ) -> None:
-    preview = media.preview_video(phone[name], tmp_path)
+    preview = views.preview_video(phone[name], tmp_path)
     assert preview != phone[name] and preview.parent == tmp_path and preview.suffix == ".mp4"
-    info = media.probe_video(preview)
+    info = video.probe_video(preview)
     assert (info.codec, info.container, info.pix_fmt, info.audio_codec) == ("h264", "mp4", "yuv420p", "aac")
     assert (info.width, info.height) == (640, 360) and info.duration == pytest.approx(4, abs=0.2)
     made = preview.stat().st_mtime_ns
-    assert media.preview_video(phone[name], tmp_path) == preview and preview.stat().st_mtime_ns == made
+    assert views.preview_video(phone[name], tmp_path) == preview and preview.stat().st_mtime_ns == made
     assert [p.name for p in tmp_path.iterdir()] == [preview.name]  # no temporary file left behind
 
 
 def test_preview_is_at_most_720_on_the_short_side_and_upright(tmp_path: Path) -> None:
     tall = make_clip(tmp_path / "tall.webm", 3, size=(1080, 1920), audio=False)
-    assert media.preview_video(tall, tmp_path / "p") == tall  # VP9 in WebM plays as it is, at any size
+    assert views.preview_video(tall, tmp_path / "p") == tall  # VP9 in WebM plays as it is, at any size
     hevc = hevc_clip(tmp_path / "tall.mov", 3, size=(1080, 1920), audio=False)
-    info = media.probe_video(media.preview_video(hevc, tmp_path / "p"))
+    info = video.probe_video(views.preview_video(hevc, tmp_path / "p"))
     assert (info.width, info.height, info.has_audio) == (720, 1280, False)
     turned = make_clip(tmp_path / "turned.mp4", 3, size=(640, 360), rotate=90, codec="mpeg4")
-    info = media.probe_video(media.preview_video(turned, tmp_path / "p"))
+    info = video.probe_video(views.preview_video(turned, tmp_path / "p"))
     assert (info.width, info.height, info.rotation) == (360, 640, 0)
 
 
@@ -411,56 +411,56 @@ def test_preview_is_at_most_720_on_the_short_side_and_upright(tmp_path: Path) ->
 def test_what_chromium_plays_is_previewed_as_it_is(
     samples: dict[str, Path], tmp_path: Path, name: str
 ) -> None:
-    assert media.preview_video(samples[name], tmp_path) == samples[name]
+    assert views.preview_video(samples[name], tmp_path) == samples[name]
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
 
 
 def test_side_by_side(samples: dict[str, Path], phone: dict[str, Path], tmp_path: Path) -> None:
     """480×360 reference and a 720×1280 result: both 720 high, 960 + 406 wide, as long as the result."""
     dest = tmp_path / "compare" / "side.mp4"
-    out = media.side_by_side(samples["clip_5s"], phone["portrait_result"], dest)
+    out = views.side_by_side(samples["clip_5s"], phone["portrait_result"], dest)
     assert out == dest
-    info = media.probe_video(out)
+    info = video.probe_video(out)
     assert (info.codec, info.pix_fmt, info.height) == ("h264", "yuv420p", 720)
     assert info.width == pytest.approx(960 + 406, abs=4)
     assert info.duration == pytest.approx(4, abs=0.2) and not info.has_audio  # the result is silent
     data = out.read_bytes()
     assert data.find(b"moov") < data.find(b"mdat")  # +faststart: plays while it downloads
     made = out.stat().st_mtime_ns
-    assert media.side_by_side(samples["clip_5s"], phone["portrait_result"], dest).stat().st_mtime_ns == made
+    assert views.side_by_side(samples["clip_5s"], phone["portrait_result"], dest).stat().st_mtime_ns == made
     # A short reference holds its last frame; the sound is the result's.
-    voiced = media.probe_video(media.side_by_side(samples["clip_3s"], samples["clip_5s"], tmp_path / "b.mp4"))
+    voiced = video.probe_video(views.side_by_side(samples["clip_3s"], samples["clip_5s"], tmp_path / "b.mp4"))
     assert voiced.duration == pytest.approx(5, abs=0.2) and voiced.has_audio and voiced.audio_codec == "aac"
     assert (voiced.width, voiced.height) == (480 * 2, 360)
 
 
 def test_heic_is_read_converted_and_previewed(phone: dict[str, Path], tmp_path: Path) -> None:
-    report = media.inspect_image(phone["heic"])
+    report = image.inspect_image(phone["heic"])
     assert (report.info.width, report.info.height, report.info.format) == (600, 800, "HEIF")
     assert report.needs_conversion and "HEIC photo will be converted to PNG" in report.notes[0]
-    out = media.prepare_image(phone["heic"], report, tmp_path / "image")
+    out = image.prepare_image(phone["heic"], report, tmp_path / "image")
     with Image.open(out) as result:
         assert (result.format, result.size, result.mode) == ("PNG", (600, 800), "RGB")
-    preview = media.preview_image(phone["heic"], tmp_path / "previews")
+    preview = views.preview_image(phone["heic"], tmp_path / "previews")
     with Image.open(preview) as shown:
         assert (shown.format, shown.size) == ("PNG", (600, 800))
-    assert media.preview_image(phone["heic"], tmp_path / "previews") == preview
+    assert views.preview_image(phone["heic"], tmp_path / "previews") == preview
 
 
 def test_preview_image(samples: dict[str, Path], phone: dict[str, Path], tmp_path: Path) -> None:
     for name in ("image_jpg", "image_png", "image_webp", "image_gif", "image_exif"):
-        assert media.preview_image(samples[name], tmp_path) == samples[name]
-    assert media.preview_image(phone["mpo"], tmp_path) == phone["mpo"]
-    with Image.open(media.preview_image(phone["big_bmp"], tmp_path)) as shown:
+        assert views.preview_image(samples[name], tmp_path) == samples[name]
+    assert views.preview_image(phone["mpo"], tmp_path) == phone["mpo"]
+    with Image.open(views.preview_image(phone["big_bmp"], tmp_path)) as shown:
         assert (shown.format, shown.size) == ("PNG", (2048, 1418))
-    with Image.open(media.preview_image(samples["image_tiff"], tmp_path)) as shown:
+    with Image.open(views.preview_image(samples["image_tiff"], tmp_path)) as shown:
         assert (shown.format, shown.size) == ("PNG", (600, 800))
 
 
 def test_phone_jpeg_with_a_second_picture_is_a_still_jpeg(phone: dict[str, Path], tmp_path: Path) -> None:
-    report = media.inspect_image(phone["mpo"])
+    report = image.inspect_image(phone["mpo"])
     assert report.info.format == "JPEG" and not report.needs_conversion
-    assert media.prepare_image(phone["mpo"], report, tmp_path / "image").suffix == ".jpg"
+    assert image.prepare_image(phone["mpo"], report, tmp_path / "image").suffix == ".jpg"
 
 
 def test_heic_without_pillow_heif_says_what_to_do(
@@ -469,12 +469,12 @@ def test_heic_without_pillow_heif_says_what_to_do(
     import shutil
 
     heic = Path(shutil.copy(phone["heic"], tmp_path / "fresh.heic"))  # not read before (readings are kept)
-    monkeypatch.setattr(media.image, "HEIF_SUPPORTED", False)
+    monkeypatch.setattr(image, "HEIF_SUPPORTED", False)
     with pytest.raises(InputError) as err:
-        media.inspect_image(heic)
+        image.inspect_image(heic)
     assert "is an iPhone HEIC photo" in err.value.message and "export it as JPG" in err.value.message
     with pytest.raises(InputError, match="iPhone HEIC photo"):
-        media.preview_image(phone["heic"], Path("/nonexistent"))
+        views.preview_image(phone["heic"], Path("/nonexistent"))
 
 
 @pytest.mark.parametrize(
@@ -495,7 +495,7 @@ def test_every_bad_image_gets_one_plain_sentence(
     path = phone.get(name) or samples[name]
     started = time.monotonic()
     with pytest.raises(InputError) as err:
-        media.inspect_image(path)
+        image.inspect_image(path)
     assert time.monotonic() - started < 3
     assert words in err.value.message and _plain_sentence(err.value.message)
 
@@ -518,11 +518,11 @@ def test_every_bad_clip_gets_one_plain_sentence(
     path = phone.get(name) or samples[name]
     started = time.monotonic()
     with pytest.raises(InputError) as err:
-        media.inspect_video(path, "video")
+        video.inspect_video(path, "video")
     assert time.monotonic() - started < 3
     assert words in err.value.message and _plain_sentence(err.value.message)
     with pytest.raises(InputError):
-        media.preview_video(path, Path("/nonexistent"))
+        views.preview_video(path, Path("/nonexistent"))
 
 
 def test_a_probe_is_remembered_until_the_file_changes_and_a_failure_never_is(
@@ -534,16 +534,16 @@ def test_a_probe_is_remembered_until_the_file_changes_and_a_failure_never_is(
 
     clip = Path(shutil.copy(samples["clip_5s"], tmp_path / "clip.mp4"))
     runs = []
-    real = media.video._ffmpeg_report
-    monkeypatch.setattr(media.video, "_ffmpeg_report", lambda *a, **k: runs.append(a) or real(*a, **k))
-    first = media.probe_video(clip)
-    assert media.probe_video(str(clip)) == first and len(runs) == 1
+    real = video._ffmpeg_report
+    monkeypatch.setattr(video, "_ffmpeg_report", lambda *a, **k: runs.append(a) or real(*a, **k))
+    first = video.probe_video(clip)
+    assert video.probe_video(str(clip)) == first and len(runs) == 1
     shutil.copy(samples["clip_3s"], clip)  # saved again: another size and time
     os.utime(clip, ns=(1, 1))
-    assert media.probe_video(clip).duration < first.duration and len(runs) == 2
+    assert video.probe_video(clip).duration < first.duration and len(runs) == 2
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video")
     for _ in range(2):
         with pytest.raises(InputError):
-            media.probe_video(broken)
+            video.probe_video(broken)
     assert len(runs) == 4

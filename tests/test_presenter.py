@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from motion_studio import presenter
-from motion_studio.history import History, Run
+from motion_studio.history.runs import Run
+from motion_studio.history.store import History
 from motion_studio.inputs import InputReader
 from motion_studio.jobs import Checked, Done, Job, JobSpec, Queued, Running
 from motion_studio.people import Framing, PeopleReport, PeopleWarning, PoseReading, Skipped, WarningCode
@@ -237,7 +238,7 @@ def test_a_file_replaced_whole_with_the_same_size_and_time_is_hashed_again(tmp_p
 
 def test_downloads_of_two_runs_on_one_day_have_different_names() -> None:
     """A run id starts with its date and time; the name takes its random tail."""
-    from motion_studio.history import Run
+    from motion_studio.history.runs import Run
     from motion_studio.studio import download_name
 
     first = Run("pro", "e", "video", id="20261125-161700-0123456789abcdef", created_at=1_795_000_000.0)

@@ -13,7 +13,8 @@ pytest.importorskip("playwright")
 from playwright.sync_api import Browser, Page, expect
 
 from motion_studio.catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO
-from motion_studio.history import History, Run
+from motion_studio.history.runs import Run
+from motion_studio.history.store import History
 from motion_studio.settings import Settings
 
 from .browser import TIMEOUT, generate, pick, running_app, video_duration, wait_done

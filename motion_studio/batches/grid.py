@@ -7,9 +7,9 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from ..history import History
+from ..history.store import History
 from ..lifecycle import IN_FLIGHT, Status
-from ..media import comparison_grid
+from ..media.grid import comparison_grid
 from ..serving import servable_as
 from ..settings import Settings
 from .request import BATCH_ID

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ..history import Run
+from ..history.runs import Run
 from ..jobs import Job
 from ..lifecycle import IN_FLIGHT, Status
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from ..catalog import Face, check_face
 from ..errors import BudgetError, OwnKeyRequiredError, StudioError
-from ..history import History
+from ..history.store import History
 from ..inputs import FaceGiven, InputReader, Reading
 from ..run_request import RunRequest
 from ..settings import Settings

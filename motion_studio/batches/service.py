@@ -13,7 +13,8 @@ from pydantic import SecretStr
 
 from ..catalog import check_face, tier
 from ..errors import BatchError, InputError, StoppedBeforeSubmitError, StudioError
-from ..history import History, Run
+from ..history.runs import Run
+from ..history.store import History
 from ..inputs import InputReader
 from ..jobs import Job, JobRunner
 from ..jobs.turns import Waiting

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from ..catalog import Face, ModelTier
-from ..history import Run
+from ..history.runs import Run
 from ..inputs import Reading
 from ..jobs import Job, JobRunner, JobSpec
 from ..jobs.job import BatchSlot

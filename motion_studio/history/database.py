@@ -5,8 +5,8 @@ another process) at well under a millisecond. Every write that reads before it w
 a budget reservation, a lease) takes SQLite's write lock first (`BEGIN IMMEDIATE`), so two processes
 can never both pass the same check.
 
-This module opens the database (migrating it first) and hands out those connections; the parts of
-`History` beside it share them.
+This module opens the database (migrating it first) and hands out those connections; `History` and
+the helpers it holds share one `Database`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from .schema import migrate
 class Database:
     """Where the history lives (the database file, the runs' folders) and how to talk to it."""
 
-    def __init__(self, db_path: Path, runs_dir: Path, *, lease_seconds: float = 600.0) -> None:
+    def __init__(self, db_path: Path, runs_dir: Path) -> None:
         self.db_path = Path(db_path)
-        self.lease_seconds = lease_seconds
         self.runs_dir = Path(runs_dir)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.runs_dir.mkdir(parents=True, exist_ok=True)
@@ -36,7 +35,7 @@ class Database:
             conn.close()
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def connect(self) -> Iterator[sqlite3.Connection]:
         """A short read, or a write that needs no read first."""
         conn = sqlite3.connect(self.db_path, timeout=30)
         conn.row_factory = sqlite3.Row
@@ -48,7 +47,7 @@ class Database:
             conn.close()
 
     @contextmanager
-    def _locked(self) -> Iterator[sqlite3.Connection]:
+    def locked(self) -> Iterator[sqlite3.Connection]:
         """A read-then-write under SQLite's write lock, committed at the end or rolled back."""
         conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
@@ -67,7 +66,7 @@ class Database:
 
     @property
     def schema_version(self) -> int:
-        with self._connect() as conn:
+        with self.connect() as conn:
             return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
     def run_dir(self, run_id: str) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from .. import leases
 from ..errors import (
@@ -17,22 +16,28 @@ from ..errors import (
 )
 from ..lifecycle import BEFORE_SUBMIT, FINAL, IN_FLIGHT, Status, check_move
 from .database import Database
+from .queries import Queries
 from .runs import Run
 
 log = logging.getLogger("motion_studio.history")
 
 
-class Leasing(Database):
-    if TYPE_CHECKING:  # `Queries.get`: `History` has both
+class Leasing:
+    """The leases of the runs in `db`, each good for `lease_seconds` unless its holder renews it."""
 
-        def get(self, run_id: str) -> Run | None: ...
+    def __init__(self, db: Database, queries: Queries, lease_seconds: float) -> None:
+        self._db = db
+        self._queries = queries
+        self.lease_seconds = lease_seconds
 
-    # -- leases: one follower per run across processes ------------------------------------------
+    def expiry(self, holder: str | None, now: float) -> float | None:
+        """When a lease taken by `holder` at `now` runs out; none without a holder."""
+        return now + self.lease_seconds if holder else None
 
     def claim(self, run_id: str, holder: str) -> bool:
         """Take the run's lease if nobody else holds a live one; renew it if `holder` has it."""
         now = time.time()
-        with self._locked() as conn:
+        with self._db.locked() as conn:
             row = conn.execute(
                 "SELECT lease_holder, lease_until FROM runs WHERE id = ?", (run_id,)
             ).fetchone()
@@ -48,7 +53,7 @@ class Leasing(Database):
             return True
 
     def release(self, run_id: str, holder: str) -> None:
-        with self._connect() as conn:
+        with self._db.connect() as conn:
             conn.execute(
                 "UPDATE runs SET lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder = ?",
                 (run_id, holder),
@@ -63,7 +68,7 @@ class Leasing(Database):
         claimed it, or another process sweeping at the same time, is never overruled.
         """
         marks = ", ".join("?" * len(IN_FLIGHT))
-        with self._connect() as conn:
+        with self._db.connect() as conn:
             ids = [
                 row["id"]
                 for row in conn.execute(
@@ -74,14 +79,14 @@ class Leasing(Database):
         for run_id in ids:
             try:
                 if self._settle_orphan(run_id):
-                    swept.append(self.get(run_id))
+                    swept.append(self._queries.get(run_id))
             except Exception:  # one odd row must not stop the app from starting
                 log.exception("could not settle run %s", run_id)
         return [run for run in swept if run is not None]
 
     def _settle_orphan(self, run_id: str) -> bool:
         now = time.time()
-        with self._locked() as conn:
+        with self._db.locked() as conn:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None or Status(row["status"]) not in IN_FLIGHT:
                 return False

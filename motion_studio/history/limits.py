@@ -37,7 +37,7 @@ class VisitorLimits:
                 raise VisitorLimitError.hourly(self.per_hour, started, runs)
 
 
-def _reserved_since(conn: sqlite3.Connection, since: float) -> float:
+def reserved_since(conn: sqlite3.Connection, since: float) -> float:
     """A server-key run counts unless it ended without ever reaching fal (nothing can be billed)."""
     final = ", ".join("?" * len(_FINAL))
     row = conn.execute(

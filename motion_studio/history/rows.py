@@ -8,15 +8,15 @@ from dataclasses import fields
 
 from .runs import Run
 
-_COLUMNS = [f.name for f in fields(Run)]
+COLUMNS = [f.name for f in fields(Run)]
 _JSON_LISTS = ("face_angles", "face_angle_urls")  # tuples in `Run`, JSON text in the database
 
 
-def _owner_clause(owner: str | None) -> tuple[str, list[object]]:
+def owner_clause(owner: str | None) -> tuple[str, list[object]]:
     return ("WHERE owner = ?", [owner]) if owner is not None else ("", [])
 
 
-def _encoded(values: dict[str, object]) -> dict[str, object]:
+def encoded(values: dict[str, object]) -> dict[str, object]:
     """`values` as columns: the lists of `_JSON_LISTS` as JSON text."""
     return {
         name: json.dumps(list(value)) if name in _JSON_LISTS and isinstance(value, list | tuple) else value
@@ -24,7 +24,7 @@ def _encoded(values: dict[str, object]) -> dict[str, object]:
     }
 
 
-def _to_run(row: sqlite3.Row) -> Run:
+def to_run(row: sqlite3.Row) -> Run:
     data = dict(row)
     data["keep_sound"] = bool(data["keep_sound"])
     for name in _JSON_LISTS:

@@ -1,30 +1,82 @@
-"""`History`, the one class everyone uses, put together from the modules beside it; here, creating
-runs (against the daily budget and visitors' limits, in one transaction), moving them through their
-lifecycle, and deleting them.
+"""`History`, the one class everyone uses: it opens the database and hands each call to the helper
+that owns it (reads, writes, leases, the upload cache), all sharing the one `Database`.
 """
 
 from __future__ import annotations
 
-import shutil
-import time
-import uuid
-from collections import Counter
-from dataclasses import asdict
+from pathlib import Path
 
-from ..errors import BudgetError, RunGoneError, StudioError
-from ..lifecycle import FINAL, Status, check_move
+from ..errors import StudioError
+from ..lifecycle import Status
+from .database import Database
 from .leasing import Leasing
-from .limits import VisitorLimits, _reserved_since
+from .limits import VisitorLimits
 from .queries import Queries
-from .rows import _COLUMNS, _encoded
-from .runs import Run
+from .runs import Run, RunEvent
 from .uploads import UploadCache
+from .writes import Writes
 
-__all__ = ["History", "VisitorLimits"]
 
+class History:
+    """The runs, their timeline and their leases, in the SQLite file `db_path`; each run's files in
+    its own folder under `runs_dir`. A lease not renewed lasts `lease_seconds`."""
 
-class History(Queries, Leasing, UploadCache):
-    # -- creating, moving and deleting runs ------------------------------------------------------
+    def __init__(self, db_path: Path, runs_dir: Path, *, lease_seconds: float = 600.0) -> None:
+        self._db = Database(db_path, runs_dir)
+        self._queries = Queries(self._db)
+        self._leasing = Leasing(self._db, self._queries, lease_seconds)
+        self._writes = Writes(self._db, self._queries, self._leasing)
+        self._uploads = UploadCache(self._db)
+
+    # -- where it lives ---------------------------------------------------------------------------
+
+    @property
+    def db_path(self) -> Path:
+        return self._db.db_path
+
+    @property
+    def runs_dir(self) -> Path:
+        return self._db.runs_dir
+
+    @property
+    def lease_seconds(self) -> float:
+        return self._leasing.lease_seconds
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.schema_version
+
+    def run_dir(self, run_id: str) -> Path:
+        """The run's folder, made if it is not there yet."""
+        return self._db.run_dir(run_id)
+
+    # -- reading: `Queries` -----------------------------------------------------------------------
+
+    def get(self, run_id: str) -> Run | None:
+        return self._queries.get(run_id)
+
+    def recent(self, limit: int = 100, owner: str | None = None, offset: int = 0) -> list[Run]:
+        return self._queries.recent(limit, owner, offset)
+
+    def count(self, owner: str | None = None) -> int:
+        return self._queries.count(owner)
+
+    def active_count(self, owner: str | None = None, *, in_flight: bool = False) -> int:
+        return self._queries.active_count(owner, in_flight=in_flight)
+
+    def batch(self, batch_id: str) -> list[Run]:
+        return self._queries.batch(batch_id)
+
+    def events(self, run_id: str) -> list[RunEvent]:
+        return self._queries.events(run_id)
+
+    def unfinished(self) -> list[Run]:
+        return self._queries.unfinished()
+
+    def server_spend_since(self, since: float) -> float:
+        return self._queries.server_spend_since(since)
+
+    # -- writing: `Writes` ------------------------------------------------------------------------
 
     def create(
         self,
@@ -34,11 +86,9 @@ class History(Queries, Leasing, UploadCache):
         daily_budget: float | None = None,
         visitor_limits: VisitorLimits | None = None,
     ) -> Run:
-        """Insert a run, its lease and, on a budget, its cost reservation, in one transaction: runs
-        started at the same moment can never pass the daily budget, or a visitor's limits, together."""
-        return self.create_many(
-            [run], holder=holder, daily_budget=daily_budget, visitor_limits=visitor_limits
-        )[0]
+        return self._writes.create(
+            run, holder=holder, daily_budget=daily_budget, visitor_limits=visitor_limits
+        )
 
     def create_many(
         self,
@@ -48,104 +98,43 @@ class History(Queries, Leasing, UploadCache):
         daily_budget: float | None = None,
         visitor_limits: VisitorLimits | None = None,
     ) -> list[Run]:
-        """`create` for several runs (a batch's), in one transaction: all are inserted, in this order,
-        or none is. The budget and the limits are checked for all of them together, so a batch that
-        does not fit is refused whole, before anything is uploaded."""
-        now = time.time()
-        for run in runs:
-            # The time for sorting by eye; 122 random bits so that no one can guess another run's id.
-            run.id = run.id or time.strftime("%Y%m%d-%H%M%S-", time.gmtime(now)) + uuid.uuid4().hex
-            run.created_at = run.created_at or now
-            run.updated_at = now
-            run.lease_holder = holder
-            run.lease_until = now + self.lease_seconds if holder else None
-        rows = [_encoded(asdict(run)) for run in runs]
-        with self._locked() as conn:
-            if visitor_limits is not None:  # a run without an owner counts as one visitor: "anonymous"
-                for run in runs:
-                    run.owner = run.owner or "anonymous"
-                for owner, count in Counter(run.owner for run in runs).items():
-                    visitor_limits.check(conn, owner or "anonymous", now, runs=count)
-            if daily_budget is not None:
-                spent = _reserved_since(conn, now - 86400)
-                cost = sum(run.estimated_cost or 0.0 for run in runs)
-                if spent + cost > daily_budget + 1e-9:
-                    raise BudgetError.daily(daily_budget, spent, cost, runs=len(runs))
-            for run, row in zip(runs, rows, strict=True):
-                conn.execute(
-                    f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
-                    [row[c] for c in _COLUMNS],
-                )
-                conn.execute(
-                    "INSERT INTO run_events (run_id, at, state) VALUES (?, ?, ?)", (run.id, now, run.status)
-                )
-        return runs
+        return self._writes.create_many(
+            runs, holder=holder, daily_budget=daily_budget, visitor_limits=visitor_limits
+        )
 
     def fill_reserved(self, run_id: str, run: Run, holder: str | None) -> Run:
-        """Write `run`'s facts into the row reserved for it (a batch's: `History.create_many` reserved it), keeping
-        what the reservation decided: its id, creation time, status, owner and place in the batch.
-        Nothing is checked again: the batch was checked whole. Gone (deleted, or no longer waiting
-        to be checked): `RunGoneError`."""
-        now = time.time()
-        kept = {"id", "created_at", "status", "owner", "batch_id", "batch_index", "batch_size"}
-        values = {name: value for name, value in asdict(run).items() if name not in kept}
-        values.update(
-            updated_at=now, lease_holder=holder, lease_until=now + self.lease_seconds if holder else None
-        )
-        values = _encoded(values)
-        assignments = ", ".join(f"{name} = ?" for name in values)
-        with self._locked() as conn:
-            done = conn.execute(
-                f"UPDATE runs SET {assignments} WHERE id = ? AND status = ?",
-                [*values.values(), run_id, Status.CHECKING.value],
-            )
-            if done.rowcount != 1:
-                raise RunGoneError()
-        filled = self.get(run_id)
-        if filled is None:
-            raise RunGoneError()
-        return filled
+        return self._writes.fill_reserved(run_id, run, holder)
 
     def update(self, run_id: str, **values: object) -> None:
-        """Store facts about a run (paths, URLs) that do not change its status."""
-        unknown = set(values) - set(_COLUMNS)
-        if unknown or "status" in values:
-            raise ValueError(f"unknown or status fields: {sorted(unknown | ({'status'} & set(values)))}")
-        values = _encoded({**values, "updated_at": time.time()})
-        assignments = ", ".join(f"{name} = ?" for name in values)
-        with self._connect() as conn:
-            conn.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*values.values(), run_id])
+        self._writes.update(run_id, **values)
 
     def record(self, run_id: str, state: Status | str, detail: str = "", **values: object) -> None:
-        """Move a run to `state` (refused unless the lifecycle allows it), add it to the timeline and
-        store `values`, in one transaction."""
-        state = Status(state)
-        now = time.time()
-        with self._locked() as conn:
-            row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-            if row is None:
-                raise RunGoneError()
-            check_move(row["status"], state)
-            values.update(status=state.value, updated_at=now)
-            if state in FINAL:
-                values.update(lease_holder=None, lease_until=None)
-            values = _encoded(values)
-            assignments = ", ".join(f"{name} = ?" for name in values)
-            conn.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*values.values(), run_id])
-            conn.execute(
-                "INSERT INTO run_events (run_id, at, state, detail) VALUES (?, ?, ?, ?)",
-                (run_id, now, state.value, detail),
-            )
+        self._writes.record(run_id, state, detail, **values)
 
     def end(self, run_id: str, state: Status, error: StudioError | None = None, **values: object) -> None:
-        """A run's resting state, with its one sentence when it did not end well."""
-        if error is not None:
-            values.update(error_kind=error.kind, error_message=error.message)
-        if state in FINAL:
-            values["finished_at"] = time.time()
-        self.record(run_id, state, error.message if error else "", **values)
+        self._writes.end(run_id, state, error, **values)
 
     def delete(self, run_id: str) -> None:
-        with self._connect() as conn:
-            conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-        shutil.rmtree(self.runs_dir / run_id, ignore_errors=True)
+        self._writes.delete(run_id)
+
+    # -- leases: `Leasing` ------------------------------------------------------------------------
+
+    def claim(self, run_id: str, holder: str) -> bool:
+        return self._leasing.claim(run_id, holder)
+
+    def release(self, run_id: str, holder: str) -> None:
+        self._leasing.release(run_id, holder)
+
+    def sweep(self) -> list[Run]:
+        return self._leasing.sweep()
+
+    def is_followed(self, run: Run) -> bool:
+        return self._leasing.is_followed(run)
+
+    # -- the upload cache: `UploadCache` ----------------------------------------------------------
+
+    def cached_upload(self, sha256: str, max_age_seconds: float) -> str | None:
+        return self._uploads.cached_upload(sha256, max_age_seconds)
+
+    def remember_upload(self, sha256: str, url: str) -> None:
+        self._uploads.remember_upload(sha256, url)

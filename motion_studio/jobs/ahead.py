@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from ..fal_service import FalService
-from ..history import History
+from ..history.store import History
 from ..settings import Settings
 
 log = logging.getLogger("motion_studio.ahead")

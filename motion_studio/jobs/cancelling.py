@@ -16,7 +16,8 @@ from pydantic import SecretStr
 
 from ..errors import StudioError
 from ..fal_service import FalService
-from ..history import History, Run
+from ..history.runs import Run
+from ..history.store import History
 from ..lifecycle import Status
 from ..settings import Settings
 from .job import Job

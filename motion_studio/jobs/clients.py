@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from ..fal_service import FalService
-from ..history import History
+from ..history.store import History
 from ..settings import Settings
 from .job import Job
 

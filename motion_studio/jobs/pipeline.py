@@ -28,9 +28,10 @@ from ..errors import (
     StudioError,
 )
 from ..fal_service import FalService, StatusUpdate
-from ..history import History, Run
+from ..history.runs import Run
+from ..history.store import History
 from ..lifecycle import FINAL, Status
-from ..media import ensure_playable, extract_thumbnail
+from ..media.video import ensure_playable, extract_thumbnail
 from ..settings import Settings
 from .events import (
     Cancelled,

@@ -20,18 +20,13 @@ from ..catalog import check_face, either, options_under, prompt_with_face
 from ..catalog import tier as get_tier
 from ..errors import BudgetError
 from ..fetching import on_fal_cdn
-from ..history import History, Run
+from ..history.runs import Run
+from ..history.store import History
 from ..lifecycle import Status
-from ..media import (
-    ImageReport,
-    PreparedInputs,
-    VideoReport,
-    check_inputs,
-    check_prompt,
-    prepare_face,
-    prepare_inputs,
-)
-from ..media import check_face as check_face_images
+from ..media.image import ImageReport
+from ..media.inputs import PreparedInputs, check_inputs, check_prompt, prepare_face, prepare_inputs
+from ..media.inputs import check_face as check_face_images
+from ..media.video import VideoReport
 from ..settings import Settings
 from .events import Checked
 from .job import Job, JobSpec

@@ -25,7 +25,8 @@ from pydantic import SecretStr
 
 from .. import leases, serving
 from ..errors import FollowerStoppedError, StudioError
-from ..history import History, Run
+from ..history.runs import Run
+from ..history.store import History
 from ..lifecycle import FINAL, IN_FLIGHT, Status
 from ..settings import Settings
 from .ahead import UploadsAhead

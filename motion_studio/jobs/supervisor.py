@@ -17,7 +17,7 @@ import anyio
 from pydantic import SecretStr
 
 from ..errors import InternalError, StudioError
-from ..history import History
+from ..history.store import History
 from ..lifecycle import Status
 from .clients import ClientPool
 from .events import Cancelled, Failed, JobEvent

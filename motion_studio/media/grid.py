@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import ffmpeg
 from .video import VideoInfo, probe_video
-from .views import _H264, _encode, _even
+from .views import H264_OUTPUT, encode, even
 
 CELL_MAX_HEIGHT = 720
 GRID_MAX_WIDTH = 1920
@@ -37,7 +37,7 @@ def cell_size(first: VideoInfo, columns: int) -> tuple[int, int]:
     if cell_w * columns > GRID_MAX_WIDTH:
         cell_w = GRID_MAX_WIDTH / columns
         cell_h = cell_w * height / width
-    return _even(cell_w), _even(cell_h)
+    return even(cell_w), even(cell_h)
 
 
 def comparison_grid(results: list[Path], dest: Path) -> Path:
@@ -64,6 +64,6 @@ def comparison_grid(results: list[Path], dest: Path) -> Path:
     cmd += ["-filter_complex", graph, "-map", "[v]"]
     sound = next((n for n, info in enumerate(infos) if info.has_audio), None)
     cmd += ["-map", f"{sound}:a:0", "-c:a", "aac", "-b:a", "160k"] if sound is not None else ["-an"]
-    cmd += ["-t", f"{duration:.3f}", *_H264, "-crf", "23"]
+    cmd += ["-t", f"{duration:.3f}", *H264_OUTPUT, "-crf", "23"]
     dest.parent.mkdir(parents=True, exist_ok=True)
-    return _encode(cmd, dest, "The batch's results could not be put in one grid.")
+    return encode(cmd, dest, "The batch's results could not be put in one grid.")

@@ -20,10 +20,11 @@ PREVIEW_IMAGE_SIDE = 2048
 SIDE_BY_SIDE_HEIGHT = 720
 # JPEG with extra images (MPO: many phone photos) is still a JPEG to a browser.
 BROWSER_IMAGE_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF")
-_H264 = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
+# What every copy made for people to watch is encoded as: H.264 that any browser plays from the start.
+H264_OUTPUT = ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
 
 
-def _even(n: float) -> int:
+def even(n: float) -> int:
     return max(2, int(n) // 2 * 2)
 
 
@@ -34,7 +35,7 @@ def _fit_short_side(limit: int) -> str:
     return f"scale=w='{w}':h='{h}',setsar=1"
 
 
-def _encode(cmd: list[str], target: Path, failure: str) -> Path:
+def encode(cmd: list[str], target: Path, failure: str) -> Path:
     """Run ffmpeg writing to a temporary sibling of `target`, then move it into place."""
     tmp = temp_sibling(target)
     try:
@@ -60,8 +61,8 @@ def preview_video(path: str | Path, dest_dir: Path) -> Path:
         return target
     cmd = [*ffmpeg.quiet(), *ffmpeg.safe_input(path), "-map", "0:v:0"]
     cmd += ["-map", "0:a:0", "-c:a", "aac", "-b:a", "128k"] if info.has_audio else ["-an"]
-    cmd += ["-vf", _fit_short_side(PREVIEW_SHORT_SIDE), *_H264, "-crf", "23"]
-    return _encode(cmd, target, f"{short_name(path)} could not be converted for the preview.")
+    cmd += ["-vf", _fit_short_side(PREVIEW_SHORT_SIDE), *H264_OUTPUT, "-crf", "23"]
+    return encode(cmd, target, f"{short_name(path)} could not be converted for the preview.")
 
 
 def preview_image(path: str | Path, dest_dir: Path, max_pixels: int = MAX_PIXELS) -> Path:
@@ -96,7 +97,7 @@ def side_by_side(reference: str | Path, result: str | Path, dest: Path) -> Path:
         return dest
     probe_video(reference)  # an unreadable reference is refused in words, before ffmpeg runs
     res = probe_video(result)
-    height = _even(min(res.display_size[1], SIDE_BY_SIDE_HEIGHT))
+    height = even(min(res.display_size[1], SIDE_BY_SIDE_HEIGHT))
     fps = f"fps={res.fps:g}," if res.fps > 0 else ""
     panel = f"scale=-2:{height},setsar=1,{fps}format=yuv420p"
     graph = (
@@ -106,6 +107,6 @@ def side_by_side(reference: str | Path, result: str | Path, dest: Path) -> Path:
     cmd = [*ffmpeg.quiet(), *ffmpeg.safe_input(reference), *ffmpeg.safe_input(result)]
     cmd += ["-filter_complex", graph, "-map", "[v]"]
     cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "160k"] if res.has_audio else ["-an"]
-    cmd += ["-t", f"{res.duration:.3f}", *_H264, "-crf", "20"]
+    cmd += ["-t", f"{res.duration:.3f}", *H264_OUTPUT, "-crf", "20"]
     dest.parent.mkdir(parents=True, exist_ok=True)
-    return _encode(cmd, dest, "The reference and the result could not be put side by side.")
+    return encode(cmd, dest, "The reference and the result could not be put side by side.")

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import presenter
-from ..history import History, Run
+from ..history.runs import Run
+from ..history.store import History
 from ..jobs import Job, JobRunner
 from ..lifecycle import Situation
 from ..serving import servable

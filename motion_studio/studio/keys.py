@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from ..errors import OwnKeyRequiredError, StudioError
-from ..history import Run
+from ..history.runs import Run
 from ..settings import Settings
 
 VISITOR_ID = re.compile(r"[0-9a-f]{32}")

@@ -8,11 +8,11 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from ..errors import InputError, StudioError
-from ..history import Run
+from ..history.runs import Run
 from ..inputs import InputReader
 from ..jobs import Job
 from ..lifecycle import Action
-from ..media import side_by_side
+from ..media.views import side_by_side
 from ..serving import download_name, servable, servable_as
 from ..summary import RunSummary, run_summary
 from .gallery import GalleryMixin

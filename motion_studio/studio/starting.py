@@ -12,7 +12,7 @@ from ..errors import OwnKeyRequiredError, StudioError, TooManyChecksError
 from ..fetching import on_fal_cdn
 from ..inputs import InputReader, Reading
 from ..jobs import Job, JobRunner, JobSpec
-from ..media import VideoInfo, probe_video
+from ..media.video import VideoInfo, probe_video
 from ..people_check import TURNED_OFF, PeopleCheck, check_inputs
 from ..rate import PerCaller
 from ..run_request import RunRequest, check_choices

@@ -21,7 +21,7 @@ import gradio as gr
 from .. import batch_text, presenter
 from ..batches import BatchProgress, BatchRequest, Source, grid_download_name
 from ..errors import StudioError
-from ..history import Run
+from ..history.runs import Run
 from ..serving import servable_as
 from ..studio import RunRequest, Studio
 

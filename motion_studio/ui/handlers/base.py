@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from ...history import Run
+from ...history.runs import Run
 from ...studio import Studio
 from ..batch import BatchHandlers
 from ..layout import Page

@@ -10,7 +10,7 @@ import gradio as gr
 
 from ... import presenter
 from ...errors import StudioError
-from ...history import Run
+from ...history.runs import Run
 from ...lifecycle import Action, Situation
 from ...serving import servable
 from ...studio import Studio

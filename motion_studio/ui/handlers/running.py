@@ -12,7 +12,7 @@ import gradio as gr
 
 from ... import presenter
 from ...errors import StudioError
-from ...history import Run
+from ...history.runs import Run
 from ...jobs import Done, Downloaded, Job, watch
 from ...studio import RunRequest
 from .base import Changes, HandlerBase
