@@ -85,12 +85,11 @@ class Reserver:
         )
         return CheckedInputs(row, image_report, video_report, face_reports, cost)
 
-    async def reserve(self, job: Job, checked: CheckedInputs) -> Run:
+    async def reserve(self, job: Job, spec: JobSpec, checked: CheckedInputs) -> Run:
         """Create the run row with its lease and, on the server's key, its cost reservation, in one
         transaction; then copy the inputs into the run's folder."""
-        slot = job.spec.slot
-        if slot is not None:  # a batch's run: its row was reserved, and checked, with the batch
-            run = await off_loop(self.history.fill_reserved, slot.run_id, checked.row, self.holder)
+        if spec.slot is not None:  # a batch's run: its row was reserved, and checked, with the batch
+            run = await off_loop(self.history.fill_reserved, spec.slot.run_id, checked.row, self.holder)
         else:
             guarded = checked.row.key_source == "server"  # the server's key: its budgets apply
             limits = self.settings.visitor_limits() if guarded else None
@@ -103,15 +102,15 @@ class Reserver:
                 visitor_limits=limits,
             )
         job.run_id, job.phase, job.holds_lease = run.id, Status.CHECKING, True
-        notes = await self._copy_in(job, run, checked)
+        notes = await self._copy_in(job, run, spec, checked)
         seconds = checked.video.info.duration
         job.publish(Checked(run.id, clip_seconds=seconds, estimated_cost=checked.cost, notes=notes))
         return await off_loop(self.history.get, run.id) or run
 
-    async def _copy_in(self, job: Job, run: Run, checked: CheckedInputs) -> tuple[str, ...]:
+    async def _copy_in(self, job: Job, run: Run, spec: JobSpec, checked: CheckedInputs) -> tuple[str, ...]:
         """Copy (or convert) the inputs into the run's folder and store their paths, with the URLs of
         those fal's CDN already has. Returns the notes on what was done to them."""
-        spec, run_dir, max_pixels = job.spec, self.history.run_dir(run.id), self.settings.max_image_pixels
+        run_dir, max_pixels = self.history.run_dir(run.id), self.settings.max_image_pixels
         prepared = await asyncio.to_thread(
             prepare_inputs, spec.image, spec.video, checked.image, checked.video, run_dir, max_pixels
         )

@@ -43,6 +43,9 @@ SWEEP_SECONDS = 60.0
 
 
 class JobRunner:
+    """Starts, resumes, cancels and deletes runs from any thread. Each job runs as its supervisor's
+    `run` on the runner's loop; a cancel is its canceller's; both share the live jobs' keys."""
+
     def __init__(self, settings: Settings, history: History) -> None:
         self.settings = settings
         self.history = history
@@ -138,6 +141,11 @@ class JobRunner:
             if path
         }
 
+    @property
+    def session_clients(self) -> int:
+        """How many visitors' keys the runner holds right now (each in a live job)."""
+        return self._clients.session_keys
+
     def cancel(self, job_id: str) -> None:
         job = self.get(job_id)
         if job is not None and not job.finished:
@@ -169,7 +177,7 @@ class JobRunner:
             self._stack.close()
             leases.retire(self.holder)
 
-    # -- starting jobs ----------------------------------------------------------------------------------
+    # -- starting and cancelling jobs ----------------------------------------------------------------------------------
 
     def _cancel_soon(self, job: Job) -> None:
         if not self._closed:
@@ -196,11 +204,6 @@ class JobRunner:
                 log.exception("sweeping runs left by stopped followers failed")
 
     # -- closing ------------------------------------------------------------------------------------------
-
-    @property
-    def session_clients(self) -> int:
-        """How many visitors' keys the runner holds right now (each in a live job)."""
-        return self._clients.session_keys
 
     async def _close(self, grace: float) -> None:
         with self._lock:
