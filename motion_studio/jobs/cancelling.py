@@ -1,15 +1,14 @@
 """Cancelling a job. Before submit its task stops; after, fal is asked to stop the request and the job
 follows on until fal says how the run ended, so a run fal had already finished keeps its paid video.
 
-A cancel must never orphan a request fal accepted, nor throw away a video the user paid for. It is a
-part of `JobRunner` (runner.py), which keeps the state it uses.
+A cancel must never orphan a request fal accepted, nor throw away a video the user paid for.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import anyio
 from pydantic import SecretStr
@@ -21,24 +20,28 @@ from ..history.store import History
 from ..lifecycle import Status
 from ..settings import Settings
 from .job import Job
-from .pipeline import Pipeline, off_loop
+from .recording import amove, off_loop
 
 log = logging.getLogger("motion_studio.jobs")
 
 
-class Cancelling:
-    """`JobRunner`'s cancelling (the attributes below are the runner's)."""
+class Canceller:
+    """Runs on the runner's event loop. `keys`: each live job's key and its source (the runner's
+    table, filled while a job runs); `erase`: deletes a run for good (erasing.py)."""
 
-    settings: Settings
-    history: History
-    pipeline: Pipeline
-    _keys: dict[str, tuple[SecretStr, str]]
+    def __init__(
+        self,
+        settings: Settings,
+        history: History,
+        keys: dict[str, tuple[SecretStr, str]],
+        erase: Callable[[str], None],
+    ) -> None:
+        self.settings = settings
+        self.history = history
+        self._keys = keys
+        self._erase = erase
 
-    if TYPE_CHECKING:  # the runner's, see runner.py
-
-        def _erase(self, run_id: str) -> None: ...
-
-    async def _cancel(self, job: Job) -> None:
+    async def cancel(self, job: Job) -> None:
         """Before submit, stop the task (an in-flight submit is shielded and finishes first). After,
         ask fal and keep following: the run ends cancelled when fal says so, or with the paid video if
         fal had already finished; if fal says nothing within the grace period, it rests interrupted."""
@@ -56,15 +59,15 @@ class Cancelling:
             run, key = self.history.get(job.run_id or ""), self._keys.get(job.id)
             if run is not None and key is not None:
                 with contextlib.suppress(StudioError):
-                    await self._cancel_on_fal(run, key[0])
+                    await self.cancel_on_fal(run, key[0])
             if job.delete_requested:
                 job.future.cancel()  # stop watching; the row goes when this job ends
             return
         if job.phase is Status.DOWNLOADING and not job.delete_requested:
             return  # fal finished: the paid video is being copied, and is kept
         with contextlib.suppress(Exception):  # the job may have moved on meanwhile
-            await self.pipeline.amove(job, Status.CANCELLING)
-        if await self._cancel_quietly(job) is False and not job.delete_requested:
+            await amove(self.history, job, Status.CANCELLING)
+        if await ask_fal_to_cancel(job, self.history) is False and not job.delete_requested:
             return  # fal had already finished: the paid video is fetched
         with anyio.move_on_after(self.settings.cancel_grace_seconds):
             while not job.finished:  # noqa: ASYNC110 - a job's end is a threading.Event
@@ -72,21 +75,7 @@ class Cancelling:
         if not job.finished:
             job.future.cancel()
 
-    async def _cancel_quietly(self, job: Job) -> bool | None:
-        """Ask fal to cancel, at most 15 s, whatever happens around. True: fal took the request;
-        False: it had already finished; None: no answer."""
-        run = self.history.get(job.run_id or "")
-        if job.service is None or job.request_id is None or run is None:
-            return None
-        job.fal_cancel_sent = True
-        with anyio.CancelScope(shield=True), anyio.move_on_after(15):
-            try:
-                return await job.service.cancel(run.endpoint, job.request_id)
-            except StudioError as exc:
-                log.warning("cancel of run %s on fal failed: %s", run.id, exc.message)
-        return None
-
-    async def _cancel_on_fal(self, run: Run, key: SecretStr) -> None:
+    async def cancel_on_fal(self, run: Run, key: SecretStr) -> None:
         """For a run no job follows (interrupted): ask fal to stop it before its row is deleted."""
         service = FalService(key, self.history, retry_seconds=self.settings.status_retry_seconds)
         try:
@@ -94,3 +83,18 @@ class Cancelling:
                 await service.cancel(run.endpoint, run.request_id or "")
         finally:
             await service.aclose()
+
+
+async def ask_fal_to_cancel(job: Job, history: History) -> bool | None:
+    """Ask fal to cancel the job's request, at most 15 s, whatever happens around. True: fal took
+    the request; False: it had already finished; None: no answer."""
+    run = history.get(job.run_id or "")
+    if job.service is None or job.request_id is None or run is None:
+        return None
+    job.fal_cancel_sent = True
+    with anyio.CancelScope(shield=True), anyio.move_on_after(15):
+        try:
+            return await job.service.cancel(run.endpoint, job.request_id)
+        except StudioError as exc:
+            log.warning("cancel of run %s on fal failed: %s", run.id, exc.message)
+    return None

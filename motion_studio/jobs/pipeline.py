@@ -1,10 +1,10 @@
-"""The steps of a run, in order: check and reserve (reserving.py), upload, submit, follow, fetch the
-output.
+"""The steps of a run on fal, in order: upload, submit, follow, download; and the take-over of a run
+another follower left.
 
-Each step records the run's new status through `move` (the history refuses an illegal one) before
-it does the work the status names, so a crash at any point leaves a row that tells the truth. After
-submit, every call to fal is retried through transient failures; past the retry window the step
-raises `LostContactError`, and the run rests as interrupted, never failed: fal may still bill it.
+Each step records the run's new status (recording.py) before it does the work the status names, so
+a crash at any point leaves a row that tells the truth. After submit, every call to fal is retried
+through transient failures; past the retry window the step raises `LostContactError`, and the run
+rests as interrupted, never failed: fal may still bill it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -21,6 +22,7 @@ import anyio
 from ..catalog import Face, request_arguments
 from ..errors import (
     TRANSIENT_ERRORS,
+    FollowerStoppedError,
     GaveUpWaitingError,
     LostContactError,
     RunCancelledError,
@@ -30,7 +32,7 @@ from ..errors import (
 from ..fal_service import FalService, StatusUpdate
 from ..history.runs import Run
 from ..history.store import History
-from ..lifecycle import FINAL, Status
+from ..lifecycle import FINAL, IN_FLIGHT, Status
 from ..media.video import ensure_playable, extract_thumbnail
 from ..settings import Settings
 from .events import (
@@ -46,7 +48,7 @@ from .events import (
     Watching,
 )
 from .job import Job
-from .reserving import Reserving, off_loop
+from .recording import amove, move, off_loop
 
 log = logging.getLogger("motion_studio.jobs")
 LEASE_RENEW_SECONDS = 30.0
@@ -61,30 +63,30 @@ def kept_if_fal_is_away() -> Iterator[None]:
         raise LostContactError(exc) from exc
 
 
-class Pipeline(Reserving):
+@dataclass(frozen=True)
+class Uploaded:
+    """Where fal reads a run's inputs from: its CDN's URLs, uploaded now or earlier."""
+
+    image_url: str
+    video_url: str
+    face: Face
+
+
+class Pipeline:
+    """Runs on the runner's event loop; `holder` is the runner's lease holder."""
+
     def __init__(self, settings: Settings, history: History, holder: str) -> None:
         self.settings = settings
         self.history = history
         self.holder = holder
 
-    def move(self, job: Job, status: Status, detail: str = "", **values: object) -> None:
-        """Record the run's new status (checked against the lifecycle) and remember it on the job."""
-        assert job.run_id is not None
-        self.history.record(job.run_id, status, detail, **values)
-        job.phase = status
-
-    async def amove(self, job: Job, status: Status, detail: str = "", **values: object) -> None:
-        """`move`, its commit in a worker thread (see `off_loop`)."""
-        await off_loop(self.move, job, status, detail, **values)
-
     # -- a new run ---------------------------------------------------------------------------------
 
-    async def upload_and_submit(self, job: Job, run: Run, service: FalService) -> str:
-        """Upload what fal does not have yet (a URL stored by the check is already on fal's CDN),
-        then submit."""
+    async def upload(self, job: Job, run: Run, service: FalService) -> Uploaded:
+        """Upload what fal does not have yet (a URL stored by the check is already on fal's CDN)."""
         reused = tuple(kind for kind, url in (("image", run.image_url), ("video", run.video_url)) if url)
         detail = f"{' and '.join(reused)} already on fal's CDN, not uploaded again" if reused else ""
-        await self.amove(job, Status.UPLOADING, detail)
+        await amove(self.history, job, Status.UPLOADING, detail)
         if reused:
             log.info("run %s: %s", run.id, detail)
         job.publish(Uploading(run.id, reused=reused))
@@ -97,18 +99,29 @@ class Pipeline(Reserving):
             *(service.upload(Path(path)) for path in face.images),
         )
         on_fal = Face(face_urls[0], tuple(face_urls[1:])) if face.frontal else Face(None, tuple(face_urls))
+        return Uploaded(image_url, video_url, on_fal)
+
+    async def submit(self, job: Job, run: Run, service: FalService, uploaded: Uploaded) -> None:
+        """Send the request to fal and store its id, whatever happens around."""
         if job.cancel_requested:
             raise RunCancelledError()
         arguments = request_arguments(
-            image_url, video_url, run.orientation, run.prompt, run.keep_sound, tier_name=run.tier, face=on_fal
+            uploaded.image_url,
+            uploaded.video_url,
+            run.orientation,
+            run.prompt,
+            run.keep_sound,
+            tier_name=run.tier,
+            face=uploaded.face,
         )
-        await self.amove(  # the URLs with the move: one commit (an fsync) less before fal
+        await amove(  # the URLs with the move: one commit (an fsync) less before fal
+            self.history,
             job,
             Status.SUBMITTING,
-            image_url=image_url,
-            video_url=video_url,
-            face_frontal_url=on_fal.frontal,
-            face_angle_urls=on_fal.angles,
+            image_url=uploaded.image_url,
+            video_url=uploaded.video_url,
+            face_frontal_url=uploaded.face.frontal,
+            face_angle_urls=uploaded.face.angles,
         )
         # Shielded: a cancel (or shutdown) waits for fal's answer, so a request fal accepted always has
         # its id stored, and can be followed or cancelled, never orphaned.
@@ -117,14 +130,14 @@ class Pipeline(Reserving):
             job.request_id = request_id
             # The id first, on its own: whatever happens to the status move, a paid run stays findable.
             await off_loop(self.history.update, run.id, request_id=request_id, submitted_at=time.time())
-            await self.amove(job, Status.SUBMITTED, request_id)
+            await amove(self.history, job, Status.SUBMITTED, request_id)
         log.info("run %s submitted to %s as request %s", run.id, run.endpoint, request_id)
         job.publish(Queued(run.id, request_id=request_id))
-        return request_id
 
     # -- following a submitted run -------------------------------------------------------------------
 
-    async def follow(self, job: Job, run: Run, service: FalService) -> Done:
+    async def follow(self, job: Job, run: Run, service: FalService) -> str:
+        """Follow the request to its end; returns (and stores) the URL of fal's video."""
         request_id = run.request_id or job.request_id
         assert request_id
         last: StatusUpdate | None = None
@@ -155,23 +168,23 @@ class Pipeline(Reserving):
             with kept_if_fal_is_away():
                 url = await service.output_url(run.endpoint, request_id, last)
         await off_loop(self.history.update, run.id, output_url=url)
-        return await self.fetch_output(job, run, service, url)
+        return url
 
     async def _on_update(self, job: Job, run: Run, update: StatusUpdate, last: StatusUpdate | None) -> None:
         if job.cancel_requested:  # the run is "cancelling" until fal says how it ended
             return
         if update.state == "queued":
             if last is None or last.state != "queued" or last.position != update.position:
-                await self.amove(job, Status.QUEUED, f"position {update.position}")
+                await amove(self.history, job, Status.QUEUED, f"position {update.position}")
                 job.publish(Queued(run.id, position=update.position, request_id=job.request_id))
         elif update.new_logs or last is None or last.state == "queued":
             if job.phase is not Status.RUNNING:
-                await self.amove(job, Status.RUNNING)
+                await amove(self.history, job, Status.RUNNING)
             job.publish(Running(run.id, logs=update.new_logs))
 
-    async def fetch_output(self, job: Job, run: Run, service: FalService, url: str) -> Done:
+    async def download(self, job: Job, run: Run, service: FalService, url: str) -> Done:
         """Copy fal's video here at once (fal deletes it after a while) and make it playable."""
-        await self.amove(job, Status.DOWNLOADING, output_url=url)
+        await amove(self.history, job, Status.DOWNLOADING, output_url=url)
         job.publish(Downloading(run.id))
         with kept_if_fal_is_away():
             output = await service.download(
@@ -182,7 +195,8 @@ class Pipeline(Reserving):
         await off_loop(self.history.update, run.id, output_path=str(output))
         job.publish(Downloaded(run.id, output=output))
         thumb = await asyncio.to_thread(extract_thumbnail, output, output.with_name("thumb.jpg"))
-        await self.amove(
+        await amove(
+            self.history,
             job,
             Status.DONE,
             output_path=str(output),
@@ -192,9 +206,24 @@ class Pipeline(Reserving):
         log.info("run %s done: %s", run.id, output)
         return Done(run.id, output=output, took=time.time() - run.created_at, cost=run.estimated_cost)
 
-    # -- another process follows it -------------------------------------------------------------------
+    # -- a run another follower left -------------------------------------------------------------------
 
-    async def claim_or_watch(self, job: Job, run_id: str) -> JobEvent | None:
+    async def take_over(self, job: Job, run: Run) -> Run | JobEvent:
+        """Take the lease of a run fal may still have (after a restart, or once fal answers again)
+        and read its row afresh. Returns the terminal event when the run ended elsewhere."""
+        log.info("resuming run %s (request %s)", run.id, run.request_id)
+        ended = await self._claim_or_watch(job, run.id)
+        if ended is not None:
+            return ended
+        run = self.history.get(run.id) or run
+        job.phase = Status(run.status)
+        if Status(run.status) in FINAL:  # it ended between our look and our claim
+            return _ended_elsewhere(run)
+        if Status(run.status) in IN_FLIGHT:  # its follower died: say so before following it again
+            move(self.history, job, Status.INTERRUPTED, FollowerStoppedError().message)
+        return run
+
+    async def _claim_or_watch(self, job: Job, run_id: str) -> JobEvent | None:
         """Take the run's lease; while another live process holds it, watch the row instead and take
         over if that process dies. Returns the terminal event when the run ended elsewhere."""
         announced = False
@@ -203,7 +232,7 @@ class Pipeline(Reserving):
             if current is None:
                 raise RunGoneError()
             if Status(current.status) in FINAL:
-                return ended_elsewhere(current)
+                return _ended_elsewhere(current)
             if not announced:
                 job.publish(Watching(run_id))
                 announced = True
@@ -212,7 +241,7 @@ class Pipeline(Reserving):
         return None
 
 
-def ended_elsewhere(run: Run) -> JobEvent:
+def _ended_elsewhere(run: Run) -> JobEvent:
     """The terminal event for a run another process finished: read from its row, nothing written."""
     if run.status == Status.DONE and run.output_path:
         took = (run.finished_at or run.updated_at) - run.created_at

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import anyio
 
 from .events import JobEvent
-from .job import Job
+from .job import BatchSlot, Job
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,8 @@ class BatchTurns:
         self._gates: dict[str, tuple[anyio.Semaphore, list[Job]]] = {}
 
     @asynccontextmanager
-    async def turn(self, job: Job) -> AsyncIterator[None]:
+    async def turn(self, job: Job, slot: BatchSlot | None) -> AsyncIterator[None]:
         """Hold one of the batch's turns for the body (nothing to wait for outside a batch)."""
-        slot = job.spec.slot
         if slot is None:
             yield
             return
