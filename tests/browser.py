@@ -14,7 +14,8 @@ from playwright.sync_api import Page, expect
 
 from motion_studio.settings import Settings
 from motion_studio.studio import Studio
-from motion_studio.ui import create_demo, launch_kwargs
+from motion_studio.ui.launching import launch_kwargs
+from motion_studio.ui.page import create_demo
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -516,7 +516,7 @@ def test_a_forged_visitor_id_owns_nothing_and_api_callers_are_their_address(sett
         direct.runner.shutdown()
     finally:
         studio.runner.shutdown()
-    import motion_studio.ui  # noqa: F401 - Gradio's own URL fetching gets the studio's notion of public
+    import motion_studio.ui.page  # noqa: F401 - Gradio's own URL fetching gets the studio's notion of public
 
     assert safehttpx.is_public_ip("100.64.0.1") is False
 

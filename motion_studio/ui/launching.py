@@ -10,7 +10,8 @@ import gradio as gr
 from ..errors import StudioError
 from ..settings import Settings, configure_logging, get_settings
 from ..studio import Studio
-from .layout import ASSETS
+from .layout.assets import ASSETS
+from .page import create_demo
 
 
 def launch_kwargs(settings: Settings) -> dict[str, Any]:
@@ -44,8 +45,6 @@ def _upload_guard_script(limit_mb: int) -> str:
 
 
 def launch() -> None:
-    from . import create_demo
-
     try:
         settings = get_settings()
     except StudioError as exc:

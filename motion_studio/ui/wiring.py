@@ -1,18 +1,24 @@
-"""Which event calls which handler, with which inputs, updating which components.
+"""Which event calls which handler, with which inputs, updating which components: in the page's
+order, the inputs column, the result column, the page's load, and the gallery.
 
-Helper events are private (`api_visibility="private"`): the public API is `api.py`'s alone.
+Every handler of more than one input is wired with a *set* of components and gets `{component:
+value}` (Gradio's dict-style inputs), so no list here has to match a handler's arguments. Helper
+events are private (`api_visibility="private"`): the public API is `api.py`'s alone.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import gradio as gr
+from gradio.blocks import Block
 
 from .. import presenter
-from .handlers import Handlers
-from .layout import Page
+from ..settings import Settings
+from .handlers.page_handlers import Handlers
+from .layout.parts import Page
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 QUIET: dict[str, Any] = {**PRIVATE, "show_progress": "hidden"}
@@ -26,129 +32,208 @@ SHOW_PROGRESS = """() => {
 }"""
 
 
-def wire(demo: gr.Blocks, page: Page, on: Handlers) -> None:
-    h, p, r, g, m = page.header, page.inputs, page.run, page.gallery, page.memory
-    gallery_out = [g.timer, g.gallery, m.gallery_ids, m.gallery_sig, g.summary, g.show_more]
-    result_out = [r.empty, r.results, r.output, r.reference, r.side, r.side_note, r.download]
-    result_out += [r.grid.tab, r.grid.video, r.grid.note]
-    follow_out = [r.progress, r.logs, p.generate, r.cancel, m.selected_run, *gallery_out, *result_out]
-    buttons_out = [g.resume, g.run_again, g.delete, g.confirm_row]
+@dataclass(frozen=True)
+class Steps:
+    """Events more than one trigger runs (`.then(**step)`): the live check and what follows it, and
+    following a run or a batch."""
 
+    check: dict[str, Any]
+    people: dict[str, Any] | None  # None: the people check is off
+    url_previews: dict[str, Any]
+    follow: dict[str, Any]
+    batch_follow: dict[str, Any]
+
+
+def wire(demo: gr.Blocks, page: Page, on: Handlers, settings: Settings) -> None:
+    steps = _steps(page, on, settings)
+    _wire_check(page, steps)
+    _wire_inputs(page, on, steps)
+    _wire_run(page, on, steps)
+    _wire_load(demo, page, on, steps)
+    _wire_gallery(page, on, steps)
+
+
+def _steps(page: Page, on: Handlers, settings: Settings) -> Steps:
+    h, p, r, m = page.header, page.inputs, page.run, page.memory
     # The live check: one event for every trigger, "always_last", so checks of a page never overlap
     # and the last one reads the latest inputs (loading an example sets several inputs at once).
-    check_in = [p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.tier, h.key_box]
-    check_in += [*p.face_images, p.batch.kind, p.batch.files]
-    check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.trim, m.checked]
-    check_out += [p.face_info]
-    check: dict[str, Any] = {
-        "fn": on.check,
-        "inputs": check_in,
-        "outputs": check_out,
-        "trigger_mode": "always_last",
-    }
-    triggers = [p.image.change, p.video.change, p.orientation.change, p.tier.change, p.image_url.submit]
-    triggers += [p.image_url.blur, p.video_url.submit, p.video_url.blur, p.prompt.blur, h.key_box.blur]
-    triggers += [box.change for box in p.face_images]
-    triggers += [p.batch.files.change, p.batch.kind.change]
-    checked = gr.on(triggers=triggers, **check, **QUIET)
+    check_in = values_of(
+        p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.tier, h.key_box
+    )
+    check_in |= values_of(*p.face_images, p.batch.kind, p.batch.files)
+    check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.trim, m.checked, p.face_info]
+    check = {"fn": on.inputs.check, "inputs": check_in, "outputs": check_out, "trigger_mode": "always_last"}
     # The people check follows each check as its own event, so the verdict never waits for it; "always
     # last" again, so the check of the newest inputs is never dropped behind an older one still running.
     people: dict[str, Any] = {
-        "fn": on.people,
+        "fn": on.inputs.people,
         "inputs": [m.checked],
         "outputs": [r.people, r.pose_box, r.pose],
         "trigger_mode": "always_last",
         **QUIET,
     }
-    if on.studio.settings.people_check:
-        checked.then(**people)
     # What a URL holds, shown under it once the check has fetched it.
     url_previews: dict[str, Any] = {
-        "fn": on.url_previews,
-        "inputs": [m.checked, p.image, p.image_url, p.video, p.video_url, m.url_shown],
+        "fn": on.inputs.url_previews,
+        "inputs": values_of(m.checked, p.image, p.image_url, p.video, p.video_url, m.url_shown),
         "outputs": [p.image_from_url, p.video_from_url, m.url_shown],
         "trigger_mode": "always_last",
         **QUIET,
     }
-    checked.then(**url_previews)
-    p.video.upload(on.preview, p.video, [p.video, p.input_note, p.video_url], **QUIET)
-    p.image.upload(on.image_preview, p.image, [p.image, p.image_url], **QUIET)
+    return Steps(
+        check=check,
+        people=people if settings.people_check else None,
+        url_previews=url_previews,
+        follow=_follow(page, on),
+        batch_follow=_batch_follow(page, on),
+    )
+
+
+def _follow(page: Page, on: Handlers) -> dict[str, Any]:
+    """Follow a run: after Generate, on load, and after a run is selected, resumed or run again."""
+    p, r, m = page.inputs, page.run, page.memory
+    follow_out = [r.progress, r.logs, p.generate, r.cancel, m.selected_run]
+    return {
+        "fn": on.runs.follow,
+        "inputs": values_of(m.job_id, m.owner, m.gallery_limit),
+        "outputs": [*follow_out, *_gallery_out(page), *_result_out(page)],
+        **STREAM,
+    }
+
+
+def _batch_follow(page: Page, on: Handlers) -> dict[str, Any]:
+    """Follow a batch: after Generate started one, and on load."""
+    p, r, m = page.inputs, page.run, page.memory
+    batch_out = [r.progress, r.cancel, r.cancel_all, p.generate, m.selected_run, r.tabs]
+    return {
+        "fn": on.batch.follow,
+        "inputs": values_of(m.batch_id, m.owner, m.gallery_limit),
+        "outputs": [*batch_out, *_gallery_out(page), *_result_out(page)],
+        **STREAM,
+    }
+
+
+def _wire_check(page: Page, steps: Steps) -> None:
+    """The live check, run by any change of the inputs, then the people check and the URL previews."""
+    h, p = page.header, page.inputs
+    triggers = [p.image.change, p.video.change, p.orientation.change, p.tier.change, p.image_url.submit]
+    triggers += [p.image_url.blur, p.video_url.submit, p.video_url.blur, p.prompt.blur, h.key_box.blur]
+    triggers += [box.change for box in p.face_images]
+    triggers += [p.batch.files.change, p.batch.kind.change]
+    checked = gr.on(triggers=triggers, **steps.check, **QUIET)
+    if steps.people is not None:
+        checked.then(**steps.people)
+    checked.then(**steps.url_previews)
+
+
+def _wire_inputs(page: Page, on: Handlers, steps: Steps) -> None:
+    """The inputs column, top to bottom: previews, the model and its face panel, trim, the examples,
+    the prompt's counter, the orientation's help, the key's status."""
+    h, p, r = page.header, page.inputs, page.run
+    p.video.upload(on.inputs.preview, p.video, [p.video, p.input_note, p.video_url], **QUIET)
+    p.image.upload(on.inputs.image_preview, p.image, [p.image, p.image_url], **QUIET)
     # Kling v3's face panel: shown for v3 only; its images are checked like the character image.
-    p.tier.change(on.model_chosen, p.tier, [p.face_box, p.prompt], **QUIET)
+    p.tier.change(on.inputs.model_chosen, p.tier, [p.face_box, p.prompt], **QUIET)
     for box in p.face_images:
-        box.upload(on.face_preview, box, box, **QUIET)
-    p.face_name.click(on.name_face, p.prompt, p.prompt, **QUIET).then(**check, **QUIET)
-    p.trim.click(on.trim, [p.video, p.video_url, p.orientation], [p.video, p.video_url, r.verdict], **PRIVATE)
-    example_fal = p.example_fal.click(on.example_fal, None, _example_out(p), **QUIET).then(**check, **QUIET)
-    example_fal.then(**url_previews)
-    if on.studio.settings.people_check:
-        example_fal.then(**people)
+        box.upload(on.inputs.face_preview, box, box, **QUIET)
+    p.face_name.click(on.inputs.name_face, p.prompt, p.prompt, **QUIET).then(**steps.check, **QUIET)
+    trim_in = values_of(p.video, p.video_url, p.orientation)
+    p.trim.click(on.inputs.trim, trim_in, [p.video, p.video_url, r.verdict], **PRIVATE)
+    example_fal = p.example_fal.click(on.inputs.example_fal, None, _example_out(page), **QUIET)
+    example_fal = example_fal.then(**steps.check, **QUIET)
+    example_fal.then(**steps.url_previews)
+    if steps.people is not None:
+        example_fal.then(**steps.people)
     for button, orientation in ((p.example_offline, "video"), (p.example_offline_image, "image")):
-        button.click(partial(on.example_offline, orientation), None, _example_out(p), **QUIET)
+        button.click(partial(on.inputs.example_offline, orientation), None, _example_out(page), **QUIET)
     p.prompt.change(presenter.prompt_counter, p.prompt, p.prompt_count, **QUIET)
     p.orientation.change(presenter.orientation_help, p.orientation, p.orientation_note, **QUIET)
-    h.key_box.change(on.key_status, h.key_box, h.key_status, **QUIET)
+    h.key_box.change(on.inputs.key_status, h.key_box, h.key_status, **QUIET)
 
-    # A run: start it, then follow it (also after a reload, from the gallery, Resume and Run again).
-    follow: dict[str, Any] = {
-        "fn": on.follow,
-        "inputs": [m.job_id, m.owner, m.gallery_limit],
-        "outputs": follow_out,
-        **STREAM,
-    }
-    run_in = [p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.keep_sound, p.tier]
-    start_out = [m.job_id, r.progress, r.verdict, p.generate, r.cancel, g.timer, m.batch_id, r.cancel_all]
-    started = {**follow, "fn": on.follow_started}
-    start_in = [*run_in, h.key_box, m.owner, *p.face_images, p.batch.kind, p.batch.files]
-    # A batch (the batch panel holds files): `start` starts it instead, and its own stream follows.
-    batch_out = [r.progress, r.cancel, r.cancel_all, p.generate, m.selected_run, r.tabs]
-    batch_follow: dict[str, Any] = {
-        "fn": on.batch.follow,
-        "inputs": [m.batch_id, m.owner, m.gallery_limit],
-        "outputs": [*batch_out, *gallery_out, *result_out],
-        **STREAM,
-    }
-    batch_started = {**batch_follow, "fn": on.batch.follow_started}
+
+def _wire_run(page: Page, on: Handlers, steps: Steps) -> None:
+    """Generate, then follow the run (or the batch: the batch panel holds files); Cancel, Cancel all,
+    and the result's tabs made when opened."""
+    h, p, r, m = page.header, page.inputs, page.run, page.memory
+    start_in = values_of(
+        p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.keep_sound, p.tier
+    )
+    start_in |= values_of(h.key_box, m.owner, *p.face_images, p.batch.kind, p.batch.files)
+    start_out = [m.job_id, r.progress, r.verdict, p.generate, r.cancel, page.gallery.timer, m.batch_id]
+    start_out += [r.cancel_all]
+    started = {**steps.follow, "fn": on.runs.follow_started}
+    batch_started = {**steps.batch_follow, "fn": on.batch.follow_started}
     # Not through Gradio's queue (a direct request: ~0.1 s sooner to fal); `start` only hands the run
     # to the runner, which is where runs queue.
-    p.generate.click(on.start, start_in, start_out, queue=False, **PRIVATE).then(**started).then(
-        **batch_started
-    )
+    generated = p.generate.click(on.runs.start, start_in, start_out, queue=False, **PRIVATE)
+    generated.then(**started).then(**batch_started)
     # The run's progress (and Cancel) sit at the top of the result column: off screen from Generate
     # on a phone, and on a desktop scrolled down to it. Bring them into view, in the browser only.
     p.generate.click(None, None, None, js=SHOW_PROGRESS, **PRIVATE)
-    r.cancel.click(on.cancel, m.job_id, r.progress, concurrency_limit=None, **PRIVATE)
-    r.cancel_all.click(
-        on.batch.cancel_all, [m.batch_id, m.owner], r.progress, concurrency_limit=None, **PRIVATE
-    )
-    r.grid.tab.select(on.batch.show_grid, [m.selected_run, m.owner], [r.grid.video, r.grid.note], **PRIVATE)
-    r.side_tab.select(on.side_by_side, [m.selected_run, m.owner], [r.side, r.side_note], **PRIVATE)
-    demo.load(on.identify, m.owner, m.owner, **PRIVATE).then(
-        on.refresh, [m.gallery_sig, m.owner, m.gallery_limit], gallery_out, **PRIVATE
-    ).then(on.attach, m.owner, [m.job_id, m.batch_id], **PRIVATE).then(**follow).then(**batch_follow)
+    r.cancel.click(on.runs.cancel, m.job_id, r.progress, concurrency_limit=None, **PRIVATE)
+    batch_of = values_of(m.batch_id, m.owner)
+    r.cancel_all.click(on.batch.cancel_all, batch_of, r.progress, concurrency_limit=None, **PRIVATE)
+    selected = values_of(m.selected_run, m.owner)
+    r.grid.tab.select(on.batch.show_grid, selected, [r.grid.video, r.grid.note], **PRIVATE)
+    r.side_tab.select(on.gallery.side_by_side, selected, [r.side, r.side_note], **PRIVATE)
 
-    # The gallery: polled only while a run is active; a selected run comes back into the page.
-    g.timer.tick(on.refresh, [m.gallery_sig, m.owner, m.gallery_limit], gallery_out, **QUIET)
-    g.show_more.click(on.show_more, [m.owner, m.gallery_limit], [m.gallery_limit, *gallery_out], **PRIVATE)
-    select_out = [m.selected_run, g.card, *_example_out(p), p.keep_sound, p.tier, m.job_id, *result_out]
-    select_out += [p.face_box, *p.face_images, r.progress]
-    g.gallery.select(on.select, [m.gallery_ids, m.owner], [*select_out, *buttons_out], **PRIVATE).then(
-        **follow
-    )
+
+def _wire_load(demo: gr.Blocks, page: Page, on: Handlers, steps: Steps) -> None:
+    """On load (a reload, a second tab): this browser's id, its gallery, and its run still going."""
+    m = page.memory
+    identified = demo.load(on.gallery.identify, m.owner, m.owner, **PRIVATE)
+    refresh_in = values_of(m.gallery_sig, m.owner, m.gallery_limit)
+    shown = identified.then(on.gallery.refresh, refresh_in, _gallery_out(page), **PRIVATE)
+    attached = shown.then(on.runs.attach, m.owner, [m.job_id, m.batch_id], **PRIVATE)
+    attached.then(**steps.follow).then(**steps.batch_follow)
+
+
+def _wire_gallery(page: Page, on: Handlers, steps: Steps) -> None:
+    """The gallery: polled only while a run is active; a selected run comes back into the page, and
+    can be deleted, resumed or run again."""
+    h, p, r, g, m = page.header, page.inputs, page.run, page.gallery, page.memory
+    gallery_out, result_out = _gallery_out(page), _result_out(page)
+    buttons_out = [g.resume, g.run_again, g.delete, g.confirm_row]
+    g.timer.tick(on.gallery.refresh, values_of(m.gallery_sig, m.owner, m.gallery_limit), gallery_out, **QUIET)
+    more_out = [m.gallery_limit, *gallery_out]
+    g.show_more.click(on.gallery.show_more, values_of(m.owner, m.gallery_limit), more_out, **PRIVATE)
+    select_out = [m.selected_run, g.card, *_example_out(page), p.keep_sound, p.tier, m.job_id, *result_out]
+    select_out += [p.face_box, *p.face_images, r.progress, *buttons_out]
+    selected = g.gallery.select(on.gallery.select, values_of(m.gallery_ids, m.owner), select_out, **PRIVATE)
+    selected.then(**steps.follow)
+    delete_in = values_of(m.selected_run, m.owner, h.key_box, m.gallery_limit)
     delete_out = [m.selected_run, g.card, *gallery_out, *buttons_out, g.confirm_text, *result_out, r.progress]
-    g.delete.click(
-        on.ask_delete, [m.selected_run, m.owner, h.key_box, m.gallery_limit], delete_out, **PRIVATE
-    )
-    g.confirm_yes.click(
-        on.delete, [m.selected_run, m.owner, h.key_box, m.gallery_limit], delete_out, **PRIVATE
-    )
-    g.confirm_no.click(on.keep, None, g.confirm_row, **PRIVATE)
+    g.delete.click(on.gallery.ask_delete, delete_in, delete_out, **PRIVATE)
+    g.confirm_yes.click(on.gallery.delete, delete_in, delete_out, **PRIVATE)
+    g.confirm_no.click(on.gallery.keep, None, g.confirm_row, **PRIVATE)
     for button, action in ((g.resume, "resume"), (g.run_again, "run_again")):
-        button.click(
-            on.act(action), [m.selected_run, h.key_box, m.owner], [m.job_id, r.progress, g.timer], **PRIVATE
-        ).then(**follow)
+        act_in = values_of(m.selected_run, h.key_box, m.owner)
+        button.click(on.gallery.act(action), act_in, [m.job_id, r.progress, g.timer], **PRIVATE).then(
+            **steps.follow
+        )
 
 
-def _example_out(p: Any) -> list[Any]:
+def values_of(*components: Block) -> set[Block]:
+    """A dict-style event's inputs: its handler gets `{component: value}` for each of them."""
+    return set(components)
+
+
+def _gallery_out(page: Page) -> list[Any]:
+    g, m = page.gallery, page.memory
+    return [g.timer, g.gallery, m.gallery_ids, m.gallery_sig, g.summary, g.show_more]
+
+
+def _result_out(page: Page) -> list[Any]:
+    """A run's result area: what a finished run, a selected one or a deleted one redraws."""
+    r = page.run
+    return [r.empty, r.results, r.output, r.reference, r.side, r.side_note, r.download, *_grid_out(page)]
+
+
+def _grid_out(page: Page) -> list[Any]:
+    return [page.run.grid.tab, page.run.grid.video, page.run.grid.note]
+
+
+def _example_out(page: Page) -> list[Any]:
     """The inputs an example (or a restored run) fills."""
+    p = page.inputs
     return [p.image, p.video, p.image_url, p.video_url, p.orientation, p.prompt]

@@ -2,39 +2,12 @@
 
 No rule is decided here: which key pays, what a run may do next, what the inputs amount to and what a
 run costs come from the studio (and, through it, the lifecycle and the catalogue); the sentences come
-from the presenter. A handler only picks the components the answer goes to.
+from the presenter, `batch_text` and `notices`. A handler only picks the components the answer goes to.
 
-`Handlers` is the one object `wiring.py` uses, made of a group per thing the user does: `inputs` (the
-live check, previews, trim, examples, the people check, the face panel), `running` (start a run,
-follow its progress, cancel it) and `gallery` (the gallery, and what can be done with a selected run);
-`base` holds what the groups share.
+A group of handlers per thing the user does, each an object holding what it needs (`page_handlers`
+makes them): `inputs` (the live check, previews, trim, examples, the people check, the face panel),
+`running` (start a run, follow its progress, cancel it), `gallery` (the gallery, and what can be done
+with a selected run) and `batch` (a batch's check, start, progress and grid). What they share are
+objects too: `views` draws the result area and the gallery, `streams` keeps a page to one progress
+stream, and `page_request` reads the page's inputs as the run (or batch) they ask for.
 """
-
-from __future__ import annotations
-
-import threading
-
-from ...studio import Studio
-from ..batch import BatchHandlers
-from ..layout import Page
-from .base import Changes
-from .gallery import GalleryHandlers
-from .inputs import InputHandlers, page_face
-from .running import RunHandlers
-
-
-class Handlers(InputHandlers, RunHandlers, GalleryHandlers):
-    """One per page build; every method is an event handler (its inputs are the wired components)."""
-
-    def __init__(self, studio: Studio, page: Page) -> None:
-        self.studio = studio
-        self.page = page
-        # A page's session → its one current progress stream (a token, and the job it follows).
-        self._streams: dict[str, tuple[object, str]] = {}
-        # A page's session → its newest people check (an older one finishing later is dropped).
-        self._people: dict[str, object] = {}
-        self._lock = threading.Lock()
-        self.batch = BatchHandlers(studio, page, self)  # a batch's events (ui/batch.py)
-
-
-__all__ = ["Changes", "Handlers", "page_face"]

@@ -4,45 +4,54 @@ again, side by side."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
 
 import gradio as gr
 
-from ... import presenter
+from ... import notices, presenter
 from ...errors import StudioError
 from ...history.runs import Run
 from ...lifecycle import Action, Situation
 from ...serving import servable
 from ...studio import Studio
-from .base import Changes, HandlerBase
+from ..layout.parts import Page
+from .changes import Changes, Values
+from .views import PageViews
 
 
-class GalleryHandlers(HandlerBase):
+class GalleryHandlers:
     """The gallery's events, and the selected run's."""
 
-    # -- the gallery ------------------------------------------------------------------------------
+    def __init__(self, studio: Studio, page: Page, views: PageViews) -> None:
+        self.studio = studio
+        self.page = page
+        self.views = views
 
     @staticmethod
     def identify(owner: str | None) -> str:
         """This browser's id; a missing, undecryptable or odd one gets a fresh id (an empty gallery)."""
         return Studio.visitor(owner) or uuid.uuid4().hex
 
-    def refresh(self, signature: str | None, owner: str | None, limit: int | None) -> Changes:
-        return self._gallery(owner, limit, unless=signature)
+    def refresh(self, values: Values) -> Changes:
+        m = self.page.memory
+        return self.views.gallery(values[m.owner], values[m.gallery_limit], unless=values[m.gallery_sig])
 
-    def show_more(self, owner: str | None, limit: int | None) -> Changes:
-        limit = (limit or 0) + self.studio.settings.gallery_page_size
-        return {self.page.memory.gallery_limit: limit, **self._gallery(owner, limit)}
+    def show_more(self, values: Values) -> Changes:
+        m = self.page.memory
+        limit = (values[m.gallery_limit] or 0) + self.studio.settings.gallery_page_size
+        return {m.gallery_limit: limit, **self.views.gallery(values[m.owner], limit)}
 
-    def select(self, ids: list[str], owner: str | None, evt: gr.SelectData) -> Changes:
+    def select(self, values: Values, evt: gr.SelectData) -> Changes:
         """A run selected in the gallery: its card, its videos, its settings back in the inputs."""
         g, p, m = self.page.gallery, self.page.inputs, self.page.memory
+        ids, owner = values[m.gallery_ids], values[m.owner]
         run = self.studio.run_for(ids[evt.index], owner) if evt.index < len(ids) else None
         if run is None:
-            return {m.selected_run: None, g.card: "This run no longer exists.", **self._run_buttons(None)}
+            return {m.selected_run: None, g.card: notices.RUN_GONE, **self._run_buttons(None)}
         job = self.studio.job_to_watch(run, owner)
         image, _ = run.input_files()
-        result = self._result(run)  # its reference clip (probed, maybe previewed) goes back in the input too
+        # Its reference clip (probed, maybe previewed) goes back in the input too.
+        result = self.views.result(run)
         situation = self.studio.situation(run)
         return {
             m.selected_run: run.id,
@@ -90,22 +99,23 @@ class GalleryHandlers(HandlerBase):
             g.confirm_row: gr.update(visible=False),
         }
 
-    def ask_delete(self, run_id: str | None, owner: str | None, key: str, limit: int | None) -> Changes:
+    def ask_delete(self, values: Values) -> Changes:
         """Deleting paid work is asked about first; anything else goes at once."""
-        run = self.studio.run_for(run_id, owner)
+        m = self.page.memory
+        run = self.studio.run_for(values[m.selected_run], values[m.owner])
         if run is not None and self.studio.situation(run).confirm_delete:
             g = self.page.gallery
             return {g.confirm_row: gr.update(visible=True), g.confirm_text: presenter.delete_question(run)}
-        return self.delete(run_id, owner, key, limit)
+        return self.delete(values)
 
-    def delete(self, run_id: str | None, owner: str | None, key: str, limit: int | None) -> Changes:
-        self.studio.delete(run_id, owner, key)
-        view = self.page.run
+    def delete(self, values: Values) -> Changes:
+        m, view = self.page.memory, self.page.run
+        self.studio.delete(values[m.selected_run], values[m.owner], values[self.page.header.key_box])
         return {
-            self.page.memory.selected_run: None,
-            self.page.gallery.card: "Run deleted.",
+            m.selected_run: None,
+            self.page.gallery.card: notices.RUN_DELETED,
             view.progress: "",  # it said where the deleted run was
-            **self._gallery(owner, limit),
+            **self.views.gallery(values[m.owner], values[m.gallery_limit]),
             **self._run_buttons(None),
             view.output: None,  # the deleted run's videos leave the players
             view.reference: None,
@@ -113,37 +123,34 @@ class GalleryHandlers(HandlerBase):
             view.download: gr.update(value=None, visible=False),
             view.results: gr.update(visible=False),
             view.empty: gr.update(visible=True),
-            **self.batch.grid_changes(None),
+            **self.views.grid(None),
         }
 
     def keep(self) -> Changes:
         return {self.page.gallery.confirm_row: gr.update(visible=False)}
 
-    def act(self, action: str) -> Any:
+    def act(self, action: str) -> Callable[[Values], Changes]:
         """A handler that starts a job for the selected run (Resume, Run again) and shows it."""
         act = {"resume": self.studio.resume, "run_again": self.studio.run_again}[action]
 
-        def handler(run_id: str | None, key: str, owner: str | None) -> Changes:
+        def handler(values: Values) -> Changes:
             m, view = self.page.memory, self.page.run
             try:
-                job = act(run_id, owner, key)
+                job = act(values[m.selected_run], values[m.owner], values[self.page.header.key_box])
             except StudioError as exc:
                 return {m.job_id: None, view.progress: presenter.error_text(exc)}
             return {
                 m.job_id: job.id,
-                view.progress: "⏳ Starting…",
+                view.progress: notices.STARTING,
                 self.page.gallery.timer: gr.Timer(active=True),
             }
 
         return handler
 
-    def side_by_side(self, run_id: str | None, owner: str | None) -> Changes:
-        view = self.page.run
+    def side_by_side(self, values: Values) -> Changes:
+        m, view = self.page.memory, self.page.run
         try:
-            made = self.studio.side_by_side(run_id, owner)
+            made = self.studio.side_by_side(values[m.selected_run], values[m.owner])
         except StudioError as exc:
             return {view.side_note: presenter.error_text(exc)}
-        return {
-            view.side: made,
-            view.side_note: "Reference on the left, result on the right: one video to share.",
-        }
+        return {view.side: made, view.side_note: notices.SIDE_BY_SIDE_MADE}

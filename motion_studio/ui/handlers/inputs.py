@@ -3,53 +3,46 @@ and the face panel."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import gradio as gr
 
-from ... import presenter
+from ... import notices, presenter
+from ...batches import BatchRequest
 from ...catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO, prompt_with_face
 from ...errors import StudioError
-from ...inputs import FaceGiven
 from ...serving import servable
-from ...studio import RunRequest
-from ..layout import ASSETS
-from .base import Changes, HandlerBase
+from ...studio import Studio
+from ..layout.assets import ASSETS
+from ..layout.parts import Page
+from .batch import BatchHandlers
+from .changes import Changes, Values
+from .page_request import page_request
 
 
-class InputHandlers(HandlerBase):
+class InputHandlers:
     """The inputs' events: what the page says about them, and what fills them."""
 
-    # -- the inputs -------------------------------------------------------------------------------
+    def __init__(self, studio: Studio, page: Page, batch: BatchHandlers) -> None:
+        self.studio = studio
+        self.page = page
+        self.batch = batch  # the panel holds files: the verdict is the batch's
+        # A page's session → its newest people check (an older one finishing later is dropped).
+        self._people: dict[str, object] = {}
+        self._lock = threading.Lock()
 
-    def check(
-        self,
-        image: str | None,
-        image_url: str,
-        video: str | None,
-        video_url: str,
-        orientation: str,
-        prompt: str,
-        tier: str,
-        key: str,
-        face: str | None,
-        angle1: str | None,
-        angle2: str | None,
-        angle3: str | None,
-        batch_kind: str,
-        batch_files: list[str] | None,
-        request: gr.Request,
-    ) -> Changes:
+    def check(self, values: Values, request: gr.Request) -> Changes:
         """The live verdict, with the caps of whoever pays; ready inputs start for fal's storage."""
-        wanted = RunRequest(image, video, orientation, prompt or "", True, tier, image_url, video_url)
-        wanted = wanted.with_face(page_face(tier, face, angle1, angle2, angle3))
-        if (batch := self.batch.request(wanted, batch_kind, batch_files)) is not None:
-            return self.batch.check(batch, key)
+        key = values[self.page.header.key_box]
+        wanted = page_request(self.page.inputs, values)
+        if isinstance(wanted, BatchRequest):
+            return self.batch.check(wanted, key)
         reading = self.studio.read(wanted, key)
         self.studio.upload_ahead(reading, key, request.session_hash or "")
-        shown = presenter.input_check(reading, tier)
+        shown = presenter.input_check(reading, values[self.page.inputs.tier])
         p = self.page.inputs
-        offer = f"✂ Use only the first {shown.trim_to:g} s" if shown.trim_to else None
+        offer = notices.trim_offer(shown.trim_to)
         return {
             p.image_info: shown.image_text,
             p.video_info: shown.video_text,
@@ -61,22 +54,15 @@ class InputHandlers(HandlerBase):
             p.face_info: presenter.face_text(reading),
         }
 
-    def url_previews(
-        self,
-        checked: tuple[str | None, str | None],
-        image: str | None,
-        image_url: str,
-        video: str | None,
-        video_url: str,
-        shown: tuple[str | None, str | None],
-    ) -> Changes:
+    def url_previews(self, values: Values) -> Changes:
         """What an input given by URL holds, shown under its URL once the check has fetched it (fal's
         example too): nobody should pay for a picture or a clip they have not seen. Sent only when it
         changes, so a check of the prompt does not reload the player."""
-        image_file = checked[0] if not image and (image_url or "").strip() else None
-        clip_file = checked[1] if not video and (video_url or "").strip() else None
-        p = self.page.inputs
-        changes: Changes = {self.page.memory.url_shown: (image_file, clip_file)}
+        p, m = self.page.inputs, self.page.memory
+        checked, shown = values[m.checked], values[m.url_shown]
+        image_file = checked[0] if not values[p.image] and (values[p.image_url] or "").strip() else None
+        clip_file = checked[1] if not values[p.video] and (values[p.video_url] or "").strip() else None
+        changes: Changes = {m.url_shown: (image_file, clip_file)}
         if image_file != shown[0]:
             changes[p.image_from_url] = gr.update(value=servable(image_file), visible=bool(image_file))
         if clip_file != shown[1]:
@@ -131,10 +117,9 @@ class InputHandlers(HandlerBase):
         copy = self.studio.reader.preview(video)
         if copy is None:
             return unchanged
-        note = "🎞 Shown as an H.264 preview (your browser can't play the original); fal gets the original."
         return {
             self.page.inputs.video: copy,
-            self.page.inputs.input_note: f'<p class="input-note">{note}</p>',
+            self.page.inputs.input_note: f'<p class="input-note">{notices.CLIP_PREVIEWED}</p>',
             self.page.inputs.video_url: "",
         }
 
@@ -147,12 +132,13 @@ class InputHandlers(HandlerBase):
             self.page.inputs.image_url: "",
         }
 
-    def trim(self, video: str | None, video_url: str, orientation: str) -> Changes:
+    def trim(self, values: Values) -> Changes:
+        p = self.page.inputs
         try:
-            trimmed = self.studio.trim(video, video_url, orientation)
+            trimmed = self.studio.trim(values[p.video], values[p.video_url], values[p.orientation])
         except StudioError as exc:
             return {self.page.run.verdict: presenter.error_text(exc)}
-        return {self.page.inputs.video: trimmed, self.page.inputs.video_url: ""}
+        return {p.video: trimmed, p.video_url: ""}
 
     def example_fal(self) -> Changes:
         """fal's own published sample (a real dancer): fetched from fal's CDN, passed to fal as it is."""
@@ -163,7 +149,7 @@ class InputHandlers(HandlerBase):
             p.image_url: FAL_SAMPLE_IMAGE,
             p.video_url: FAL_SAMPLE_VIDEO,
             p.orientation: "video",
-            p.prompt: "A woman dancing",
+            p.prompt: notices.EXAMPLE_FAL_PROMPT,
         }
 
     def example_offline(self, orientation: str) -> Changes:
@@ -174,16 +160,8 @@ class InputHandlers(HandlerBase):
             p.image_url: "",
             p.video_url: "",
             p.orientation: orientation,
-            p.prompt: "a cartoon character waving both arms" if orientation == "video" else "",
+            p.prompt: notices.EXAMPLE_OFFLINE_PROMPT if orientation == "video" else "",
         }
 
     def key_status(self, key: str) -> str:
         return presenter.key_status(self.studio.settings, key)
-
-
-def page_face(tier: str, frontal: str | None, *angles: str | None) -> FaceGiven:
-    """The face panel's images, only while a v3 model is chosen: with another model the panel is
-    hidden, and what it still holds (kept for a switch back) is not part of the run."""
-    if not presenter.face_panel_shown(tier):
-        return FaceGiven()
-    return FaceGiven(frontal, None, tuple(angle for angle in angles if angle))

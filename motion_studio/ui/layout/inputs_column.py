@@ -9,9 +9,9 @@ import gradio as gr
 
 from ... import presenter
 from ...settings import Settings
-from ..batch import BatchPanel, batch_panel
 from ..components import any_image
 from .assets import page_text
+from .batch import BatchPanel, batch_panel
 from .face import face_panel
 
 
@@ -41,7 +41,7 @@ class Inputs:
     face_angles: tuple[gr.Image, ...]
     face_info: gr.Markdown
     face_name: gr.Button  # puts @Element1 in the prompt
-    batch: BatchPanel  # more character images, or more clips: one run each (ui/batch.py)
+    batch: BatchPanel  # more character images, or more clips: one run each
     image_from_url: gr.Image  # what an image URL holds, once fetched: you see what you pay for
     video_from_url: gr.Video  # the same for a clip URL (an H.264 preview when browsers can't play it)
 
@@ -55,72 +55,123 @@ def inputs(settings: Settings) -> Inputs:
     """The left column: what goes into a run, and the button that starts it."""
     with gr.Row(equal_height=False):
         with gr.Column(min_width=200):
-            image = any_image(
-                label="Character image",
-                sources=["upload", "clipboard"],
-                image_mode=None,
-                height=260,
-                elem_id="image-input",
-            )
-            image_url = gr.Textbox(
-                show_label=False, placeholder="…or an image URL (https://…)", elem_id="image-url", max_lines=1
-            )
-            image_from_url = gr.Image(
-                label="From the URL",
-                interactive=False,
-                visible=False,
-                height=160,
-                buttons=["fullscreen"],
-                elem_id="image-from-url",
-            )
-            image_info = gr.Markdown(elem_id="image-info", elem_classes="small-note")
+            image, image_url, image_from_url, image_info = _character_image()
         with gr.Column(min_width=200):
-            video = gr.Video(
-                label="Reference clip",
-                sources=["upload", "webcam"],
-                include_audio=True,
-                # 720p is plenty for a motion reference and keeps conversion and upload quick.
-                webcam_options=gr.WebcamOptions(
-                    mirror=False,
-                    constraints={"video": {"width": {"ideal": 1280}, "height": {"ideal": 720}}},
-                ),
-                height=260,
-                elem_id="video-input",
-            )
-            video_url = gr.Textbox(
-                show_label=False, placeholder="…or a video URL (https://…)", elem_id="video-url", max_lines=1
-            )
-            video_from_url = gr.Video(
-                label="From the URL",
-                interactive=False,
-                visible=False,
-                height=160,
-                buttons=[],
-                elem_id="video-from-url",
-            )
-            video_info = gr.Markdown(elem_id="video-info", elem_classes="small-note")
-            trim = gr.Button("Trim", visible=False, size="sm", elem_id="trim")
+            video, video_url, video_from_url, video_info, trim = _reference_clip()
     input_note = gr.HTML("", elem_id="input-note", padding=False)
     # Written by `assets/upload_guard.js` only (never by a handler), so the browser's sentence stays put.
     gr.HTML('<div id="upload-refusal"></div>', padding=False, elem_id="upload-refusal-box")
     with gr.Row(equal_height=False):
         with gr.Column(min_width=200):
-            orientation = gr.Radio(
-                presenter.orientation_choices(),
-                value="video",
-                label="Character orientation",
-                elem_id="orientation",
-            )
-            orientation_note = gr.Markdown(presenter.orientation_help("video"), elem_classes="small-note")
+            orientation, orientation_note = _orientation()
         with gr.Column(min_width=200):
-            tier = gr.Radio(
-                presenter.tier_choices(), value=settings.default_tier, label="Model", elem_id="tier"
-            )
-            keep_sound = gr.Checkbox(
-                value=True, label="Keep the reference clip's sound", elem_id="keep-sound"
-            )
+            tier, keep_sound = _model(settings)
     face_box, face_frontal, face_angles, face_info, face_name = face_panel(settings)
     batch = batch_panel()
+    prompt, prompt_count, generate = _prompt_and_generate(settings)
+    example_fal, example_offline, example_offline_image = _examples()
+    return Inputs(
+        image=image,
+        image_url=image_url,
+        image_info=image_info,
+        video=video,
+        video_url=video_url,
+        video_info=video_info,
+        trim=trim,
+        orientation=orientation,
+        orientation_note=orientation_note,
+        tier=tier,
+        keep_sound=keep_sound,
+        prompt=prompt,
+        prompt_count=prompt_count,
+        generate=generate,
+        example_fal=example_fal,
+        example_offline=example_offline,
+        example_offline_image=example_offline_image,
+        input_note=input_note,
+        face_box=face_box,
+        face_frontal=face_frontal,
+        face_angles=face_angles,
+        face_info=face_info,
+        face_name=face_name,
+        batch=batch,
+        image_from_url=image_from_url,
+        video_from_url=video_from_url,
+    )
+
+
+def _character_image() -> tuple[gr.Image, gr.Textbox, gr.Image, gr.Markdown]:
+    """The character image: a file, or a URL with what it holds shown under it once fetched."""
+    image = any_image(
+        label="Character image",
+        sources=["upload", "clipboard"],
+        image_mode=None,
+        height=260,
+        elem_id="image-input",
+    )
+    image_url = gr.Textbox(
+        show_label=False, placeholder="…or an image URL (https://…)", elem_id="image-url", max_lines=1
+    )
+    image_from_url = gr.Image(
+        label="From the URL",
+        interactive=False,
+        visible=False,
+        height=160,
+        buttons=["fullscreen"],
+        elem_id="image-from-url",
+    )
+    image_info = gr.Markdown(elem_id="image-info", elem_classes="small-note")
+    return image, image_url, image_from_url, image_info
+
+
+def _reference_clip() -> tuple[gr.Video, gr.Textbox, gr.Video, gr.Markdown, gr.Button]:
+    """The reference clip: a file, a webcam recording or a URL, and the Trim offer for a long one."""
+    video = gr.Video(
+        label="Reference clip",
+        sources=["upload", "webcam"],
+        include_audio=True,
+        # 720p is plenty for a motion reference and keeps conversion and upload quick.
+        webcam_options=gr.WebcamOptions(
+            mirror=False,
+            constraints={"video": {"width": {"ideal": 1280}, "height": {"ideal": 720}}},
+        ),
+        height=260,
+        elem_id="video-input",
+    )
+    video_url = gr.Textbox(
+        show_label=False, placeholder="…or a video URL (https://…)", elem_id="video-url", max_lines=1
+    )
+    video_from_url = gr.Video(
+        label="From the URL",
+        interactive=False,
+        visible=False,
+        height=160,
+        buttons=[],
+        elem_id="video-from-url",
+    )
+    video_info = gr.Markdown(elem_id="video-info", elem_classes="small-note")
+    trim = gr.Button("Trim", visible=False, size="sm", elem_id="trim")
+    return video, video_url, video_from_url, video_info, trim
+
+
+def _orientation() -> tuple[gr.Radio, gr.Markdown]:
+    orientation = gr.Radio(
+        presenter.orientation_choices(),
+        value="video",
+        label="Character orientation",
+        elem_id="orientation",
+    )
+    orientation_note = gr.Markdown(presenter.orientation_help("video"), elem_classes="small-note")
+    return orientation, orientation_note
+
+
+def _model(settings: Settings) -> tuple[gr.Radio, gr.Checkbox]:
+    tier = gr.Radio(presenter.tier_choices(), value=settings.default_tier, label="Model", elem_id="tier")
+    keep_sound = gr.Checkbox(value=True, label="Keep the reference clip's sound", elem_id="keep-sound")
+    return tier, keep_sound
+
+
+def _prompt_and_generate(settings: Settings) -> tuple[gr.Textbox, gr.Markdown, gr.Button]:
     prompt = gr.Textbox(
         label="Prompt (optional)",
         lines=2,
@@ -137,6 +188,10 @@ def inputs(settings: Settings) -> Inputs:
         elem_id="upload-ahead-note",
         elem_classes="small-note",
     )
+    return prompt, prompt_count, generate
+
+
+def _examples() -> tuple[gr.Button, gr.Button, gr.Button]:
     with gr.Accordion("Try an example (loading one costs nothing)", open=True, elem_id="examples"):
         example_fal = gr.Button(
             "💃 fal's own sample: a dancer (fetched from fal's CDN)", size="sm", elem_id="example-fal"
@@ -149,31 +204,4 @@ def inputs(settings: Settings) -> Inputs:
                 "🧍 Offline: cartoon figure, orientation image", size="sm", elem_id="example-offline-image"
             )
         gr.Markdown(page_text("examples.md"), elem_classes="small-note")
-    return Inputs(
-        image,
-        image_url,
-        image_info,
-        video,
-        video_url,
-        video_info,
-        trim,
-        orientation,
-        orientation_note,
-        tier,
-        keep_sound,
-        prompt,
-        prompt_count,
-        generate,
-        example_fal,
-        example_offline,
-        example_offline_image,
-        input_note,
-        face_box,
-        face_frontal,
-        face_angles,
-        face_info,
-        face_name,
-        batch,
-        image_from_url,
-        video_from_url,
-    )
+    return example_fal, example_offline, example_offline_image

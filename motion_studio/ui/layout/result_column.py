@@ -8,8 +8,8 @@ import gradio as gr
 
 from ... import presenter
 from ...settings import Settings
-from ..batch import GridView, grid_tab
 from .assets import page_text
+from .batch import GridView, grid_tab
 
 
 @dataclass(frozen=True)
@@ -32,14 +32,55 @@ class RunView:
     logs: gr.Textbox
     cancel_all: gr.Button  # every run of a batch
     tabs: gr.Tabs
-    grid: GridView  # a batch's results side by side (ui/batch.py)
+    grid: GridView  # a batch's results side by side
 
 
 def run_view(settings: Settings) -> RunView:
     """The right column: the verdict before a run, its progress during, its videos after."""
     verdict = gr.Markdown(presenter.EMPTY_VERDICT, elem_id="verdict")
     cost = gr.Markdown(presenter.price_line(settings.default_tier), elem_id="cost")
-    # The people check (issue 11) arrives a moment after the verdict, in its own event: advice only.
+    people, pose_box, pose = _people_check()
+    with gr.Row(equal_height=True):
+        progress = gr.Markdown(elem_id="progress")
+        cancel = gr.Button("Cancel", variant="stop", visible=False, size="sm", scale=0, elem_id="cancel")
+        cancel_all = gr.Button(
+            "Cancel all", variant="stop", visible=False, size="sm", scale=0, elem_id="cancel-all"
+        )
+    empty = gr.Markdown(page_text("empty_result.md"), elem_id="result-empty", elem_classes="empty-state")
+    with gr.Column(visible=False, elem_id="results") as results:
+        with gr.Tabs(elem_id="result-tabs") as tabs:
+            output, reference, side_tab, side_note, side = _result_tabs()
+            grid = grid_tab()
+        download = gr.DownloadButton("Download result", visible=False, size="sm", elem_id="download")
+    with gr.Accordion("fal log", open=False, elem_id="log-accordion"):
+        logs = gr.Textbox(
+            show_label=False, lines=4, max_lines=8, autoscroll=True, interactive=False, elem_id="logs"
+        )
+    return RunView(
+        verdict=verdict,
+        cost=cost,
+        people=people,
+        pose_box=pose_box,
+        pose=pose,
+        progress=progress,
+        cancel=cancel,
+        empty=empty,
+        results=results,
+        output=output,
+        reference=reference,
+        side_tab=side_tab,
+        side_note=side_note,
+        side=side,
+        download=download,
+        logs=logs,
+        cancel_all=cancel_all,
+        tabs=tabs,
+        grid=grid,
+    )
+
+
+def _people_check() -> tuple[gr.Markdown, gr.Accordion, gr.Image]:
+    """The people check arrives a moment after the verdict, in its own event: advice only."""
     people = gr.Markdown(elem_id="people-check")
     with gr.Accordion(
         "Pose preview: what the model will match", open=True, visible=False, elem_id="pose-accordion"
@@ -52,60 +93,28 @@ def run_view(settings: Settings) -> RunView:
             buttons=["fullscreen"],
             elem_id="pose-preview",
         )
-    with gr.Row(equal_height=True):
-        progress = gr.Markdown(elem_id="progress")
-        cancel = gr.Button("Cancel", variant="stop", visible=False, size="sm", scale=0, elem_id="cancel")
-        cancel_all = gr.Button(
-            "Cancel all", variant="stop", visible=False, size="sm", scale=0, elem_id="cancel-all"
+    return people, pose_box, pose
+
+
+def _result_tabs() -> tuple[gr.Video, gr.Video, gr.Tab, gr.Markdown, gr.Video]:
+    """A run's videos: the result, its reference clip, and both side by side (made when asked)."""
+    with gr.Tab("Result", id="result"):
+        output = gr.Video(
+            label="Result",
+            interactive=False,
+            buttons=["download"],
+            height=420,
+            elem_id="output-video",
         )
-    empty = gr.Markdown(page_text("empty_result.md"), elem_id="result-empty", elem_classes="empty-state")
-    with gr.Column(visible=False, elem_id="results") as results:
-        with gr.Tabs(elem_id="result-tabs") as tabs:
-            with gr.Tab("Result", id="result"):
-                output = gr.Video(
-                    label="Result",
-                    interactive=False,
-                    buttons=["download"],
-                    height=420,
-                    elem_id="output-video",
-                )
-            with gr.Tab("Reference", id="reference"):
-                reference = gr.Video(
-                    label="Reference clip", interactive=False, height=420, elem_id="reference-video"
-                )
-            with gr.Tab("Side by side", id="side") as side_tab:
-                side_note = gr.Markdown(elem_id="side-note", elem_classes="small-note")
-                side = gr.Video(
-                    label="Reference | result",
-                    interactive=False,
-                    buttons=["download"],
-                    height=420,
-                    elem_id="side-video",
-                )
-            grid = grid_tab()
-        download = gr.DownloadButton("Download result", visible=False, size="sm", elem_id="download")
-    with gr.Accordion("fal log", open=False, elem_id="log-accordion"):
-        logs = gr.Textbox(
-            show_label=False, lines=4, max_lines=8, autoscroll=True, interactive=False, elem_id="logs"
+    with gr.Tab("Reference", id="reference"):
+        reference = gr.Video(label="Reference clip", interactive=False, height=420, elem_id="reference-video")
+    with gr.Tab("Side by side", id="side") as side_tab:
+        side_note = gr.Markdown(elem_id="side-note", elem_classes="small-note")
+        side = gr.Video(
+            label="Reference | result",
+            interactive=False,
+            buttons=["download"],
+            height=420,
+            elem_id="side-video",
         )
-    return RunView(
-        verdict,
-        cost,
-        people,
-        pose_box,
-        pose,
-        progress,
-        cancel,
-        empty,
-        results,
-        output,
-        reference,
-        side_tab,
-        side_note,
-        side,
-        download,
-        logs,
-        cancel_all,
-        tabs,
-        grid,
-    )
+    return output, reference, side_tab, side_note, side

@@ -1,0 +1,28 @@
+"""The page's short notices that are not failures: what it says while a run starts or is cancelled, about
+a deleted or vanished run, the side-by-side tab, a clip shown as a preview, and the examples' prompts.
+
+Kept out of `ui` (which only lays out and wires) and apart from `presenter.py`, whose sentences are
+computed from a run or a reading: these are fixed, or nearly.
+"""
+
+from __future__ import annotations
+
+STARTING = "⏳ Starting…"
+CANCELLING = "⏹ Cancelling on fal…"
+NOTHING_TO_CANCEL = "Nothing to cancel: no run of yours is going in this page."
+RUN_DELETED = "Run deleted."
+RUN_GONE = "This run no longer exists."
+SIDE_BY_SIDE_OFFER = "Open this tab to put the reference and the result side by side in one video."
+SIDE_BY_SIDE_MADE = "Reference on the left, result on the right: one video to share."
+CLIP_PREVIEWED = "🎞 Shown as an H.264 preview (your browser can't play the original); fal gets the original."
+EXAMPLE_FAL_PROMPT = "A woman dancing"
+EXAMPLE_OFFLINE_PROMPT = "a cartoon character waving both arms"
+
+
+def starting_batch(runs: int) -> str:
+    return f"⏳ Starting a batch of {runs} runs…"
+
+
+def trim_offer(seconds: float | None) -> str | None:
+    """The Trim button's label when only the clip's length is wrong (None: no offer, the button hides)."""
+    return f"✂ Use only the first {seconds:g} s" if seconds else None

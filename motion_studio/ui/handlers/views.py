@@ -1,0 +1,61 @@
+"""The views more than one group of handlers redraws: a run's result area (with a batch's Grid tab)
+and the gallery."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ... import batch_text, notices
+from ...history.runs import Run
+from ...studio import Studio
+from ..layout.parts import Page
+from .changes import Changes
+
+
+class PageViews:
+    """The result area and the gallery as they are drawn after any event that changes them."""
+
+    def __init__(self, studio: Studio, page: Page) -> None:
+        self.studio = studio
+        self.page = page
+
+    def result(self, run: Run) -> Changes:
+        """The result area for a run: its video, its reference, a download named after it."""
+        view = self.page.run
+        played = download = self.studio.result_file(run)
+        return {
+            view.empty: gr.update(visible=played is None),
+            view.results: gr.update(visible=played is not None),
+            view.output: played,
+            view.reference: self.studio.reference_clip(run),
+            view.side: None,
+            view.side_note: notices.SIDE_BY_SIDE_OFFER,
+            view.download: gr.update(value=download, visible=download is not None),
+            **self.grid(run),
+        }
+
+    def grid(self, run: Run | None) -> Changes:
+        """With a run's result: the Grid tab is there for a run of a batch, with its grid if made (it
+        is made when the tab is opened, or when the batch's stream sees its runs end)."""
+        g = self.page.run.grid
+        batch_id = run.batch_id if run is not None else None
+        shown = self.studio.batches.made_grid(batch_id)
+        return {
+            g.tab: gr.Tab(visible=batch_id is not None),
+            g.video: shown,
+            g.note: batch_text.grid_note(shown is not None, 2) if batch_id else "",
+        }
+
+    def gallery(self, owner: str | None, limit: int | None, unless: str | None = None) -> Changes:
+        g, m = self.page.gallery, self.page.memory
+        view = self.studio.gallery(owner, limit, unless)
+        if view is None:  # nothing changed (the timer is left as it is: setting it ticks it)
+            return {g.timer: gr.skip()}
+        return {
+            g.timer: gr.Timer(active=view.active),
+            g.gallery: gr.update(value=view.items, visible=bool(view.items)),  # no empty box
+            m.gallery_ids: view.ids,
+            m.gallery_sig: view.signature,
+            g.summary: view.summary,
+            g.show_more: gr.update(visible=view.more),
+        }

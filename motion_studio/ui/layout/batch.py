@@ -1,0 +1,62 @@
+"""A batch's two parts of the page: the panel that makes one (more character images, or more clips),
+in the left column, and the Grid tab where every result of a batch ends side by side, among the
+result's tabs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gradio as gr
+
+from .assets import page_text
+
+
+@dataclass(frozen=True)
+class BatchPanel:
+    """The "Batch: several characters or clips" panel: which input varies, and the extra files."""
+
+    box: gr.Accordion
+    kind: gr.Radio
+    files: gr.File
+
+
+@dataclass(frozen=True)
+class GridView:
+    """The result area's Grid tab: shown for a run of a batch, with every result side by side."""
+
+    tab: gr.Tab
+    note: gr.Markdown
+    video: gr.Video
+
+
+def batch_panel() -> BatchPanel:
+    """Closed until wanted: a batch is the exception, and a closed accordion costs one line."""
+    with gr.Accordion("Batch: several characters or clips", open=False, elem_id="batch-panel") as box:
+        gr.Markdown(page_text("batch.md"), elem_classes="small-note")
+        kind = gr.Radio(
+            [("More character images", "image"), ("More clips", "video")],
+            value="image",
+            show_label=False,
+            elem_id="batch-kind",
+        )
+        files = gr.File(
+            label="More character images or clips (one run each)",
+            file_count="multiple",
+            file_types=["image", "video"],
+            height=150,
+            elem_id="batch-files",
+        )
+    return BatchPanel(box, kind, files)
+
+
+def grid_tab() -> GridView:
+    """Inside the result's tabs: hidden until a run of a batch is shown."""
+    with gr.Tab("Grid", id="grid", visible=False, elem_id="grid-tab") as tab:
+        note = gr.Markdown(elem_id="grid-note", elem_classes="small-note")
+        video = gr.Video(
+            label="Every result of the batch",
+            interactive=False,
+            buttons=["download"],
+            elem_id="grid-video",  # as tall as the grid is: a row of three is a wide, low picture
+        )
+    return GridView(tab, note, video)
