@@ -27,9 +27,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import imageio_ffmpeg  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
-from motion_studio.catalog import request_arguments  # noqa: E402
 from motion_studio.history.store import History  # noqa: E402
-from motion_studio.jobs import JobRunner, JobSpec  # noqa: E402
+from motion_studio.jobs import JobRunner  # noqa: E402
+from motion_studio.order import Options, Order, Source  # noqa: E402
 from motion_studio.settings import Settings  # noqa: E402
 from tests.fal_emulator import VALID_KEY, FalEmulator  # noqa: E402
 from tests.media_factory import make_image  # noqa: E402
@@ -60,7 +60,7 @@ async def plain_recipe(image: Path, clip: Path) -> float:
     start = time.perf_counter()
     image_url = await client.upload_file(image)
     video_url = await client.upload_file(clip)
-    await client.submit(ENDPOINT, arguments=request_arguments(image_url, video_url, "video", "", True))
+    await client.submit(ENDPOINT, arguments=Options().fal_arguments(image_url, video_url))
     return time.perf_counter() - start
 
 
@@ -70,7 +70,7 @@ def studio(runner: JobRunner, image: Path, clip: Path, pause: float) -> float:
     runner.upload_ahead(str(clip), key, ("bench", "video"))
     time.sleep(pause)
     start = time.perf_counter()
-    job = runner.start(JobSpec(str(image), str(clip), "video"), key)
+    job = runner.start(Order(Options(), ((Source(str(image)), Source(str(clip))),)), key)
     while job.request_id is None:
         if job.finished:
             raise RuntimeError(f"the run ended early: {job.last}")

@@ -59,15 +59,19 @@ def studio_side(pairs: list[tuple[str, str]], warm: tuple[str, str], data: Path)
     from pydantic import SecretStr
 
     from motion_studio.jobs import Done
+    from motion_studio.order import Options, Order, Source
     from motion_studio.settings import Settings
-    from motion_studio.studio import RunRequest, Studio
+    from motion_studio.studio.service import Studio
+
+    def order(image: str, clip: str) -> Order:
+        return Order.of(Options(), Source(image), Source(clip))
 
     studio = Studio(Settings(FAL_KEY=SecretStr(VALID_KEY), MOTION_STUDIO_DATA_DIR=data))
-    final = studio.start_for_api(RunRequest(*warm), "api:bench").wait(120)  # imports, TLS, ffmpeg
+    final = studio.orders.start_for_api(order(*warm), "api:bench").wait(120)  # imports, TLS, ffmpeg
     assert isinstance(final, Done), final
     baseline, start = _baseline()
     jobs = [
-        studio.start_for_api(RunRequest(image, clip), f"api:bench-{n}")
+        studio.orders.start_for_api(order(image, clip), f"api:bench-{n}")
         for n, (image, clip) in enumerate(pairs)
     ]
     finals = [job.wait(600) for job in jobs]

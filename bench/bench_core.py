@@ -31,11 +31,12 @@ from pydantic import SecretStr  # noqa: E402
 
 from motion_studio.history.runs import Run  # noqa: E402
 from motion_studio.history.store import History  # noqa: E402
-from motion_studio.jobs import Done, JobRunner, JobSpec  # noqa: E402
+from motion_studio.jobs import Done, JobRunner  # noqa: E402
 from motion_studio.media.image import inspect_image  # noqa: E402
 from motion_studio.media.video import inspect_video, prepare_video  # noqa: E402
+from motion_studio.order import Options, Order, Source  # noqa: E402
 from motion_studio.settings import Settings  # noqa: E402
-from motion_studio.studio import Studio  # noqa: E402
+from motion_studio.studio.service import Studio  # noqa: E402
 from tests.fal_emulator import VALID_KEY  # noqa: E402
 from tests.media_factory import make_clip, make_image  # noqa: E402
 
@@ -77,7 +78,7 @@ def main() -> None:
     history = History(settings.db_path, settings.runs_dir)
     runner = JobRunner(settings, history)
     small = make_clip(tmp / "small.mp4", 4)
-    spec = JobSpec(str(image), str(small), "video")
+    spec = Order(Options(), ((Source(str(image)), Source(str(small))),))
     runner.start(spec, SecretStr(VALID_KEY)).wait(60)  # warm-up: imports, TLS, first upload
     durations = []
     for _ in range(10):
@@ -97,14 +98,14 @@ def main() -> None:
     thumb.write_bytes(b"x")
     for i in range(1000):
         studio.history.create(
-            Run(tier="pro", endpoint="e", orientation="video", prompt=f"run {i}", thumbnail_path=str(thumb))
+            Run(options=Options(), endpoint="e", prompt=f"run {i}", thumbnail_path=str(thumb))
         )
     print("== gallery with 1,000 runs (median / max of 20, ms)")
-    median, worst = timed(lambda: studio.gallery(None, 24), 20)
+    median, worst = timed(lambda: studio.gallery.page(None, 24), 20)
     print(f"{'first page of 24, all counted':40s} {median:7.1f} {worst:7.1f}")
-    page = studio.gallery(None, 24)
+    page = studio.gallery.page(None, 24)
     assert page is not None
-    median, worst = timed(lambda: studio.gallery(None, 24, unless=page.signature), 20)
+    median, worst = timed(lambda: studio.gallery.page(None, 24, unless=page.signature), 20)
     print(f"{'a poll that finds nothing new':40s} {median:7.1f} {worst:7.1f}")
     studio.runner.shutdown()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

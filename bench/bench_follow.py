@@ -24,7 +24,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from pydantic import SecretStr  # noqa: E402
 
 from motion_studio.history.store import History  # noqa: E402
-from motion_studio.jobs import Done, JobRunner, JobSpec, Running  # noqa: E402
+from motion_studio.jobs import Done, JobRunner, Running  # noqa: E402
+from motion_studio.order import Options, Order, Source  # noqa: E402
 from motion_studio.settings import Settings  # noqa: E402
 from tests.fal_emulator import VALID_KEY, FalEmulator  # noqa: E402
 from tests.media_factory import make_clip, make_image  # noqa: E402
@@ -32,7 +33,7 @@ from tests.media_factory import make_clip, make_image  # noqa: E402
 RUNS = 7
 
 
-def completed_to_done(runner: JobRunner, emulator: FalEmulator, spec: JobSpec) -> float:
+def completed_to_done(runner: JobRunner, emulator: FalEmulator, spec: Order) -> float:
     """Seconds from fal's COMPLETED to the job's Done."""
     emulator.hold = True
     job = runner.start(spec, SecretStr(VALID_KEY))
@@ -56,7 +57,7 @@ def main() -> None:
     emulator.queue_seconds = emulator.run_seconds = 0.0
     image = make_image(tmp / "person.jpg")
     clip = make_clip(tmp / "clip.mp4", 5)
-    spec = JobSpec(str(image), str(clip), "video")
+    spec = Order(Options(), ((Source(str(image)), Source(str(clip))),))
     figures: dict[str, list[float]] = {}
     for label, stream in (("status stream (the studio)", True), ("polling every 2 s (before)", False)):
         settings = Settings(

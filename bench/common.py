@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench_click import ENDPOINT, LATENCY, UPLINK  # noqa: E402  (this script's folder is on sys.path)
 
-from motion_studio.catalog import request_arguments  # noqa: E402
+from motion_studio.order import Options  # noqa: E402
 from tests.fal_emulator import FalEmulator  # noqa: E402
 from tests.media_factory import QUIET  # noqa: E402
 
@@ -63,7 +63,7 @@ async def plain_recipe(client: Any, image: Path, clip: Path, *, subscribe: bool)
     the result). Returns the request id, or the result's video URL when subscribing."""
     image_url = await client.upload_file(image)
     video_url = await client.upload_file(clip)
-    arguments = request_arguments(image_url, video_url, "video", "", True)
+    arguments = Options().fal_arguments(image_url, video_url)
     if subscribe:
         result = await client.subscribe(ENDPOINT, arguments=arguments)
         return str(result["video"]["url"])

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from . import presenter
-from .batches import BatchProgress, BatchReading
+from .batches.progress import BatchProgress
+from .batches.reading import BatchReading
 from .catalog import billed_seconds, format_cost, format_price, tier
 from .inputs import Reading
 from .lifecycle import icon

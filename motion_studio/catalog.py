@@ -169,41 +169,6 @@ def check_face(tier_name: str, orientation: str, face: Face | None) -> None:
         raise FaceElementError.too_many(len(face.angles), FACE_MAX_ANGLES)
 
 
-def prompt_with_face(prompt: str) -> str:
-    """The prompt of a run with a face: it names the face (`@Element1`); added at the end if missing."""
-    if FACE_REFERENCE.lower() in prompt.lower():
-        return prompt
-    return f"{prompt.rstrip()} {FACE_REFERENCE}".strip()
-
-
-def request_arguments(
-    image_url: str,
-    video_url: str,
-    orientation: str,
-    prompt: str,
-    keep_sound: bool,
-    *,
-    tier_name: str = "pro",
-    face: Face | None = None,
-) -> dict[str, Any]:
-    """The input body, exactly as fal's input schema gives it: `prompt` only when there is one, and `elements`
-    (one element, the face's uploaded URLs) only for a face, which only v3 with orientation `video`
-    takes; the prompt then names it."""
-    arguments: dict[str, Any] = {
-        "image_url": image_url,
-        "video_url": video_url,
-        "character_orientation": orientation,
-        "keep_original_sound": bool(keep_sound),
-    }
-    if face:
-        check_face(tier_name, orientation, face)
-        arguments["elements"] = [face.element()]
-        prompt = prompt_with_face(prompt)
-    if prompt:
-        arguments["prompt"] = prompt
-    return arguments
-
-
 def options_under(cap: float, seconds: float, tier_name: str, *, face: bool = False) -> list[str]:
     """What would fit under a per-run cap on the server's key, and only that: a shorter clip (if one
     long enough for the model fits), another model (if it fits, and keeps the face when one is

@@ -19,14 +19,14 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from . import fetching
-from .batches import MAX_INPUTS
-from .catalog import FACE_MAX_ANGLES, LIMITS, ORIENTATION_MAX_SECONDS, TIERS, Face, check_face, format_cost
-from .cli_batch import STRICT_REFUSED, generate_batch, is_batch, run_json
-from .errors import InternalError, StrictRefusalError, StudioError
+from .catalog import FACE_MAX_ANGLES, check_face, format_cost
+from .cli_batch import STRICT_REFUSED, generate_batch, run_json
+from .errors import InternalError, RunActionError, StrictRefusalError, StudioError
 from .history.runs import Run
 from .history.store import History
-from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, JobSpec, Running
+from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, Running
 from .lifecycle import Action
+from .order import MAX_INPUTS, FaceSources, Options, Order, Source, option_fields
 from .people.detect import mute_native_logs
 from .people_check import check_inputs
 from .settings import Settings, configure_logging, get_settings
@@ -35,9 +35,25 @@ from .settings import Settings, configure_logging, get_settings
 def _parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m motion_studio", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    gen = commands.add_parser(
-        "generate", help="make a video: the image's character performs the clip's motion"
+    _generate_arguments(
+        commands.add_parser(
+            "generate", help="make a video: the image's character performs the clip's motion"
+        ),
+        settings.default_tier,
     )
+    hist = commands.add_parser("history", help="list past runs, newest first")
+    hist.add_argument("--limit", type=int, default=20)
+    resume = commands.add_parser(
+        "resume", help="follow runs that were submitted but never finished, and download them"
+    )
+    resume.add_argument("run_id", nargs="?", help="only this run (default: every unfinished one)")
+    again = commands.add_parser("again", help="start a new run with the inputs and settings of an old one")
+    again.add_argument("run_id")
+    return parser
+
+
+def _generate_arguments(gen: argparse.ArgumentParser, default_model: str) -> None:
+    """`generate`'s flags: the inputs, then every option as `Options` describes it, then the face."""
     gen.add_argument(
         "--image",
         required=True,
@@ -52,24 +68,17 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         help="reference clip, a file or an http(s) URL (MP4/MOV; WebM... is converted); repeat it for a "
         f"batch: one run per clip with the same image, at most {MAX_INPUTS} (not with several --image)",
     )
-    gen.add_argument(
-        "--orientation",
-        required=True,
-        choices=sorted(ORIENTATION_MAX_SECONDS),
-        help="image: clip ≤ 10 s, keeps the image's pose; video: clip ≤ 30 s, follows the clip",
-    )
-    gen.add_argument(
-        "--prompt", default="", help=f"optional text, at most {LIMITS.prompt_max_chars} characters"
-    )
-    gen.add_argument("--no-sound", action="store_true", help="drop the reference clip's audio")
-    gen.add_argument(
-        "--model",
-        "--tier",
-        dest="tier",
-        choices=list(TIERS),
-        default=settings.default_tier,
-        help="the model (v3-*: may keep a face consistent, see --face); default %(default)s",
-    )
+    for option in option_fields():
+        default = default_model if option.name == "model" else option.default
+        if option.kind is bool:  # a flag that turns the option's default around
+            action = "store_false" if default else "store_true"
+            gen.add_argument(*option.cli, dest=option.name, action=action, help=option.description)
+            continue
+        choices = list(option.choices) or None
+        gen.add_argument(
+            *option.cli, dest=option.name, choices=choices, default=default,
+            help=option.description.replace("%", "%%") + " Default: %(default)s",
+        )  # fmt: skip
     gen.add_argument(
         "--face",
         metavar="FRONTAL",
@@ -93,15 +102,23 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
         action="store_true",
         help="print the run's summary as JSON on stdout (a batch: every run's, and the grid's path)",
     )
-    hist = commands.add_parser("history", help="list past runs, newest first")
-    hist.add_argument("--limit", type=int, default=20)
-    resume = commands.add_parser(
-        "resume", help="follow runs that were submitted but never finished, and download them"
+
+
+def _order(args: argparse.Namespace) -> Order:
+    """The command line's order: its options by the same description the API uses, each input a
+    file or a URL to fetch; several --image or several --video make a batch."""
+    options = Options.model_validate({option.name: getattr(args, option.name) for option in option_fields()})
+    image, *more_images = [_source(value) for value in args.image]
+    video, *more_videos = [_source(value) for value in args.video]
+    face = FaceSources(_source(args.face) if args.face else Source(), tuple(map(_source, args.face_angle)))
+    return Order.of(
+        options, image, video, more_images=tuple(more_images), more_videos=tuple(more_videos), face=face
     )
-    resume.add_argument("run_id", nargs="?", help="only this run (default: every unfinished one)")
-    again = commands.add_parser("again", help="start a new run with the inputs and settings of an old one")
-    again.add_argument("run_id")
-    return parser
+
+
+def _source(value: str) -> Source:
+    """A path as it is (the user's own file), a URL to fetch."""
+    return Source(url=value.strip()) if _is_url(value) else Source(file=value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,11 +161,9 @@ def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: C
         if args.run_id:
             run = _existing(history, args.run_id)
             if Action.RESUME not in run.situation(followed=False).actions:
-                raise StudioError(f"Run {run.id} is {run.status}: there is nothing to resume.")
+                raise RunActionError.cli_nothing_to_resume(run.id, run.status)
             if run.key_source != "server":
-                raise StudioError(
-                    f"Run {run.id} was started with a key pasted in the page: resume it there, with that key."
-                )
+                raise RunActionError.cli_pasted_key(run.id)
             jobs = [runner.resume(run, key, "server")]
         else:
             jobs = runner.resume_unfinished(key)
@@ -158,54 +173,45 @@ def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: C
     if args.command == "again":
         run = _existing(history, args.run_id)
         if Action.RUN_AGAIN not in run.situation(followed=False).actions:
-            raise StudioError(f"Run {run.id} is still {run.status}; wait for it to end, or resume it.")
+            raise RunActionError.cli_still_going(run.id, run.status)
         return _follow(runner, runner.run_again(run, key), err)
     history.sweep()  # runs a crash left behind get their true status before a new one starts
     settings = runner.settings
-    check_face(args.tier, args.orientation, Face(args.face, tuple(args.face_angle)))  # before any fetch
+    order = _order(args)
+    check_face(order.options.model, order.options.orientation, order.face.outline())  # before any fetch
     if any(map(_is_url, [*args.image, *args.video])):  # room first: never prune an input about to be used
         scratch = [settings.data_dir / "downloads", settings.data_dir / "trimmed"]
         fetching.prune(scratch, settings.scratch_mb * 2**20)
-    if is_batch(args):  # several characters on one clip, or one character on several clips
-        return generate_batch(args, runner, key, err)
-    image, image_url = _local_input(args.image[0], "image", settings, err)
-    video, video_url = _local_input(args.video[0], "video", settings, err)
-    face = Face(
-        _local_input(args.face, "image", settings, err)[0] if args.face else None,
-        tuple(_local_input(angle, "image", settings, err)[0] for angle in args.face_angle),
+    if order.is_batch:  # several characters on one clip, or one character on several clips
+        return generate_batch(order, args, runner, key, err)
+    image = _local_input(order.image, "image", settings, err)
+    video = _local_input(order.video, "video", settings, err)
+    face = FaceSources(
+        _local_input(order.face.frontal, "image", settings, err) if order.face.frontal else Source(),
+        tuple(_local_input(angle, "image", settings, err) for angle in order.face.angles),
     )
-    if (settings.people_check or args.strict) and not _people_check(image, video, args.strict, err):
+    if (settings.people_check or args.strict) and not _people_check(image.file, video.file, args.strict, err):
         return STRICT_REFUSED
-    spec = JobSpec(
-        image,
-        video,
-        args.orientation,
-        args.prompt,
-        not args.no_sound,
-        args.tier,
-        image_url=image_url,
-        video_url=video_url,
-        face=face,
-    )
-    return _follow(runner, runner.start(spec, key), err, as_json=args.json)
+    local = Order(order.options, ((image, video),), face)
+    return _follow(runner, runner.start(local, key), err, as_json=args.json)
 
 
 def _is_url(value: str) -> bool:
     return value.strip().lower().startswith(("http://", "https://"))
 
 
-def _local_input(value: str, kind: str, settings: Settings, err: Console) -> tuple[str, str | None]:
-    """A path as it is; a URL fetched into the data directory (as the page does), with the https URL
-    it came from, so an input already on fal's CDN can be passed to fal without a second upload."""
-    if not _is_url(value):
-        return value, None
-    url = value.strip()
+def _local_input(source: Source, kind: str, settings: Settings, err: Console) -> Source:
+    """A path as it is; a URL fetched into the data directory (as the page does), keeping the https
+    URL it came from, so an input already on fal's CDN can be passed to fal without a second upload."""
+    if source.file or not source.url:
+        return source
+    url = source.url
     err.print(f"Fetching the {kind} from {url}…", soft_wrap=True, markup=False)
     path = fetching.fetch_url(url, kind, settings.data_dir / "downloads")
-    return str(path), url if url.lower().startswith("https://") else None
+    return Source(str(path), url if url.lower().startswith("https://") else None)
 
 
-def _people_check(image: str, video: str, strict: bool, err: Console) -> bool:
+def _people_check(image: str | None, video: str | None, strict: bool, err: Console) -> bool:
     """Print the people check's warnings (advice, like the page's); False when `strict` and it warned.
     A check that could not run (an odd file, no mediapipe) is a note, not a warning."""
     with err.status("Looking for the person in the image and the clip…"):
@@ -223,7 +229,7 @@ def _people_check(image: str, video: str, strict: bool, err: Console) -> bool:
 def _existing(history: History, run_id: str) -> Run:
     run = history.get(run_id)
     if run is None:
-        raise StudioError(f"There is no run {run_id!r}; `python -m motion_studio history` lists them.")
+        raise RunActionError.unknown_id(run_id)
     return run
 
 
@@ -284,8 +290,8 @@ def _print_history(history: History, limit: int) -> None:
             run.id,
             when,
             run.status,
-            run.tier,
-            run.orientation,
+            run.options.model,
+            run.options.orientation,
             clip,
             cost,
             run.output_path or run.error_message or "",

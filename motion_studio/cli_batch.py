@@ -17,46 +17,27 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.markup import escape
 
-from .batches import Batch, Batches, BatchRequest, Source
-from .errors import BatchError, StrictRefusalError, StudioError
+from .batches.progress import Batch
+from .batches.service import Batches
+from .errors import StrictRefusalError, StudioError
 from .history.runs import Run
 from .history.store import History
-from .inputs import FaceGiven, InputReader
+from .inputs import InputReader
 from .jobs import Cancelled, Done, Failed, JobEvent, JobRunner, Running
+from .order import Order
 from .people_check import check_inputs
-from .run_request import RunRequest
 from .summary import run_summary
+from .verdicts import batch_verdict
 
 # `generate --strict` refused because the people check warned: a code of its own, for scripts.
 STRICT_REFUSED = 3
 
 
-def is_batch(args: argparse.Namespace) -> bool:
-    return len(args.image) > 1 or len(args.video) > 1
-
-
-def generate_batch(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: Console) -> int:
+def generate_batch(
+    order: Order, args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: Console
+) -> int:
     """One batch from the command line; exit 0 when every run is done, 1 when any failed, 130 when
     it was cancelled (Ctrl-C cancels every run, on fal too)."""
-    if len(args.image) > 1 and len(args.video) > 1:
-        raise BatchError.both_kinds()
-    image, *more_images = [_source(value) for value in args.image]
-    video, *more_videos = [_source(value) for value in args.video]
-    base = RunRequest(
-        image.file, video.file, args.orientation, args.prompt, not args.no_sound, args.tier,
-        image.url, video.url,
-    )  # fmt: skip
-    face = [_source(value) for value in ([args.face] if args.face else []) + args.face_angle]
-    frontal = face.pop(0) if args.face else Source()
-    base = base.with_face(
-        FaceGiven(
-            frontal.file,
-            frontal.url,
-            tuple(s.file for s in face if s.file),
-            tuple(s.url for s in face if s.url),
-        )
-    )
-    request = BatchRequest(base, tuple(more_images), tuple(more_videos))
     batches = Batches(
         runner.settings,
         runner.history,
@@ -64,15 +45,15 @@ def generate_batch(args: argparse.Namespace, runner: JobRunner, key: SecretStr, 
         InputReader(runner.settings, runner.inputs_in_use),
         key_for=lambda _: (key, "server"),
     )
-    with err.status(f"Checking the batch's {request.size} inputs…"):
-        reading = batches.read(request)
+    with err.status(f"Checking the batch's {order.size} inputs…"):
+        reading = batches.read(order)
     if not reading.ready:
-        for problem in reading.problems or (reading.verdict,):
+        for problem in reading.problems or (batch_verdict(reading).sentence,):
             err.print(f"[red]error:[/] {escape(problem)}", soft_wrap=True)
         return 1
     if (runner.settings.people_check or args.strict) and not _people_check(reading.readings, args, err):
         return STRICT_REFUSED
-    batch = batches.start_with(request, key, "server", None, reading=reading)
+    batch = batches.start_with(order, key, "server", None, reading=reading)
     names = dict(zip(batch.run_ids, reading.names, strict=True))
     try:
         asyncio.run(_show(batch, names, err))
@@ -82,12 +63,6 @@ def generate_batch(args: argparse.Namespace, runner: JobRunner, key: SecretStr, 
         for job in batch.jobs:
             job.wait(runner.settings.cancel_grace_seconds + 5)
     return _report(batches, batch, args.json, err)
-
-
-def _source(value: str) -> Source:
-    """A path as it is (the user's own file), a URL to fetch."""
-    is_url = value.strip().lower().startswith(("http://", "https://"))
-    return Source(url=value.strip()) if is_url else Source(file=value)
 
 
 def _people_check(readings: Any, args: argparse.Namespace, err: Console) -> bool:

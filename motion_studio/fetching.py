@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from .catalog import LIMITS
-from .errors import InputError
+from .errors import UrlError
 
 MAX_REDIRECTS = 5
 DEADLINE_SECONDS = 120.0  # a whole download: a server trickling bytes can't hold a worker for ever
@@ -38,7 +38,6 @@ _URL_SUFFIXES = {
     "image": (".jpg", ".jpeg", ".png", ".webp", ".gif"),
     "video": (".mp4", ".mov", ".webm", ".mkv"),
 }
-_INSIDE = "That URL points inside a private network, which this server never fetches. Use a public URL."
 
 
 def is_public(address: str) -> bool:
@@ -73,10 +72,10 @@ def public_address(host: str) -> str:
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
-        raise InputError(f"The address {host[:80]!r} could not be found. Check the URL.") from None
+        raise UrlError.unknown_host(host) from None
     addresses = [str(info[4][0]) for info in infos]
     if not addresses or not all(is_public(a) for a in addresses):
-        raise InputError(_INSIDE)
+        raise UrlError.inside()
     return addresses[0]
 
 
@@ -129,11 +128,11 @@ def _inside_by_name(name: str) -> bool:
 
 def _client_for(url: httpx.URL) -> httpx.Client:
     if url.scheme not in ("http", "https") or not url.host:
-        raise InputError("Only http(s) URLs are fetched.")
+        raise UrlError.not_http()
     proxy = _proxy_for(url)
     if proxy is not None:  # the egress proxy resolves names; what can be seen from here is checked
         if _inside_by_name(url.host.lower().rstrip(".")):
-            raise InputError(_INSIDE)
+            raise UrlError.inside()
         return httpx.Client(timeout=TIMEOUT, proxy=proxy)  # this proxy: httpx doesn't choose again
     return httpx.Client(timeout=TIMEOUT, transport=_PinnedTransport(public_address(url.host)))
 
@@ -146,7 +145,7 @@ def fetch_url(url: str, kind: str, dest_dir: Path) -> Path:
     try:
         start = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
-        raise InputError("That is not a URL that can be fetched. Use an http(s) link.") from None
+        raise UrlError.malformed() from None
     path_suffix = Path(start.path).suffix.lower()
     suffix = path_suffix if path_suffix in _URL_SUFFIXES[kind] else _URL_SUFFIXES[kind][0]
     target = dest_dir / (hashlib.sha256(url.encode()).hexdigest()[:24] + suffix)
@@ -177,19 +176,19 @@ def _download(url: httpx.URL, out: object, kind: str, limit: int) -> None:
                         continue
                     response.raise_for_status()
                     if response.headers.get("content-encoding", "identity").lower() not in ("", "identity"):
-                        raise InputError(f"The {kind} at that URL comes compressed; link to the file itself.")
+                        raise UrlError.compressed(kind)
                     size = 0
                     for chunk in response.iter_raw(1024 * 1024):
                         size += len(chunk)
                         if size > limit:
-                            raise InputError(f"The {kind} at that URL is larger than {limit // 2**20} MB.")
+                            raise UrlError.too_large(kind, limit // 2**20)
                         if time.monotonic() > deadline:
-                            raise InputError(f"The {kind} at that URL takes too long to download.")
+                            raise UrlError.too_slow(kind)
                         out.write(chunk)  # type: ignore[attr-defined]
                     return
             except httpx.HTTPError:
-                raise InputError(f"Could not download the {kind} from that URL. Check the address.") from None
-    raise InputError("That URL redirects too many times.")
+                raise UrlError.failed(kind) from None
+    raise UrlError.redirects()
 
 
 def on_fal_cdn(url: str, hosts: Iterable[str]) -> bool:

@@ -16,40 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import fetching
-from .catalog import FACE_REFERENCE, LIMITS, Face, check_face, either, options_under, prompt_with_face, tier
-from .errors import BudgetError, ClipTooLongError, InputError, StudioError
+from . import fetching, notices
+from .catalog import FACE_REFERENCE, LIMITS, Face, check_face, either, options_under, tier
+from .errors import BudgetError, ClipTooLongError, InputError, OptionError, StudioError
 from .media.image import ImageReport, inspect_image
 from .media.inputs import check_face as check_face_images
 from .media.video import VideoReport, inspect_video, trim_clip
 from .media.views import preview_image, preview_video
+from .order import FaceSources, Options, Source, prompt_with_face
 from .settings import Settings
 
 PREVIEW_NAME = re.compile(r"preview-[0-9a-f]{16,64}\.mp4")
 MAX_PREVIEWS = 1000
-
-
-@dataclass(frozen=True)
-class FaceGiven:
-    """A face to keep consistent (v3), as a page or an API caller gives it: the frontal image as an
-    upload or a URL, and the other angles as uploads and URLs."""
-
-    image: str | None = None
-    image_url: str | None = None
-    angles: tuple[str, ...] = ()
-    angle_urls: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.image or _given(self.image_url) or self.angles or any(map(_given, self.angle_urls)))
-
-    def outline(self) -> Face:
-        """The face's shape (which images there are) before anything is fetched: enough to refuse it."""
-        frontal = self.image or (self.image_url if _given(self.image_url) else None)
-        return Face(frontal, (*self.angles, *(u for u in self.angle_urls if _given(u))))
-
-
-def _given(url: str | None) -> bool:
-    return bool(url and url.strip())
 
 
 @dataclass(frozen=True)
@@ -101,28 +79,25 @@ class InputReader:
             original = self._previews.get(name)
         return original if original and Path(original).is_file() else path
 
-    def pick(self, uploaded: str | None, url: str | None, kind: str) -> str | None:
-        """An uploaded file wins; otherwise a URL, downloaded (checked for safety); otherwise nothing."""
-        if uploaded:
-            return self.original(uploaded)
-        if url and url.strip():
-            path = fetching.fetch_url(url, kind, self.settings.data_dir / "downloads")
+    def pick(self, source: Source, kind: str) -> str | None:
+        """A file wins; otherwise a URL, downloaded (checked for safety); otherwise nothing."""
+        if source.file:
+            return self.original(source.file)
+        if source.url:
+            path = fetching.fetch_url(source.url, kind, self.settings.data_dir / "downloads")
             self._prune(Path(path))
             return str(path)
         return None
 
-    def pick_both(
-        self, image: str | None, image_url: str | None, video: str | None, video_url: str | None
-    ) -> tuple[str | None, str | None]:
-        """The page's two inputs, each an upload or a URL, as local files (errors raised as they come)."""
-        return self.pick(image, image_url, "image"), self.pick(video, video_url, "video")
+    def local(self, source: Source, kind: str) -> Source:
+        """`source` as a local file, keeping the URL it was fetched from (errors raised as they come)."""
+        path = self.pick(source, kind)
+        return Source(path, source.url if not source.file else None) if path else Source()
 
-    def pick_face(self, given: FaceGiven) -> Face:
+    def pick_face(self, given: FaceSources) -> Face:
         """The face's images as local files (URLs fetched as the image's is)."""
-        frontal = self.pick(given.image, given.image_url, "image")
-        uploaded = tuple(self.original(path) or path for path in given.angles)
-        fetched = tuple(self.pick(None, url, "image") or "" for url in given.angle_urls if _given(url))
-        return Face(frontal, (*uploaded, *fetched))
+        frontal = self.pick(given.frontal, "image")
+        return Face(frontal, tuple(self.pick(angle, "image") or "" for angle in given.angles if angle))
 
     def _prune(self, just_made: Path | None = None) -> None:
         """Room in the scratch quota, never at the cost of an input a run still needs or of the file
@@ -139,25 +114,21 @@ class InputReader:
 
     def read(
         self,
-        image: str | None,
-        image_url: str | None,
-        video: str | None,
-        video_url: str | None,
-        orientation: str,
-        prompt: str,
-        tier_name: str,
+        image: Source,
+        video: Source,
+        options: Options,
         *,
         on_server_key: bool = True,
-        face: FaceGiven = FaceGiven(),
+        face: FaceSources | None = None,
     ) -> Reading:
         """Read every input (`on_server_key`: no key was pasted, so the server's caps apply)."""
         problems: list[str] = []
         notes: list[str] = []
         fetched: dict[str, str] = {}
-        image_path, image_report, image_problem = self._read_image(image, image_url, fetched)
-        video_path, video_report, video_problem, trim_to = self._read_video(
-            video, video_url, orientation, fetched
-        )
+        orientation, prompt, tier_name = options.orientation, options.prompt, options.model
+        image_path, image_report, image_problem = self._read_image(image, fetched)
+        video_path, video_report, video_problem, trim_to = self._read_video(video, orientation, fetched)
+        face = face or FaceSources()
         face_files, face_reports, face_problem = self._read_face(face, tier_name, orientation)
         problems += [p for p in (image_problem, video_problem, face_problem) if p]
         notes += [
@@ -175,11 +146,9 @@ class InputReader:
                 problems.append(BudgetError.per_run(cost, cap, fits).message)
         sent = prompt_with_face(prompt or "") if face else (prompt or "")
         if len(sent) > LIMITS.prompt_max_chars:
-            problems.append(
-                f"The prompt is {len(sent)} characters; the limit is {LIMITS.prompt_max_chars}. Shorten it."
-            )
+            problems.append(OptionError.prompt_too_long(len(sent), LIMITS.prompt_max_chars).message)
         if face and sent != (prompt or ""):
-            notes.append(f"The prompt doesn't name the face, so {FACE_REFERENCE} is added at its end.")
+            notes.append(notices.face_named(FACE_REFERENCE))
         return Reading(
             image_path,
             video_path,
@@ -199,7 +168,7 @@ class InputReader:
         )
 
     def _read_face(
-        self, given: FaceGiven, tier_name: str, orientation: str
+        self, given: FaceSources, tier_name: str, orientation: str
     ) -> tuple[Face, tuple[ImageReport, ...], str | None]:
         """The face's images and their reports, or the sentence saying what is wrong: a face the
         model or the orientation can't take is refused before anything is fetched."""
@@ -213,29 +182,29 @@ class InputReader:
             return Face(), (), exc.message
 
     def _read_image(
-        self, image: str | None, url: str | None, fetched: dict[str, str]
+        self, image: Source, fetched: dict[str, str]
     ) -> tuple[str | None, ImageReport | None, str | None]:
         try:
-            path = self.pick(image, url, "image")
+            path = self.pick(image, "image")
             if path is None:
                 return None, None, None
-            if not image and url:
-                fetched["image"] = url.strip()
+            if not image.file and image.url:
+                fetched["image"] = image.url
             return path, inspect_image(path, self.settings.max_image_pixels), None
         except StudioError as exc:
             return None, None, exc.message
 
     def _read_video(
-        self, video: str | None, url: str | None, orientation: str, fetched: dict[str, str]
+        self, video: Source, orientation: str, fetched: dict[str, str]
     ) -> tuple[str | None, VideoReport | None, str | None, float | None]:
         """The clip, its report, or the sentence saying what is wrong (and, if only too long, the
         length to trim it to)."""
         try:
-            path = self.pick(video, url, "video")
+            path = self.pick(video, "video")
             if path is None:
                 return None, None, None, None
-            if not video and url:
-                fetched["video"] = url.strip()
+            if not video.file and video.url:
+                fetched["video"] = video.url
             return path, inspect_video(path, orientation), None, None
         except ClipTooLongError as exc:
             return None, None, exc.message, exc.limit

@@ -26,3 +26,36 @@ def starting_batch(runs: int) -> str:
 def trim_offer(seconds: float | None) -> str | None:
     """The Trim button's label when only the clip's length is wrong (None: no offer, the button hides)."""
     return f"✂ Use only the first {seconds:g} s" if seconds else None
+
+
+# -- what the checks will do to an input before it goes to fal (notes, not refusals) ----------------
+
+
+def image_converted(what: str) -> str:
+    return f"The {what} will be converted to PNG before upload."
+
+
+def image_flattened(mode: str) -> str:
+    return f"The {mode} image will be flattened to RGB (transparency on white)."
+
+
+EXIF_ROTATION = "The photo's EXIF rotation will be applied."
+
+
+def image_reencoded(size_mb: float) -> str:
+    return f"The {size_mb:.1f} MB image will be re-encoded as JPEG to fit fal's 10 MB limit."
+
+
+def clip_repackaged(for_browsers: bool) -> str:
+    why = " so browsers can show it" if for_browsers else ""
+    return f"The MOV clip will be repackaged as MP4 (no re-encoding){why}."
+
+
+def clip_converted(container: str, codec: str, size_mb: float | None, cap_mb: int) -> str:
+    """`size_mb`: the clip's size when only the conversion brings it under fal's cap."""
+    smaller = f", which should bring its {size_mb:.0f} MB under {cap_mb} MB" if size_mb is not None else ""
+    return f"The {container} ({codec}) clip will be converted to MP4 (H.264) before upload{smaller}."
+
+
+def face_named(reference: str) -> str:
+    return f"The prompt doesn't name the face, so {reference} is added at its end."

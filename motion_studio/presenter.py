@@ -29,6 +29,7 @@ from .jobs import Failed, Job, Running
 from .lifecycle import Situation, icon
 from .people_check import PeopleCheck
 from .settings import Settings
+from .verdicts import verdict
 
 
 @dataclass(frozen=True)
@@ -71,20 +72,18 @@ def input_check(reading: Reading, tier_name: str) -> InputCheck:
             f"{price} ({tier(tier_name).title}; the clip's {reading.seconds:.1f} s, rounded up to whole "
             "seconds)."
         )
-    if reading.problems:
-        verdict = "❌ " + reading.problems[0]
-    elif not reading.image or not reading.video:
-        missing = " and ".join(
-            name
-            for name, value in (("a character image", reading.image), ("a reference clip", reading.video))
-            if not value
-        )
-        verdict = (
-            f"Add {missing} to start, or try an example." if reading.image or reading.video else EMPTY_VERDICT
+    found = verdict(reading)
+    if found.kind == "problem":
+        said = "❌ " + found.sentence
+    elif found.kind == "missing":
+        said = (
+            f"Add {found.missing} to start, or try an example."
+            if reading.image or reading.video
+            else EMPTY_VERDICT
         )
     else:
-        verdict = "✅ Ready. " + " ".join(reading.notes)
-    return InputCheck(image_text, video_text, verdict.strip(), cost_text, reading.ready, reading.trim_to)
+        said = "✅ Ready. " + " ".join(reading.notes)
+    return InputCheck(image_text, video_text, said.strip(), cost_text, reading.ready, reading.trim_to)
 
 
 def people_text(check: PeopleCheck | None) -> str:
@@ -177,9 +176,16 @@ def run_caption(run: Run) -> str:
     never cuts it."""
     when = datetime.fromtimestamp(run.created_at).strftime("%b %d, %H:%M")
     clip = f"{run.clip_seconds:.0f} s" if run.clip_seconds else ""
-    prompt = (run.prompt[:80] + "…") if len(run.prompt) > 80 else run.prompt
+    prompt = (run.options.prompt[:80] + "…") if len(run.options.prompt) > 80 else run.options.prompt
     batch = f"batch {run.batch_index}/{run.batch_size}" if run.batch_id else ""
-    parts = [f"{icon(run.status)} {run.status}", batch, when, run.orientation, _model_title(run.tier), clip]
+    parts = [
+        f"{icon(run.status)} {run.status}",
+        batch,
+        when,
+        run.options.orientation,
+        _model_title(run.options.model),
+        clip,
+    ]
     line = " · ".join(p for p in parts if p)
     return f"{line}\n{prompt}" if prompt else line
 
@@ -214,8 +220,8 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
     charged = "fal may have charged for it" if situation.charged else "nothing was charged"
     lines = [
         f"### {icon(run.status)} Run `{run.id}` — {situation.label}",
-        f"- **When:** {when} · **Model:** {_model_title(run.tier)} · **Orientation:** {run.orientation} · "
-        f"**Sound:** {'kept' if run.keep_sound else 'dropped'} · **Billing:** {charged}",
+        f"- **When:** {when} · **Model:** {_model_title(run.options.model)} · **Orientation:** {run.options.orientation} · "
+        f"**Sound:** {'kept' if run.options.keep_sound else 'dropped'} · **Billing:** {charged}",
     ]
     if run.batch_id:
         lines.append(f"- **Batch:** run {run.batch_index} of {run.batch_size} (batch `{run.batch_id}`)")
@@ -228,8 +234,8 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         lines.append(
             f"- **Clip:** {run.clip_seconds:.1f} s · **Estimated cost:** {format_cost(run.estimated_cost)}"
         )
-    if run.prompt:
-        lines.append(f"- **Prompt:** {run.prompt}")
+    if run.options.prompt:
+        lines.append(f"- **Prompt:** {run.options.prompt}")
     if run.request_id:
         lines.append(f"- **fal request id:** `{run.request_id}`")
     if run.error_message and run.status != "cancelled":  # the heading says it was cancelled

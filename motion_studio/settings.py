@@ -20,7 +20,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from . import catalog
-from .errors import MissingKeyError, StudioError
+from .errors import MissingKeyError, SettingsError
 from .history.limits import VisitorLimits
 from .history.store import History
 
@@ -334,7 +334,7 @@ class Settings(BaseSettings):
             if text:
                 return text
             time.sleep(0.01)
-        raise StudioError(f"{path} is empty: delete it, and the app makes a new one.")
+        raise SettingsError.empty_secret(path)
 
     @property
     def db_path(self) -> Path:
@@ -366,7 +366,7 @@ def get_settings() -> Settings:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
         )
-        raise StudioError(f"Invalid setting in the environment or .env ({problems}).") from None
+        raise SettingsError.invalid(problems) from None
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -8,22 +8,17 @@ because the API's schema is read from them and each one dumps to JSON as it is.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from .batches.reading import BatchReading
 from .catalog import TIERS, billed_seconds, tier
 from .history.runs import Run, RunEvent
 from .inputs import Reading
 from .media.image import ImageInfo
 from .media.video import VideoInfo
 from .people_check import PeopleCheck
-
-if TYPE_CHECKING:
-    from .batches import BatchReading
-
-READY = "Ready: these inputs can be generated as they are."
-MISSING = "Add {missing}."
+from .verdicts import batch_verdict, verdict
 
 
 class Step(BaseModel):
@@ -173,16 +168,16 @@ class BatchCheckSummary(BaseModel):
 
 def run_summary(run: Run, events: list[RunEvent]) -> RunSummary:
     """`run` with its timeline (`History.events`), as data."""
-    model = TIERS.get(run.tier)
+    model = TIERS.get(run.options.model)
     billed = billed_seconds(run.clip_seconds) if run.clip_seconds is not None else None
     return RunSummary(
         run_id=run.id,
         fal_request_id=run.request_id,
         status=run.status,
-        model=run.tier,
+        model=run.options.model,
         endpoint=run.endpoint,
-        orientation=run.orientation,
-        keep_original_sound=run.keep_sound,
+        orientation=run.options.orientation,
+        keep_original_sound=run.options.keep_sound,
         clip_seconds=_rounded(run.clip_seconds),
         billed_seconds=billed,
         price_per_second=model.price_per_second if model else None,
@@ -231,7 +226,7 @@ def check_summary(
         )
     return CheckSummary(
         ready=reading.ready,
-        verdict=verdict(reading),
+        verdict=verdict(reading).sentence,
         problems=list(reading.problems),
         notes=list(reading.notes),
         image=_image_facts(image_report.info) if image_report else None,
@@ -279,25 +274,13 @@ def batch_check_summary(
     found = people or [None] * len(reading.readings)
     return BatchCheckSummary(
         ready=reading.ready,
-        verdict=reading.verdict,
+        verdict=batch_verdict(reading).sentence,
         problems=list(reading.problems),
         varies=reading.varies,
         inputs=list(reading.names),
         estimate=estimate,
         runs=[check_summary(r, model_name, None, p) for r, p in zip(reading.readings, found, strict=True)],
     )
-
-
-def verdict(reading: Reading) -> str:
-    """Ready, or the first thing to fix, in one sentence (the page shows the same one, with an icon)."""
-    if reading.problems:
-        return reading.problems[0]
-    missing = [
-        name
-        for name, value in (("a character image", reading.image), ("a reference clip", reading.video))
-        if not value
-    ]
-    return MISSING.format(missing=" and ".join(missing)) if missing else READY
 
 
 def _image_facts(info: ImageInfo) -> ImageFacts:

@@ -13,7 +13,7 @@ pytest.importorskip("playwright")
 from playwright.sync_api import Page, expect
 
 from motion_studio.settings import Settings
-from motion_studio.studio import Studio
+from motion_studio.studio.service import Studio
 from motion_studio.ui.launching import launch_kwargs
 from motion_studio.ui.page import create_demo
 

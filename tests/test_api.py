@@ -20,10 +20,12 @@ import pytest
 from motion_studio.history.store import History
 from motion_studio.people_check import TURNED_OFF
 from motion_studio.settings import Settings
-from motion_studio.studio import RunRequest, Studio
+from motion_studio.studio.service import Studio
+from motion_studio.studio.starting import Orders
 
 from . import people_media as pm
 from .fal_emulator import SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL, FalEmulator
+from .orders import order
 
 PARAMETERS = [
     "image",
@@ -279,7 +281,7 @@ def test_a_forged_file_path_is_refused(
     path can be wrong): Gradio refuses them before the handler runs, so no file of the server's is
     read for a caller."""
     checked: list[Any] = []
-    monkeypatch.setattr(Studio, "check_for_api", lambda self, request: checked.append(request))
+    monkeypatch.setattr(Orders, "check_for_api", lambda self, request: checked.append(request))
     image, video = (
         {"path": str(samples[n]), "meta": {"_type": "gradio.FileData"}} for n in ("image_jpg", "clip_5s")
     )
@@ -316,7 +318,7 @@ def test_check_returns_the_people_warnings_as_data(
 def test_check_says_when_the_people_check_is_turned_off(settings: Settings, samples) -> None:
     studio = Studio(settings.model_copy(update={"people_check": False}))
     try:
-        found = studio.check_for_api(RunRequest(str(samples["image_jpg"]), str(samples["clip_5s"])))
+        found = studio.orders.check_for_api(order(samples["image_jpg"], samples["clip_5s"]))
     finally:
         studio.runner.shutdown()
     assert found.ready and found.people_warnings == [] and found.people_check_skipped == TURNED_OFF
@@ -327,15 +329,15 @@ def test_check_is_limited_per_caller_a_minute(settings) -> None:
     sentence before anything is read, and other callers are not affected."""
     from motion_studio.errors import TooManyChecksError
     from motion_studio.rate import PerCaller
-    from motion_studio.studio import Studio
+    from motion_studio.studio.service import Studio
 
     studio = Studio(settings.model_copy(update={"api_checks_per_minute": 2}))
     try:
-        studio.admit_api_check("api:1.2.3.4")
-        studio.admit_api_check("api:1.2.3.4")
+        studio.orders.admit_api_check("api:1.2.3.4")
+        studio.orders.admit_api_check("api:1.2.3.4")
         with pytest.raises(TooManyChecksError, match="at most 2 a minute"):
-            studio.admit_api_check("api:1.2.3.4")
-        studio.admit_api_check("api:5.6.7.8")
+            studio.orders.admit_api_check("api:1.2.3.4")
+        studio.orders.admit_api_check("api:5.6.7.8")
     finally:
         studio.runner.shutdown()
     window = PerCaller(1, window=0.05)

@@ -11,20 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from motion_studio.batches import MAX_INPUTS, BatchRequest, Source
-from motion_studio.errors import InputError, VisitorLimitError
+from motion_studio.errors import BatchError, InputError, VisitorLimitError
 from motion_studio.history.schema import MIGRATIONS
 from motion_studio.history.store import History
 from motion_studio.jobs import Cancelled, Done, Job, Running
 from motion_studio.jobs.turns import Waiting
 from motion_studio.media.grid import cell_size, grid_layout
 from motion_studio.media.video import probe_video
+from motion_studio.order import MAX_INPUTS, Order, Source
 from motion_studio.presenter import run_caption
 from motion_studio.settings import Settings, get_settings
-from motion_studio.studio import RunRequest, Studio
+from motion_studio.studio.service import Studio
 
 from .fal_emulator import FalEmulator
 from .old_databases import old_database
+from .orders import order
 from .test_api import spent
 from .test_cli import cli
 from .waiting import wait_for
@@ -37,11 +38,13 @@ def studio(settings: Settings, fal: FalEmulator) -> Iterator[Studio]:
     studio.runner.shutdown()
 
 
-def three_images(samples, clip: str = "clip_3s", **settings: object) -> BatchRequest:
+def three_images(samples, clip: str = "clip_3s", **options: object) -> Order:
     """person.jpg, person.png and person.webp on one clip: a batch of 3 runs."""
-    base = RunRequest(str(samples["image_jpg"]), str(samples[clip]), "video", **settings)  # type: ignore[arg-type]
-    return BatchRequest(
-        base, more_images=(Source(str(samples["image_png"])), Source(str(samples["image_webp"])))
+    return order(
+        samples["image_jpg"],
+        samples[clip],
+        more_images=(samples["image_png"], samples["image_webp"]),
+        **options,
     )
 
 
@@ -63,7 +66,7 @@ def reconfigured(monkeypatch: pytest.MonkeyPatch, **values: str) -> Settings:
 def test_a_batch_of_three_images_runs_end_to_end_and_ends_in_one_grid(
     studio: Studio, fal: FalEmulator, samples
 ) -> None:
-    request = three_images(samples, tier="standard")
+    request = three_images(samples, model="standard")
     reading = studio.batches.read(request)
     assert reading.ready and reading.names == ("person.jpg", "person.png", "person.webp")
     assert reading.cost == pytest.approx(3 * 3 * 0.07)
@@ -92,7 +95,7 @@ def test_a_batch_of_three_images_runs_end_to_end_and_ends_in_one_grid(
     assert [s.fal_request_id for s in summary.runs] == [r.request_id for r in runs]
     shown = Path(studio.batches.made_grid(batch.id) or "")
     assert shown.is_file()
-    studio.delete(runs[1].id, None, None)  # the grid showed its video: it goes, links and all
+    studio.runs.delete(runs[1].id, None, None)  # the grid showed its video: it goes, links and all
     assert not grid.exists() and not shown.exists()
     again = studio.batches.grid_file(batch.id)  # made again from the two results left
     assert again is not None and probe_video(again).width == 2 * cell_size(output, 2)[0]
@@ -105,20 +108,22 @@ def test_a_batch_over_the_daily_budget_is_refused_whole_with_nothing_uploaded(
     caps = {"MOTION_STUDIO_DAILY_BUDGET": "0.5", "MOTION_STUDIO_MAX_RUN_COST": "0.5"}
     studio = Studio(reconfigured(monkeypatch, **caps))
     try:
-        clips = BatchRequest(
-            RunRequest(str(samples["image_jpg"]), str(samples["clip_3s"]), tier="standard"),
-            more_videos=(Source(str(samples["clip_12s"])),),
+        clips = order(
+            samples["image_jpg"],
+            samples["clip_3s"],
+            model="standard",
+            more_videos=(samples["clip_12s"],),
         )
         cap, budget = studio.batches.read(clips).problems  # the batch's ($1.05) passes the budget too
         assert cap.startswith("clip_12s.mp4: This run would cost about $0.84; this server allows")
         assert "this batch of 2 runs about $1.05" in budget
         with pytest.raises(InputError, match=r"clip_12s\.mp4: This run would cost"):
             studio.batches.start(clips, None, None)
-        request = three_images(samples, tier="standard")
+        request = three_images(samples, model="standard")
         reading = studio.batches.read(request)
         assert not reading.ready
-        assert reading.verdict.startswith("This server's daily budget of $0.50")
-        assert "this batch of 3 runs about $0.63" in reading.verdict
+        assert reading.problems[0].startswith("This server's daily budget of $0.50")
+        assert "this batch of 3 runs about $0.63" in reading.problems[0]
         with pytest.raises(InputError, match="this batch of 3 runs about"):
             studio.batches.start(request, None, None)
         assert studio.history.recent() == [] and spent(fal) == [] and fal.submitted == []
@@ -199,12 +204,12 @@ def test_inputs_of_runs_waiting_their_turn_survive_the_scratch_quota(
             fal.files[f"/files/batch/{samples[name].name}"] = (samples[name].read_bytes(), "image/png")
         fal.files["/files/other/big.mp4"] = (b"\0" * (11 * 2**20), "video/mp4")  # past the quota alone
         url = "https://v3.fal.media/files/batch/"
-        base = RunRequest(None, str(samples["clip_3s"]), "video", image_url=url + samples["image_jpg"].name)
-        more = tuple(Source(url=url + samples[name].name) for name in ("image_png", "image_webp"))
+        more = tuple(url + samples[name].name for name in ("image_png", "image_webp"))
         fal.delays["submit"] = 1.0  # the first run's submit takes its time: the others wait meanwhile
-        batch = studio.batches.start(BatchRequest(base, more_images=more), None, None)
+        wanted = order(None, samples["clip_3s"], image_url=url + samples["image_jpg"].name, more_images=more)
+        batch = studio.batches.start(wanted, None, None)
         wait_for(lambda: sum(map(waited, batch.jobs)) == 2, what="two runs waiting")
-        studio.reader.pick(None, "https://v3.fal.media/files/other/big.mp4", "video")  # prunes now
+        studio.reader.pick(Source(url="https://v3.fal.media/files/other/big.mp4"), "video")  # prunes now
         assert all(isinstance(job.wait(60), Done) for job in batch.jobs)
         assert len(fal.submitted) == 3 and len({r.body["image_url"] for r in fal.submitted}) == 3
     finally:
@@ -214,39 +219,34 @@ def test_inputs_of_runs_waiting_their_turn_survive_the_scratch_quota(
 def test_the_verdict_names_each_input_and_the_shape_is_checked_first(
     studio: Studio, fal: FalEmulator, samples
 ) -> None:
-    base = RunRequest(str(samples["image_jpg"]), str(samples["clip_3s"]), "video")
-    bad = BatchRequest(
-        base, more_images=(Source(str(samples["image_small"])), Source(str(samples["text_file"])))
-    )
+    image, clip = samples["image_jpg"], samples["clip_3s"]
+    bad = order(image, clip, more_images=(samples["image_small"], samples["text_file"]))
     reading = studio.batches.read(bad)
     assert not reading.ready and len(reading.problems) == 2
     assert reading.problems[0].startswith("small.png: The image is 200×300")
     assert reading.problems[1].startswith("notes.jpg is not an image")  # it names the file already
-    clips = BatchRequest(base, more_videos=(Source(str(samples["clip_12s"])),))
+    clips = order(image, clip, more_videos=(samples["clip_12s"],))
     found = studio.batches.read(clips)
     assert found.ready and found.varies == "video" and found.names == ("clip_3s.mp4", "clip_12s.mp4")
-    too_long = BatchRequest(
-        RunRequest(str(samples["image_jpg"]), str(samples["clip_3s"]), "image"),
-        more_videos=(Source(str(samples["clip_12s"])),),
-    )
+    too_long = order(image, clip, orientation="image", more_videos=(samples["clip_12s"],))
     [problem] = studio.batches.read(too_long).problems
     assert problem.startswith("clip_12s.mp4: The clip is 12.0 s; with orientation 'image'")
-    both = BatchRequest(base, (Source(str(samples["image_png"])),), (Source(str(samples["clip_5s"])),))
-    assert studio.batches.read(both).problems == (
+    with pytest.raises(BatchError) as both:  # the order can't be made: nothing is read or fetched
+        order(image, clip, more_images=(samples["image_png"],), more_videos=(samples["clip_5s"],))
+    assert both.value.message == (
         "A batch varies either the character image or the reference clip, not both: keep only the "
-        "extra images or only the extra clips.",
+        "extra images or only the extra clips."
     )
-    many = BatchRequest(base, more_images=tuple(Source(str(samples["image_png"])) for _ in range(MAX_INPUTS)))
-    assert studio.batches.read(many).verdict == (
-        "A batch takes at most 8 character images in all; 9 were given. Remove 1."
-    )
+    with pytest.raises(BatchError) as many:
+        order(image, clip, more_images=(samples["image_png"],) * MAX_INPUTS)
+    assert many.value.message == "A batch takes at most 8 character images in all; 9 were given. Remove 1."
     assert fal.calls == []
 
 
 def test_the_grid_layouts_and_the_batch_columns_of_an_old_database(tmp_path: Path) -> None:
     assert [grid_layout(n) for n in range(2, 9)] == [(1, 2), (1, 3), (2, 2), (2, 3), (2, 3), (2, 4), (2, 4)]
     history = History(old_database(tmp_path, 4), tmp_path / "runs")
-    assert history.schema_version == len(MIGRATIONS) == 5
+    assert history.schema_version == len(MIGRATIONS) == 6
     old = history.get("old-run")
     assert old is not None and old.batch_id is None and "batch" not in run_caption(old)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from motion_studio import catalog
+from motion_studio.order import Options
 
 
 def test_tiers_prices_and_estimates() -> None:
@@ -23,7 +24,7 @@ def test_limits() -> None:
 
 
 def test_request_arguments_follow_the_schema() -> None:
-    body = catalog.request_arguments("https://i", "https://v", "image", "", keep_sound=False)
+    body = Options(orientation="image", keep_sound=False).fal_arguments("https://i", "https://v")
     assert body == {"image_url": "https://i", "video_url": "https://v", "character_orientation": "image",
                     "keep_original_sound": False}  # fmt: skip
-    assert catalog.request_arguments("i", "v", "video", "dance", True)["prompt"] == "dance"
+    assert Options(prompt="dance").fal_arguments("i", "v")["prompt"] == "dance"

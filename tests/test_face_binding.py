@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +19,16 @@ from motion_studio.catalog import Face
 from motion_studio.errors import FaceElementError, InputError
 from motion_studio.history.schema import MIGRATIONS
 from motion_studio.history.store import History
-from motion_studio.inputs import FaceGiven
-from motion_studio.jobs import Done, Failed, JobRunner, JobSpec
+from motion_studio.jobs import Done, Failed, JobRunner
+from motion_studio.order import Options
 from motion_studio.settings import Settings
-from motion_studio.studio import RunRequest, Studio
+from motion_studio.studio.service import Studio
 
 from .fal_emulator import VALID_KEY, FalEmulator, _validate
 from .media_factory import make_image
 from .old_databases import old_database
+from .orders import face as face_of
+from .orders import order
 
 KEY = SecretStr(VALID_KEY)
 # Every route on which fal's storage or queue is asked for something.
@@ -96,9 +99,7 @@ def test_v3_models_are_in_the_catalogue_with_prices_that_are_settings(
 
 def test_request_arguments_carry_one_element_only_for_a_v3_face() -> None:
     face = Face("https://f/front.jpg", ("https://f/a1.png", "https://f/a2.png"))
-    body = catalog.request_arguments(
-        "https://i", "https://v", "video", "a dancer", True, tier_name="v3-pro", face=face
-    )
+    body = Options(prompt="a dancer", model="v3-pro").fal_arguments("https://i", "https://v", face)
     assert body == {
         "image_url": "https://i",
         "video_url": "https://v",
@@ -112,25 +113,21 @@ def test_request_arguments_carry_one_element_only_for_a_v3_face() -> None:
             }
         ],
     }
-    named = catalog.request_arguments(
-        "i", "v", "video", "@Element1 dances", True, tier_name="v3-pro", face=face
-    )
+    named = Options(prompt="@Element1 dances", model="v3-pro").fal_arguments("i", "v", face)
     assert named["prompt"] == "@Element1 dances"
-    only_angles = catalog.request_arguments(
-        "i", "v", "video", "", False, tier_name="v3-standard", face=Face(None, ("a",))
-    )
+    only_angles = Options(keep_sound=False, model="v3-standard").fal_arguments("i", "v", Face(None, ("a",)))
     assert (
         only_angles["elements"] == [{"reference_image_urls": ["a"]}] and only_angles["prompt"] == "@Element1"
     )
-    frontal_only = catalog.request_arguments("i", "v", "video", "", True, tier_name="v3-pro", face=Face("f"))
+    frontal_only = Options(model="v3-pro").fal_arguments("i", "v", Face("f"))
     assert frontal_only["elements"] == [{"frontal_image_url": "f"}]
     # No face: the v2.6 body, on v3 too (no `elements`, no prompt added).
-    plain = catalog.request_arguments("i", "v", "image", "", True, tier_name="v3-pro", face=Face())
+    plain = Options(orientation="image", model="v3-pro").fal_arguments("i", "v", Face())
     assert set(plain) == {"image_url", "video_url", "character_orientation", "keep_original_sound"}
     with pytest.raises(FaceElementError, match="only with orientation 'video'"):
-        catalog.request_arguments("i", "v", "image", "", True, tier_name="v3-pro", face=face)
+        Options(orientation="image", model="v3-pro").fal_arguments("i", "v", face)
     with pytest.raises(FaceElementError, match="The pro model can't keep a face consistent"):
-        catalog.request_arguments("i", "v", "video", "", True, tier_name="pro", face=face)
+        Options(model="pro").fal_arguments("i", "v", face)
 
 
 def test_face_refusals_are_one_sentence_each() -> None:
@@ -208,10 +205,8 @@ def test_the_emulator_validates_the_v3_schema(fal: FalEmulator) -> None:
 def test_a_run_with_a_face_sends_one_element_of_uploaded_urls_and_again_restores_it(
     runner: JobRunner, history: History, fal: FalEmulator, samples, faces
 ) -> None:
-    face = Face(str(faces["frontal"]), (str(faces["angle1"]), str(faces["angle2"])))
-    spec = JobSpec(
-        str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "a dancer", tier="v3-pro", face=face
-    )
+    face = face_of(faces["frontal"], faces["angle1"], faces["angle2"])
+    spec = order(samples["image_jpg"], samples["clip_5s"], prompt="a dancer", model="v3-pro", face=face)
     final = runner.start(spec, KEY).wait(30)
     assert isinstance(final, Done), final
     [request] = fal.submitted
@@ -225,8 +220,10 @@ def test_a_run_with_a_face_sends_one_element_of_uploaded_urls_and_again_restores
         faces["angle2"].read_bytes(),
     ]
     run = history.get(final.run_id or "")
-    assert run is not None and run.tier == "v3-pro" and run.estimated_cost == pytest.approx(5 * 0.168)
-    assert run.prompt == "a dancer"  # as the user wrote it; fal got it with the face named
+    assert (
+        run is not None and run.options.model == "v3-pro" and run.estimated_cost == pytest.approx(5 * 0.168)
+    )
+    assert run.options.prompt == "a dancer"  # as the user wrote it; fal got it with the face named
     # The run keeps its own copies of the face (in its folder) and their URLs on fal, in order.
     assert Path(run.face_frontal or "").parent == history.runs_dir / run.id
     assert [Path(p).read_bytes() for p in run.face_angles] == [
@@ -263,8 +260,8 @@ def test_a_face_fal_would_refuse_is_refused_before_anything_is_sent(
     angles: int,
     sentence: str,
 ) -> None:
-    face = Face(str(faces["frontal"]), tuple(str(faces[f"angle{i}"]) for i in range(1, angles + 1)))
-    spec = JobSpec(str(samples["image_jpg"]), str(samples["clip_5s"]), orientation, tier=tier, face=face)
+    face = face_of(faces["frontal"], *(faces[f"angle{i}"] for i in range(1, angles + 1)))
+    spec = order(samples["image_jpg"], samples["clip_5s"], orientation=orientation, model=tier, face=face)
     final = runner.start(spec, KEY).wait(30)
     assert isinstance(final, Failed) and final.kind == "input" and final.message.startswith(sentence)
     assert spent(fal) == [] and fal.submitted == [] and history.recent() == []
@@ -275,44 +272,39 @@ def test_face_images_get_the_character_images_checks(
 ) -> None:
     studio = Studio(settings)
     try:
-        request = RunRequest(
-            str(samples["image_jpg"]),
-            str(samples["clip_5s"]),
-            "video",
-            "",
-            True,
-            "v3-pro",
-            face=FaceGiven(str(faces["frontal"]), None, (str(faces["tiny"]),)),
+        request = order(
+            samples["image_jpg"],
+            samples["clip_5s"],
+            model="v3-pro",
+            face=face_of(faces["frontal"], faces["tiny"]),
         )
-        reading = studio.read(request, None)
+        reading = studio.orders.read(request, None)
         assert not reading.ready
         assert reading.problems == (
             "The face's angle 1: The image is 200×200; each side must be at least 340 px. Use a larger image.",
         )
-        fine = studio.read(request.with_face(FaceGiven(str(faces["frontal"]))), None)
+        fine = studio.orders.read(replace(request, face=face_of(faces["frontal"])), None)
         assert fine.ready and fine.face.frontal == str(faces["frontal"]) and len(fine.face_reports) == 1
         assert "The prompt doesn't name the face, so @Element1 is added at its end." in fine.notes
         # orientation image: the live check says so (and nothing was uploaded for it)
-        image_mode = studio.read(
-            RunRequest(str(samples["image_jpg"]), str(samples["clip_5s"]), "image", "", True, "v3-pro",
-                       face=FaceGiven(str(faces["frontal"]))),
-            None,
-        )  # fmt: skip
+        in_image = order(
+            samples["image_jpg"],
+            samples["clip_5s"],
+            orientation="image",
+            model="v3-pro",
+            face=face_of(faces["frontal"]),
+        )
+        image_mode = studio.orders.read(in_image, None)
         assert image_mode.problems[0].startswith(
             "Keeping the face consistent works only with orientation 'video'"
         )
         # The API's check: same sentence, nothing uploaded.
-        summary = studio.check_for_api(
-            RunRequest(str(samples["image_jpg"]), str(samples["clip_5s"]), "image", tier="v3-pro",
-                       face=FaceGiven(str(faces["frontal"]))),
-        )  # fmt: skip
+        summary = studio.orders.check_for_api(in_image)
         assert summary.ready is False and summary.verdict.startswith("Keeping the face consistent")
         with pytest.raises(FaceElementError):  # generate: refused before anything is fetched or sent
-            studio.start_for_api(
-                RunRequest(str(samples["image_jpg"]), str(samples["clip_5s"]), "image", tier="v3-pro",
-                           face=FaceGiven(None, "https://v3.fal.media/files/face.png")),
-                "api:test",
-            )  # fmt: skip
+            studio.orders.start_for_api(
+                replace(in_image, face=face_of("https://v3.fal.media/files/face.png")), "api:test"
+            )
         assert fal.calls == []
     finally:
         studio.runner.shutdown()
@@ -324,16 +316,15 @@ def test_face_images_get_the_character_images_checks(
 def test_the_history_keeps_a_face_and_an_old_database_gains_the_columns(tmp_path: Path) -> None:
     db = old_database(tmp_path, 3)
     history = History(db, tmp_path / "runs")
-    assert history.schema_version == len(MIGRATIONS) == 5
+    assert history.schema_version == len(MIGRATIONS) == 6
     old = history.get("old-run")
     assert old is not None and old.face == Face() and old.face_angle_urls == ()
     from motion_studio.history.runs import Run
 
     run = history.create(
         Run(
-            tier="v3-pro",
+            options=Options(model="v3-pro"),
             endpoint="e",
-            orientation="video",
             face_frontal="/f.jpg",
             face_angles=("/a.png", "/b.png"),
         )

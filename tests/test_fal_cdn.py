@@ -16,11 +16,13 @@ from pydantic import SecretStr
 from motion_studio import fetching
 from motion_studio.errors import StudioError
 from motion_studio.history.store import History
-from motion_studio.jobs import Done, JobRunner, JobSpec, Uploading
+from motion_studio.jobs import Done, JobRunner, Uploading
 from motion_studio.media.video import probe_video
+from motion_studio.order import Order
 from motion_studio.settings import Settings, get_settings
 
 from .fal_emulator import SAMPLE_IMAGE_URL, SAMPLE_URLS, SAMPLE_VIDEO_URL, VALID_KEY, FalEmulator
+from .orders import order
 from .test_cli import cli
 
 KEY = SecretStr(VALID_KEY)
@@ -99,7 +101,7 @@ def history(settings: Settings) -> History:
     return History(settings.db_path, settings.runs_dir)
 
 
-def start(settings: Settings, history: History, spec: JobSpec) -> tuple[Done, str]:
+def start(settings: Settings, history: History, spec: Order) -> tuple[Done, str]:
     runner = JobRunner(settings, history)
     try:
         job = runner.start(spec, KEY)
@@ -116,12 +118,11 @@ def fetched(url: str, kind: str, settings: Settings) -> str:
     return str(fetching.fetch_url(url, kind, settings.data_dir / "downloads"))
 
 
-def samples_spec(settings: Settings) -> JobSpec:
-    return JobSpec(
+def samples_spec(settings: Settings) -> Order:
+    return order(
         fetched(SAMPLE_IMAGE_URL, "image", settings),
         fetched(SAMPLE_VIDEO_URL, "video", settings),
-        "video",
-        "An african american woman dancing",
+        prompt="An african american woman dancing",
         image_url=SAMPLE_IMAGE_URL,
         video_url=SAMPLE_VIDEO_URL,
     )
@@ -151,10 +152,9 @@ def test_a_fal_url_whose_file_is_converted_is_uploaded(
     the clip, left as it was, still goes by its URL."""
     fal.files["/files/abc/person.webp"] = (samples["image_webp"].read_bytes(), "image/webp")
     webp_url = "https://v3.fal.media/files/abc/person.webp"
-    spec = JobSpec(
+    spec = order(
         fetched(webp_url, "image", settings),
         fetched(SAMPLE_VIDEO_URL, "video", settings),
-        "video",
         image_url=webp_url,
         video_url=SAMPLE_VIDEO_URL,
     )
@@ -177,10 +177,9 @@ def test_a_fal_url_whose_file_is_converted_is_uploaded(
 def test_urls_not_on_fals_cdn_are_uploaded_as_before(
     settings: Settings, history: History, fal: FalEmulator, samples
 ) -> None:
-    spec = JobSpec(
-        str(samples["image_jpg"]),
-        str(samples["clip_5s"]),
-        "video",
+    spec = order(
+        samples["image_jpg"],
+        samples["clip_5s"],
         image_url="https://example.com/person.jpg",
         video_url="https://fal.media.example.com/dance.mp4",
     )

@@ -17,6 +17,7 @@ import pytest
 from motion_studio import fetching
 from motion_studio.errors import InputError
 from motion_studio.inputs import InputReader
+from motion_studio.order import Source
 from motion_studio.settings import Settings
 
 from .fal_emulator import FalEmulator
@@ -118,7 +119,7 @@ def test_public_urls_are_fetched_once_even_twice_at_once(
     fal.redirects["/files/abc/moved.mp4"] = "https://v3.fal.media/files/abc/dance.mp4"
     url = "https://v3.fal.media/files/abc/moved.mp4"
     results: list[str] = []
-    threads = [threading.Thread(target=lambda: results.append(InputReader(settings).pick(None, url, "video")))
+    threads = [threading.Thread(target=lambda: results.append(InputReader(settings).pick(Source(url=url), "video")))
                for _ in range(2)]  # fmt: skip
     for thread in threads:
         thread.start()
@@ -126,11 +127,11 @@ def test_public_urls_are_fetched_once_even_twice_at_once(
         thread.join()
     assert len(results) == 2 and results[0] == results[1]
     assert Path(results[0]).read_bytes() == data and Path(results[0]).is_relative_to(settings.data_dir)
-    assert InputReader(settings).pick(None, url, "video") == results[0]  # kept: not fetched again
+    assert InputReader(settings).pick(Source(url=url), "video") == results[0]  # kept: not fetched again
     assert len(fal.calls_to("download")) <= 4  # two fetches at most, each a redirect and the file
     assert not list(Path(results[0]).parent.glob("*.part"))
     with pytest.raises(InputError, match="Could not download"):
-        InputReader(settings).pick(None, "https://v3.fal.media/files/missing.png", "image")
+        InputReader(settings).pick(Source(url="https://v3.fal.media/files/missing.png"), "image")
 
 
 def test_fetched_and_trimmed_files_stay_under_their_quota(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from motion_studio.errors import BudgetError
 from motion_studio.history.runs import Run
 from motion_studio.history.schema import MIGRATIONS, migrate
 from motion_studio.history.store import History
+from motion_studio.order import Options
 
 from .old_databases import old_database
 
@@ -23,17 +24,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def a_run(**values: object) -> Run:
-    return Run(tier="pro", endpoint="e", orientation="video", **values)  # type: ignore[arg-type]
+    return Run(options=Options(), endpoint="e", **values)  # type: ignore[arg-type]
 
 
 def test_schema_is_versioned_and_delete_removes_files(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
-    assert history.schema_version == len(MIGRATIONS) == 5
+    assert history.schema_version == len(MIGRATIONS) == 6
     run = history.create(a_run())
     (history.run_dir(run.id) / "output.mp4").write_bytes(b"x")
     history.record(run.id, "uploading")
     again = History(tmp_path / "h.sqlite3", tmp_path / "runs")  # reopening migrates nothing twice
-    assert again.schema_version == 5
+    assert again.schema_version == 6
     with pytest.raises(ValueError, match="unknown"):
         again.update(run.id, fal_key="nope")
     again.delete(run.id)
@@ -41,20 +42,77 @@ def test_schema_is_versioned_and_delete_removes_files(tmp_path: Path) -> None:
     assert again.events(run.id) == []
 
 
-@pytest.mark.parametrize("version", [1, 2, 3, 4])
+@pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
 def test_an_old_database_is_migrated_with_its_runs_and_timeline(tmp_path: Path, version: int) -> None:
     db = old_database(tmp_path, version, status="running", request_id="req-1")
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("INSERT INTO run_events (run_id, at, state) VALUES ('old-run', 1, 'running')")
     conn.close()
     history = History(db, tmp_path / "runs")
-    assert history.schema_version == 5
+    assert history.schema_version == 6
     [old] = history.recent()
     assert old.id == "old-run" and old.owner is None and old.lease_holder is None
+    assert old.options == Options(orientation="video", model="pro")
     assert [e.state for e in history.events("old-run")] == ["running"]  # the rebuild kept the timeline
     mine = history.create(a_run(owner="browser-a"))
     assert [r.id for r in history.recent(owner="browser-a")] == [mine.id]
     assert [r.id for r in history.unfinished()] == ["old-run"]
+
+
+def test_the_options_columns_fold_into_one_json_value_losing_nothing(tmp_path: Path) -> None:
+    """A real v5 file (the release before options were one value), with runs of every kind: each
+    option, and every bookkeeping column, reads back the same after the one-transaction migration."""
+    db = old_database(tmp_path, 5)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(
+        "INSERT INTO runs (id, created_at, updated_at, status, tier, endpoint, orientation, prompt, keep_sound, "
+        "key_source, image_path, request_id, owner, face_frontal, face_angles, batch_id, batch_index, batch_size, "
+        "estimated_cost) VALUES ('v3-run', 2, 3, 'done', 'v3-standard', 'fal-ai/x', 'image', ?, 0, 'session', "
+        "'/i.png', 'req-9', 'browser', '/f.jpg', '[\"/a.png\"]', 'b-1', 2, 3, 0.63)",
+        ('a "quoted" prompt, ünïcode @Element1',),
+    )
+    conn.execute("INSERT INTO run_events (run_id, at, state, detail) VALUES ('v3-run', 2, 'done', 'ok')")
+    conn.close()
+    history = History(db, tmp_path / "runs")
+    run = history.get("v3-run")
+    assert run is not None and history.schema_version == 6
+    assert run.options == Options(
+        orientation="image",
+        prompt='a "quoted" prompt, ünïcode @Element1',
+        keep_sound=False,
+        model="v3-standard",
+    )
+    assert (run.endpoint, run.key_source, run.image_path, run.request_id, run.owner) == (
+        "fal-ai/x",
+        "session",
+        "/i.png",
+        "req-9",
+        "browser",
+    )
+    assert (run.face_frontal, run.face_angles, run.batch_id, run.batch_index, run.batch_size) == (
+        "/f.jpg",
+        ("/a.png",),
+        "b-1",
+        2,
+        3,
+    )
+    assert run.estimated_cost == 0.63 and (run.created_at, run.status) == (2, "done")
+    assert [(e.state, e.detail) for e in history.events("v3-run")] == [("done", "ok")]
+    columns = {row[1] for row in sqlite3.connect(db).execute("PRAGMA table_info(runs)")}
+    assert {"tier", "orientation", "prompt", "keep_sound"}.isdisjoint(columns) and "options" in columns
+
+
+def test_a_stored_option_the_studio_no_longer_has_is_skipped(tmp_path: Path) -> None:
+    """Options are data: a field a later release dropped (or an older one never had) reads fine."""
+    history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
+    run = history.create(a_run())
+    with sqlite3.connect(tmp_path / "h.sqlite3") as conn:
+        conn.execute(
+            "UPDATE runs SET options = ? WHERE id = ?",
+            ('{"orientation": "image", "model": "standard", "retired_option": 1}', run.id),
+        )
+    again = history.get(run.id)
+    assert again is not None and again.options == Options(orientation="image", model="standard")
 
 
 def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(tmp_path: Path) -> None:
@@ -64,11 +122,11 @@ def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(tmp_path:
     conn = sqlite3.connect(db, isolation_level=None)
     with pytest.raises(sqlite3.OperationalError):
         migrate(conn, broken)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
     columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
     assert "extra" not in columns  # the first statement was rolled back with the rest
     conn.close()
-    assert History(db, tmp_path / "runs").schema_version == 5  # and it still opens
+    assert History(db, tmp_path / "runs").schema_version == 6  # and it still opens
 
 
 def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
@@ -88,7 +146,7 @@ def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
         for _ in range(6)
     ]
     results = [proc.communicate(timeout=60) for proc in procs]
-    assert [out.strip() for out, _ in results] == ["5"] * 6, [err for _, err in results]
+    assert [out.strip() for out, _ in results] == ["6"] * 6, [err for _, err in results]
 
 
 def test_connections_opening_a_new_database_together_all_come_up(tmp_path: Path) -> None:

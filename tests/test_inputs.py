@@ -6,9 +6,10 @@ from pathlib import Path
 
 from motion_studio.inputs import InputReader
 from motion_studio.settings import Settings
-from motion_studio.studio import RunRequest, Studio
+from motion_studio.studio.service import Studio
 
 from .media_factory import hevc_clip
+from .orders import order
 
 
 def test_a_preview_stands_for_its_clip_and_nothing_else(settings: Settings, samples, tmp_path: Path) -> None:
@@ -30,10 +31,10 @@ def test_a_preview_stands_for_its_clip_and_nothing_else(settings: Settings, samp
 def test_the_verdict_follows_who_pays(settings: Settings, samples) -> None:
     own_key = Studio(settings.model_copy(update={"visitors_bring_own_key": True}))
     try:
-        inputs = RunRequest(str(samples["image_jpg"]), str(samples["clip_5s"]))
-        refused = own_key.read(inputs, None)
+        inputs = order(samples["image_jpg"], samples["clip_5s"])
+        refused = own_key.orders.read(inputs, None)
         assert not refused.ready and "their own fal key" in refused.problems[-1]
-        assert own_key.read(inputs, "abc:pasted").ready
+        assert own_key.orders.read(inputs, "abc:pasted").ready
     finally:
         own_key.runner.shutdown()
 
@@ -41,8 +42,8 @@ def test_the_verdict_follows_who_pays(settings: Settings, samples) -> None:
 def test_a_gallery_poll_that_finds_nothing_new_touches_no_file(settings: Settings) -> None:
     studio = Studio(settings)
     try:
-        first = studio.gallery(None)
+        first = studio.gallery.page(None)
         assert first is not None and first.summary.startswith("No runs yet")
-        assert studio.gallery(None, unless=first.signature) is None
+        assert studio.gallery.page(None, unless=first.signature) is None
     finally:
         studio.runner.shutdown()

@@ -13,11 +13,13 @@ import pytest
 from pydantic import SecretStr
 
 from motion_studio.history.store import History
-from motion_studio.jobs import Cancelled, Done, Failed, JobRunner, JobSpec, Queued, Running
+from motion_studio.jobs import Cancelled, Done, Failed, JobRunner, Queued, Running
 from motion_studio.media.video import probe_video
+from motion_studio.order import Options, Order
 from motion_studio.settings import Settings
 
 from .fal_emulator import TRUNCATE, VALID_KEY, FalEmulator
+from .orders import order
 from .waiting import stays, wait_for
 
 KEY = SecretStr(VALID_KEY)
@@ -35,12 +37,12 @@ def runner(settings: Settings, history: History, fal: FalEmulator):
     runner.shutdown()
 
 
-def spec(samples: dict[str, Path], clip: str = "clip_5s", **kw: object) -> JobSpec:
-    return JobSpec(str(samples["image_jpg"]), str(samples[clip]), kw.pop("orientation", "video"), **kw)  # type: ignore[arg-type]
+def spec(samples: dict[str, Path], clip: str = "clip_5s", **options: object) -> Order:
+    return order(samples["image_jpg"], samples[clip], **options)
 
 
 def test_good_run_end_to_end(runner: JobRunner, history: History, fal: FalEmulator, samples) -> None:
-    job = runner.start(spec(samples, prompt="a dancer", keep_sound=False, tier="standard"), KEY)
+    job = runner.start(spec(samples, prompt="a dancer", keep_sound=False, model="standard"), KEY)
     final = job.wait(30)
     assert isinstance(final, Done), final
     phases = [e.phase for e in job.events]
@@ -279,7 +281,7 @@ def test_concurrent_runs_each_get_their_own_result(
     durations = sorted(probe_video(f.output).duration for f in finals)
     assert durations == [pytest.approx(3, abs=0.2), pytest.approx(5, abs=0.2), pytest.approx(10, abs=0.2)]
     assert len({f.output for f in finals}) == 3 and len(fal.submitted) == 3
-    assert {r.prompt for r in history.recent()} == {"run 0", "run 1", "run 2"}
+    assert {r.options.prompt for r in history.recent()} == {"run 0", "run 1", "run 2"}
 
 
 def test_spending_guards_apply_to_the_server_key_only(
@@ -332,7 +334,7 @@ def test_an_unforeseen_error_in_the_checks_ends_the_job_with_a_sentence(
 
     clip = Path(shutil.copy(samples["clip_5s"], tmp_path / "never-probed.mp4"))  # no remembered probe
     monkeypatch.setattr("motion_studio.media.ffmpeg.subprocess.run", hung)
-    final = runner.start(JobSpec(str(samples["image_jpg"]), str(clip), "video"), KEY).wait(15)
+    final = runner.start(order(samples["image_jpg"], clip), KEY).wait(15)
     assert isinstance(final, Failed) and final.kind == "internal"
     assert "nothing was charged" in final.message and "TimeoutExpired" not in final.message
     assert "TimeoutExpired" in caplog.text and fal.calls == []
@@ -474,16 +476,16 @@ def test_cancelling_a_run_another_runner_follows_asks_fal_and_leaves_its_row_alo
 def test_resume_uses_the_key_the_run_was_paid_with(settings: Settings, fal: FalEmulator) -> None:
     from motion_studio.errors import StudioError
     from motion_studio.history.runs import Run
-    from motion_studio.studio import Studio
+    from motion_studio.studio.service import Studio
 
     studio = Studio(settings)
     try:
-        server_run = Run(tier="pro", endpoint="e", orientation="video", key_source="server")
-        assert studio.key_for_run(server_run, "someone-else:key") == settings.fal_key
-        visitor_run = Run(tier="pro", endpoint="e", orientation="video", key_source="session")
+        server_run = Run(options=Options(), endpoint="e", key_source="server")
+        assert studio.keys.key_for_run(server_run, "someone-else:key") == settings.fal_key
+        visitor_run = Run(options=Options(), endpoint="e", key_source="session")
         with pytest.raises(StudioError, match="paste that key"):
-            studio.key_for_run(visitor_run, "")
-        assert studio.key_for_run(visitor_run, " mine:key ").get_secret_value() == "mine:key"
+            studio.keys.key_for_run(visitor_run, "")
+        assert studio.keys.key_for_run(visitor_run, " mine:key ").get_secret_value() == "mine:key"
     finally:
         studio.runner.shutdown()
 
@@ -495,24 +497,25 @@ def test_a_forged_visitor_id_owns_nothing_and_api_callers_are_their_address(sett
     import safehttpx
 
     from motion_studio.history.runs import Run
-    from motion_studio.studio import Studio
+    from motion_studio.studio.service import Studio
 
     private = settings.model_copy(update={"private_galleries": True, "trusted_proxies": 1})
     studio = Studio(private)
     try:
-        api_run = studio.history.create(
-            Run(tier="pro", endpoint="e", orientation="video", owner="api:1.2.3.4")
-        )
+        api_run = studio.history.create(Run(options=Options(), endpoint="e", owner="api:1.2.3.4"))
         browser = "0123456789abcdef0123456789abcdef"
-        mine = studio.history.create(Run(tier="pro", endpoint="e", orientation="video", owner=browser))
-        assert studio.run_for(api_run.id, "api:1.2.3.4") is None  # not a browser id: nobody
-        assert studio.run_for(mine.id, browser) is not None and studio.run_for(mine.id, None) is None
-        assert studio.gallery("api:1.2.3.4").ids == [] and studio.gallery(None).ids == []
+        mine = studio.history.create(Run(options=Options(), endpoint="e", owner=browser))
+        assert studio.gallery.run_for(api_run.id, "api:1.2.3.4") is None  # not a browser id: nobody
+        assert (
+            studio.gallery.run_for(mine.id, browser) is not None
+            and studio.gallery.run_for(mine.id, None) is None
+        )
+        assert studio.gallery.page("api:1.2.3.4").ids == [] and studio.gallery.page(None).ids == []
         client = SimpleNamespace(host="10.0.0.2")  # the proxy
-        assert studio.api_caller("6.6.6.6, 203.0.113.9", client) == "api:203.0.113.9"  # its entry only
-        assert studio.api_caller(None, client) == "api:10.0.0.2"
+        assert studio.keys.api_caller("6.6.6.6, 203.0.113.9", client) == "api:203.0.113.9"  # its entry only
+        assert studio.keys.api_caller(None, client) == "api:10.0.0.2"
         direct = Studio(settings)  # no proxy trusted: what a client writes is ignored
-        assert direct.api_caller("6.6.6.6", client) == "api:10.0.0.2"
+        assert direct.keys.api_caller("6.6.6.6", client) == "api:10.0.0.2"
         direct.runner.shutdown()
     finally:
         studio.runner.shutdown()
@@ -567,7 +570,7 @@ def test_an_upload_ahead_is_used_by_the_run_and_one_in_flight_is_waited_for(
     runner.upload_ahead(str(samples["image_png"]), KEY, ("page", "image"))
     runner.upload_ahead(str(samples["clip_3s"]), KEY, ("page", "video"))
     wait_for(lambda: len(fal.calls_to("upload")) == 2, what="both uploads under way")
-    job = runner.start(JobSpec(str(samples["image_png"]), str(samples["clip_3s"]), "video"), KEY)
+    job = runner.start(order(samples["image_png"], samples["clip_3s"]), KEY)
     assert isinstance(job.wait(30), Done)
     assert len(fal.calls_to("upload")) == 2  # waited for, not repeated
     fal.reset()
@@ -576,7 +579,7 @@ def test_an_upload_ahead_is_used_by_the_run_and_one_in_flight_is_waited_for(
     wait_for(lambda: len(fal.calls_to("upload")) >= 1, what="the failing upload ahead")
     fal.reset()
     assert isinstance(
-        runner.start(JobSpec(str(samples["image_webp"]), str(samples["clip_10s"]), "video"), KEY).wait(30),
+        runner.start(order(samples["image_webp"], samples["clip_10s"]), KEY).wait(30),
         Done,
     )
 
@@ -588,16 +591,16 @@ def test_a_changed_input_abandons_its_stale_upload_ahead_and_the_setting_turns_i
     old clip's upload, which then never lands in the upload cache; with the setting off nothing
     leaves the machine before Generate, and Generate uploads both as it always did."""
     from motion_studio.fal_storage import file_sha256
-    from motion_studio.studio import RunRequest, Studio
+    from motion_studio.studio.service import Studio
 
     studio = Studio(settings)
     try:
         fal.delays["upload"] = 1.5  # slow enough that the first clip is still on its way
-        first = RunRequest(str(samples["image_jpg"]), str(samples["clip_3s"]))
-        studio.upload_ahead(studio.read(first, None), None, "page-1")
+        first = order(samples["image_jpg"], samples["clip_3s"])
+        studio.orders.upload_ahead(studio.orders.read(first, None), None, "page-1")
         wait_for(lambda: len(fal.calls_to("upload")) == 2, what="both inputs on their way")
-        second = RunRequest(str(samples["image_jpg"]), str(samples["clip_5s"]))
-        studio.upload_ahead(studio.read(second, None), None, "page-1")
+        second = order(samples["image_jpg"], samples["clip_5s"])
+        studio.orders.upload_ahead(studio.orders.read(second, None), None, "page-1")
         wait_for(lambda: len(fal.calls_to("upload")) == 3, what="the new clip on its way")
         history = studio.history
         wait_for(lambda: history.cached_upload(file_sha256(samples["clip_5s"]), 3600) is not None)
@@ -608,10 +611,10 @@ def test_a_changed_input_abandons_its_stale_upload_ahead_and_the_setting_turns_i
     fal.reset()
     off = Studio(settings.model_copy(update={"upload_ahead": False}))
     try:
-        request = RunRequest(str(samples["image_png"]), str(samples["clip_10s"]))
-        off.upload_ahead(off.read(request, None), None, "page-2")
+        request = order(samples["image_png"], samples["clip_10s"])
+        off.orders.upload_ahead(off.orders.read(request, None), None, "page-2")
         assert stays(lambda: fal.calls_to("upload") == [], 1.0)
-        assert isinstance(off.start(request, None, None).wait(30), Done)
+        assert isinstance(off.orders.start(request, None, None).wait(30), Done)
         assert len(fal.calls_to("upload")) == 2 and len(fal.submitted) == 1
     finally:
         off.runner.shutdown()

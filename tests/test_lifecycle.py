@@ -39,6 +39,7 @@ from motion_studio.lifecycle import (
     may_have_charged,
     situation,
 )
+from motion_studio.order import Options
 
 # The way a run walks through the history when all goes well, and the ways it may end instead.
 HAPPY_PATH = ["uploading", "submitting", "submitted", "queued", "running", "downloading", "done"]
@@ -51,7 +52,7 @@ def history(tmp_path: Path) -> History:
 
 def new_run(history: History, status: Status) -> str:
     """A run put straight into `status` (rows are only ever created as checking, so via SQL)."""
-    run = history.create(Run(tier="pro", endpoint="e", orientation="video"))
+    run = history.create(Run(options=Options(), endpoint="e"))
     with sqlite3.connect(history.db_path) as conn:
         conn.execute("UPDATE runs SET status = ? WHERE id = ?", (status.value, run.id))
     return run.id
@@ -78,14 +79,14 @@ def test_the_history_refuses_every_illegal_move(history: History, old: Status, n
 
 
 def test_the_happy_path_is_legal_and_timed(history: History) -> None:
-    run = history.create(Run(tier="pro", endpoint="e", orientation="video"))
+    run = history.create(Run(options=Options(), endpoint="e"))
     for state in HAPPY_PATH:
         history.record(run.id, state)
     assert [e.state for e in history.events(run.id)] == ["checking", *HAPPY_PATH]
 
 
 def test_the_database_itself_refuses_a_status_the_lifecycle_does_not_know(history: History) -> None:
-    run = history.create(Run(tier="pro", endpoint="e", orientation="video"))
+    run = history.create(Run(options=Options(), endpoint="e"))
     with sqlite3.connect(history.db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         conn.execute("UPDATE runs SET status = 'paused' WHERE id = ?", (run.id,))
     with pytest.raises(ValueError):
@@ -93,7 +94,7 @@ def test_the_database_itself_refuses_a_status_the_lifecycle_does_not_know(histor
 
 
 def test_moving_a_deleted_run_is_a_clear_error(history: History) -> None:
-    run = history.create(Run(tier="pro", endpoint="e", orientation="video"))
+    run = history.create(Run(options=Options(), endpoint="e"))
     history.delete(run.id)
     with pytest.raises(RunGoneError):
         history.record(run.id, "uploading")

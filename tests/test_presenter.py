@@ -11,12 +11,14 @@ from motion_studio import presenter
 from motion_studio.history.runs import Run
 from motion_studio.history.store import History
 from motion_studio.inputs import InputReader
-from motion_studio.jobs import Checked, Done, Job, JobSpec, Queued, Running
+from motion_studio.jobs import Checked, Done, Job, Queued, Running
+from motion_studio.order import Options, Source
 from motion_studio.people import Framing, PeopleReport, PeopleWarning, PoseReading, Skipped, WarningCode
 from motion_studio.people_check import PeopleCheck
 from motion_studio.settings import Settings
 
 from .fal_emulator import FalEmulator
+from .orders import order
 
 
 def check(
@@ -29,8 +31,9 @@ def check(
     on_server_key: bool = True,
 ) -> presenter.InputCheck:
     """The page's live check: the studio reads the inputs, the presenter says what it found."""
+    options = Options(orientation=orientation, prompt=prompt, model=tier)
     reading = InputReader(settings).read(
-        image, None, video, None, orientation, prompt, tier, on_server_key=on_server_key
+        Source.given(image), Source.given(video), options, on_server_key=on_server_key
     )
     return presenter.input_check(reading, tier)
 
@@ -74,7 +77,7 @@ def test_verdicts(settings: Settings, samples) -> None:
 
 
 def test_progress_text_and_logs() -> None:
-    job = Job(JobSpec("i", "v", "video"))
+    job = Job(order("i", "v"))
     job.started_at = time.time() - 12
     assert presenter.progress_text(job).startswith("⏳ Checking inputs")
     job.publish(Checked("r1", clip_seconds=5.0, estimated_cost=0.56))
@@ -93,10 +96,8 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
     thumb.write_bytes(b"jpg")
     old = history.create(
         Run(
-            tier="pro",
+            options=Options(prompt="first"),
             endpoint="e",
-            orientation="video",
-            prompt="first",
             thumbnail_path=str(thumb),
             clip_seconds=5,
             estimated_cost=0.56,
@@ -114,9 +115,11 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
     ):
         history.record(old.id, state)
     time.sleep(0.01)
-    history.create(Run(tier="standard", endpoint="e", orientation="image", prompt="no picture"))
+    history.create(
+        Run(options=Options(orientation="image", prompt="no picture", model="standard"), endpoint="e")
+    )
     runs = history.recent()
-    assert [r.prompt for r in runs] == ["no picture", "first"]
+    assert [r.options.prompt for r in runs] == ["no picture", "first"]
     caption = presenter.run_caption(runs[1])
     assert caption.startswith("✅ done · ") and "video · Pro · 5 s" in caption and caption.endswith("\nfirst")
     card = presenter.run_details(history.get(old.id), history.events(old.id))
@@ -148,11 +151,11 @@ def test_url_inputs_are_downloaded_once(settings: Settings, fal: FalEmulator, sa
     fal.files["/files/abc/dance.mp4"] = (data, "video/mp4")
     url = "https://v3.fal.media/files/abc/dance.mp4"
     reader = InputReader(settings)
-    path = reader.pick(None, url, "video")
+    path = reader.pick(Source(url=url), "video")
     assert path and Path(path).read_bytes() == data and Path(path).is_relative_to(settings.data_dir)
-    assert reader.pick(None, url, "video") == path
+    assert reader.pick(Source(url=url), "video") == path
     assert len(fal.calls_to("download")) == 1
-    assert reader.pick("/uploaded.mp4", url, "video") == "/uploaded.mp4"
+    assert reader.pick(Source.given("/uploaded.mp4", url), "video") == "/uploaded.mp4"
 
 
 def test_every_file_the_page_shows_is_a_link_in_the_outbox_under_a_name_nobody_can_guess(
@@ -239,10 +242,10 @@ def test_a_file_replaced_whole_with_the_same_size_and_time_is_hashed_again(tmp_p
 def test_downloads_of_two_runs_on_one_day_have_different_names() -> None:
     """A run id starts with its date and time; the name takes its random tail."""
     from motion_studio.history.runs import Run
-    from motion_studio.studio import download_name
+    from motion_studio.serving import download_name
 
-    first = Run("pro", "e", "video", id="20261125-161700-0123456789abcdef", created_at=1_795_000_000.0)
-    second = Run("pro", "e", "video", id="20261125-161700-fedcba9876543210", created_at=1_795_000_000.0)
+    first = Run(Options(), "e", id="20261125-161700-0123456789abcdef", created_at=1_795_000_000.0)
+    second = Run(Options(), "e", id="20261125-161700-fedcba9876543210", created_at=1_795_000_000.0)
     assert download_name(first).endswith("-01234567.mp4")
     assert download_name(first) != download_name(second)
     assert download_name(second, "side-by-side").endswith("-fedcba98-side-by-side.mp4")

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from motion_studio.catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO
 from motion_studio.history.runs import Run
 from motion_studio.history.store import History
+from motion_studio.order import Options
 from motion_studio.settings import Settings
 
 from .browser import TIMEOUT, generate, pick, running_app, video_duration, wait_done
@@ -204,10 +205,8 @@ def test_the_gallery_counts_all_runs_and_pages_through_500(
     for n in range(500):
         run = history.create(
             Run(
-                tier="pro",
+                options=Options(prompt=f"run number {n}"),
                 endpoint="e",
-                orientation="video",
-                prompt=f"run number {n}",
                 image_path=str(samples["image_jpg"]),
                 created_at=now - 500 + n,
             )

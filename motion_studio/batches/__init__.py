@@ -1,35 +1,14 @@
 """Batches: one reference clip with several character images, or one image with several clips, asked
-for as one: one verdict for every input, one estimate and one spending check for the whole batch, its
-runs started together (a few at a time on their way to fal, see `jobs/turns.py`), cancelled together,
-and one grid of every result at the end.
+for as one order: one verdict for every input, one estimate and one spending check for the whole batch,
+its runs started together (a few at a time on their way to fal, see `jobs/turns.py`), cancelled
+together, and one grid of every result at the end.
 
 Each run of a batch is a run like any other (the runner's `start`, the pipeline, the lifecycle, the
 gallery): a batch adds only what holds for its runs together. Their rows are reserved in one
 transaction (`History.create_many`), so a batch that does not fit the daily budget or a visitor's
 limits is refused whole, before anything is uploaded.
 
-`request` (what is asked for), `reading` (the verdict before Generate), `starting` (the runs' rows
-and jobs), `progress` (a started batch and where its runs are), `grid` (every result side by side)
-and `service` (`Batches`, the one entry point); this module re-exports their public names.
+`reading` (the verdict before Generate), `starting` (the runs' rows and jobs), `progress` (a started
+batch and where its runs are), `grid` (every result side by side) and `service` (`Batches`, the one
+entry point).
 """
-
-from __future__ import annotations
-
-from .grid import grid_download_name
-from .progress import Batch, BatchProgress
-from .reading import BatchReading
-from .request import BATCH_ID, MAX_INPUTS, BatchRequest, Source
-from .service import Batches, KeyFor
-
-__all__ = [
-    "BATCH_ID",
-    "MAX_INPUTS",
-    "Batch",
-    "BatchProgress",
-    "BatchReading",
-    "BatchRequest",
-    "Batches",
-    "KeyFor",
-    "Source",
-    "grid_download_name",
-]

@@ -12,7 +12,7 @@ from ..lifecycle import IN_FLIGHT, Status
 from ..media.grid import comparison_grid
 from ..serving import servable_as
 from ..settings import Settings
-from .request import BATCH_ID
+from .progress import BATCH_ID
 
 
 class BatchGrids:

@@ -3,12 +3,15 @@ them (read from their rows, so a batch survives a restart)."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
 from ..history.runs import Run
 from ..jobs import Job
 from ..lifecycle import IN_FLIGHT, Status
+
+BATCH_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)

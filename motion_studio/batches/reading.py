@@ -9,10 +9,9 @@ from dataclasses import dataclass, field, replace
 from ..catalog import Face, check_face
 from ..errors import BudgetError, OwnKeyRequiredError, StudioError
 from ..history.store import History
-from ..inputs import FaceGiven, InputReader, Reading
-from ..run_request import RunRequest
+from ..inputs import InputReader, Reading
+from ..order import FaceSources, Order, Source
 from ..settings import Settings
-from .request import BatchRequest, Source, _url
 
 
 @dataclass(frozen=True)
@@ -44,24 +43,6 @@ class BatchReading:
             return None
         return round(sum(c for c in costs if c is not None), 4)
 
-    @property
-    def verdict(self) -> str:
-        """Ready, or the first thing to fix, in one sentence."""
-        if self.problems:
-            return self.problems[0]
-        missing = [
-            name
-            for name, given in (
-                ("a character image", all(r.image for r in self.readings)),
-                ("a reference clip", all(r.video for r in self.readings)),
-            )
-            if not given
-        ]
-        if missing or not self.readings:
-            return f"Add {' and '.join(missing) or 'a character image and a reference clip'}."
-        kind = "character image" if self.varies == "image" else "clip"
-        return f"Ready: a batch of {self.size} runs, one per {kind}, can be generated as it is."
-
     def with_problem(self, problem: str) -> BatchReading:
         return self if problem in self.problems else replace(self, problems=(*self.problems, problem))
 
@@ -74,40 +55,27 @@ class BatchReader:
         self.history = history
         self.reader = reader
 
-    def read(self, request: BatchRequest, session_key: str | None = None) -> BatchReading:
+    def read(self, order: Order, session_key: str | None = None) -> BatchReading:
         """Every input read once (a URL fetched once, however many runs use it), then each run's
         inputs as a run would read them, with the caps of whoever pays (a pasted key lifts the
         server's), and the daily budget for the batch as a whole."""
-        names = tuple(request.names())
-        shape = request.shape_problem()
-        if shape is not None:  # nothing is read (or fetched) for a batch that can't be made
-            return BatchReading(request.varies, names, problems=(shape,))
-        base = request.base
-        tier_name = base.tier or self.settings.default_tier
+        names = tuple(order.names())
         pasted = bool(session_key and session_key.strip())
-        local, problems = self._local_files(request)
-        face, face_problem = self._pick_face(base, tier_name)
+        local, problems = self._local_files(order)
+        face, face_problem = self._pick_face(order)
         problems += [face_problem] if face_problem else []
         readings = tuple(
             self.reader.read(
-                local[image],
-                None,
-                local[clip],
-                None,
-                base.orientation,
-                base.prompt,
-                tier_name,
-                on_server_key=not pasted,
-                face=face,
+                Source(local[image]), Source(local[clip]), order.options, on_server_key=not pasted, face=face
             )
-            for image, clip in request.inputs()
+            for image, clip in order.pairs
         )
-        problems += _run_problems(names, readings, request.varies)
+        problems += _run_problems(names, readings, order.varies)
         reading = BatchReading(
-            request.varies,
+            order.varies,
             names,
             readings,
-            urls=tuple((_url(image), _url(clip)) for image, clip in request.inputs()),
+            urls=tuple((_url(image), _url(clip)) for image, clip in order.pairs),
             problems=tuple(dict.fromkeys(problems)),
             face=readings[0].face,
         )
@@ -117,33 +85,33 @@ class BatchReader:
                 reading = reading.with_problem(OwnKeyRequiredError().message)
         return reading
 
-    def _local_files(self, request: BatchRequest) -> tuple[dict[Source, str | None], list[str]]:
+    def _local_files(self, order: Order) -> tuple[dict[Source, str | None], list[str]]:
         """Each input of the batch as a local file, once (the shared clip, or image, is fetched once
         however many runs use it); an input that can't be had is None, and its sentence names it."""
         local: dict[Source, str | None] = {}
         problems: list[str] = []
-        for image, clip in request.inputs():
+        for image, clip in order.pairs:
             for source, kind in ((image, "image"), (clip, "video")):
                 if source in local:
                     continue
                 try:
-                    local[source] = self.reader.pick(source.file, source.url, kind) if source else None
+                    local[source] = self.reader.pick(source, kind) if source else None
                 except StudioError as exc:
                     local[source] = None
                     problems.append(_named(source.name, exc.message))
         return local, problems
 
-    def _pick_face(self, base: RunRequest, tier_name: str) -> tuple[FaceGiven, str | None]:
+    def _pick_face(self, order: Order) -> tuple[FaceSources, str | None]:
         """The face as local files, fetched once for every run (a face the model or the orientation
         can't take is refused before anything is fetched)."""
-        if not base.face:
-            return FaceGiven(), None
+        if not order.face:
+            return FaceSources(), None
         try:
-            check_face(tier_name, base.orientation, base.face.outline())
-            picked = self.reader.pick_face(base.face)
+            check_face(order.options.model, order.options.orientation, order.face.outline())
+            picked = self.reader.pick_face(order.face)
         except StudioError as exc:
-            return FaceGiven(), exc.message
-        return FaceGiven(picked.frontal, None, picked.angles), None
+            return FaceSources(), exc.message
+        return FaceSources(Source(picked.frontal), tuple(Source(a) for a in picked.angles)), None
 
     def _within_daily_budget(self, reading: BatchReading) -> BatchReading:
         """Said before Generate, as the reservation will refuse it: the batch's estimate past what is
@@ -172,3 +140,8 @@ def _run_problems(names: tuple[str, ...], readings: tuple[Reading, ...], varies:
 def _named(name: str, problem: str) -> str:
     """`problem`, saying which input it is about (unless it does already)."""
     return problem if not name or problem.startswith(name) else f"{name}: {problem}"
+
+
+def _url(source: Source) -> str | None:
+    """The URL an input came from, when no file was given for it (fal may fetch it there itself)."""
+    return None if source.file else source.url

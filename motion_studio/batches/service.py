@@ -19,15 +19,15 @@ from ..inputs import InputReader
 from ..jobs import Job, JobRunner
 from ..jobs.turns import Waiting
 from ..lifecycle import Status
+from ..order import FaceSources, Order, Source
 from ..people_check import TURNED_OFF, PeopleCheck, check_inputs
-from ..run_request import check_choices
 from ..serving import download_name, servable_as
 from ..settings import Settings
 from ..summary import BatchCheckSummary, BatchSummary, batch_check_summary, batch_summary
+from ..verdicts import batch_verdict
 from .grid import BatchGrids, grid_download_name
-from .progress import Batch, BatchProgress
+from .progress import BATCH_ID, Batch, BatchProgress
 from .reading import BatchReader, BatchReading
-from .request import BATCH_ID, BatchRequest
 from .starting import batch_rows, start_one
 
 KeyFor = Callable[[str | None], tuple[SecretStr, str]]
@@ -59,14 +59,13 @@ class Batches:
 
     # -- the verdict --------------------------------------------------------------------------------
 
-    def read(self, request: BatchRequest, session_key: str | None = None) -> BatchReading:
+    def read(self, order: Order, session_key: str | None = None) -> BatchReading:
         """The batch's verdict before Generate, with the caps of whoever pays (see `BatchReader.read`)."""
-        return self.batch_reader.read(request, session_key)
+        return self.batch_reader.read(order, session_key)
 
-    def check_for_api(self, request: BatchRequest) -> BatchCheckSummary:
+    def check_for_api(self, order: Order) -> BatchCheckSummary:
         """`read` as data for an API caller, on the server's key (which may not be lent: said here)."""
-        check_choices(request.base)
-        reading = self.read(request)
+        reading = self.read(order)
         try:
             self.key_for(None)
         except StudioError as exc:
@@ -77,24 +76,23 @@ class Batches:
             else TURNED_OFF
             for r in reading.readings
         ]  # each input is read once: the check keeps its results by content
-        return batch_check_summary(reading, request.base.tier or self.settings.default_tier, people)
+        return batch_check_summary(reading, order.options.model, people)
 
     # -- starting -----------------------------------------------------------------------------------
 
-    def start(self, request: BatchRequest, session_key: str | None, owner: str | None) -> Batch:
+    def start(self, order: Order, session_key: str | None, owner: str | None) -> Batch:
         """A page's batch: the key that pays (a pasted one wins), this browser as its owner."""
         key, source = self.key_for(session_key)
-        return self.start_with(request, key, source, self.visitor(owner), session_key=session_key)
+        return self.start_with(order, key, source, self.visitor(owner), session_key=session_key)
 
-    def start_for_api(self, request: BatchRequest, caller: str) -> Batch:
+    def start_for_api(self, order: Order, caller: str) -> Batch:
         """An API caller's batch: always the server's key, never a pasted one."""
-        check_choices(request.base)
         key, source = self.key_for(None)
-        return self.start_with(request, key, source, caller)
+        return self.start_with(order, key, source, caller)
 
     def start_with(
         self,
-        request: BatchRequest,
+        order: Order,
         key: SecretStr,
         key_source: str,
         owner: str | None,
@@ -104,15 +102,15 @@ class Batches:
     ) -> Batch:
         """Read the batch (unless `reading` is given), reserve all its runs in one transaction (the
         spending guards for the batch as a whole, on the server's key), then start each run."""
-        base = request.base
-        tier_name = base.tier or self.settings.default_tier
-        check_face(tier_name, base.orientation or "video", base.face.outline())  # before any fetch
-        reading = reading or self.read(request, session_key)
+        options = order.options
+        check_face(options.model, options.orientation, order.face.outline())  # before any fetch
+        reading = reading or self.read(order, session_key)
         if not reading.ready:
-            raise InputError(reading.verdict)
+            raise InputError(batch_verdict(reading).sentence)
         batch_id = time.strftime("%Y%m%d-%H%M%S-", time.gmtime()) + uuid.uuid4().hex
-        model = tier(tier_name)
-        rows = batch_rows(reading, base, model, key_source, owner, batch_id)
+        model = tier(options.model)
+        rows = batch_rows(reading, options, model, key_source, owner, batch_id)
+        face = FaceSources(Source(reading.face.frontal), tuple(Source(a) for a in reading.face.angles))
         guarded = key_source == "server"
         # Inserted last run first: the gallery lists runs of one instant newest row first, so the batch
         # reads 1/N, 2/N… from the left.
@@ -125,11 +123,7 @@ class Batches:
         jobs: list[Job] = []
         try:
             for row, one, urls in zip(rows, reading.readings, reading.urls, strict=True):
-                jobs.append(
-                    start_one(
-                        self.runner, row, one, urls, base, model.name, owner, reading.face, key, key_source
-                    )
-                )
+                jobs.append(start_one(self.runner, row, one, urls, options, owner, face, key, key_source))
         except BaseException:
             # A start that failed half way (the app shutting down, Ctrl-C): the rows reserved for runs
             # that never started rest as stopped before submit, their reservations released.

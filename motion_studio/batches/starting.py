@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from ..catalog import Face, ModelTier
+from ..catalog import ModelTier
 from ..history.runs import Run
 from ..inputs import Reading
-from ..jobs import Job, JobRunner, JobSpec
+from ..jobs import Job, JobRunner
 from ..jobs.job import BatchSlot
-from ..run_request import RunRequest
+from ..order import FaceSources, Options, Order, Source
 from .reading import BatchReading
 
 
 def batch_rows(
     reading: BatchReading,
-    base: RunRequest,
+    options: Options,
     model: ModelTier,
     key_source: str,
     owner: str | None,
@@ -25,11 +25,8 @@ def batch_rows(
     """Each run's row, in the batch's order (its index in the batch, 1 to N, and the batch's size)."""
     return [
         Run(
-            tier=model.name,
+            options=options,
             endpoint=model.endpoint,
-            orientation=base.orientation,
-            prompt=base.prompt,
-            keep_sound=base.keep_sound,
             key_source=key_source,
             owner=owner,
             clip_seconds=one.seconds,
@@ -51,28 +48,14 @@ def start_one(
     row: Run,
     one: Reading,
     urls: tuple[str | None, str | None],
-    base: RunRequest,
-    model_name: str,
+    options: Options,
     owner: str | None,
-    face: Face,
+    face: FaceSources,
     key: SecretStr,
     key_source: str,
 ) -> Job:
-    """One run of the batch, into the row reserved for it."""
+    """One run of the batch, into the row reserved for it: an order of one, its inputs local files."""
     assert one.image and one.video  # a ready reading has both
     image_url, video_url = urls
-    batch_id = row.batch_id or ""
-    spec = JobSpec(
-        one.image,
-        one.video,
-        base.orientation,
-        base.prompt,
-        base.keep_sound,
-        model_name,
-        owner=owner,
-        image_url=image_url,
-        video_url=video_url,
-        face=face,
-        slot=BatchSlot(batch_id, row.id),
-    )
-    return runner.start(spec, key, key_source)
+    order = Order(options, ((Source(one.image, image_url), Source(one.video, video_url)),), face)
+    return runner.start(order, key, key_source, owner=owner, slot=BatchSlot(row.batch_id or "", row.id))

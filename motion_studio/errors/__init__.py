@@ -6,7 +6,7 @@ the wording lives here, next to the mapping, where it can be tested and kept con
 
 from __future__ import annotations
 
-from .base import KEY_HELP, InternalError, StudioError
+from .base import KEY_HELP, InternalError, SettingsError, StudioError
 from .fal import (
     TRANSIENT_ERRORS,
     AuthError,
@@ -23,17 +23,20 @@ from .fal import (
 )
 from .inputs import (
     BatchError,
-    ClipTooLongError,
     FaceElementError,
     InputError,
+    MissingInputError,
     StrictRefusalError,
+    UrlError,
 )
 from .mapping import from_detail, map_exception
+from .media import ClipError, ClipTooLongError, FileError, ImageError, OptionError, ViewError
 from .run_state import (
     CancelUnconfirmedError,
     FollowerStoppedError,
     LostContactError,
     ModelFailedError,
+    RunActionError,
     RunCancelledError,
     RunGoneError,
     StoppedBeforeSubmitError,
@@ -54,32 +57,41 @@ __all__ = [
     "BatchError",
     "BudgetError",
     "CancelUnconfirmedError",
+    "ClipError",
     "ClipTooLongError",
     "ContentPolicyError",
     "FaceElementError",
     "FalServerError",
     "FalTimeoutError",
     "FalValidationError",
+    "FileError",
     "FollowerStoppedError",
     "GaveUpWaitingError",
+    "ImageError",
     "InputError",
     "InternalError",
     "LostContactError",
+    "MissingInputError",
     "MissingKeyError",
     "ModelFailedError",
     "NetworkError",
     "NotFoundError",
+    "OptionError",
     "OutputExpiredError",
     "OwnKeyRequiredError",
     "RateLimitError",
     "RequestUnknownError",
+    "RunActionError",
     "RunCancelledError",
     "RunGoneError",
+    "SettingsError",
     "StoppedBeforeSubmitError",
     "StrictRefusalError",
     "StudioError",
     "SubmitUnconfirmedError",
     "TooManyChecksError",
+    "UrlError",
+    "ViewError",
     "VisitorLimitError",
     "from_detail",
     "map_exception",

@@ -37,3 +37,15 @@ class InternalError(StudioError):
         super().__init__(
             f"Something went wrong inside the studio (the details are in the server log). {tail}"
         )
+
+
+class SettingsError(StudioError):
+    """The app's own configuration can't be used: said at start, before anything runs."""
+
+    @classmethod
+    def invalid(cls, problems: str) -> SettingsError:
+        return cls(f"Invalid setting in the environment or .env ({problems}).")
+
+    @classmethod
+    def empty_secret(cls, path: object) -> SettingsError:
+        return cls(f"{path} is empty: delete it, and the app makes a new one.")

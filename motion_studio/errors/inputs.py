@@ -22,15 +22,6 @@ class StrictRefusalError(InputError):
         )
 
 
-class ClipTooLongError(InputError):
-    """Too long for the chosen orientation: the page offers to trim it, so it carries the numbers."""
-
-    def __init__(self, message: str, duration: float, limit: float) -> None:
-        super().__init__(message)
-        self.duration = duration
-        self.limit = limit
-
-
 class FaceElementError(InputError):
     """A face to keep consistent that fal would refuse (or the model would ignore): said before
     anything is uploaded, so it never costs a thing."""
@@ -75,3 +66,61 @@ class BatchError(InputError):
         return cls(
             f"A batch takes at most {limit} {kind}s in all; {given} were given. Remove {given - limit}."
         )
+
+
+class UrlError(InputError):
+    """A URL input that can't be fetched: said before anything reaches fal."""
+
+    @classmethod
+    def unknown_host(cls, host: str) -> UrlError:
+        return cls(f"The address {host[:80]!r} could not be found. Check the URL.")
+
+    @classmethod
+    def inside(cls) -> UrlError:
+        return cls(
+            "That URL points inside a private network, which this server never fetches. Use a public URL."
+        )
+
+    @classmethod
+    def not_http(cls) -> UrlError:
+        return cls("Only http(s) URLs are fetched.")
+
+    @classmethod
+    def malformed(cls) -> UrlError:
+        return cls("That is not a URL that can be fetched. Use an http(s) link.")
+
+    @classmethod
+    def compressed(cls, kind: str) -> UrlError:
+        return cls(f"The {kind} at that URL comes compressed; link to the file itself.")
+
+    @classmethod
+    def too_large(cls, kind: str, limit_mb: int) -> UrlError:
+        return cls(f"The {kind} at that URL is larger than {limit_mb} MB.")
+
+    @classmethod
+    def too_slow(cls, kind: str) -> UrlError:
+        return cls(f"The {kind} at that URL takes too long to download.")
+
+    @classmethod
+    def failed(cls, kind: str) -> UrlError:
+        return cls(f"Could not download the {kind} from that URL. Check the address.")
+
+    @classmethod
+    def not_a_file_or_url(cls, kind: str) -> UrlError:
+        return cls(f"Give the {kind} as an http(s) URL (or, from gradio_client, as handle_file(path)).")
+
+    @classmethod
+    def redirects(cls) -> UrlError:
+        return cls("That URL redirects too many times.")
+
+
+class MissingInputError(InputError):
+    """An input the action needs was not given yet."""
+
+    @classmethod
+    def both(cls) -> MissingInputError:
+        return cls("Add a character image and a reference clip first.")
+
+    @classmethod
+    def clip(cls) -> MissingInputError:
+        return cls("Pick a clip first.")

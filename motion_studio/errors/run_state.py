@@ -95,3 +95,59 @@ class RunCancelledError(StudioError):
 
     def __init__(self, message: str = "The run was cancelled.") -> None:
         super().__init__(message)
+
+
+class RunActionError(StudioError):
+    """What a user asked of a run that its state (or what is left of it) does not allow."""
+
+    @classmethod
+    def gone(cls) -> RunActionError:
+        return cls("This run no longer exists.")
+
+    @classmethod
+    def nothing_to_resume(cls) -> RunActionError:
+        return cls("This run is not waiting for anything.")
+
+    @classmethod
+    def still_going(cls) -> RunActionError:
+        return cls("This run is still going.")
+
+    @classmethod
+    def video_gone(cls) -> RunActionError:
+        return cls("This run's video is no longer kept.")
+
+    @classmethod
+    def not_finished(cls) -> RunActionError:
+        return cls("Select a finished run first: the side-by-side view needs its video.")
+
+    @classmethod
+    def clip_gone(cls) -> RunActionError:
+        return cls("This run's reference clip is no longer kept, so there is nothing to put beside it.")
+
+    @classmethod
+    def side_by_side_failed(cls, why: str) -> RunActionError:
+        return cls(f"The side-by-side video could not be made: {why}")
+
+    @classmethod
+    def server_key_gone(cls) -> RunActionError:
+        return cls("This run was started with the server's key, which is no longer set.")
+
+    @classmethod
+    def pasted_key_needed(cls) -> RunActionError:
+        return cls("This run was started with a key pasted in the page: paste that key first.")
+
+    @classmethod
+    def unknown_id(cls, run_id: str) -> RunActionError:
+        return cls(f"There is no run {run_id!r}; `python -m motion_studio history` lists them.")
+
+    @classmethod
+    def cli_nothing_to_resume(cls, run_id: str, status: str) -> RunActionError:
+        return cls(f"Run {run_id} is {status}: there is nothing to resume.")
+
+    @classmethod
+    def cli_pasted_key(cls, run_id: str) -> RunActionError:
+        return cls(f"Run {run_id} was started with a key pasted in the page: resume it there, with that key.")
+
+    @classmethod
+    def cli_still_going(cls, run_id: str, status: str) -> RunActionError:
+        return cls(f"Run {run_id} is still {status}; wait for it to end, or resume it.")

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from dataclasses import fields
 
+from ..order import Options
 from .runs import Run
 
 COLUMNS = [f.name for f in fields(Run)]
@@ -17,16 +18,21 @@ def owner_clause(owner: str | None) -> tuple[str, list[object]]:
 
 
 def encoded(values: dict[str, object]) -> dict[str, object]:
-    """`values` as columns: the lists of `_JSON_LISTS` as JSON text."""
-    return {
-        name: json.dumps(list(value)) if name in _JSON_LISTS and isinstance(value, list | tuple) else value
-        for name, value in values.items()
-    }
+    """`values` as columns: the lists of `_JSON_LISTS` and the options as JSON text."""
+    return {name: _column(name, value) for name, value in values.items()}
+
+
+def _column(name: str, value: object) -> object:
+    if name in _JSON_LISTS and isinstance(value, list | tuple):
+        return json.dumps(list(value))
+    if name == "options":
+        return (value if isinstance(value, Options) else Options.model_validate(value)).model_dump_json()
+    return value
 
 
 def to_run(row: sqlite3.Row) -> Run:
     data = dict(row)
-    data["keep_sound"] = bool(data["keep_sound"])
+    data["options"] = Options.model_validate_json(data["options"])
     for name in _JSON_LISTS:
         data[name] = tuple(json.loads(data[name] or "[]"))
     return Run(**data)

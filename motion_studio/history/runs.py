@@ -6,17 +6,15 @@ from dataclasses import dataclass
 
 from ..catalog import Face
 from ..lifecycle import ACTIVE, FINAL, Situation, Status, situation
+from ..order import Options
 
 
 @dataclass
 class Run:
     """One generation, from the first check to the downloaded video (or the reason it ended)."""
 
-    tier: str
+    options: Options  # what fal was asked for (stored as one JSON value: a new option needs no migration)
     endpoint: str
-    orientation: str
-    prompt: str = ""
-    keep_sound: bool = True
     key_source: str = "server"
     id: str = ""
     created_at: float = 0.0

@@ -23,6 +23,15 @@ _RUN_COLUMNS_V2 = (
     "output_url, thumbnail_path, error_kind, error_message, submitted_at, finished_at, owner"
 )
 
+# The columns every version since v5 keeps as they are (v6 folds the options into one JSON value).
+_BOOKKEEPING = (
+    "id, created_at, updated_at, status, endpoint, key_source, "
+    "image_path, video_path, image_url, video_url, clip_seconds, estimated_cost, request_id, output_path, "
+    "output_url, thumbnail_path, error_kind, error_message, submitted_at, finished_at, owner, "
+    "source_image, source_video, lease_holder, lease_until, "
+    "face_frontal, face_angles, face_frontal_url, face_angle_urls, batch_id, batch_index, batch_size"
+)
+
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE runs (
@@ -107,6 +116,44 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN batch_id TEXT;
     ALTER TABLE runs ADD COLUMN batch_index INTEGER;
     ALTER TABLE runs ADD COLUMN batch_size INTEGER;
+    CREATE INDEX runs_batch ON runs(batch_id, batch_index);
+    """,
+    # v6: what a run asked fal for is one JSON value (`Options`, validated when read) beside the
+    # bookkeeping columns, so an option fal gains needs no migration. The old columns fold into it.
+    f"""
+    CREATE TABLE runs_v6 (
+        id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ({_STATUSES})),
+        options TEXT NOT NULL DEFAULT '{{}}',
+        endpoint TEXT NOT NULL,
+        key_source TEXT NOT NULL DEFAULT 'server',
+        image_path TEXT, video_path TEXT, image_url TEXT, video_url TEXT,
+        clip_seconds REAL, estimated_cost REAL,
+        request_id TEXT, output_path TEXT, output_url TEXT, thumbnail_path TEXT,
+        error_kind TEXT, error_message TEXT,
+        submitted_at REAL, finished_at REAL,
+        owner TEXT,
+        source_image TEXT, source_video TEXT,
+        lease_holder TEXT, lease_until REAL,
+        face_frontal TEXT,
+        face_angles TEXT NOT NULL DEFAULT '[]',
+        face_frontal_url TEXT,
+        face_angle_urls TEXT NOT NULL DEFAULT '[]',
+        batch_id TEXT, batch_index INTEGER, batch_size INTEGER
+    );
+    INSERT INTO runs_v6 (options, {_BOOKKEEPING})
+        SELECT json_object(
+            'orientation', orientation, 'prompt', prompt,
+            'keep_sound', json(CASE WHEN keep_sound THEN 'true' ELSE 'false' END), 'model', tier
+        ), {_BOOKKEEPING}
+        FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_v6 RENAME TO runs;
+    CREATE INDEX runs_created ON runs(created_at DESC);
+    CREATE INDEX runs_owner ON runs(owner, created_at DESC);
+    CREATE INDEX runs_status ON runs(status);
     CREATE INDEX runs_batch ON runs(batch_id, batch_index);
     """,
 ]

@@ -15,7 +15,7 @@ from .events import (
     Uploading,
     Watching,
 )
-from .job import Job, JobSpec
+from .job import Job
 from .outcome import Outcome, outcome_for
 from .runner import JobRunner
 from .watching import watch
@@ -30,7 +30,6 @@ __all__ = [
     "Job",
     "JobEvent",
     "JobRunner",
-    "JobSpec",
     "Outcome",
     "Queued",
     "Running",

@@ -13,11 +13,11 @@ import time
 import uuid
 from collections.abc import AsyncGenerator
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..catalog import Face
 from ..fal_service import FalService
 from ..lifecycle import Status
+from ..order import Order
 from .events import JobEvent
 
 
@@ -29,33 +29,23 @@ class BatchSlot:
     run_id: str
 
 
-@dataclass(frozen=True)
-class JobSpec:
-    """What a user asked for; paths are local files the checks have not seen yet.
-
-    `image_url` / `video_url`: the https URL the local file was fetched from, if it was. When that URL
-    is on fal's CDN and the checks leave the file as it is, fal gets the URL rather than a re-upload.
-    """
-
-    image: str
-    video: str
-    orientation: str
-    prompt: str = ""
-    keep_sound: bool = True
-    tier: str = "pro"
-    owner: str | None = None  # the browser that asked, when galleries are private
-    image_url: str | None = None  # the https URL `image` was fetched from
-    video_url: str | None = None  # the https URL `video` was fetched from
-    face: Face = field(default_factory=Face)  # a face to keep consistent (v3 only): local files
-    slot: BatchSlot | None = None  # a run of a batch: the row reserved for it, and its batch
-
-
 class Job:
     """A run in progress. The runner's loop writes its fields; other threads only read them."""
 
-    def __init__(self, spec: JobSpec, run_id: str | None = None) -> None:
+    def __init__(
+        self,
+        order: Order,
+        run_id: str | None = None,
+        *,
+        owner: str | None = None,
+        slot: BatchSlot | None = None,
+    ) -> None:
         self.id = uuid.uuid4().hex
-        self.spec = spec
+        # What is asked for: an order of one, its inputs local files (each keeping the URL it was
+        # fetched from: one on fal's CDN may go to fal as it is), which the checks have not seen yet.
+        self.order = order
+        self.owner = owner  # the browser that asked, when galleries are private
+        self.slot = slot  # a run of a batch: the row reserved for it, and its batch
         self.run_id = run_id
         self.request_id: str | None = None
         self.phase: Status | None = None  # the run's status as this job last recorded (or found) it

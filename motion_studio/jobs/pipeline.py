@@ -19,7 +19,7 @@ from pathlib import Path
 
 import anyio
 
-from ..catalog import Face, request_arguments
+from ..catalog import Face
 from ..errors import (
     TRANSIENT_ERRORS,
     FollowerStoppedError,
@@ -105,15 +105,7 @@ class Pipeline:
         """Send the request to fal and store its id, whatever happens around."""
         if job.cancel_requested:
             raise RunCancelledError()
-        arguments = request_arguments(
-            uploaded.image_url,
-            uploaded.video_url,
-            run.orientation,
-            run.prompt,
-            run.keep_sound,
-            tier_name=run.tier,
-            face=uploaded.face,
-        )
+        arguments = run.options.fal_arguments(uploaded.image_url, uploaded.video_url, uploaded.face)
         await amove(  # the URLs with the move: one commit (an fsync) less before fal
             self.history,
             job,

@@ -10,7 +10,7 @@ import asyncio
 import filecmp
 from dataclasses import dataclass
 
-from ..catalog import check_face, either, options_under, prompt_with_face
+from ..catalog import check_face, either, options_under
 from ..catalog import tier as get_tier
 from ..errors import BudgetError
 from ..fetching import on_fal_cdn
@@ -21,9 +21,10 @@ from ..media.image import ImageReport
 from ..media.inputs import PreparedInputs, check_inputs, check_prompt, prepare_face, prepare_inputs
 from ..media.inputs import check_face as check_face_images
 from ..media.video import VideoReport
+from ..order import Order, prompt_with_face
 from ..settings import Settings
 from .events import Checked
-from .job import Job, JobSpec
+from .job import Job
 from .recording import off_loop
 
 
@@ -46,45 +47,49 @@ class Reserver:
         self.history = history
         self.holder = holder
 
-    async def check(self, spec: JobSpec, key_source: str) -> CheckedInputs:
+    async def check(self, job: Job, key_source: str) -> CheckedInputs:
         """Check the inputs, the prompt and, on the server's key, the run's cost against its cap."""
-        model = get_tier(spec.tier)
-        check_face(model.name, spec.orientation, spec.face)  # a face fal would refuse: before any work
+        order = job.order
+        options, image, video, face = (
+            order.options,
+            order.image.file or "",
+            order.video.file or "",
+            order.face.outline(),
+        )
+        model = get_tier(options.model)
+        check_face(model.name, options.orientation, face)  # a face fal would refuse: before any work
         max_pixels = self.settings.max_image_pixels
         image_report, video_report, prompt = await asyncio.to_thread(
-            check_inputs, spec.image, spec.video, spec.orientation, spec.prompt, max_pixels
+            check_inputs, image, video, options.orientation, options.prompt, max_pixels
         )
-        face_reports = await asyncio.to_thread(check_face_images, spec.face, max_pixels)
-        if spec.face:  # the prompt fal gets names the face: that one must fit too
+        face_reports = await asyncio.to_thread(check_face_images, face, max_pixels)
+        if face:  # the prompt fal gets names the face: that one must fit too
             check_prompt(prompt_with_face(prompt))
         seconds = video_report.info.duration
         cost = model.estimate_cost(seconds)
         cap = self.settings.max_run_cost
         if key_source == "server" and cap is not None and cost > cap:
-            fits = options_under(cap, seconds, model.name, face=bool(spec.face))
+            fits = options_under(cap, seconds, model.name, face=bool(face))
             raise BudgetError.per_run(cost, cap, either(fits))
         row = Run(
-            tier=model.name,
+            options=options.model_copy(update={"prompt": prompt}),
             endpoint=model.endpoint,
-            orientation=spec.orientation,
-            prompt=prompt,
-            keep_sound=spec.keep_sound,
             key_source=key_source,
-            owner=spec.owner,
+            owner=job.owner,
             clip_seconds=seconds,
             estimated_cost=cost,
-            source_image=str(spec.image),
-            source_video=str(spec.video),
-            face_frontal=spec.face.frontal,
-            face_angles=spec.face.angles,
+            source_image=image,
+            source_video=video,
+            face_frontal=face.frontal,
+            face_angles=face.angles,
         )
         return CheckedInputs(row, image_report, video_report, face_reports, cost)
 
-    async def reserve(self, job: Job, spec: JobSpec, checked: CheckedInputs) -> Run:
+    async def reserve(self, job: Job, checked: CheckedInputs) -> Run:
         """Create the run row with its lease and, on the server's key, its cost reservation, in one
         transaction; then copy the inputs into the run's folder."""
-        if spec.slot is not None:  # a batch's run: its row was reserved, and checked, with the batch
-            run = await off_loop(self.history.fill_reserved, spec.slot.run_id, checked.row, self.holder)
+        if job.slot is not None:  # a batch's run: its row was reserved, and checked, with the batch
+            run = await off_loop(self.history.fill_reserved, job.slot.run_id, checked.row, self.holder)
         else:
             guarded = checked.row.key_source == "server"  # the server's key: its budgets apply
             limits = self.settings.visitor_limits() if guarded else None
@@ -97,52 +102,52 @@ class Reserver:
                 visitor_limits=limits,
             )
         job.run_id, job.phase, job.holds_lease = run.id, Status.CHECKING, True
-        notes = await self._copy_in(job, run, spec, checked)
+        notes = await self._copy_in(job, run, checked)
         seconds = checked.video.info.duration
         job.publish(Checked(run.id, clip_seconds=seconds, estimated_cost=checked.cost, notes=notes))
         return await off_loop(self.history.get, run.id) or run
 
-    async def _copy_in(self, job: Job, run: Run, spec: JobSpec, checked: CheckedInputs) -> tuple[str, ...]:
+    async def _copy_in(self, job: Job, run: Run, checked: CheckedInputs) -> tuple[str, ...]:
         """Copy (or convert) the inputs into the run's folder and store their paths, with the URLs of
         those fal's CDN already has. Returns the notes on what was done to them."""
         run_dir, max_pixels = self.history.run_dir(run.id), self.settings.max_image_pixels
+        image, video = job.order.image.file or "", job.order.video.file or ""
         prepared = await asyncio.to_thread(
-            prepare_inputs, spec.image, spec.video, checked.image, checked.video, run_dir, max_pixels
+            prepare_inputs, image, video, checked.image, checked.video, run_dir, max_pixels
         )
         job.upload_from = (
-            str(spec.image if not checked.image.needs_conversion else prepared.image),
-            str(spec.video if checked.video.action == "copy" else prepared.video),
+            str(image if not checked.image.needs_conversion else prepared.image),
+            str(video if checked.video.action == "copy" else prepared.video),
         )
         # A fal-hosted input the checks left as it was is stored with its URL now: fal gets that URL.
-        on_fal = await asyncio.to_thread(self._already_on_fal, spec, checked, prepared)
+        on_fal = await asyncio.to_thread(self._already_on_fal, job.order, checked, prepared)
         paths: dict[str, object] = {"image_path": str(prepared.image), "video_path": str(prepared.video)}
         notes = prepared.notes
-        if spec.face:  # the face's copies replace the given files, as the image's copy does
-            face = await asyncio.to_thread(prepare_face, spec.face, checked.face, run_dir, max_pixels)
+        given_face = job.order.face.outline()
+        if given_face:  # the face's copies replace the given files, as the image's copy does
+            face = await asyncio.to_thread(prepare_face, given_face, checked.face, run_dir, max_pixels)
             paths.update(face_frontal=face.frontal, face_angles=face.angles)
             notes += tuple(f"Face: {note}" for report in checked.face for note in report.notes)
         await off_loop(self.history.update, run.id, **paths, **on_fal)
         return notes
 
     def _already_on_fal(
-        self, spec: JobSpec, checked: CheckedInputs, prepared: PreparedInputs
+        self, order: Order, checked: CheckedInputs, prepared: PreparedInputs
     ) -> dict[str, str]:
         """The inputs fal can fetch itself: fetched from a URL on fal's CDN, and copied byte for byte
         into the run (no conversion), so the URL serves exactly the file that was checked."""
         hosts = self.settings.fal_cdn_hosts
         found = {}
-        if (
-            spec.image_url
-            and not checked.image.needs_conversion
-            and on_fal_cdn(spec.image_url, hosts)
-            and filecmp.cmp(spec.image, prepared.image, shallow=False)
+        for name, source, as_is, copy in (
+            ("image_url", order.image, not checked.image.needs_conversion, prepared.image),
+            ("video_url", order.video, checked.video.action == "copy", prepared.video),
         ):
-            found["image_url"] = spec.image_url
-        if (
-            spec.video_url
-            and checked.video.action == "copy"
-            and on_fal_cdn(spec.video_url, hosts)
-            and filecmp.cmp(spec.video, prepared.video, shallow=False)
-        ):
-            found["video_url"] = spec.video_url
+            url = source.fetched_from
+            if (
+                url
+                and as_is
+                and on_fal_cdn(url, hosts)
+                and filecmp.cmp(source.file or "", copy, shallow=False)
+            ):
+                found[name] = url
         return found

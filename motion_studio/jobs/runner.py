@@ -27,12 +27,13 @@ from ..errors import StudioError
 from ..history.runs import Run
 from ..history.store import History
 from ..lifecycle import FINAL, Status
+from ..order import FaceSources, Order, Source
 from ..settings import Settings
 from .ahead import UploadsAhead
 from .cancelling import Canceller
 from .clients import ClientPool
 from .erasing import erase
-from .job import Job, JobSpec
+from .job import BatchSlot, Job
 from .pipeline import Pipeline
 from .reserving import Reserver
 from .supervisor import Supervisor
@@ -75,10 +76,19 @@ class JobRunner:
 
     # -- public, thread-safe ------------------------------------------------------------------------
 
-    def start(self, spec: JobSpec, key: SecretStr, key_source: str = "server") -> Job:
-        job = Job(spec)
-        if spec.slot is not None:  # a batch's run: its row exists already, leased to this runner
-            job.run_id, job.phase, job.holds_lease = spec.slot.run_id, Status.CHECKING, True
+    def start(
+        self,
+        order: Order,
+        key: SecretStr,
+        key_source: str = "server",
+        *,
+        owner: str | None = None,
+        slot: BatchSlot | None = None,
+    ) -> Job:
+        """Start an order of one, its inputs local files; `slot`: the row a batch reserved for it."""
+        job = Job(order, owner=owner, slot=slot)
+        if slot is not None:  # a batch's run: its row exists already, leased to this runner
+            job.run_id, job.phase, job.holds_lease = slot.run_id, Status.CHECKING, True
         self._launch(job, key, key_source)
         return job
 
@@ -88,7 +98,7 @@ class JobRunner:
         existing = self.job_for_run(run.id)
         if existing is not None and not existing.finished:
             return existing
-        job = Job(JobSpec("", "", run.orientation, run.prompt, run.keep_sound, run.tier), run_id=run.id)
+        job = Job(Order(run.options, ((Source(), Source()),)), run_id=run.id)  # fal has its inputs
         job.request_id = run.request_id
         job.phase = Status(run.status)
         job.started_at = run.submitted_at or run.created_at
@@ -98,17 +108,9 @@ class JobRunner:
     def run_again(self, run: Run, key: SecretStr, key_source: str = "server") -> Job:
         """A new run with the same inputs and settings (the old run stays as it was)."""
         image, video = run.input_files()
-        spec = JobSpec(
-            image or "",
-            video or "",
-            run.orientation,
-            run.prompt,
-            run.keep_sound,
-            run.tier,
-            run.owner,
-            face=run.face,
-        )
-        return self.start(spec, key, key_source)
+        face = FaceSources(Source(run.face.frontal), tuple(map(Source, run.face.angles)))
+        order = Order(run.options, ((Source(image or ""), Source(video or "")),), face)
+        return self.start(order, key, key_source, owner=run.owner)
 
     def resume_unfinished(self, key: SecretStr | None, key_source: str = "server") -> list[Job]:
         """Settle runs a crash left behind, then follow again the ones fal may still be working on."""
@@ -134,11 +136,11 @@ class JobRunner:
         """The input files of every job still going: a batch's later runs read theirs only when their
         turn comes, so the scratch quota must not prune them meanwhile."""
         with self._lock:
-            specs = [job.spec for job in self._jobs.values() if not job.finished]
+            orders = [job.order for job in self._jobs.values() if not job.finished]
         return {
             Path(path)
-            for spec in specs
-            for path in (spec.image, spec.video, spec.face.frontal, *spec.face.angles)
+            for order in orders
+            for path in (order.image.file, order.video.file, *order.face.outline().images)
             if path
         }
 

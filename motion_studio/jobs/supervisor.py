@@ -64,10 +64,9 @@ class Supervisor:
         event: JobEvent | None = None
         try:
             if resumed is None:
-                spec = job.spec
-                async with self._turns.turn(job, spec.slot):  # a batch's runs go to fal a few at a time
-                    checked = await self._reserver.check(spec, key_source)
-                    run = await self._reserver.reserve(job, spec, checked)
+                async with self._turns.turn(job, job.slot):  # a batch's runs go to fal a few at a time
+                    checked = await self._reserver.check(job, key_source)
+                    run = await self._reserver.reserve(job, checked)
                     service = self._clients.acquire(job, key, key_source)
                     uploaded = await self._pipeline.upload(job, run, service)
                     await self._pipeline.submit(job, run, service, uploaded)

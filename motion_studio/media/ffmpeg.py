@@ -7,7 +7,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from ..errors import InputError
+from ..errors import ClipError
 from .files import short_name
 
 # Untrusted files reach ffmpeg: it may read them only as local files (no http, no other protocols a
@@ -31,9 +31,7 @@ def refuse_playlist(path: Path) -> None:
     with open(path, "rb") as handle:
         head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(_PLAYLIST_MAGIC) or head[:4].lower() == b"file":
-        raise InputError(
-            f"{short_name(path)} is a playlist or a list of files, not a video. Pick the clip itself."
-        )
+        raise ClipError.playlist(short_name(path))
 
 
 def quiet() -> list[str]:

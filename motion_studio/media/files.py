@@ -10,7 +10,7 @@ from pathlib import Path
 
 import filetype
 
-from ..errors import InputError
+from ..errors import FileError
 
 MB = 1024 * 1024
 
@@ -32,10 +32,10 @@ def kind_of(path: Path) -> str | None:
 def require_file(path: Path, what: str) -> int:
     """The file's size; a missing or empty file is refused before any parser sees it."""
     if not path.is_file():
-        raise InputError(f"The {what} file {short_name(path)} does not exist.")
+        raise FileError.missing(what, short_name(path))
     size = path.stat().st_size
     if size == 0:
-        raise InputError(f"The {what} file {short_name(path)} is empty. Pick another file.")
+        raise FileError.empty(what, short_name(path))
     return size
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import ViewError
 from . import ffmpeg
 from .video import VideoInfo, probe_video
 from .views import H264_OUTPUT, encode, even
@@ -66,4 +67,4 @@ def comparison_grid(results: list[Path], dest: Path) -> Path:
     cmd += ["-map", f"{sound}:a:0", "-c:a", "aac", "-b:a", "160k"] if sound is not None else ["-an"]
     cmd += ["-t", f"{duration:.3f}", *H264_OUTPUT, "-crf", "23"]
     dest.parent.mkdir(parents=True, exist_ok=True)
-    return encode(cmd, dest, "The batch's results could not be put in one grid.")
+    return encode(cmd, dest, ViewError.grid())

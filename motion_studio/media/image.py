@@ -14,8 +14,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .. import notices
 from ..catalog import LIMITS
-from ..errors import InputError
+from ..errors import ImageError, InputError
 from .files import MB, kind_of, require_file, short_name
 from .memo import by_file
 
@@ -70,37 +71,28 @@ def is_heic(path: Path) -> bool:
 def open_image(path: Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Open lazily and refuse huge images before decoding a single pixel (decompression bombs)."""
     if not HEIF_SUPPORTED and is_heic(path):
-        raise InputError(
-            f"{short_name(path)} is an iPhone HEIC photo, which this installation can't read; "
-            "export it as JPG (or set the camera to 'Most Compatible') and try again."
-        )
+        raise ImageError.heic_unreadable(short_name(path))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(path)
     except UnidentifiedImageError:
         if kind_of(path) == "video":
-            raise InputError(
-                f"{short_name(path)} is a video, not an image. Pick a photo (JPG or PNG)."
-            ) from None
-        raise InputError(f"{short_name(path)} is not an image the app can read. Use a JPG or PNG.") from None
+            raise ImageError.is_video(short_name(path)) from None
+        raise ImageError.not_an_image(short_name(path)) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InputError(
-            f"{short_name(path)} is too large to open safely. Resize it below {max_pixels // 1_000_000} MP."
-        ) from None
+        raise ImageError.bomb(short_name(path), max_pixels // 1_000_000) from None
     except Exception:  # format plugins raise assorted types on hostile headers
-        raise InputError(f"{short_name(path)} could not be read. Use a JPG or PNG.") from None
+        raise ImageError.unreadable(short_name(path)) from None
     w, h = image.size
     if w * h > max_pixels:
         image.close()
-        raise InputError(
-            f"The image is {w}×{h} ({w * h / 1e6:.0f} MP); the limit is {max_pixels // 1_000_000} MP. Resize it."
-        )
+        raise ImageError.too_many_pixels(w, h, max_pixels // 1_000_000)
     return image
 
 
 def _corrupt(path: Path) -> InputError:
-    return InputError(f"{short_name(path)} is truncated or corrupt. Export it again as JPG or PNG.")
+    return ImageError.corrupt(short_name(path))
 
 
 def upright_rgb(image: Image.Image, path: Path) -> Image.Image:
@@ -127,7 +119,7 @@ def inspect_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> ImageReport
         # them MPO with two frames. The first is the photo, and any JPEG reader (fal's too) shows it.
         still = image.format == "MPO"
         if not still and getattr(image, "n_frames", 1) > 1:
-            raise InputError(f"{short_name(path)} is animated. Pick a still image (JPG or PNG).")
+            raise ImageError.animated(short_name(path))
         try:
             image.load()
             orientation = image.getexif().get(0x0112, 1)
@@ -139,25 +131,20 @@ def inspect_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> ImageReport
             w, h = h, w
         mode = image.mode
     if min(w, h) < LIMITS.image_min_side:
-        raise InputError(
-            f"The image is {w}×{h}; each side must be at least {LIMITS.image_min_side} px. Use a larger image."
-        )
+        raise ImageError.too_small(w, h, LIMITS.image_min_side)
     ratio = max(w, h) / min(w, h)
     if ratio > LIMITS.image_max_aspect:
-        raise InputError(
-            f"The image is {w}×{h} (aspect {ratio:.1f}:1); the model takes aspect ratios between "
-            f"1:{LIMITS.image_max_aspect:g} and {LIMITS.image_max_aspect:g}:1. Crop it."
-        )
+        raise ImageError.aspect(w, h, ratio, LIMITS.image_max_aspect)
     notes: list[str] = []
     if fmt not in LIMITS.image_formats:
         what = "HEIC photo" if fmt == "HEIF" else f"{fmt} image"
-        notes.append(f"The {what} will be converted to PNG before upload.")
+        notes.append(notices.image_converted(what))
     elif mode not in ("RGB", "L"):
-        notes.append(f"The {mode} image will be flattened to RGB (transparency on white).")
+        notes.append(notices.image_flattened(mode))
     if orientation != 1:
-        notes.append("The photo's EXIF rotation will be applied.")
+        notes.append(notices.EXIF_ROTATION)
     if size > LIMITS.image_max_bytes:
-        notes.append(f"The {size / MB:.1f} MB image will be re-encoded as JPEG to fit fal's 10 MB limit.")
+        notes.append(notices.image_reencoded(size / MB))
     info = ImageInfo(width=w, height=h, format=fmt, mode=mode, size_bytes=size)
     return ImageReport(info=info, notes=tuple(notes), needs_conversion=bool(notes))
 
@@ -179,5 +166,5 @@ def prepare_image(path: str | Path, report: ImageReport, dest: Path, max_pixels:
         target = dest.with_suffix(".jpg")
         flat.save(target, "JPEG", quality=92)
     if target.stat().st_size > LIMITS.image_max_bytes:
-        raise InputError(f"{short_name(path)} is still over 10 MB after re-encoding. Resize it.")
+        raise ImageError.still_too_big(short_name(path))
     return target

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..catalog import LIMITS, ORIENTATION_MAX_SECONDS, Face
-from ..errors import InputError
+from ..catalog import LIMITS, ORIENTATION_MAX_SECONDS, Face, either
+from ..errors import InputError, OptionError
 from .image import MAX_PIXELS, ImageInfo, ImageReport, inspect_image, prepare_image
 from .video import VideoInfo, VideoReport, inspect_video, prepare_video
 
@@ -26,9 +26,7 @@ def check_prompt(prompt: str | None) -> str:
     """fal only refuses an over-long prompt at result time (after the wait); refuse it up front."""
     text = (prompt or "").strip()
     if len(text) > LIMITS.prompt_max_chars:
-        raise InputError(
-            f"The prompt is {len(text)} characters; the limit is {LIMITS.prompt_max_chars}. Shorten it."
-        )
+        raise OptionError.prompt_too_long(len(text), LIMITS.prompt_max_chars)
     return text
 
 
@@ -41,7 +39,7 @@ def check_inputs(
 ) -> tuple[ImageReport, VideoReport, str]:
     """All local checks, in the order a user would fix them; nothing is written or uploaded."""
     if orientation not in ORIENTATION_MAX_SECONDS:
-        raise InputError("Orientation must be 'image' or 'video'.")
+        raise OptionError.orientation(orientation, either([f"'{o}'" for o in ORIENTATION_MAX_SECONDS]))
     image_report = inspect_image(image, max_pixels)
     video_report = inspect_video(video, orientation)
     return image_report, video_report, check_prompt(prompt)

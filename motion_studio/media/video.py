@@ -9,8 +9,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import notices
 from ..catalog import LIMITS, ORIENTATION_MAX_SECONDS
-from ..errors import ClipTooLongError, InputError
+from ..errors import ClipError, ClipTooLongError, InputError
 from . import ffmpeg
 from .files import MB, kind_of, require_file, short_name
 from .memo import by_file
@@ -107,7 +108,7 @@ def probe_video(path: str | Path) -> VideoInfo:
     size = require_file(path, "video")
     kind = kind_of(path)
     if kind == "image":
-        raise InputError(f"{short_name(path)} is an image, not a video. Pick a video clip (MP4 or MOV).")
+        raise ClipError.is_image(short_name(path))
     ffmpeg.refuse_playlist(path)
     text = _ffmpeg_report(path)
     # Browser recordings (MediaRecorder webm: webcam clips) carry no duration in their header; only
@@ -115,10 +116,7 @@ def probe_video(path: str | Path) -> VideoInfo:
     decode = "Duration: N/A" in text
     if decode:
         text = _ffmpeg_report(path, decode=True)
-    unreadable = InputError(
-        f"{short_name(path)} could not be read as a video; it may be corrupt or truncated. "
-        "Re-export it as MP4 (H.264) and try again."
-    )
+    unreadable = ClipError.unreadable(short_name(path))
     # Imported on first use: moviepy takes 0.1 s to import, paid at every cold start otherwise.
     from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 
@@ -128,7 +126,7 @@ def probe_video(path: str | Path) -> VideoInfo:
         raise unreadable from None
     if not infos.get("video_found"):
         if infos.get("audio_found") or kind == "audio":
-            raise InputError(f"{short_name(path)} has sound but no picture. Pick a video clip.")
+            raise ClipError.sound_only(short_name(path))
         raise unreadable
     duration = float(infos.get("duration") or 0.0)
     if duration <= 0 or not infos.get("video_size"):
@@ -173,45 +171,23 @@ def inspect_video(path: str | Path, orientation: str) -> VideoReport:
     info = probe_video(path)
     limit = ORIENTATION_MAX_SECONDS[orientation]
     if info.duration < LIMITS.min_seconds:
-        raise InputError(
-            f"The clip is {info.duration:.1f} s; the model needs at least {LIMITS.min_seconds:g} s. "
-            "Use a longer clip."
-        )
+        raise ClipError.too_short(info.duration, LIMITS.min_seconds)
     if info.duration > limit + 0.05:
-        if orientation == "image":
-            advice = f"Switch to 'video' ({ORIENTATION_MAX_SECONDS['video']:g} s) or trim it."
-        else:
-            advice = f"Trim it to {limit:g} s or less."
-        raise ClipTooLongError(
-            f"The clip is {info.duration:.1f} s; with orientation '{orientation}' the limit is {limit:g} s. {advice}",
-            info.duration,
-            limit,
-        )
+        raise ClipTooLongError(orientation, info.duration, limit, ORIENTATION_MAX_SECONDS["video"])
     w, h = info.display_size
     if min(w, h) < LIMITS.video_min_side or max(w, h) > LIMITS.video_max_side:
-        raise InputError(
-            f"The clip is {w}×{h}; each side must be {LIMITS.video_min_side}–{LIMITS.video_max_side} px. "
-            "Export it at a resolution between 480p and 4K."
-        )
+        raise ClipError.wrong_size(w, h, LIMITS.video_min_side, LIMITS.video_max_side)
     report = VideoReport(info=info)
     too_big = info.size_bytes > LIMITS.video_max_bytes
     if too_big and report.action != "transcode":
-        raise InputError(
-            f"The clip is {info.size_bytes / MB:.0f} MB; fal accepts up to {LIMITS.video_max_bytes // MB} MB. "
-            "Export it at a lower bitrate or resolution."
-        )
+        raise ClipError.too_big(info.size_bytes / MB, LIMITS.video_max_bytes // MB)
     if report.action == "remux":
-        why = " so browsers can show it" if info.codec == "h264" else ""
-        return VideoReport(info, (f"The MOV clip will be repackaged as MP4 (no re-encoding){why}.",))
+        return VideoReport(info, (notices.clip_repackaged(for_browsers=info.codec == "h264"),))
     if report.action == "transcode":
         # Edit formats (ProRes) are huge by design: the size that counts is the converted one.
-        cap = LIMITS.video_max_bytes // MB
-        smaller = f", which should bring its {info.size_bytes / MB:.0f} MB under {cap} MB" if too_big else ""
+        size = info.size_bytes / MB if too_big else None
         return VideoReport(
-            info,
-            (
-                f"The {info.container} ({info.codec}) clip will be converted to MP4 (H.264) before upload{smaller}.",
-            ),
+            info, (notices.clip_converted(info.container, info.codec, size, LIMITS.video_max_bytes // MB),)
         )
     return report
 
@@ -225,14 +201,11 @@ def prepare_video(path: str | Path, report: VideoReport, dest: Path) -> Path:
         shutil.copyfile(path, target)
         return target
     if not to_mp4(path, target, reencode=report.action == "transcode", has_audio=report.info.has_audio):
-        raise InputError(f"{short_name(path)} could not be converted to MP4. Re-export it as MP4 (H.264).")
+        raise ClipError.not_converted(short_name(path))
     size = target.stat().st_size
     if size > LIMITS.video_max_bytes:
         target.unlink()
-        raise InputError(
-            f"{short_name(path)} is still {size / MB:.0f} MB as MP4; fal accepts up to "
-            f"{LIMITS.video_max_bytes // MB} MB. Export it at a lower resolution."
-        )
+        raise ClipError.still_too_big(short_name(path), size / MB, LIMITS.video_max_bytes // MB)
     return target
 
 
@@ -265,7 +238,7 @@ def trim_clip(path: str | Path, seconds: float, dest_dir: Path) -> Path:
     target = dest_dir / f"{path.stem[:40]}-first-{seconds:g}s-{stamp}.mp4"
     if target.exists() or to_mp4(path, target, reencode=True, has_audio=info.has_audio, seconds=seconds):
         return target
-    raise InputError(f"{short_name(path)} could not be trimmed. Trim it in a video editor.")
+    raise ClipError.not_trimmed(short_name(path))
 
 
 def ensure_playable(video: Path) -> Path:

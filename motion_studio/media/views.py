@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, ViewError
 from . import ffmpeg
 from .files import content_key, require_file, short_name, temp_sibling
 from .image import MAX_PIXELS, open_image, upright_rgb
@@ -35,12 +35,12 @@ def _fit_short_side(limit: int) -> str:
     return f"scale=w='{w}':h='{h}',setsar=1"
 
 
-def encode(cmd: list[str], target: Path, failure: str) -> Path:
+def encode(cmd: list[str], target: Path, failure: InputError) -> Path:
     """Run ffmpeg writing to a temporary sibling of `target`, then move it into place."""
     tmp = temp_sibling(target)
     try:
         if not ffmpeg.wrote(ffmpeg.run([*cmd, "-f", "mp4", str(tmp)], timeout=900), tmp):
-            raise InputError(failure)
+            raise failure
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -62,7 +62,7 @@ def preview_video(path: str | Path, dest_dir: Path) -> Path:
     cmd = [*ffmpeg.quiet(), *ffmpeg.safe_input(path), "-map", "0:v:0"]
     cmd += ["-map", "0:a:0", "-c:a", "aac", "-b:a", "128k"] if info.has_audio else ["-an"]
     cmd += ["-vf", _fit_short_side(PREVIEW_SHORT_SIDE), *H264_OUTPUT, "-crf", "23"]
-    return encode(cmd, target, f"{short_name(path)} could not be converted for the preview.")
+    return encode(cmd, target, ViewError.preview(short_name(path)))
 
 
 def preview_image(path: str | Path, dest_dir: Path, max_pixels: int = MAX_PIXELS) -> Path:
@@ -109,4 +109,4 @@ def side_by_side(reference: str | Path, result: str | Path, dest: Path) -> Path:
     cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "160k"] if res.has_audio else ["-an"]
     cmd += ["-t", f"{res.duration:.3f}", *H264_OUTPUT, "-crf", "20"]
     dest.parent.mkdir(parents=True, exist_ok=True)
-    return encode(cmd, dest, "The reference and the result could not be put side by side.")
+    return encode(cmd, dest, ViewError.side_by_side())

@@ -12,7 +12,8 @@ from ..history.store import History
 from ..jobs import Job, JobRunner
 from ..lifecycle import Situation
 from ..serving import servable
-from .keys import KeysMixin
+from ..settings import Settings
+from .keys import Keys
 
 
 @dataclass(frozen=True)
@@ -27,23 +28,26 @@ class GalleryPage:
     active: bool  # a run is still going: the page keeps polling
 
 
-class GalleryMixin(KeysMixin):
-    """Part of `Studio`: the gallery's pages and the run a browser selected in it."""
+class Gallery:
+    """The gallery's pages and the run a browser selected in it (one per `Studio`)."""
 
-    history: History
-    runner: JobRunner
+    def __init__(self, settings: Settings, history: History, runner: JobRunner, keys: Keys) -> None:
+        self.settings = settings
+        self.history = history
+        self.runner = runner
+        self.keys = keys
 
     def job_to_watch(self, run: Run, owner: str | None) -> Job | None:
         """The live job of a run selected in the gallery, if this browser started it (another
         visitor's running run, in a shared gallery, is shown but not followed or cancelled here)."""
         job = self.runner.job_for_run(run.id)
-        if job is None or job.finished or run.owner != self.visitor(owner):
+        if job is None or job.finished or run.owner != self.keys.visitor(owner):
             return None
         return job
 
     def live_job(self, owner: str | None) -> Job | None:
         """This browser's newest run that is still going, to re-attach a reloaded or second tab to."""
-        visitor = self.visitor(owner)
+        visitor = self.keys.visitor(owner)
         if visitor is None:
             return None
         for run in self.history.recent(20, owner=visitor):
@@ -52,12 +56,12 @@ class GalleryMixin(KeysMixin):
                 return job
         return None
 
-    def gallery(
+    def page(
         self, owner: str | None, limit: int | None = None, unless: str | None = None
     ) -> GalleryPage | None:
         """The newest `limit` runs this browser may see, with a count of all of them; None when its
         signature is still `unless` (a poll that finds nothing new touches no file)."""
-        visitor = self.visitor(owner) or "-"  # "-" owns nothing
+        visitor = self.keys.visitor(owner) or "-"  # "-" owns nothing
         scope = visitor if self.settings.galleries_are_private else None
         limit = limit or self.settings.gallery_page_size
         runs = self.history.recent(limit, owner=scope)
@@ -85,7 +89,7 @@ class GalleryMixin(KeysMixin):
     def run_for(self, run_id: str | None, owner: str | None) -> Run | None:
         """A run this browser may see: with private galleries, only its own."""
         run = self.history.get(run_id) if run_id else None
-        if run is not None and self.settings.galleries_are_private and run.owner != self.visitor(owner):
+        if run is not None and self.settings.galleries_are_private and run.owner != self.keys.visitor(owner):
             return None
         return run
 

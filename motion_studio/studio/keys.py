@@ -8,17 +8,18 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from ..errors import OwnKeyRequiredError, StudioError
+from ..errors import OwnKeyRequiredError, RunActionError
 from ..history.runs import Run
 from ..settings import Settings
 
 VISITOR_ID = re.compile(r"[0-9a-f]{32}")
 
 
-class KeysMixin:
-    """Part of `Studio`: which key pays and who a visitor or an API caller is."""
+class Keys:
+    """Which key pays and who a visitor or an API caller is (one per `Studio`)."""
 
-    settings: Settings
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     def key_for(self, session_key: str | None) -> tuple[SecretStr, str]:
         """A key pasted in this browser wins over the server's: visitors can pay for themselves. In
@@ -47,8 +48,8 @@ class KeysMixin:
         """The key a run was paid with: another account's key would not find its request on fal."""
         if run.key_source == "server":
             if self.settings.fal_key is None or not self.settings.fal_key.get_secret_value().strip():
-                raise StudioError("This run was started with the server's key, which is no longer set.")
+                raise RunActionError.server_key_gone()
             return self.settings.fal_key
         if not (session_key and session_key.strip()):
-            raise StudioError("This run was started with a key pasted in the page: paste that key first.")
+            raise RunActionError.pasted_key_needed()
         return SecretStr(session_key.strip())

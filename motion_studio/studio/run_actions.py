@@ -7,38 +7,47 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from ..errors import InputError, StudioError
+from ..errors import InputError, RunActionError, StudioError
 from ..history.runs import Run
+from ..history.store import History
 from ..inputs import InputReader
-from ..jobs import Job
+from ..jobs import Job, JobRunner
 from ..lifecycle import Action
 from ..media.views import side_by_side
 from ..serving import download_name, servable, servable_as
 from ..summary import RunSummary, run_summary
-from .gallery import GalleryMixin
+from .gallery import Gallery
+from .keys import Keys
 
 
-class RunActionsMixin(GalleryMixin):
-    """Part of `Studio`: the actions on a run and the files it leaves."""
+class RunActions:
+    """The actions on a run a browser can see, and the files it leaves (one per `Studio`)."""
 
-    reader: InputReader
+    def __init__(
+        self, history: History, runner: JobRunner, reader: InputReader, keys: Keys, gallery: Gallery
+    ) -> None:
+        self.history = history
+        self.runner = runner
+        self.reader = reader
+        self.keys = keys
+        self.gallery = gallery
 
     def resume(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
-        run = self._run_allowing(run_id, owner, Action.RESUME, "This run is not waiting for anything.")
-        return self.runner.resume(run, self.key_for_run(run, session_key), run.key_source)
+        run = self._run_allowing(run_id, owner, Action.RESUME, RunActionError.nothing_to_resume())
+        return self.runner.resume(run, self.keys.key_for_run(run, session_key), run.key_source)
 
     def run_again(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
-        run = self._run_allowing(run_id, owner, Action.RUN_AGAIN, "This run is still going.")
-        key, source = self.key_for(session_key)
+        run = self._run_allowing(run_id, owner, Action.RUN_AGAIN, RunActionError.still_going())
+        key, source = self.keys.key_for(session_key)
         return self.runner.run_again(run, key, source)
 
     def delete(self, run_id: str | None, owner: str | None, session_key: str | None) -> None:
         """Delete a run; one still on fal is cancelled there first."""
-        run = self.run_for(run_id, owner)
+        run = self.gallery.run_for(run_id, owner)
         if run is None:
             return
         try:
-            key: SecretStr | None = self.key_for_run(run, session_key)
+            key: SecretStr | None = self.keys.key_for_run(run, session_key)
         except StudioError:
             key = None  # a run still on fal is then only deleted here; the confirmation said so
         self.runner.delete(run, key)
@@ -54,7 +63,7 @@ class RunActionsMixin(GalleryMixin):
         run = self.history.get(run_id)
         video_file = self.result_file(run) if run else None
         if run is None or video_file is None:
-            raise StudioError("This run's video is no longer kept.")
+            raise RunActionError.video_gone()
         return video_file, run_summary(run, self.history.events(run.id))
 
     def reference_clip(self, run: Run) -> str | None:
@@ -64,25 +73,25 @@ class RunActionsMixin(GalleryMixin):
 
     def side_by_side(self, run_id: str | None, owner: str | None) -> str:
         """Reference | result as one video, made once per run (kept in the run's folder)."""
-        run = self.run_for(run_id, owner)
+        run = self.gallery.run_for(run_id, owner)
         if run is None or not run.output_path or not Path(run.output_path).exists():
-            raise StudioError("Select a finished run first: the side-by-side view needs its video.")
+            raise RunActionError.not_finished()
         _, clip = run.input_files()
         if not clip or not Path(clip).exists():
-            raise StudioError(
-                "This run's reference clip is no longer kept, so there is nothing to put beside it."
-            )
+            raise RunActionError.clip_gone()
         target = Path(run.output_path).with_name("side-by-side.mp4")
         try:
             made = side_by_side(clip, run.output_path, target)
         except InputError as exc:
-            raise StudioError(f"The side-by-side video could not be made: {exc.message}") from None
+            raise RunActionError.side_by_side_failed(exc.message) from None
         return servable_as(made, download_name(run, "side-by-side")) or ""
 
-    def _run_allowing(self, run_id: str | None, owner: str | None, action: Action, refusal: str) -> Run:
-        run = self.run_for(run_id, owner)
+    def _run_allowing(
+        self, run_id: str | None, owner: str | None, action: Action, refusal: RunActionError
+    ) -> Run:
+        run = self.gallery.run_for(run_id, owner)
         if run is None:
-            raise StudioError("This run no longer exists.")
-        if action not in self.situation(run).actions:
-            raise StudioError(refusal)
+            raise RunActionError.gone()
+        if action not in self.gallery.situation(run).actions:
+            raise refusal
         return run

@@ -1,34 +1,44 @@
-"""`Studio`, the one object a page and its API share: it opens the history, the job runner, the input
-reader and the batches once, and takes what it can do from the mixins beside this module."""
+"""`Studio`, the one object a page, its API and the command line's batches share: it opens the history,
+the job runner and the input reader once, and holds the collaborators that use them: `keys` (which
+key pays, who is asking), `orders` (a single run: read, check, start), `batches` (an order of
+several), `gallery` (what a browser may see) and `runs` (what may be done with a run)."""
 
 from __future__ import annotations
 
 import logging
 
-from ..batches import Batches
+from ..batches.service import Batches
 from ..inputs import InputReader
 from ..jobs import JobRunner
-from ..rate import PerCaller
 from ..settings import Settings
-from .run_actions import RunActionsMixin
-from .starting import StartingMixin
+from .gallery import Gallery
+from .keys import Keys
+from .run_actions import RunActions
+from .starting import Orders
 
 log = logging.getLogger("motion_studio.studio")
 
 
-class Studio(StartingMixin, RunActionsMixin):
-    """The core objects one page (and its API) shares: settings, history and the job runner."""
+class Studio:
+    """The core objects one page (and its API) shares, and the collaborators built on them."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.history = settings.open_history()
         self.runner = JobRunner(settings, self.history)
         self.reader = InputReader(settings, self.runner.inputs_in_use)
-        self._api_checks = PerCaller(settings.api_checks_per_minute)
-        # Several characters on one clip (or one on several clips) as one batch: batches/.
+        self.keys = Keys(settings)
+        self.orders = Orders(settings, self.runner, self.reader, self.keys)
         self.batches = Batches(
-            settings, self.history, self.runner, self.reader, key_for=self.key_for, visitor=self.visitor
+            settings,
+            self.history,
+            self.runner,
+            self.reader,
+            key_for=self.keys.key_for,
+            visitor=self.keys.visitor,
         )
+        self.gallery = Gallery(settings, self.history, self.runner, self.keys)
+        self.runs = RunActions(self.history, self.runner, self.reader, self.keys, self.gallery)
         # Runs a crash left behind are settled; paid ones are followed again, with the server's key.
         self.resumed = self.runner.resume_unfinished(settings.fal_key)
         if self.resumed:

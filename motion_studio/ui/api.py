@@ -1,18 +1,20 @@
 """The app's public API, and with it the MCP server's tools: `/generate` and `/check`, nothing else.
 
-Both are `gr.api` endpoints: typed by their signatures, with fal's own parameter names, so a script
-calls them by name and an agent reads each parameter's description (the docstring's `Args:`, written
-from the catalogue's limits) in the MCP tool's schema. The page's own events are private (wiring.py).
+Both are `gr.api` endpoints whose signatures are made from one description: the two inputs, every
+option of `Options` (fal's own parameter names, so a script calls them by name, and each option's
+description in the MCP tool's schema), the face and a batch's extra inputs. The page's own events are
+private (wiring.py).
 
 An image or a clip is a string: an http(s) URL, fetched by the studio's SSRF-safe fetcher exactly as
 the page's URL boxes are (a file on fal's CDN then goes to fal as it is). From `gradio_client`,
 `handle_file(path)` uploads a local file first; it arrives as Gradio's file dict, which Gradio has
-checked to be one of its uploads. The handlers only turn these into a `RunRequest`, call the studio,
-and shape the answer; every rule lives behind the studio.
+checked to be one of its uploads. The handlers only turn these into an `Order`, call the studio, and
+shape the answer; every rule lives behind the studio.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Callable
@@ -23,130 +25,160 @@ import anyio
 import gradio as gr
 from gradio.data_classes import FileData
 
-from ..batches import MAX_INPUTS
-from ..catalog import (
-    FACE_MAX_ANGLES,
-    FACE_REFERENCE,
-    FACE_TIERS,
-    LIMITS,
-    ORIENTATION_HELP,
-    ORIENTATION_MAX_SECONDS,
-    TIERS,
-    format_price,
-)
-from ..errors import InputError, RunCancelledError, StudioError, map_exception
-from ..inputs import FaceGiven
-from ..jobs import Done, Failed
-from ..studio import RunRequest, Studio
+from ..catalog import FACE_MAX_ANGLES, FACE_REFERENCE, FACE_TIERS, LIMITS, ORIENTATION_MAX_SECONDS
+from ..errors import RunCancelledError, StudioError, UrlError, map_exception
+from ..jobs import Done, Failed, Job
+from ..order import MAX_INPUTS, FaceSources, Options, Order, Source, option_fields
+from ..studio.service import Studio
 from ..summary import BatchCheckSummary, BatchSummary, CheckSummary, RunSummary
-from .api_batch import batch_request, generate_batch
 
 log = logging.getLogger("motion_studio.api")
 
-# The schema's enums follow the catalogue (a model added there is offered here); to the type checker
-# they are plain strings, which is all the handlers rely on (the studio refuses unknown names).
+# To the type checker a file is a plain string or Gradio's file dict. The schema says "string" (what
+# an MCP client can give: a URL); gradio_client's upload arrives as a file dict, which
+# `_file_or_url` takes too.
 if TYPE_CHECKING:
-    Orientation = str
-    ModelName = str
     FileInput = str | dict[str, Any]
 else:
-    Orientation = Literal[tuple(ORIENTATION_MAX_SECONDS)]
-    ModelName = Literal[tuple(TIERS)]
-    # The schema says "string" (what an MCP client can give: a URL); gradio_client's upload arrives
-    # as a file dict, which `_file_or_url` takes too.
     FileInput = str
+
+Answer = tuple[FileData, RunSummary | BatchSummary]
 
 
 def wire_api(studio: Studio) -> None:
     """`/generate` and `/check`, inside the page's Blocks (the MCP server exposes exactly these two)."""
-    default_model = studio.settings.default_tier
 
-    async def generate(
-        image: FileInput,
-        video: FileInput,
-        character_orientation: Orientation = "video",
-        prompt: str = "",
-        keep_original_sound: bool = True,
-        model: ModelName = default_model,
-        face_image: FileInput | None = None,
-        face_reference_images: list[FileInput] | None = None,
-        more_images: list[FileInput] | None = None,
-        more_videos: list[FileInput] | None = None,
-        request: gr.Request | None = None,
-    ) -> tuple[FileData, RunSummary | BatchSummary]:
-        headers = request.headers if request is not None else {}
-        caller = studio.api_caller(headers.get("x-forwarded-for"), getattr(request, "client", None))
+    model = studio.settings.default_tier
+
+    async def generate(*values: Any) -> Answer:
+        request, order = _parsed(values, model)
+        caller = _caller(studio, request)
         try:  # fetching a URL and probing a clip block: not on the server's event loop
-            wanted = _run_request(image, video, character_orientation, prompt, keep_original_sound, model)
-            wanted = wanted.with_face(_face(face_image, face_reference_images))
-            if (batch := batch_request(wanted, more_images, more_videos, _file_or_url)) is not None:
-                return await generate_batch(studio, batch, caller)  # several runs, one grid (api_batch.py)
-            job = await anyio.to_thread.run_sync(studio.start_for_api, wanted, caller)
+            wanted = order()
+            if wanted.is_batch:
+                batch = await anyio.to_thread.run_sync(studio.batches.start_for_api, wanted, caller)
+                return await _answer(batch.jobs, studio.batches.result_for_api, batch.id)
+            job = await anyio.to_thread.run_sync(studio.orders.start_for_api, wanted, caller)
         except Exception as exc:
             raise _one_sentence(exc) from None
-        final = None
-        async for event in job.subscribe():
-            final = event
-        if not isinstance(final, Done):  # its one sentence, as the page shows it
-            message = final.message if isinstance(final, Failed) else RunCancelledError().message
-            raise gr.Error(message, print_exception=False)
-        try:  # a link, or a copy across filesystems: off the event loop
-            video_file, summary = await anyio.to_thread.run_sync(studio.result_for_api, final.run_id or "")
-        except StudioError as exc:
-            raise gr.Error(exc.message, print_exception=False) from None
-        return FileData(path=video_file, orig_name=Path(video_file).name), summary
+        return await _answer((job,), studio.runs.result_for_api, None)
 
-    def check(
-        image: FileInput,
-        video: FileInput,
-        character_orientation: Orientation = "video",
-        prompt: str = "",
-        keep_original_sound: bool = True,
-        model: ModelName = default_model,
-        face_image: FileInput | None = None,
-        face_reference_images: list[FileInput] | None = None,
-        more_images: list[FileInput] | None = None,
-        more_videos: list[FileInput] | None = None,
-        request: gr.Request | None = None,
-    ) -> CheckSummary | BatchCheckSummary:
-        headers = request.headers if request is not None else {}
-        caller = studio.api_caller(headers.get("x-forwarded-for"), getattr(request, "client", None))
+    def check(*values: Any) -> CheckSummary | BatchCheckSummary:
+        request, order = _parsed(values, model)
+        caller = _caller(studio, request)
         try:
-            studio.admit_api_check(caller)  # free for the caller, not for the server: a few a minute
-            wanted = _run_request(image, video, character_orientation, prompt, keep_original_sound, model)
-            wanted = wanted.with_face(_face(face_image, face_reference_images))
-            if (batch := batch_request(wanted, more_images, more_videos, _file_or_url)) is not None:
-                return studio.batches.check_for_api(batch)
-            return studio.check_for_api(wanted)
+            studio.orders.admit_api_check(caller)  # free for the caller, not for the server: a few a minute
+            wanted = order()
+            return (
+                studio.batches.check_for_api(wanted)
+                if wanted.is_batch
+                else studio.orders.check_for_api(wanted)
+            )
         except Exception as exc:
             raise _one_sentence(exc) from None
 
-    generate.__doc__ = _GENERATE_DOC.format(args=_args_doc(default_model))
-    check.__doc__ = _CHECK_DOC.format(args=_args_doc(default_model))
-    gr.api(_typed(generate), api_name="generate", concurrency_limit=None)  # it waits on fal, not the CPU
-    gr.api(_typed(check), api_name="check")
+    gr.api(
+        _described(generate, _GENERATE_DOC, Answer, model), api_name="generate", concurrency_limit=None
+    )  # it waits on fal, not the CPU
+    gr.api(_described(check, _CHECK_DOC, CheckSummary | BatchCheckSummary, model), api_name="check")
 
 
-def _run_request(
-    image: FileInput, video: FileInput, orientation: str, prompt: str, keep_sound: bool, model: str
-) -> RunRequest:
-    image_path, image_url = _file_or_url(image, "image")
-    video_path, video_url = _file_or_url(video, "video")
-    return RunRequest(
-        image_path, video_path, orientation, prompt or "", bool(keep_sound), model, image_url, video_url
+def _parameters(default_model: str) -> list[inspect.Parameter]:
+    """The endpoints' parameters, in order: the inputs, every option, the face, a batch's extras."""
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+
+    def param(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+        return inspect.Parameter(name, keyword, annotation=annotation, default=default)
+
+    options = [
+        param(
+            f.api,
+            Literal[f.choices] if f.choices else f.kind,  # type: ignore[valid-type]
+            default_model if f.name == "model" else f.default,
+        )
+        for f in option_fields()
+    ]
+    return [
+        param("image", FileInput),
+        param("video", FileInput),
+        *options,
+        param("face_image", FileInput | None, None),
+        param("face_reference_images", list[FileInput] | None, None),
+        param("more_images", list[FileInput] | None, None),
+        param("more_videos", list[FileInput] | None, None),
+        param("request", gr.Request | None, None),
+    ]
+
+
+def _described(fn: Callable[..., Any], doc: str, returns: Any, default_model: str) -> Callable[..., Any]:
+    """`fn` as Gradio reads an endpoint: a signature and annotations made from `_parameters` (Gradio
+    reads the type hints for the schema and passes values in this order), and the docstring whose
+    `Args:` describe each parameter."""
+    parameters = _parameters(default_model)
+    fn.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    fn.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": returns}
+    fn.__doc__ = doc.format(args=_args_doc(default_model))
+    return fn
+
+
+def _parsed(values: tuple[Any, ...], default_model: str) -> tuple[gr.Request | None, Callable[[], Order]]:
+    """The call's request, and its order (made when called, so that its one sentence is raised
+    where the endpoint answers errors)."""
+    parameters = _parameters(default_model)
+    named = {p.name: p.default for p in parameters} | dict(
+        zip((p.name for p in parameters), values, strict=False)
     )
 
+    def order() -> Order:
+        options = Options.model_validate({f.name: named[f.api] for f in option_fields()})
+        return Order.of(
+            options,
+            _source(named.get("image"), "image"),
+            _source(named.get("video"), "video"),
+            more_images=tuple(_source(value, "image") for value in named.get("more_images") or [] if value),
+            more_videos=tuple(_source(value, "video") for value in named.get("more_videos") or [] if value),
+            face=FaceSources(
+                _source(named.get("face_image"), "face image"),
+                tuple(_source(v, "face image") for v in named.get("face_reference_images") or []),
+            ),
+        )
 
-def _face(frontal: FileInput | None, angles: list[FileInput] | None) -> FaceGiven:
-    """The face to keep consistent, each image an uploaded file or a URL (checked like `image`)."""
-    image, image_url = _file_or_url(frontal, "face image")
-    picked = [_file_or_url(angle, "face image") for angle in angles or []]
-    return FaceGiven(
-        image,
-        image_url,
-        tuple(path for path, _ in picked if path),
-        tuple(url for _, url in picked if url),
-    )
+    request = named.get("request")
+    return (request if isinstance(request, gr.Request) else None), order
+
+
+def _caller(studio: Studio, request: gr.Request | None) -> str:
+    headers = request.headers if request is not None else {}
+    return studio.keys.api_caller(headers.get("x-forwarded-for"), getattr(request, "client", None))
+
+
+async def _answer(
+    jobs: tuple[Job, ...], result: Callable[[str], tuple[str, Any]], batch_id: str | None
+) -> Answer:
+    """Wait for every run, then answer the result (a batch's grid, or the run's video) and its
+    summary; a single run that did not end done answers its one sentence, as the page shows it."""
+    finals = await asyncio.gather(*(_last_event(job) for job in jobs))
+    if batch_id is None and not isinstance(finals[0], Done):
+        final = finals[0]
+        message = final.message if isinstance(final, Failed) else RunCancelledError().message
+        raise gr.Error(message, print_exception=False)
+    wanted = batch_id if batch_id is not None else getattr(finals[0], "run_id", "") or ""
+    try:  # a link, a grid, or a copy across filesystems: off the event loop
+        shown, summary = await anyio.to_thread.run_sync(result, wanted)
+    except StudioError as exc:
+        raise gr.Error(exc.message, print_exception=False) from None
+    return FileData(path=shown, orig_name=Path(shown).name), summary
+
+
+async def _last_event(job: Job) -> Any:
+    final = None
+    async for event in job.subscribe():
+        final = event
+    return final
+
+
+def _source(value: Any, kind: str) -> Source:
+    return Source.given(*_file_or_url(value, kind))
 
 
 def _file_or_url(value: FileInput | None, kind: str) -> tuple[str | None, str | None]:
@@ -160,7 +192,7 @@ def _file_or_url(value: FileInput | None, kind: str) -> tuple[str | None, str | 
     meta = value.get("meta") if isinstance(value, dict) else None
     if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData" and value.get("path"):
         return str(value["path"]), None
-    raise InputError(f"Give the {kind} as an http(s) URL (or, from gradio_client, as handle_file(path)).")
+    raise UrlError.not_a_file_or_url(kind)
 
 
 def _one_sentence(exc: BaseException) -> gr.Error:
@@ -171,13 +203,6 @@ def _one_sentence(exc: BaseException) -> gr.Error:
     if not isinstance(exc, StudioError):
         log.error("API call failed unexpectedly", exc_info=exc)
     return gr.Error(error.message, print_exception=False)
-
-
-def _typed(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn` with its annotations evaluated: this module postpones them (`from __future__`), and
-    Gradio reads the return annotation as it finds it, so a string would hide the two outputs."""
-    fn.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
-    return fn
 
 
 # -- what the API page and the MCP tool schema say (one line per parameter: Gradio's docstring parser) --
@@ -207,7 +232,8 @@ Returns:
 
 
 def _args_doc(default_model: str) -> str:
-    """The `Args:` block, written from the catalogue so the limits it states are the ones enforced."""
+    """The `Args:` block: the inputs' limits from the catalogue and each option's own description, so
+    what it states is what is enforced."""
     image_limits = (
         f"{' or '.join(LIMITS.image_formats)} (other formats such as WebP or HEIC are converted), "
         f"each side at least {LIMITS.image_min_side} px, aspect ratio at most {LIMITS.image_max_aspect:g}:1, "
@@ -219,12 +245,6 @@ def _args_doc(default_model: str) -> str:
         f"(at most {ORIENTATION_MAX_SECONDS['image']:g} s with character_orientation 'image'), "
         f"each side {LIMITS.video_min_side}-{LIMITS.video_max_side} px, up to {LIMITS.video_max_bytes // 2**20} MB"
     )
-    orientations = " ".join(f"'{name}': {text}." for name, text in ORIENTATION_HELP.items())
-    models = "; ".join(
-        f"'{t.name}': {t.resolution}, {format_price(t.price_per_second)} of video"
-        + (", can keep a face consistent (face_image)" if t.face_binding else "")
-        for t in TIERS.values()
-    )
     face_rule = (
         f"Only with model {' or '.join(repr(name) for name in FACE_TIERS)} and character_orientation "
         "'video' (refused otherwise, before anything is spent)"
@@ -232,13 +252,20 @@ def _args_doc(default_model: str) -> str:
     lines = [
         f"image: The character image (one realistic person, full or upper body, head visible), as an http(s) URL; {image_limits}.",
         f"video: The reference clip whose motion the character performs (one continuous shot), as an http(s) URL; {clip_limits}. The output is as long as the clip, billed in whole seconds.",
-        f"character_orientation: {orientations}. Default 'video'.",
-        f"prompt: Optional text describing the scene or the character (up to {LIMITS.prompt_max_chars} characters).",
-        "keep_original_sound: Keep the reference clip's sound in the output video. Default true.",
-        f"model: The model: {models}. Default '{default_model}'.",
+        *(
+            f"{f.api}: {f.description}{_default_doc(default_model if f.name == 'model' else f.default)}"
+            for f in option_fields()
+        ),
         f"face_image: Optional: a frontal photo of the character's face, kept consistent through the video (fal's element {FACE_REFERENCE}; the prompt names it, and it is added at the end of a prompt that does not), as an http(s) URL; same limits as image. {face_rule}.",
         f"face_reference_images: Optional: up to {FACE_MAX_ANGLES} more photos of the same face from other angles, as a list of http(s) URLs; same limits as image. {face_rule}.",
         f"more_images: Optional, for a batch: more character images (a list of http(s) URLs; same limits as image), each a run of its own with the same video and settings; at most {MAX_INPUTS} images in all, image included. One verdict, one estimate and one spending check for the whole batch (refused whole, nothing uploaded, if it does not fit); generate then returns a grid of every result side by side. Not with more_videos.",
         f"more_videos: Optional, for a batch: more reference clips (a list of http(s) URLs; same limits as video), each a run of its own with the same image and settings; at most {MAX_INPUTS} clips in all, video included. Works like more_images; not with it.",
     ]
     return "Args:\n" + "\n".join(f"    {line}" for line in lines)
+
+
+def _default_doc(default: Any) -> str:
+    """ " Default 'video'." after an option's description; nothing for an empty text."""
+    if isinstance(default, bool):
+        return f" Default {str(default).lower()}."
+    return f" Default '{default}'." if default else ""

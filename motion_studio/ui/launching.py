@@ -9,7 +9,7 @@ import gradio as gr
 
 from ..errors import StudioError
 from ..settings import Settings, configure_logging, get_settings
-from ..studio import Studio
+from ..studio.service import Studio
 from .layout.assets import ASSETS
 from .page import create_demo
 

@@ -9,7 +9,7 @@ import safehttpx
 from ..fetching import is_public
 from ..serving import outbox
 from ..settings import Settings, get_settings
-from ..studio import Studio
+from ..studio.service import Studio
 from .api import wire_api
 from .handlers.page_handlers import Handlers
 from .layout.gallery import gallery_view

@@ -57,9 +57,7 @@ def _steps(page: Page, on: Handlers, settings: Settings) -> Steps:
     h, p, r, m = page.header, page.inputs, page.run, page.memory
     # The live check: one event for every trigger, "always_last", so checks of a page never overlap
     # and the last one reads the latest inputs (loading an example sets several inputs at once).
-    check_in = values_of(
-        p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.tier, h.key_box
-    )
+    check_in = values_of(p.image, p.image_url, p.video, p.video_url, h.key_box, *p.options.values())
     check_in |= values_of(*p.face_images, p.batch.kind, p.batch.files)
     check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.trim, m.checked, p.face_info]
     check = {"fn": on.inputs.check, "inputs": check_in, "outputs": check_out, "trigger_mode": "always_last"}
@@ -155,9 +153,7 @@ def _wire_run(page: Page, on: Handlers, steps: Steps) -> None:
     """Generate, then follow the run (or the batch: the batch panel holds files); Cancel, Cancel all,
     and the result's tabs made when opened."""
     h, p, r, m = page.header, page.inputs, page.run, page.memory
-    start_in = values_of(
-        p.image, p.image_url, p.video, p.video_url, p.orientation, p.prompt, p.keep_sound, p.tier
-    )
+    start_in = values_of(p.image, p.image_url, p.video, p.video_url, *p.options.values())
     start_in |= values_of(h.key_box, m.owner, *p.face_images, p.batch.kind, p.batch.files)
     start_out = [m.job_id, r.progress, r.verdict, p.generate, r.cancel, page.gallery.timer, m.batch_id]
     start_out += [r.cancel_all]
@@ -197,7 +193,8 @@ def _wire_gallery(page: Page, on: Handlers, steps: Steps) -> None:
     g.timer.tick(on.gallery.refresh, values_of(m.gallery_sig, m.owner, m.gallery_limit), gallery_out, **QUIET)
     more_out = [m.gallery_limit, *gallery_out]
     g.show_more.click(on.gallery.show_more, values_of(m.owner, m.gallery_limit), more_out, **PRIVATE)
-    select_out = [m.selected_run, g.card, *_example_out(page), p.keep_sound, p.tier, m.job_id, *result_out]
+    restored = list(dict.fromkeys([*_example_out(page), *p.options.values()]))  # a run's inputs and options
+    select_out = [m.selected_run, g.card, *restored, m.job_id, *result_out]
     select_out += [p.face_box, *p.face_images, r.progress, *buttons_out]
     selected = g.gallery.select(on.gallery.select, values_of(m.gallery_ids, m.owner), select_out, **PRIVATE)
     selected.then(**steps.follow)

@@ -15,10 +15,12 @@ import anyio.to_thread
 import gradio as gr
 
 from ... import batch_text, notices, presenter
-from ...batches import BatchProgress, BatchRequest, grid_download_name
+from ...batches.grid import grid_download_name
+from ...batches.progress import BatchProgress
 from ...errors import StudioError
+from ...order import Order
 from ...serving import servable_as
-from ...studio import Studio
+from ...studio.service import Studio
 from ..layout.parts import Page
 from .changes import Changes, Values
 from .streams import Streams
@@ -36,12 +38,11 @@ class BatchHandlers:
         self.views = views
         self.streams = streams
 
-    def check(self, request: BatchRequest, key: str) -> Changes:
+    def check(self, order: Order, key: str) -> Changes:
         """The live verdict for a batch: every input's problem by name, the whole batch's estimate on
         Generate. Nothing is uploaded ahead for a batch (its reservation comes first)."""
-        tier = request.base.tier or self.studio.settings.default_tier
-        reading = self.studio.batches.read(request, key)
-        shown = batch_text.batch_check(reading, tier)
+        reading = self.studio.batches.read(order, key)
+        shown = batch_text.batch_check(reading, order.options.model)
         first = reading.readings[0] if reading.readings else None
         p, r = self.page.inputs, self.page.run
         offer = notices.trim_offer(shown.trim_to)
@@ -56,11 +57,11 @@ class BatchHandlers:
             p.face_info: presenter.face_text(first) if first else "",
         }
 
-    def start(self, request: BatchRequest, key: str, owner: str | None) -> Changes:
+    def start(self, order: Order, key: str, owner: str | None) -> Changes:
         """Reserve and start every run of the batch; its progress stream follows (`follow`)."""
         r, m = self.page.run, self.page.memory
         try:
-            batch = self.studio.batches.start(request, key, owner)
+            batch = self.studio.batches.start(order, key, owner)
         except StudioError as exc:  # said in the verdict, where a progress stream can't overwrite it
             return {r.verdict: presenter.error_text(exc), m.batch_id: None}
         return {
@@ -158,7 +159,7 @@ class BatchHandlers:
     def show_grid(self, values: Values) -> Changes:
         """The Grid tab opened for the selected run's batch: made now if its runs have all ended."""
         m = self.page.memory
-        run = self.studio.run_for(values[m.selected_run], values[m.owner])
+        run = self.studio.gallery.run_for(values[m.selected_run], values[m.owner])
         return self._grid(run.batch_id if run else None, values[m.owner])
 
     def cancel_all(self, values: Values) -> Changes:

@@ -13,7 +13,8 @@ from ...errors import StudioError
 from ...history.runs import Run
 from ...lifecycle import Action, Situation
 from ...serving import servable
-from ...studio import Studio
+from ...studio.keys import Keys
+from ...studio.service import Studio
 from ..layout.parts import Page
 from .changes import Changes, Values
 from .views import PageViews
@@ -30,7 +31,7 @@ class GalleryHandlers:
     @staticmethod
     def identify(owner: str | None) -> str:
         """This browser's id; a missing, undecryptable or odd one gets a fresh id (an empty gallery)."""
-        return Studio.visitor(owner) or uuid.uuid4().hex
+        return Keys.visitor(owner) or uuid.uuid4().hex
 
     def refresh(self, values: Values) -> Changes:
         m = self.page.memory
@@ -45,14 +46,14 @@ class GalleryHandlers:
         """A run selected in the gallery: its card, its videos, its settings back in the inputs."""
         g, p, m = self.page.gallery, self.page.inputs, self.page.memory
         ids, owner = values[m.gallery_ids], values[m.owner]
-        run = self.studio.run_for(ids[evt.index], owner) if evt.index < len(ids) else None
+        run = self.studio.gallery.run_for(ids[evt.index], owner) if evt.index < len(ids) else None
         if run is None:
             return {m.selected_run: None, g.card: notices.RUN_GONE, **self._run_buttons(None)}
-        job = self.studio.job_to_watch(run, owner)
+        job = self.studio.gallery.job_to_watch(run, owner)
         image, _ = run.input_files()
         # Its reference clip (probed, maybe previewed) goes back in the input too.
         result = self.views.result(run)
-        situation = self.studio.situation(run)
+        situation = self.studio.gallery.situation(run)
         return {
             m.selected_run: run.id,
             g.card: presenter.run_details(run, self.studio.history.events(run.id), situation),
@@ -61,10 +62,7 @@ class GalleryHandlers:
             p.video: result[self.page.run.reference],
             p.image_url: "",
             p.video_url: "",
-            p.orientation: run.orientation,
-            p.prompt: run.prompt,
-            p.keep_sound: run.keep_sound,
-            p.tier: run.tier,
+            **{box: getattr(run.options, name) for name, box in p.options.items()},
             **self._restored_face(run),
             m.job_id: job.id if job else None,
             **result,
@@ -77,7 +75,7 @@ class GalleryHandlers:
         face = run.face
         paths = [face.frontal, *face.angles, *[None] * len(p.face_angles)][: len(p.face_images)]
         return {
-            p.face_box: gr.update(visible=presenter.face_panel_shown(run.tier)),
+            p.face_box: gr.update(visible=presenter.face_panel_shown(run.options.model)),
             **{box: servable(path) if path else None for box, path in zip(p.face_images, paths, strict=True)},
         }
 
@@ -89,7 +87,7 @@ class GalleryHandlers:
                 button: gr.update(visible=False)
                 for button in (g.resume, g.run_again, g.delete, g.confirm_row)
             }
-        situation = situation or self.studio.situation(run)
+        situation = situation or self.studio.gallery.situation(run)
         return {
             g.resume: gr.update(visible=Action.RESUME in situation.actions),
             g.run_again: gr.update(
@@ -102,15 +100,15 @@ class GalleryHandlers:
     def ask_delete(self, values: Values) -> Changes:
         """Deleting paid work is asked about first; anything else goes at once."""
         m = self.page.memory
-        run = self.studio.run_for(values[m.selected_run], values[m.owner])
-        if run is not None and self.studio.situation(run).confirm_delete:
+        run = self.studio.gallery.run_for(values[m.selected_run], values[m.owner])
+        if run is not None and self.studio.gallery.situation(run).confirm_delete:
             g = self.page.gallery
             return {g.confirm_row: gr.update(visible=True), g.confirm_text: presenter.delete_question(run)}
         return self.delete(values)
 
     def delete(self, values: Values) -> Changes:
         m, view = self.page.memory, self.page.run
-        self.studio.delete(values[m.selected_run], values[m.owner], values[self.page.header.key_box])
+        self.studio.runs.delete(values[m.selected_run], values[m.owner], values[self.page.header.key_box])
         return {
             m.selected_run: None,
             self.page.gallery.card: notices.RUN_DELETED,
@@ -131,7 +129,7 @@ class GalleryHandlers:
 
     def act(self, action: str) -> Callable[[Values], Changes]:
         """A handler that starts a job for the selected run (Resume, Run again) and shows it."""
-        act = {"resume": self.studio.resume, "run_again": self.studio.run_again}[action]
+        act = {"resume": self.studio.runs.resume, "run_again": self.studio.runs.run_again}[action]
 
         def handler(values: Values) -> Changes:
             m, view = self.page.memory, self.page.run
@@ -150,7 +148,7 @@ class GalleryHandlers:
     def side_by_side(self, values: Values) -> Changes:
         m, view = self.page.memory, self.page.run
         try:
-            made = self.studio.side_by_side(values[m.selected_run], values[m.owner])
+            made = self.studio.runs.side_by_side(values[m.selected_run], values[m.owner])
         except StudioError as exc:
             return {view.side_note: presenter.error_text(exc)}
         return {view.side: made, view.side_note: notices.SIDE_BY_SIDE_MADE}

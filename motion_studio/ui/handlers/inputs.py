@@ -9,16 +9,16 @@ from typing import Any
 import gradio as gr
 
 from ... import notices, presenter
-from ...batches import BatchRequest
-from ...catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO, prompt_with_face
+from ...catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO
 from ...errors import StudioError
+from ...order import Source, prompt_with_face
 from ...serving import servable
-from ...studio import Studio
+from ...studio.service import Studio
 from ..layout.assets import ASSETS
 from ..layout.parts import Page
 from .batch import BatchHandlers
 from .changes import Changes, Values
-from .page_request import page_request
+from .page_order import page_order
 
 
 class InputHandlers:
@@ -35,13 +35,16 @@ class InputHandlers:
     def check(self, values: Values, request: gr.Request) -> Changes:
         """The live verdict, with the caps of whoever pays; ready inputs start for fal's storage."""
         key = values[self.page.header.key_box]
-        wanted = page_request(self.page.inputs, values)
-        if isinstance(wanted, BatchRequest):
-            return self.batch.check(wanted, key)
-        reading = self.studio.read(wanted, key)
-        self.studio.upload_ahead(reading, key, request.session_hash or "")
-        shown = presenter.input_check(reading, values[self.page.inputs.tier])
         p = self.page.inputs
+        try:
+            wanted = page_order(p, values)
+        except StudioError as exc:  # a batch that can't be made as asked: nothing is read
+            return self._refused(exc)
+        if wanted.is_batch:
+            return self.batch.check(wanted, key)
+        reading = self.studio.orders.read(wanted, key)
+        self.studio.orders.upload_ahead(reading, key, request.session_hash or "")
+        shown = presenter.input_check(reading, wanted.options.model)
         offer = notices.trim_offer(shown.trim_to)
         return {
             p.image_info: shown.image_text,
@@ -52,6 +55,17 @@ class InputHandlers:
             p.trim: gr.update(visible=bool(offer), value=offer),
             self.page.memory.checked: (reading.image, reading.video),
             p.face_info: presenter.face_text(reading),
+        }
+
+    def _refused(self, error: StudioError) -> Changes:
+        """The verdict for an order that can't be made: its one sentence, and no Generate."""
+        p = self.page.inputs
+        return {
+            p.image_info: "",
+            p.video_info: "",
+            self.page.run.verdict: presenter.error_text(error),
+            p.generate: gr.update(interactive=False),
+            p.trim: gr.update(visible=False),
         }
 
     def url_previews(self, values: Values) -> Changes:
@@ -95,7 +109,7 @@ class InputHandlers:
         session, token = request.session_hash or "", object()
         with self._lock:
             self._people[session] = token
-        found = self.studio.check_people(image, video, preview=True)
+        found = self.studio.orders.check_people(image, video, preview=True)
         r = self.page.run
         with self._lock:
             if self._people.get(session) is not token:  # the inputs changed meanwhile
@@ -135,7 +149,9 @@ class InputHandlers:
     def trim(self, values: Values) -> Changes:
         p = self.page.inputs
         try:
-            trimmed = self.studio.trim(values[p.video], values[p.video_url], values[p.orientation])
+            trimmed = self.studio.orders.trim(
+                Source.given(values[p.video], values[p.video_url]), values[p.orientation]
+            )
         except StudioError as exc:
             return {self.page.run.verdict: presenter.error_text(exc)}
         return {p.video: trimmed, p.video_url: ""}

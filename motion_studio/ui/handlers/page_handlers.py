@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...studio import Studio
+from ...studio.service import Studio
 from ..layout.parts import Page
 from .batch import BatchHandlers
 from .gallery import GalleryHandlers

@@ -10,14 +10,13 @@ import anyio.to_thread
 import gradio as gr
 
 from ... import notices, presenter
-from ...batches import BatchRequest
 from ...errors import StudioError
 from ...jobs import Done, Downloaded, Job, watch
-from ...studio import Studio
+from ...studio.service import Studio
 from ..layout.parts import Page
 from .batch import BatchHandlers
 from .changes import Changes, Values
-from .page_request import page_request
+from .page_order import page_order
 from .streams import Streams
 from .views import PageViews
 
@@ -36,12 +35,12 @@ class RunHandlers:
 
     def start(self, values: Values) -> Changes:
         key, owner = values[self.page.header.key_box], values[self.page.memory.owner]
-        request = page_request(self.page.inputs, values)
-        if isinstance(request, BatchRequest):
-            return self.batch.start(request, key, owner)
         run = self.page.run
         try:
-            job = self.studio.start(request, key, owner)
+            order = page_order(self.page.inputs, values)
+            if order.is_batch:
+                return self.batch.start(order, key, owner)
+            job = self.studio.orders.start(order, key, owner)
         except StudioError as exc:  # said in the verdict, where a progress stream can't overwrite it
             return {run.verdict: presenter.error_text(exc)}
         return {
@@ -57,8 +56,8 @@ class RunHandlers:
     def attach(self, owner: str | None) -> Changes:
         """On load, a reload or in a second tab: this browser's running run, with progress and Cancel
         (a run of a batch: the batch's progress, with Cancel all)."""
-        job = self.studio.live_job(owner)
-        batch_id = job.spec.slot.batch_id if job is not None and job.spec.slot is not None else None
+        job = self.studio.gallery.live_job(owner)
+        batch_id = job.slot.batch_id if job is not None and job.slot is not None else None
         return {
             self.page.memory.job_id: job.id if job and not batch_id else None,
             self.page.memory.batch_id: batch_id,

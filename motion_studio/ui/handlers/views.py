@@ -7,7 +7,7 @@ import gradio as gr
 
 from ... import batch_text, notices
 from ...history.runs import Run
-from ...studio import Studio
+from ...studio.service import Studio
 from ..layout.parts import Page
 from .changes import Changes
 
@@ -22,12 +22,12 @@ class PageViews:
     def result(self, run: Run) -> Changes:
         """The result area for a run: its video, its reference, a download named after it."""
         view = self.page.run
-        played = download = self.studio.result_file(run)
+        played = download = self.studio.runs.result_file(run)
         return {
             view.empty: gr.update(visible=played is None),
             view.results: gr.update(visible=played is not None),
             view.output: played,
-            view.reference: self.studio.reference_clip(run),
+            view.reference: self.studio.runs.reference_clip(run),
             view.side: None,
             view.side_note: notices.SIDE_BY_SIDE_OFFER,
             view.download: gr.update(value=download, visible=download is not None),
@@ -48,7 +48,7 @@ class PageViews:
 
     def gallery(self, owner: str | None, limit: int | None, unless: str | None = None) -> Changes:
         g, m = self.page.gallery, self.page.memory
-        view = self.studio.gallery(owner, limit, unless)
+        view = self.studio.gallery.page(owner, limit, unless)
         if view is None:  # nothing changed (the timer is left as it is: setting it ticks it)
             return {g.timer: gr.skip()}
         return {

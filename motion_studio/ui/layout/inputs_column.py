@@ -46,6 +46,17 @@ class Inputs:
     video_from_url: gr.Video  # the same for a clip URL (an H.264 preview when browsers can't play it)
 
     @property
+    def options(self) -> dict[str, gr.components.Component]:
+        """Each option of a run (a field of `Options`) and the box that sets it: the page's order, its
+        wiring and a run restored from the gallery all go by this."""
+        return {
+            "orientation": self.orientation,
+            "prompt": self.prompt,
+            "keep_sound": self.keep_sound,
+            "model": self.tier,
+        }
+
+    @property
     def face_images(self) -> list[gr.Image]:
         """The panel's image boxes, the frontal one first: what a handler gets, in this order."""
         return [self.face_frontal, *self.face_angles]

@@ -1,0 +1,34 @@
+"""The one place where the page's inputs become the order it asks for (a single run, or a batch when
+the batch panel holds files): the live check and Generate read them alike."""
+
+from __future__ import annotations
+
+from ... import presenter
+from ...order import FaceSources, Options, Order, Source
+from ..layout.inputs_column import Inputs
+from .changes import Values
+
+
+def page_order(p: Inputs, values: Values) -> Order:
+    """`values` holds the inputs' components; an option whose box is not among them (the live check
+    leaves out the sound box) takes its default. Raises the batch's sentence for a batch that can't
+    be made."""
+    options = Options.model_validate({name: values[box] for name, box in p.options.items() if box in values})
+    extra = tuple(Source(file=path) for path in values[p.batch.files] or [] if path)
+    by_video = values[p.batch.kind] == "video"
+    return Order.of(
+        options,
+        Source.given(values[p.image], values[p.image_url]),
+        Source.given(values[p.video], values[p.video_url]),
+        more_images=() if by_video else extra,
+        more_videos=extra if by_video else (),
+        face=_face(options.model, *(values[box] for box in p.face_images)),
+    )
+
+
+def _face(model: str, frontal: str | None, *angles: str | None) -> FaceSources:
+    """The face panel's images, only while a v3 model is chosen: with another model the panel is
+    hidden, and what it still holds (kept for a switch back) is not part of the run."""
+    if not presenter.face_panel_shown(model):
+        return FaceSources()
+    return FaceSources(Source.given(frontal), tuple(Source(file=angle) for angle in angles if angle))
