@@ -58,7 +58,7 @@ def studio_side(pairs: list[tuple[str, str]], warm: tuple[str, str], data: Path)
     """In a child process: the 50 runs through the studio, each to its end."""
     from pydantic import SecretStr
 
-    from motion_studio.jobs import Done
+    from motion_studio.jobs.events import Done
     from motion_studio.order import Options, Order, Source
     from motion_studio.settings import Settings
     from motion_studio.studio.service import Studio

@@ -31,7 +31,8 @@ from pydantic import SecretStr  # noqa: E402
 
 from motion_studio.history.runs import Run  # noqa: E402
 from motion_studio.history.store import History  # noqa: E402
-from motion_studio.jobs import Done, JobRunner  # noqa: E402
+from motion_studio.jobs.events import Done  # noqa: E402
+from motion_studio.jobs.runner import JobRunner  # noqa: E402
 from motion_studio.media.image import inspect_image  # noqa: E402
 from motion_studio.media.video import inspect_video, prepare_video  # noqa: E402
 from motion_studio.order import Options, Order, Source  # noqa: E402

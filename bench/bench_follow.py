@@ -24,7 +24,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from pydantic import SecretStr  # noqa: E402
 
 from motion_studio.history.store import History  # noqa: E402
-from motion_studio.jobs import Done, JobRunner, Running  # noqa: E402
+from motion_studio.jobs.events import Done, Running  # noqa: E402
+from motion_studio.jobs.runner import JobRunner  # noqa: E402
 from motion_studio.order import Options, Order, Source  # noqa: E402
 from motion_studio.settings import Settings  # noqa: E402
 from tests.fal_emulator import VALID_KEY, FalEmulator  # noqa: E402

@@ -24,7 +24,9 @@ from .cli_batch import STRICT_REFUSED, generate_batch, run_json
 from .errors import InternalError, RunActionError, StrictRefusalError, StudioError
 from .history.runs import Run
 from .history.store import History
-from .jobs import Checked, Done, Failed, Job, JobEvent, JobRunner, Running
+from .jobs.events import Checked, Done, Failed, JobEvent, Running
+from .jobs.job import Job
+from .jobs.runner import JobRunner
 from .lifecycle import Action
 from .order import MAX_INPUTS, FaceSources, Options, Order, Source, option_fields
 from .people.detect import mute_native_logs

@@ -23,7 +23,8 @@ from .errors import StrictRefusalError, StudioError
 from .history.runs import Run
 from .history.store import History
 from .inputs import InputReader
-from .jobs import Cancelled, Done, Failed, JobEvent, JobRunner, Running
+from .jobs.events import Cancelled, Done, Failed, JobEvent, Running
+from .jobs.runner import JobRunner
 from .order import Order
 from .people_check import check_inputs
 from .summary import run_summary

@@ -25,7 +25,8 @@ from .catalog import (
 from .errors import StudioError
 from .history.runs import Run, RunEvent
 from .inputs import Reading
-from .jobs import Failed, Job, Running
+from .jobs.events import Failed, Running
+from .jobs.job import Job
 from .lifecycle import Situation, icon
 from .people_check import PeopleCheck
 from .settings import Settings

@@ -14,7 +14,8 @@ import pytest
 from motion_studio.errors import BatchError, InputError, VisitorLimitError
 from motion_studio.history.schema import MIGRATIONS
 from motion_studio.history.store import History
-from motion_studio.jobs import Cancelled, Done, Job, Running
+from motion_studio.jobs.events import Cancelled, Done, Running
+from motion_studio.jobs.job import Job
 from motion_studio.jobs.turns import Waiting
 from motion_studio.media.grid import cell_size, grid_layout
 from motion_studio.media.video import probe_video

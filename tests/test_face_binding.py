@@ -19,7 +19,8 @@ from motion_studio.catalog import Face
 from motion_studio.errors import FaceElementError, InputError
 from motion_studio.history.schema import MIGRATIONS
 from motion_studio.history.store import History
-from motion_studio.jobs import Done, Failed, JobRunner
+from motion_studio.jobs.events import Done, Failed
+from motion_studio.jobs.runner import JobRunner
 from motion_studio.order import Options
 from motion_studio.settings import Settings
 from motion_studio.studio.service import Studio

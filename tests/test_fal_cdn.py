@@ -16,7 +16,8 @@ from pydantic import SecretStr
 from motion_studio import fetching
 from motion_studio.errors import StudioError
 from motion_studio.history.store import History
-from motion_studio.jobs import Done, JobRunner, Uploading
+from motion_studio.jobs.events import Done, Uploading
+from motion_studio.jobs.runner import JobRunner
 from motion_studio.media.video import probe_video
 from motion_studio.order import Order
 from motion_studio.settings import Settings, get_settings

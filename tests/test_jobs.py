@@ -13,7 +13,8 @@ import pytest
 from pydantic import SecretStr
 
 from motion_studio.history.store import History
-from motion_studio.jobs import Cancelled, Done, Failed, JobRunner, Queued, Running
+from motion_studio.jobs.events import Cancelled, Done, Failed, Queued, Running
+from motion_studio.jobs.runner import JobRunner
 from motion_studio.media.video import probe_video
 from motion_studio.order import Options, Order
 from motion_studio.settings import Settings

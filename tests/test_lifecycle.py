@@ -27,7 +27,7 @@ from motion_studio.errors import (
 )
 from motion_studio.history.runs import Run
 from motion_studio.history.store import History
-from motion_studio.jobs import outcome_for
+from motion_studio.jobs.outcome import outcome_for
 from motion_studio.lifecycle import (
     ACTIVE,
     FINAL,

@@ -316,7 +316,7 @@ def test_real_clips_pass_the_allow_lists(samples) -> None:
         assert video.inspect_video(samples[clip], "video").info.duration > 3
 
 
-# --- Issue 8: phone and editor formats, previews a browser can show, side by side -------------------
+# --- phone and editor formats, previews a browser can show, side by side -------------------------------
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from motion_studio import presenter
 from motion_studio.history.runs import Run
 from motion_studio.history.store import History
 from motion_studio.inputs import InputReader
-from motion_studio.jobs import Checked, Done, Job, Queued, Running
+from motion_studio.jobs.events import Checked, Done, Queued, Running
+from motion_studio.jobs.job import Job
 from motion_studio.order import Options, Source
 from motion_studio.people import Framing, PeopleReport, PeopleWarning, PoseReading, Skipped, WarningCode
 from motion_studio.people_check import PeopleCheck

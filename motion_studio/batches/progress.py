@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from ..history.runs import Run
-from ..jobs import Job
+from ..jobs.job import Job
 from ..lifecycle import IN_FLIGHT, Status
 
 BATCH_ID = re.compile(r"\d{8}-\d{6}-[0-9a-f]{32}")

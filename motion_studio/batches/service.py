@@ -16,7 +16,8 @@ from ..errors import BatchError, InputError, StoppedBeforeSubmitError, StudioErr
 from ..history.runs import Run
 from ..history.store import History
 from ..inputs import InputReader
-from ..jobs import Job, JobRunner
+from ..jobs.job import Job
+from ..jobs.runner import JobRunner
 from ..jobs.turns import Waiting
 from ..lifecycle import Status
 from ..order import FaceSources, Order, Source

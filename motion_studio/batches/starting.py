@@ -8,8 +8,8 @@ from pydantic import SecretStr
 from ..catalog import ModelTier
 from ..history.runs import Run
 from ..inputs import Reading
-from ..jobs import Job, JobRunner
-from ..jobs.job import BatchSlot
+from ..jobs.job import BatchSlot, Job
+from ..jobs.runner import JobRunner
 from ..order import FaceSources, Options, Order, Source
 from .reading import BatchReading
 

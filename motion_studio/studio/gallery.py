@@ -9,7 +9,8 @@ from pathlib import Path
 from .. import presenter
 from ..history.runs import Run
 from ..history.store import History
-from ..jobs import Job, JobRunner
+from ..jobs.job import Job
+from ..jobs.runner import JobRunner
 from ..lifecycle import Situation
 from ..serving import servable
 from ..settings import Settings

@@ -11,7 +11,8 @@ from ..errors import InputError, RunActionError, StudioError
 from ..history.runs import Run
 from ..history.store import History
 from ..inputs import InputReader
-from ..jobs import Job, JobRunner
+from ..jobs.job import Job
+from ..jobs.runner import JobRunner
 from ..lifecycle import Action
 from ..media.views import side_by_side
 from ..serving import download_name, servable, servable_as

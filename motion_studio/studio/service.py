@@ -9,7 +9,7 @@ import logging
 
 from ..batches.service import Batches
 from ..inputs import InputReader
-from ..jobs import JobRunner
+from ..jobs.runner import JobRunner
 from ..settings import Settings
 from .gallery import Gallery
 from .keys import Keys

@@ -11,7 +11,8 @@ from ..catalog import ORIENTATION_MAX_SECONDS, check_face
 from ..errors import MissingInputError, OwnKeyRequiredError, StudioError, TooManyChecksError
 from ..fetching import on_fal_cdn
 from ..inputs import InputReader, Reading
-from ..jobs import Job, JobRunner
+from ..jobs.job import Job
+from ..jobs.runner import JobRunner
 from ..media.video import VideoInfo, probe_video
 from ..order import FaceSources, Order, Source
 from ..people_check import TURNED_OFF, PeopleCheck, check_inputs

@@ -27,7 +27,8 @@ from gradio.data_classes import FileData
 
 from ..catalog import FACE_MAX_ANGLES, FACE_REFERENCE, FACE_TIERS, LIMITS, ORIENTATION_MAX_SECONDS
 from ..errors import RunCancelledError, StudioError, UrlError, map_exception
-from ..jobs import Done, Failed, Job
+from ..jobs.events import Done, Failed
+from ..jobs.job import Job
 from ..order import MAX_INPUTS, FaceSources, Options, Order, Source, option_fields
 from ..studio.service import Studio
 from ..summary import BatchCheckSummary, BatchSummary, CheckSummary, RunSummary

@@ -11,7 +11,9 @@ import gradio as gr
 
 from ... import notices, presenter
 from ...errors import StudioError
-from ...jobs import Done, Downloaded, Job, watch
+from ...jobs.events import Done, Downloaded
+from ...jobs.job import Job
+from ...jobs.watching import watch
 from ...studio.service import Studio
 from ..layout.parts import Page
 from .batch import BatchHandlers
