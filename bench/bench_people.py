@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_people.py [--quick]
 
-Targets (issue 11), on a 2-core machine, uncached (a new checker each time, models already loaded):
+Targets, on a 2-core machine, uncached (a new checker each time, models already loaded):
 a photo ≤ 0.3 s and a 30 s clip ≤ 1.5 s, median. Also shown: the first check in a process (imports
 MediaPipe and loads the models), a 12 MP phone photo, a 30 s clip with few keyframes (x264's default
 of one every 250 frames: the worst case for frame sampling), a cached check and the pose preview.

@@ -1,4 +1,4 @@
-"""Batches (issue 10, part 3): several characters on one clip, or one character on several clips, as
+"""Batches: several characters on one clip, or one character on several clips, as
 one batch: one verdict and one spending check, runs started together, cancel-all, one grid at the end.
 Against the fal emulator, through the service, the command line, the API and the page."""
 

@@ -1,4 +1,4 @@
-"""Kling v3 with face binding (issue 10, part 2): the catalogue, fal's `elements`, a run with a face
+"""Kling v3 with face binding: the catalogue, fal's `elements`, a run with a face
 against the emulator (which validates the v3 schema), refusals before anything is sent, the history
 that restores a face, the command line, the API, and the page's "Keep the face consistent" panel."""
 

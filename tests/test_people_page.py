@@ -1,4 +1,4 @@
-"""The people check in the page (issue 11), in Chromium: the pose preview for the astronaut, the "no
+"""The people check in the page, in Chromium: the pose preview for the astronaut, the "no
 person" warning for a blank picture with Generate still enabled (advice, never a refusal), and one line
 when the check cannot run while everything else works."""
 
