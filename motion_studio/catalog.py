@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 from .errors import FaceElementError
-
-Orientation = Literal["image", "video"]
 
 ORIENTATION_MAX_SECONDS: dict[str, float] = {"image": 10.0, "video": 30.0}
 ORIENTATION_HELP: dict[str, str] = {

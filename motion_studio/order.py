@@ -272,7 +272,3 @@ class Order:
         """What the verdict calls each run: by its own input (the image, or the clip)."""
         column = 0 if self.varies == "image" else 1
         return [pair[column].name for pair in self.pairs]
-
-    def with_options(self, **changes: Any) -> Order:
-        """The same inputs with some options changed (validated again)."""
-        return Order(Options.model_validate({**self.options.model_dump(), **changes}), self.pairs, self.face)
