@@ -3,7 +3,8 @@
 Two things fal_client does not do for us: it lets a single 5xx on a status poll escape although the
 request goes on running (and is paid for), and it keeps no memory of what it uploaded. So status,
 result and download are retried here (tenacity) for as long as `status_retry_seconds` allows, and
-uploads are cached by content hash in the run history.
+uploads are cached by content hash in the run history. Every upload and every submit tells fal how
+long to keep the files (`Lifetimes`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,7 @@ from .errors import (
     NetworkError,
     NotFoundError,
     OutputExpiredError,
+    OutputNotServedError,
     RateLimitError,
     RequestUnknownError,
     RunCancelledError,
@@ -44,6 +47,7 @@ from .errors import (
     from_detail,
     map_exception,
 )
+from .fal_lifetimes import Lifetimes
 from .fal_storage import Storage
 from .history.store import History
 from .tls import client_tls
@@ -76,7 +80,10 @@ class FalService:
         status_stream: bool = True,
         stream_idle_seconds: float = 120.0,
         upload_part_mb: float = 8.0,
+        lifetimes: Lifetimes | None = None,
+        upload_alive_for: float = 1800.0,
     ) -> None:
+        """`upload_alive_for`: how long a cached upload's URL must still live on fal to be reused."""
         self._client = fal_client.AsyncClient(key=key.get_secret_value())
         self._key = key
         self._http: httpx.AsyncClient | None = None  # for the one call fal_client would repeat
@@ -86,6 +93,7 @@ class FalService:
         self._upload_cache_seconds = upload_cache_seconds
         self._status_stream = status_stream  # follow fal's SSE status stream; False: poll only
         self._stream_idle_seconds = stream_idle_seconds  # a stream silent this long is given up for polls
+        self._lifetimes = lifetimes or Lifetimes()
         # Files bigger than one part go up in parts; smaller ones in one request; all streamed from disk.
         self._storage = Storage(
             self._client,
@@ -93,6 +101,8 @@ class FalService:
             lambda make: self._call(make),
             cache_seconds=upload_cache_seconds,
             part_bytes=max(int(upload_part_mb * 2**20), 5 * 2**20),
+            lifetimes=self._lifetimes,
+            alive_for=upload_alive_for,
         )
         self.closed = False
 
@@ -129,10 +139,14 @@ class FalService:
 
         fal_client's `submit` re-sends the POST when an answer is lost (a read time-out, a dropped
         connection): each copy may be queued and billed, and only the last id would be kept. A lost
-        answer is instead reported as such, and the run says fal may or may not have it."""
+        answer is instead reported as such, and the run says fal may or may not have it. The request
+        asks fal to expire its outputs (and, when set, to keep no copy of its inputs and outputs)."""
+        headers = self._lifetimes.request_headers()
 
         async def post() -> str:
-            response = await self._queue_http().post(f"{QUEUE_URL}/{endpoint}", json=arguments)
+            response = await self._queue_http().post(
+                f"{QUEUE_URL}/{endpoint}", json=arguments, headers=headers
+            )
             response.raise_for_status()
             return str(response.json()["request_id"])
 
@@ -241,11 +255,14 @@ class FalService:
         except (KeyError, TypeError):
             raise ModelFailedError(FalServerError("fal finished but returned no video. Try again.")) from None
 
-    async def download(self, url: str, dest: Path, *, request_id: str | None = None) -> Path:
+    async def download(
+        self, url: str, dest: Path, *, request_id: str | None = None, completed_at: float | None = None
+    ) -> Path:
         """Stream the output to disk at once: fal deletes media after a while, the user's copy stays.
 
-        Retried through 5xx, 429, network errors and a truncated body; a 404/410 means fal's copy
-        expired, which no retry can cure."""
+        Retried through 5xx, 429, network errors and a truncated body. A 404/410 from a video younger
+        than fal keeps outputs (`completed_at`: when fal said COMPLETED) is a hiccup, retried like
+        them; from an older one it means fal's copy expired, which no retry can cure."""
         dest.parent.mkdir(parents=True, exist_ok=True)
         partial = dest.with_suffix(dest.suffix + ".part")
 
@@ -255,7 +272,7 @@ class FalService:
                 client.stream("GET", url) as response,
             ):
                 if response.status_code in (404, 410):
-                    raise OutputExpiredError(request_id)
+                    raise self._missing(request_id, completed_at)
                 if response.status_code >= 400:
                     await response.aread()
                     raise from_detail(response.status_code, None, response.headers.get("x-fal-error-type"))
@@ -270,7 +287,14 @@ class FalService:
             partial.replace(dest)
             return dest
 
-        return await self._call(fetch, retry=True)
+        return await self._call(fetch, retry=True, retry_on=(*TRANSIENT_ERRORS, OutputNotServedError))
+
+    def _missing(self, request_id: str | None, completed_at: float | None) -> StudioError:
+        """fal has no video at the URL: expired when it is older than fal keeps outputs, else not yet."""
+        age = time.time() - completed_at if completed_at is not None else None
+        if age is None or age >= self._lifetimes.outputs:
+            return OutputExpiredError(request_id, kept_days=self._lifetimes.outputs / 86400, age_seconds=age)
+        return OutputNotServedError(request_id)
 
     async def cancel(self, endpoint: str, request_id: str) -> bool:
         """Ask fal to cancel; False when fal says the request already completed (so it is kept)."""

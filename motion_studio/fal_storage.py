@@ -11,7 +11,9 @@ still reads one whole part at a time. Here every request body is a `FileRange`, 
 
 Each content is sent once: the URL is kept in the history by the file's SHA-256 (itself remembered
 by path, size and modification time, so a file already hashed is not read again), and a second
-upload of bytes still on their way waits for the first (`_Flight`).
+upload of bytes still on their way waits for the first (`_Flight`). Every upload carries its expiry
+(`Lifetimes`), and the cache keeps when each URL expires: a URL that would be gone before fal could
+fetch it is never handed out again; the file is sent anew.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import asyncio
 import logging
 import math
 import mimetypes
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +42,7 @@ from fal_client.client import (
 )
 
 from .errors import map_exception
+from .fal_lifetimes import Lifetimes
 from .history.store import History
 from .media.memo import file_sha256
 from .tls import client_tls
@@ -86,9 +90,16 @@ class StreamedMultipartUpload(AsyncMultipartUpload):
 
     @classmethod
     async def send(
-        cls, client: httpx.AsyncClient, tokens: AsyncCDNTokenManager, path: Path, content_type: str, part: int
+        cls,
+        client: httpx.AsyncClient,
+        tokens: AsyncCDNTokenManager,
+        path: Path,
+        content_type: str,
+        part: int,
+        lifecycle: dict[str, int],
     ) -> str:
-        """Upload `path` in parts of `part` bytes, `PARTS_IN_FLIGHT` at once; return its URL."""
+        """Upload `path` in parts of `part` bytes, `PARTS_IN_FLIGHT` at once; return its URL. The
+        expiry goes with the initiation (fal_client's own header)."""
         size = await aiofiles.os.path.getsize(path)
         upload = cls(
             file_name=path.name,
@@ -98,7 +109,7 @@ class StreamedMultipartUpload(AsyncMultipartUpload):
             content_type=content_type,
             max_concurrency=PARTS_IN_FLIGHT,
         )
-        await upload.create()
+        await upload.create(object_lifecycle_preference=lifecycle)
         gate = asyncio.Semaphore(PARTS_IN_FLIGHT)
 
         async def one(number: int) -> None:
@@ -112,7 +123,11 @@ class StreamedMultipartUpload(AsyncMultipartUpload):
 
 
 async def send_whole(
-    client: httpx.AsyncClient, tokens: AsyncCDNTokenManager, path: Path, content_type: str
+    client: httpx.AsyncClient,
+    tokens: AsyncCDNTokenManager,
+    path: Path,
+    content_type: str,
+    lifetimes: Lifetimes,
 ) -> str:
     """One request to fal's CDN, as fal_client's `upload_file` makes it, with the body streamed (and
     retried by fal_client's own rules: each try reads the file again)."""
@@ -123,6 +138,7 @@ async def send_whole(
         "Content-Type": content_type,
         "Content-Length": str(size),
         "X-Fal-File-Name": path.name,
+        **lifetimes.upload_headers(),
     }
     response = await _async_maybe_retry_request(
         client, "POST", f"{CDN_URL}/files/upload", content=FileRange(path, 0, size), headers=headers
@@ -163,18 +179,26 @@ class Storage:
         *,
         cache_seconds: float,
         part_bytes: int,
+        lifetimes: Lifetimes,
+        alive_for: float,
     ) -> None:
+        """`alive_for`: how long a cached URL must still live to be reused (fal fetches a run's inputs
+        when it starts the run, which may be that long after the submit)."""
         self._client = client
         self._history = history
         self._call = call
         self._cache_seconds = cache_seconds
         self._part_bytes = part_bytes
+        self._lifetimes = lifetimes
+        self._alive_for = alive_for
 
     async def upload(self, path: Path) -> str:
         """Upload once per content: the same file picked again reuses the URL fal already has, and
         an upload of the same bytes still in flight (an upload ahead) is waited for, not repeated."""
         sha = await anyio.to_thread.run_sync(file_sha256, path)
-        cached = await anyio.to_thread.run_sync(self._history.cached_upload, sha, self._cache_seconds)
+        cached = await anyio.to_thread.run_sync(
+            lambda: self._history.cached_upload(sha, self._cache_seconds, alive_for=self._alive_for)
+        )
         if cached:
             return cached
         flight = _IN_FLIGHT.get(sha)
@@ -198,8 +222,13 @@ class Storage:
 
     async def _send(self, path: Path, sha: str) -> str:
         try:
+            sent_at = time.time()  # the expiry counts from fal's receipt: from before the send, to be safe
             url = await self._call(lambda: self._stream(path))
-            await anyio.to_thread.run_sync(self._history.remember_upload, sha, url)  # a commit: off the loop
+            expires_at = sent_at + self._lifetimes.inputs
+            # a commit: off the loop
+            await anyio.to_thread.run_sync(
+                lambda: self._history.remember_upload(sha, url, expires_at=expires_at)
+            )
             return url
         finally:
             flight = _IN_FLIGHT.get(sha)
@@ -216,12 +245,16 @@ class Storage:
         headers, timeout = {"User-Agent": USER_AGENT}, self._client.default_timeout
         async with httpx.AsyncClient(headers=headers, timeout=timeout, verify=client_tls()) as http:
             if await aiofiles.os.path.getsize(path) > self._part_bytes:
-                return await StreamedMultipartUpload.send(http, tokens, path, content_type, self._part_bytes)
+                return await StreamedMultipartUpload.send(
+                    http, tokens, path, content_type, self._part_bytes, self._lifetimes.upload_lifecycle()
+                )
             try:
-                return await send_whole(http, tokens, path, content_type)
+                return await send_whole(http, tokens, path, content_type, self._lifetimes)
             except Exception as exc:
                 log.warning(
                     "The upload to fal's CDN failed: %s Trying fal's other storage.",
                     map_exception(exc).message,
                 )
-        return await self._client.upload_file(path, repository="fal", fallback_repository=[])
+        return await self._client.upload_file(
+            path, repository="fal", fallback_repository=[], lifecycle=self._lifetimes.storage_settings()
+        )

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from . import catalog
 from .errors import MissingKeyError, SettingsError
+from .fal_lifetimes import Lifetimes
 from .history.limits import VisitorLimits
 from .history.store import History
 
@@ -144,6 +145,33 @@ class Settings(BaseSettings):
         alias="MOTION_STUDIO_UPLOAD_CACHE_HOURS",
         description="Reuse the fal URL of a file already uploaded (same content) for this many hours "
         "instead of uploading it again.",
+    )
+    fal_input_expiry_hours: float = Field(
+        default=24.0,
+        ge=0.1,
+        alias="MOTION_STUDIO_FAL_INPUT_EXPIRY_HOURS",
+        description="Every file the studio uploads to fal's storage (a photo, a clip, a face) is deleted "
+        "by fal after this many hours; until then it is a public URL on fal's CDN. fal reads a run's inputs "
+        "when it starts the run, and an interrupted run resumes without them, so a day is ample; a cached "
+        "upload is reused only while it has at least MOTION_STUDIO_REQUEST_TIMEOUT left, else it is sent "
+        "again.",
+    )
+    fal_output_expiry_days: float = Field(
+        default=7.0,
+        ge=1,
+        alias="MOTION_STUDIO_FAL_OUTPUT_EXPIRY_DAYS",
+        description="Every run asks fal to delete its video after this many days (the studio downloads it "
+        "the moment it exists; fal's copy only serves Resume after an interruption). Also how long a "
+        "missing video counts as a hiccup of fal's CDN (the run stays interrupted, Resume tries again) "
+        "rather than expired. At least 1.",
+    )
+    fal_store_io: bool = Field(
+        default=True,
+        alias="MOTION_STUDIO_FAL_STORE_IO",
+        description="false: every run is sent with X-Fal-Store-IO: 0, so fal keeps no copy of its inputs "
+        "and outputs in your request history on fal's dashboard (the URLs still exist until they expire). "
+        "A run's result may then be fetchable from fal for a shorter time: Resume of a run interrupted "
+        "before its video's URL was known may find nothing.",
     )
     fal_cdn_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("fal.media",),
@@ -296,6 +324,14 @@ class Settings(BaseSettings):
         """The server has a key and lends it to visitors (not in bring-your-own-key mode)."""
         has_key = bool(self.fal_key and self.fal_key.get_secret_value().strip())
         return has_key and not self.visitors_bring_own_key
+
+    def fal_lifetimes(self) -> Lifetimes:
+        """How long fal keeps uploads and outputs, and whether it keeps the requests' copy."""
+        return Lifetimes(
+            inputs=max(60, round(self.fal_input_expiry_hours * 3600)),
+            outputs=round(self.fal_output_expiry_days * 86400),
+            store_io=self.fal_store_io,
+        )
 
     @property
     def galleries_are_private(self) -> bool:

@@ -96,6 +96,9 @@ GROUPS = (
             "visitors_bring_own_key",
             "private_galleries",
             "browser_secret",
+            "fal_input_expiry_hours",
+            "fal_output_expiry_days",
+            "fal_store_io",
         ),
     ),
 )

@@ -11,7 +11,11 @@ can be given fal-hosted inputs exactly as fal's own example request does.
 
 Timings are settable (`queue_seconds`, `run_seconds`, `hold`), faults are injectable per route with
 `fail(route, status, body, times=...)`, and every call is recorded in `calls` so tests can assert on
-what reached "fal" (and what did not).
+what reached "fal" (and what did not), with the privacy headers it carried (`Call.headers`).
+
+Lifetimes as fal keeps them: an upload's `X-Fal-Object-Lifecycle` (or `…-Preference`) expiry, and a
+request's `X-Fal-Object-Lifecycle-Preference` for its output, are honoured (`expiries`): a file past
+its expiry answers 404 and can't be a model's input. `expire(url)` ends one at once.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ ALLOWED_FIELDS = {"image_url", "video_url", "character_orientation", "prompt", "
 V3_FIELDS = ALLOWED_FIELDS | {"elements"}  # v3 adds `elements` (fal's v3 schema), nothing else
 ELEMENT_FIELDS = {"frontal_image_url", "reference_image_urls"}
 VALID_KEY = "emu-key-id:emu-key-secret"
+# The headers that say how long fal keeps a file or a request's copy (recorded with each call).
+PRIVACY_HEADERS = ("x-fal-object-lifecycle", "x-fal-object-lifecycle-preference", "x-fal-store-io")
 # fal's own sample inputs (the model's API page): already on fal's CDN, passed as they are.
 SAMPLE_IMAGE_URL = "https://v3b.fal.media/files/b/0a875302/8NaxQrQxDNHppHtqcchMm.png"
 SAMPLE_VIDEO_URL = "https://v3b.fal.media/files/b/0a8752bc/2xrNS217ngQ3wzXqA7LXr_output.mp4"
@@ -70,6 +76,14 @@ class Call:
     path: str
     query: str
     body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)  # the privacy headers it carried
+
+    def expiry_seconds(self) -> int | None:
+        """The expiry the call asked for (an upload's own, else a request's for its outputs)."""
+        for name in ("x-fal-object-lifecycle", "x-fal-object-lifecycle-preference"):
+            if name in self.headers:
+                return int(json.loads(self.headers[name])["expiration_duration_seconds"])
+        return None
 
 
 @dataclass
@@ -95,6 +109,8 @@ class EmuRequest:
     endpoint: str
     body: dict[str, Any]
     created: float
+    output_expiry: int | None = None  # seconds fal keeps the output (the submit's lifecycle header)
+    store_io: bool = True
     cancelled: bool = False
     cancel_calls: int = 0
     status_polls: int = 0
@@ -125,6 +141,8 @@ class FalEmulator:
         self.multipart: dict[str, dict[str, Any]] = {}  # multipart uploads in progress, by upload id
         self.part_sizes: list[int] = []  # the size of every multipart part received
         self.files: dict[str, tuple[bytes, str]] = {}
+        self.expiries: dict[str, float] = {}  # path on the fal CDN -> when fal deletes it
+        self.initiated: dict[str, Call] = {}  # the fallback storage's initiations, by the file they make
         self.faults: dict[str, Fault] = {}
         self.proxied_hosts: list[str] = []
         self.delays: dict[str, float] = {}  # route -> seconds each answer takes (to stop a test mid-step)
@@ -195,6 +213,7 @@ class FalEmulator:
             self.gzipped.clear()
             self.multipart.clear()
             self.part_sizes.clear()
+            self.expiries.clear()
         self.hold = False
         self.upload_bytes_per_second = None
         self.network_down = False
@@ -213,13 +232,35 @@ class FalEmulator:
         return counts
 
     def known_file(self, url: str) -> tuple[bytes, str] | None:
-        """What a fal CDN URL serves here (an upload, an output or a sample); None for any other URL."""
+        """What a fal CDN URL serves here (an upload, an output or a sample); None for any other URL,
+        and for a file past its expiry."""
         if url in self.samples:
             return self.samples[url]
         parts = urlsplit(url)
         if parts.scheme != "https" or not _on_fal_media(parts.hostname or ""):
             return None
-        return self.files.get(parts.path)
+        return self._live(parts.path)
+
+    def _live(self, path: str) -> tuple[bytes, str] | None:
+        if path in self.expiries and time.time() >= self.expiries[path]:
+            return None
+        return self.files.get(path)
+
+    def _keep(self, path: str, data: bytes, content_type: str, call: Call) -> None:
+        """Store a file, with the expiry its upload asked for (none: fal's own retention)."""
+        self.files[path] = (data, content_type)
+        seconds = call.expiry_seconds()
+        if seconds is not None:
+            self.expiries[path] = time.time() + seconds
+
+    def expire(self, url: str) -> None:
+        """fal deletes this file now (as its expiry would)."""
+        self.expiries[urlsplit(url).path] = time.time()
+
+    def uploads(self) -> list[Call]:
+        """Every call that put a file on fal's storage (one request, a multipart initiation, or the
+        fallback's initiation)."""
+        return [c for c in self.calls if _route_of(c) in ("upload", "multipart_create", "initiate")]
 
     def _make_samples(self) -> None:
         """Stand-ins for fal's sample inputs: a person-like PNG, and a short H.264/AAC mp4."""
@@ -310,7 +351,8 @@ class FalEmulator:
         body: Any = None
         if raw and request.headers.get("content-type", "").startswith("application/json"):
             body = json.loads(raw)
-        call = Call(request.method, host, request.url.path, request.url.query, body)
+        kept = {name: request.headers[name] for name in PRIVACY_HEADERS if name in request.headers}
+        call = Call(request.method, host, request.url.path, request.url.query, body, kept)
         with self._lock:
             self.calls.append(call)
         route = _route_of(call)
@@ -380,7 +422,7 @@ class FalEmulator:
             return error
         name = request.headers.get("x-fal-file-name", "upload.bin")
         path = f"/files/{uuid.uuid4().hex[:12]}/{name}"
-        self.files[path] = (raw, request.headers.get("content-type", "application/octet-stream"))
+        self._keep(path, raw, request.headers.get("content-type", "application/octet-stream"), call)
         return JSONResponse({"access_url": f"https://v3.fal.media{path}"})
 
     async def _uplink(self, size: int) -> None:
@@ -398,7 +440,7 @@ class FalEmulator:
             return error
         ident = uuid.uuid4().hex[:12]
         name = request.headers.get("x-fal-file-name", "upload.bin")
-        self.multipart[ident] = {"path": f"/files/{ident}/{name}", "parts": {}}
+        self.multipart[ident] = {"path": f"/files/{ident}/{name}", "parts": {}, "created_by": call}
         self.multipart[ident]["type"] = request.headers.get("content-type", "application/octet-stream")
         return JSONResponse({"access_url": f"https://v3.fal.media/files/{ident}/{name}", "uploadId": ident})
 
@@ -421,7 +463,7 @@ class FalEmulator:
         if sorted(numbers) != sorted(upload["parts"]):
             return JSONResponse({"detail": "parts do not match"}, 400)
         data = b"".join(upload["parts"][n] for n in sorted(upload["parts"]))
-        self.files[upload["path"]] = (data, upload["type"])
+        self._keep(upload["path"], data, upload["type"], upload["created_by"])
         return JSONResponse({"access_url": f"https://v3.fal.media{upload['path']}"})
 
     async def _on_initiate(self, request: Request, call: Call, raw: bytes) -> Response:
@@ -429,6 +471,7 @@ class FalEmulator:
             return error
         ident = uuid.uuid4().hex[:12]
         name = (call.body or {}).get("file_name", "upload.bin")
+        self.initiated[f"/files/{ident}/{name}"] = call
         return JSONResponse(
             {
                 "upload_url": f"https://v3.fal.media/gcs-upload/{ident}/{name}",
@@ -438,10 +481,8 @@ class FalEmulator:
 
     async def _on_put_upload(self, request: Request, call: Call, raw: bytes) -> Response:
         await self._uplink(len(raw))
-        self.files[call.path.replace("/gcs-upload/", "/files/")] = (
-            raw,
-            request.headers.get("content-type", ""),
-        )
+        path = call.path.replace("/gcs-upload/", "/files/")
+        self._keep(path, raw, request.headers.get("content-type", ""), self.initiated.get(path, call))
         return Response(status_code=200)
 
     async def _on_sample(self, request: Request, call: Call, raw: bytes) -> Response:
@@ -454,9 +495,10 @@ class FalEmulator:
     async def _on_download(self, request: Request, call: Call, raw: bytes) -> Response:
         if call.path in self.redirects:
             return Response(status_code=302, headers={"location": self.redirects[call.path]})
-        if call.path not in self.files:
+        served = self._live(call.path)
+        if served is None:
             return JSONResponse({"detail": "Not found"}, 404)
-        data, content_type = self.files[call.path]
+        data, content_type = served
         if call.path in self.gzipped:  # sent compressed whatever the client asked
             import gzip
 
@@ -475,7 +517,14 @@ class FalEmulator:
         if problems:
             return JSONResponse({"detail": problems}, 422)
         rid = str(uuid.uuid4())
-        self.requests[rid] = EmuRequest(rid, endpoint, call.body, time.time())
+        self.requests[rid] = EmuRequest(
+            rid,
+            endpoint,
+            call.body,
+            time.time(),
+            output_expiry=call.expiry_seconds(),
+            store_io=call.headers.get("x-fal-store-io") != "0",
+        )
         base = f"https://queue.fal.run/fal-ai/kling-video/requests/{rid}"
         return JSONResponse(
             {
@@ -603,6 +652,8 @@ class FalEmulator:
         source = self.known_file(req.body["video_url"]) or (b"", "")
         data = self.output if self.output is not None else source[0]
         path = f"/files/output/{req.id}/output.mp4"
+        if req.output_expiry is not None and path not in self.expiries:  # counted from its first read
+            self.expiries[path] = time.time() + req.output_expiry
         self.files[path] = (data, "video/mp4")
         return JSONResponse(
             {

@@ -22,3 +22,17 @@ def old_database(folder: Path, version: int, *, status: str = "done", request_id
     finally:
         conn.close()
     return db
+
+
+def old_upload_cache(folder: Path, sha256: str, url: str, uploaded_at: float) -> Path:
+    """`old.sqlite3` at schema 6 (before uploads had expiries), with one cached upload."""
+    db = folder / "old.sqlite3"
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        migrate(conn, MIGRATIONS[:6])
+        conn.execute(
+            "INSERT INTO uploads (sha256, url, uploaded_at) VALUES (?, ?, ?)", (sha256, url, uploaded_at)
+        )
+    finally:
+        conn.close()
+    return db

@@ -6,6 +6,7 @@ test sees that each was fetched once (for the check) and never uploaded back to 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -234,3 +235,103 @@ def test_cli_mixes_a_url_and_a_file_and_reports_a_url_it_cannot_fetch(
                   "--video", SAMPLE_VIDEO_URL, "--orientation", "video")  # fmt: skip
     assert missing.returncode == 1 and "Could not download the image" in missing.stderr
     assert len(fal.submitted) == 1  # nothing more reached fal's queue
+
+
+# -- what fal keeps, and for how long ------------------------------------------------------------
+
+DAY = 86400
+
+
+def test_every_upload_and_every_submit_tells_fal_when_to_expire(
+    settings: Settings, history: History, fal: FalEmulator, samples
+) -> None:
+    """Inputs expire after a day, outputs after seven (the defaults), and fal keeps its request
+    history copy unless told otherwise; the files fal deletes are gone from its CDN."""
+    start(settings, history, order(samples["image_jpg"], samples["clip_5s"]))
+    uploads = fal.uploads()
+    assert len(uploads) == 2 and [call.expiry_seconds() for call in uploads] == [DAY, DAY]
+    [submit] = fal.calls_to("submit")
+    assert submit.expiry_seconds() == 7 * DAY and "x-fal-store-io" not in submit.headers
+    [request] = fal.submitted
+    assert request.output_expiry == 7 * DAY and request.store_io
+    fal.expire(request.body["image_url"])
+    assert fal.known_file(request.body["image_url"]) is None  # fal's CDN no longer serves it
+
+
+def test_the_privacy_settings_reach_fal(
+    settings: Settings, history: History, fal: FalEmulator, samples
+) -> None:
+    private = settings.model_copy(
+        update={"fal_input_expiry_hours": 2, "fal_output_expiry_days": 1, "fal_store_io": False}
+    )
+    start(private, history, order(samples["image_png"], samples["clip_3s"]))
+    assert [call.expiry_seconds() for call in fal.uploads()] == [2 * 3600, 2 * 3600]
+    [submit] = fal.calls_to("submit")
+    assert submit.expiry_seconds() == DAY and submit.headers["x-fal-store-io"] == "0"
+    assert not fal.submitted[0].store_io
+
+
+def test_fals_samples_passed_as_they_are_get_no_expiry(
+    settings: Settings, history: History, fal: FalEmulator
+) -> None:
+    """Nothing of ours was uploaded: fal's own files are left alone, only the output expires."""
+    start(settings, history, samples_spec(settings))
+    assert fal.uploads() == [] and fal.expiries.keys() == {f"/files/output/{fal.submitted[0].id}/output.mp4"}
+
+
+def test_multipart_and_fallback_uploads_carry_the_expiry(
+    history: History, fal: FalEmulator, samples, tmp_path: Path
+) -> None:
+    import asyncio
+    import os
+
+    from motion_studio.fal_lifetimes import Lifetimes
+    from motion_studio.fal_service import FalService
+
+    big = tmp_path / "big.mp4"
+    big.write_bytes(os.urandom(6 * 2**20))
+
+    async def upload(path: Path) -> str:
+        service = FalService(
+            KEY, history, upload_part_mb=5, upload_cache_seconds=0, lifetimes=Lifetimes(3600)
+        )
+        try:
+            return await service.upload(path)
+        finally:
+            await service.aclose()
+
+    big_url = asyncio.run(upload(big))
+    [create] = fal.calls_to("multipart_create")
+    assert create.expiry_seconds() == 3600 and big_url.removeprefix("https://v3.fal.media") in fal.expiries
+    fal.fail("upload", 503)  # fal's CDN refuses: fal_client's fallback storage takes it, with the expiry
+    small_url = asyncio.run(upload(samples["image_png"]))
+    [initiate] = fal.calls_to("initiate")
+    assert initiate.headers["x-fal-object-lifecycle-preference"] == '{"expiration_duration_seconds": 3600}'
+    assert small_url.removeprefix("https://v3.fal.media") in fal.expiries
+
+
+def test_a_cached_upload_past_its_expiry_is_sent_again(
+    settings: Settings, history: History, fal: FalEmulator, samples
+) -> None:
+    """The same files again reuse fal's URLs; once those expire (or would before fal reads them), the
+    files are uploaded anew, and fal never gets a dead URL."""
+    spec = order(samples["image_jpg"], samples["clip_5s"])
+    start(settings, history, spec)
+    start(settings, history, spec)
+    assert len(fal.uploads()) == 2  # the second run reused both
+    first = fal.submitted[0].body
+    assert fal.submitted[1].body["image_url"] == first["image_url"]
+    with history._db.connect() as conn:  # as time would: both expire now, and fal deletes them
+        conn.execute("UPDATE uploads SET expires_at = ?", (time.time() - 1,))
+    fal.expire(first["image_url"])
+    fal.expire(first["video_url"])
+    start(settings, history, spec)
+    assert len(fal.uploads()) == 4
+    third = fal.submitted[2].body
+    assert third["image_url"] != first["image_url"] and third["video_url"] != first["video_url"]
+    soon = settings.model_copy(update={"fal_input_expiry_hours": 0.25})  # 15 min < the request timeout
+    with history._db.connect() as conn:
+        conn.execute("UPDATE uploads SET expires_at = ?", (time.time() - 1,))
+    start(soon, history, spec)
+    start(soon, history, spec)
+    assert len(fal.uploads()) == 8  # each lives too short to be handed to fal again

@@ -18,6 +18,7 @@ from .fal import (
     NetworkError,
     NotFoundError,
     OutputExpiredError,
+    OutputNotServedError,
     RateLimitError,
     RequestUnknownError,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "NotFoundError",
     "OptionError",
     "OutputExpiredError",
+    "OutputNotServedError",
     "OwnKeyRequiredError",
     "RateLimitError",
     "RequestUnknownError",

@@ -47,14 +47,34 @@ class NetworkError(StudioError):
 
 
 class OutputExpiredError(StudioError):
-    """fal answered 404/410 for a finished run's video: its copy is gone, and retrying cannot help."""
+    """fal answered 404/410 for a run's video older than fal keeps outputs: its copy is gone, and
+    retrying cannot help."""
 
     kind = "expired"
 
-    def __init__(self, request_id: str | None) -> None:
-        super().__init__(
+    def __init__(
+        self, request_id: str | None, *, kept_days: float | None = None, age_seconds: float | None = None
+    ) -> None:
+        message = (
             "fal's copy of this video has expired, so it can no longer be downloaded "
             f"(fal request id {request_id or 'unknown'})."
+        )
+        if kept_days is not None and age_seconds is not None:
+            message += f" fal keeps a video {kept_days:g} days, and this one finished {age_seconds / 86400:.0f} days ago."
+        super().__init__(message)
+
+
+class OutputNotServedError(StudioError):
+    """fal answered 404/410 for a video it finished moments ago: too young to have expired, so a
+    hiccup of its CDN. The run stays resumable (it may well be served a little later)."""
+
+    kind = "interrupted"
+
+    def __init__(self, request_id: str | None) -> None:
+        super().__init__(
+            f"fal finished this run but does not serve its video yet (fal request id {request_id or 'unknown'}). "
+            "The run is kept: press Resume on it in the gallery, or run `python -m motion_studio resume`, "
+            "in a little while."
         )
 
 

@@ -156,6 +156,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX runs_status ON runs(status);
     CREATE INDEX runs_batch ON runs(batch_id, batch_index);
     """,
+    # v7: when fal deletes each upload (its expiry, sent with it), so the cache never hands fal a
+    # dead URL. Older rows have none: they were sent without an expiry.
+    """
+    ALTER TABLE uploads ADD COLUMN expires_at REAL;
+    """,
 ]
 
 

@@ -133,8 +133,8 @@ class History:
 
     # -- the upload cache: `UploadCache` ----------------------------------------------------------
 
-    def cached_upload(self, sha256: str, max_age_seconds: float) -> str | None:
-        return self._uploads.cached_upload(sha256, max_age_seconds)
+    def cached_upload(self, sha256: str, max_age_seconds: float, *, alive_for: float = 0.0) -> str | None:
+        return self._uploads.cached_upload(sha256, max_age_seconds, alive_for=alive_for)
 
-    def remember_upload(self, sha256: str, url: str) -> None:
-        self._uploads.remember_upload(sha256, url)
+    def remember_upload(self, sha256: str, url: str, *, expires_at: float | None = None) -> None:
+        self._uploads.remember_upload(sha256, url, expires_at=expires_at)

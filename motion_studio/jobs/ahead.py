@@ -60,6 +60,8 @@ class UploadsAhead:
             retry_seconds=self.settings.status_retry_seconds,
             upload_cache_seconds=self.settings.upload_cache_hours * 3600,
             upload_part_mb=self.settings.upload_part_mb,
+            lifetimes=self.settings.fal_lifetimes(),
+            upload_alive_for=self.settings.request_timeout,
         )
         try:
             await service.upload(path)

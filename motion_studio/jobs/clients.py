@@ -43,6 +43,8 @@ class ClientPool:
                 upload_cache_seconds=s.upload_cache_hours * 3600,
                 status_stream=s.status_stream,
                 upload_part_mb=s.upload_part_mb,
+                lifetimes=s.fal_lifetimes(),
+                upload_alive_for=s.request_timeout,
             )
             entry = self._entries[ident] = _Entry(service, 0, key_source == "session")
         entry.users += 1

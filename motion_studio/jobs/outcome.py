@@ -17,6 +17,7 @@ from ..errors import (
     FollowerStoppedError,
     InternalError,
     LostContactError,
+    OutputNotServedError,
     RunCancelledError,
     RunGoneError,
     StoppedBeforeSubmitError,
@@ -59,7 +60,7 @@ def outcome_for(exc: BaseException, cancel_requested: bool, phase: Status | None
         return Outcome(Status.UNKNOWN, SubmitUnconfirmedError("The connection to fal broke"), unexpected)
     if not submitted:
         return Outcome(Status.FAILED, error, unexpected)
-    if isinstance(error, LostContactError | CancelUnconfirmedError):
+    if isinstance(error, LostContactError | CancelUnconfirmedError | OutputNotServedError):
         return Outcome(Status.INTERRUPTED, error)
     if isinstance(error, AuthError):  # the wrong key, or a locked account: another key may fetch it
         return Outcome(Status.INTERRUPTED, error)

@@ -178,9 +178,13 @@ class Pipeline:
         """Copy fal's video here at once (fal deletes it after a while) and make it playable."""
         await amove(self.history, job, Status.DOWNLOADING, output_url=url)
         job.publish(Downloading(run.id))
+        completed_at = await off_loop(self._completed_at, run.id)
         with kept_if_fal_is_away():
             output = await service.download(
-                url, self.history.run_dir(run.id) / "output.mp4", request_id=run.request_id or job.request_id
+                url,
+                self.history.run_dir(run.id) / "output.mp4",
+                request_id=run.request_id or job.request_id,
+                completed_at=completed_at,
             )
         output = await asyncio.to_thread(ensure_playable, output)
         # It plays from here on: the page shows it now, the thumbnail and the bookkeeping come after.
@@ -197,6 +201,12 @@ class Pipeline:
         )
         log.info("run %s done: %s", run.id, output)
         return Done(run.id, output=output, took=time.time() - run.created_at, cost=run.estimated_cost)
+
+    def _completed_at(self, run_id: str) -> float:
+        """When fal said the run was COMPLETED: its first move to downloading (a resumed run's was
+        recorded by the follower before), which tells whether a missing video can have expired yet."""
+        moves = [event.at for event in self.history.events(run_id) if event.state == Status.DOWNLOADING.value]
+        return min(moves, default=time.time())
 
     # -- a run another follower left -------------------------------------------------------------------
 
