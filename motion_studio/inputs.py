@@ -243,6 +243,18 @@ class InputReader:
             return None  # the check says what is wrong with it
         return None if Path(shown) == Path(image) else str(shown)
 
+    def can_show_image(self, image: str | None) -> bool:
+        """Whether a browser can show the picked file, as it is or as its preview: not a file that is
+        no image, is empty, or is too large to open (the check says which). The page takes such a file
+        out of its box rather than leave a broken picture there."""
+        if not image or not Path(image).is_file():
+            return False
+        try:
+            preview_image(image, self.settings.data_dir / "previews", self.settings.max_image_pixels)
+        except InputError:
+            return False
+        return True
+
     def trim(self, video: str, seconds: float) -> str:
         """A trimmed copy in the data directory; the original clip is left untouched."""
         trimmed = trim_clip(self.original(video) or video, seconds, self.settings.data_dir / "trimmed")

@@ -62,6 +62,14 @@ def test_the_run_sits_beside_the_inputs_on_a_desktop_and_below_them_on_a_phone(
 ) -> None:
     page = sized
     page.goto(app)
+    # The first screen: the examples in view before anything is filled in (on a phone too)...
+    for example in ("#example-fal", "#example-offline", "#example-offline-image"):
+        expect(page.locator(example)).to_be_in_viewport(ratio=1)
+    assert page.evaluate("window.scrollY") == 0
+    # ...and no empty gallery frame nor a card about selecting a run before there is one.
+    expect(page.locator("#runs-summary")).to_contain_text("No runs yet. Your videos will appear here")
+    expect(page.locator("#gallery")).to_be_hidden()
+    expect(page.locator("#run-details")).to_be_hidden()
     expect(page.locator("#result-empty")).to_be_visible()  # an empty state, no empty players
     expect(page.locator("#output-video")).to_be_hidden()
     inputs, run = box(page, "#inputs-column"), box(page, "#run-column")
@@ -71,7 +79,6 @@ def test_the_run_sits_beside_the_inputs_on_a_desktop_and_below_them_on_a_phone(
     else:
         assert run["x"] >= inputs["x"] + inputs["width"] - 1 and abs(run["y"] - inputs["y"]) < 5
     assert box(page, "#runs-title")["y"] > max(inputs["y"] + inputs["height"], run["y"] + run["height"]) - 1
-    expect(page.locator("#gallery")).to_be_hidden()  # no empty box before the first run
     generate(page, samples["image_jpg"], samples["clip_5s"])
     expect(page.locator("#progress")).to_be_in_viewport()  # brought into view from Generate, below it
     wait_done(page)
@@ -80,6 +87,12 @@ def test_the_run_sits_beside_the_inputs_on_a_desktop_and_below_them_on_a_phone(
     if not phone:  # the result is in view beside the inputs, not a screen below them
         assert result["y"] < 900
     assert result["x"] >= 0 and result["x"] + result["width"] <= page.viewport_size["width"] + 1
+    # The first run brings the gallery and its card; each caption sits under its picture, not over it.
+    expect(page.locator("#gallery img")).to_have_count(1)
+    expect(page.locator("#run-details")).to_contain_text("Select a run")
+    picture, caption = box(page, "#gallery .thumbnail-item img"), box(page, "#gallery .caption-label")
+    assert caption["y"] >= picture["y"] + picture["height"] - 1
+    expect(page.locator("#gallery .caption-label")).to_contain_text("done")
 
 
 def test_each_bad_image_gets_its_sentence_and_later_checks_still_work(
@@ -108,6 +121,16 @@ def test_each_bad_image_gets_its_sentence_and_later_checks_still_work(
         expect(page.locator("#verdict")).to_contain_text("❌")
         expect(page.locator("#generate")).to_be_disabled()
         assert "Error" not in page.locator("#verdict").inner_text()
+        # No browser can show it: the box is emptied (no broken picture), and the sentence stays.
+        expect(page.locator("#image-input img")).to_have_count(0)
+        expect(page.locator("#image-input").get_by_text("Drop Image Here")).to_be_visible()
+        page.locator("#prompt textarea").fill(path.name)
+        page.locator("#prompt textarea").blur()  # a later check still says what was wrong
+        expect(page.locator("#verdict")).to_contain_text(sentence)
+        expect(page.locator("#image-info")).to_contain_text(sentence)
+    pick(page, samples["image_small"], None)  # a picture the model can't take stays in view
+    expect(page.locator("#image-info")).to_contain_text("at least 340 px")
+    expect(page.locator("#image-input img")).to_be_visible()
     pick(page, samples["clip_3s"], None)  # the wrong kind of file: refused in the browser, kindly
     expect(page.locator("#upload-refusal")).to_contain_text("clip_3s.mp4 is a video, not an image")
     document = tmp_path / "contract.pdf"
@@ -278,3 +301,21 @@ def test_gradios_trim_editor_shows_its_buttons_on_a_phone(
         assert button["y"] + button["height"] <= frame["y"] + frame["height"]  # inside its box, not cut
     finally:
         page.context.close()
+
+
+def test_the_face_panels_boxes_fit_their_text(app: str, sized: Page) -> None:
+    page = sized
+    page.goto(app)
+    page.locator("#tier").get_by_text("v3 Pro").first.click()
+    expect(page.locator("#face-panel")).to_be_visible()
+    for elem_id in ("face-frontal", "face-angle-1", "face-angle-2", "face-angle-3"):
+        frame = box(page, f"#{elem_id}")
+        for text in ("Drop Image Here", "Click to Upload"):
+            shown = page.locator(f"#{elem_id}").get_by_text(text).bounding_box()
+            assert shown is not None, (elem_id, text)
+            assert frame["x"] <= shown["x"] and shown["x"] + shown["width"] <= frame["x"] + frame["width"]
+            assert frame["y"] <= shown["y"] and shown["y"] + shown["height"] <= frame["y"] + frame["height"]
+        cut = page.locator(f"#{elem_id} [data-testid=upload-text]").evaluate(
+            "wrap => [...wrap.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
+        )
+        assert not cut, elem_id

@@ -1,5 +1,5 @@
-"""The page, top to bottom: the public API, the header, the inputs beside the result, the gallery;
-then what a page remembers, and every event wired to its handler."""
+"""The page, top to bottom: the public API, the header, the examples, the inputs beside the result,
+the gallery; then what a page remembers, and every event wired to its handler."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ..settings import Settings, get_settings
 from ..studio.service import Studio
 from .api import wire_api
 from .handlers.page_handlers import Handlers
+from .layout.examples import examples
 from .layout.gallery import gallery_view
 from .layout.inputs_column import inputs
 from .layout.page_header import header
@@ -36,12 +37,13 @@ def create_demo(settings: Settings | None = None, studio: Studio | None = None) 
         # page's live check is `check`), and a later event with a taken name gets a suffix.
         wire_api(studio)
         top = header(settings)
+        tries = examples()
         with gr.Row(equal_height=False, elem_id="studio"):
             with gr.Column(scale=5, min_width=320, elem_id="inputs-column"):
                 left = inputs(settings)
             with gr.Column(scale=6, min_width=320, elem_id="run-column"):
                 right = run_view(settings)
         below = gallery_view()
-        page = Page(top, left, right, below, memory(settings))
+        page = Page(top, tries, left, right, below, memory(settings))
         wire(demo, page, Handlers.for_page(studio, page), settings)
     return demo

@@ -58,8 +58,9 @@ def _steps(page: Page, on: Handlers, settings: Settings) -> Steps:
     # The live check: one event for every trigger, "always_last", so checks of a page never overlap
     # and the last one reads the latest inputs (loading an example sets several inputs at once).
     check_in = values_of(p.image, p.image_url, p.video, p.video_url, h.key_box, *p.options.values())
-    check_in |= values_of(*p.face_images, p.batch.kind, p.batch.files)
+    check_in |= values_of(*p.face_images, p.batch.kind, p.batch.files, m.refused_image)
     check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.trim, m.checked, p.face_info]
+    check_out += [p.image, m.refused_image]  # a picture no browser can show leaves its box
     check = {"fn": on.inputs.check, "inputs": check_in, "outputs": check_out, "trigger_mode": "always_last"}
     # The people check follows each check as its own event, so the verdict never waits for it; "always
     # last" again, so the check of the newest inputs is never dropped behind an older one still running.
@@ -127,7 +128,7 @@ def _wire_check(page: Page, steps: Steps) -> None:
 def _wire_inputs(page: Page, on: Handlers, steps: Steps) -> None:
     """The inputs column, top to bottom: previews, the model and its face panel, trim, the examples,
     the prompt's counter, the orientation's help, the key's status."""
-    h, p, r = page.header, page.inputs, page.run
+    h, p, r, e = page.header, page.inputs, page.run, page.examples
     p.video.upload(on.inputs.preview, p.video, [p.video, p.input_note, p.video_url], **QUIET)
     p.image.upload(on.inputs.image_preview, p.image, [p.image, p.image_url], **QUIET)
     # Kling v3's face panel: shown for v3 only; its images are checked like the character image.
@@ -137,12 +138,12 @@ def _wire_inputs(page: Page, on: Handlers, steps: Steps) -> None:
     p.face_name.click(on.inputs.name_face, p.prompt, p.prompt, **QUIET).then(**steps.check, **QUIET)
     trim_in = values_of(p.video, p.video_url, p.orientation)
     p.trim.click(on.inputs.trim, trim_in, [p.video, p.video_url, r.verdict], **PRIVATE)
-    example_fal = p.example_fal.click(on.inputs.example_fal, None, _example_out(page), **QUIET)
+    example_fal = e.fal.click(on.inputs.example_fal, None, _example_out(page), **QUIET)
     example_fal = example_fal.then(**steps.check, **QUIET)
     example_fal.then(**steps.url_previews)
     if steps.people is not None:
         example_fal.then(**steps.people)
-    for button, orientation in ((p.example_offline, "video"), (p.example_offline_image, "image")):
+    for button, orientation in ((e.offline, "video"), (e.offline_image, "image")):
         button.click(partial(on.inputs.example_offline, orientation), None, _example_out(page), **QUIET)
     p.prompt.change(presenter.prompt_counter, p.prompt, p.prompt_count, **QUIET)
     p.orientation.change(presenter.orientation_help, p.orientation, p.orientation_note, **QUIET)
@@ -217,7 +218,7 @@ def values_of(*components: Block) -> set[Block]:
 
 def _gallery_out(page: Page) -> list[Any]:
     g, m = page.gallery, page.memory
-    return [g.timer, g.gallery, m.gallery_ids, m.gallery_sig, g.summary, g.show_more]
+    return [g.timer, g.shown, g.gallery, m.gallery_ids, m.gallery_sig, g.summary, g.show_more]
 
 
 def _result_out(page: Page) -> list[Any]:

@@ -11,6 +11,7 @@ import gradio as gr
 from ... import notices, presenter
 from ...catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO
 from ...errors import StudioError
+from ...inputs import Reading
 from ...order import Source, prompt_with_face
 from ...serving import servable
 from ...studio.service import Studio
@@ -36,6 +37,7 @@ class InputHandlers:
         """The live verdict, with the caps of whoever pays; ready inputs start for fal's storage."""
         key = values[self.page.header.key_box]
         p = self.page.inputs
+        given, values = values, self._with_refused_image(values)
         try:
             wanted = page_order(p, values)
         except StudioError as exc:  # a batch that can't be made as asked: nothing is read
@@ -55,7 +57,27 @@ class InputHandlers:
             p.trim: gr.update(visible=bool(offer), value=offer),
             self.page.memory.checked: (reading.image, reading.video),
             p.face_info: presenter.face_text(reading),
+            **self._image_box(given, values, reading),
         }
+
+    def _with_refused_image(self, values: Values) -> Values:
+        """A picked file no browser can show is taken out of its box (a broken-picture frame says
+        nothing): while the box stays empty and no URL is given, the check reads that file again, so
+        its sentence stays under the empty box instead of "add an image"."""
+        p, refused = self.page.inputs, values[self.page.memory.refused_image]
+        if refused and not values[p.image] and not (values[p.image_url] or "").strip():
+            return {**values, p.image: refused}
+        return values
+
+    def _image_box(self, given: Values, read: Values, reading: Reading) -> Changes:
+        """Empty the image box of a refused file the browser can't show, and remember the file; forget
+        it once the box or the URL holds something else. Emptying the box runs the check again, which
+        then reads the remembered file (see above) and leaves the box alone: no loop."""
+        p, m = self.page.inputs, self.page.memory
+        picked = given[p.image]
+        if picked and reading.image_problem and not self.studio.reader.can_show_image(picked):
+            return {p.image: None, m.refused_image: picked}
+        return {} if read is not given else {m.refused_image: None}
 
     def _refused(self, error: StudioError) -> Changes:
         """The verdict for an order that can't be made: its one sentence, and no Generate."""

@@ -53,7 +53,8 @@ class PageViews:
             return {g.timer: gr.skip()}
         return {
             g.timer: gr.Timer(active=view.active),
-            g.gallery: gr.update(value=view.items, visible=bool(view.items)),  # no empty box
+            g.shown: gr.update(visible=bool(view.items) or view.more),  # no empty frame
+            g.gallery: view.items,
             m.gallery_ids: view.ids,
             m.gallery_sig: view.signature,
             g.summary: view.summary,

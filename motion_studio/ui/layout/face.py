@@ -33,7 +33,7 @@ def face_panel(
                                 label="Frontal" if n == 0 else f"Angle {n}",
                                 sources=["upload", "clipboard"],
                                 image_mode=None,
-                                height=140,
+                                height=210,
                                 min_width=120,
                                 buttons=[],  # no full-screen button: the label fits beside the clear one
                                 elem_id="face-frontal" if n == 0 else f"face-angle-{n}",

@@ -1,5 +1,5 @@
 """The left column: what goes into a run (the character image, the reference clip, the model, the
-face and batch panels, the prompt), the Generate button, and the examples."""
+face and batch panels, the prompt), and the Generate button."""
 
 from __future__ import annotations
 
@@ -31,9 +31,6 @@ class Inputs:
     prompt: gr.Textbox
     prompt_count: gr.Markdown
     generate: gr.Button
-    example_fal: gr.Button
-    example_offline: gr.Button
-    example_offline_image: gr.Button
     input_note: gr.HTML
     # "Keep the face consistent" (v3 only): a frontal photo and up to three more angles of the face.
     face_box: gr.Accordion
@@ -80,7 +77,6 @@ def inputs(settings: Settings) -> Inputs:
     face_box, face_frontal, face_angles, face_info, face_name = face_panel(settings)
     batch = batch_panel()
     prompt, prompt_count, generate = _prompt_and_generate(settings)
-    example_fal, example_offline, example_offline_image = _examples()
     return Inputs(
         image=image,
         image_url=image_url,
@@ -96,9 +92,6 @@ def inputs(settings: Settings) -> Inputs:
         prompt=prompt,
         prompt_count=prompt_count,
         generate=generate,
-        example_fal=example_fal,
-        example_offline=example_offline,
-        example_offline_image=example_offline_image,
         input_note=input_note,
         face_box=face_box,
         face_frontal=face_frontal,
@@ -200,19 +193,3 @@ def _prompt_and_generate(settings: Settings) -> tuple[gr.Textbox, gr.Markdown, g
         elem_classes="small-note",
     )
     return prompt, prompt_count, generate
-
-
-def _examples() -> tuple[gr.Button, gr.Button, gr.Button]:
-    with gr.Accordion("Try an example (loading one costs nothing)", open=True, elem_id="examples"):
-        example_fal = gr.Button(
-            "💃 fal's own sample: a dancer (fetched from fal's CDN)", size="sm", elem_id="example-fal"
-        )
-        with gr.Row():
-            example_offline = gr.Button(
-                "🧍 Offline: cartoon figure, orientation video", size="sm", elem_id="example-offline"
-            )
-            example_offline_image = gr.Button(
-                "🧍 Offline: cartoon figure, orientation image", size="sm", elem_id="example-offline-image"
-            )
-        gr.Markdown(page_text("examples.md"), elem_classes="small-note")
-    return example_fal, example_offline, example_offline_image

@@ -23,6 +23,7 @@ class Memory:
     checked: gr.State  # (image, clip) the last check accepted: what the people check reads
     batch_id: gr.State  # the batch this page started last, whose progress it follows
     url_shown: gr.State  # (image, clip) fetched from URLs and shown under them, so they are sent once
+    refused_image: gr.State  # an image file the check refused and took out of its box (see the check)
 
 
 def memory(settings: Settings) -> Memory:
@@ -40,4 +41,5 @@ def memory(settings: Settings) -> Memory:
         checked=gr.State((None, None)),
         batch_id=gr.State(None),
         url_shown=gr.State((None, None)),
+        refused_image=gr.State(None),
     )

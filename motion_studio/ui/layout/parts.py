@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .examples import Examples
 from .gallery import GalleryView
 from .inputs_column import Inputs
 from .page_header import Header
@@ -14,6 +15,7 @@ from .result_column import RunView
 @dataclass(frozen=True)
 class Page:
     header: Header
+    examples: Examples
     inputs: Inputs
     run: RunView
     gallery: GalleryView
