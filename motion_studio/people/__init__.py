@@ -1,7 +1,7 @@
-"""The people and pose check (issue 11): know before paying whether the photo and the clip fit Kling.
+"""The people and pose check: know before paying whether the photo and the clip fit Kling.
 
-Offline, on the CPU, with MediaPipe's pose and face-detection models from inside the
-`mediapipe==0.10.21` wheel (nothing is downloaded). For the photo it reads whether there is a
+Offline, on the CPU, with MediaPipe's pose and face-detection models from `models/` (nothing is
+downloaded). For the photo it reads whether there is a
 person, the framing (full body / upper body / head only), the person's share of the picture and the
 number of faces; for the clip the same on a few evenly spaced frames, summarised. From both it gives
 warnings that never block Generate, each with a stable `code` and one sentence with the fix, and
@@ -54,16 +54,6 @@ def default_checker() -> PeopleChecker:
         return _default
 
 
-def check_image(path: str | Path) -> PoseReading | Skipped:
-    """What the photo shows; `Skipped` with a reason when it cannot be checked."""
-    return default_checker().check_image(path)
-
-
-def check_clip(path: str | Path, frames: int | None = None) -> ClipReading | Skipped:
-    """What the clip shows over `frames` (default 6) evenly spaced frames; `Skipped` when it cannot."""
-    return default_checker().check_clip(path, frames)
-
-
 def check_people(
     image: str | Path | None = None, clip: str | Path | None = None, frames: int | None = None
 ) -> PeopleReport:
@@ -96,8 +86,6 @@ __all__ = [
     "Skipped",
     "WarningCode",
     "advise",
-    "check_clip",
-    "check_image",
     "check_people",
     "default_checker",
     "missing_models",
