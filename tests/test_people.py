@@ -3,6 +3,7 @@ astronaut photo and clips made from it, the preview, the cache, skipping, and no
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import threading
 import urllib.request
@@ -546,3 +547,14 @@ def test_models_come_from_the_repository_and_nothing_is_downloaded(
     assert report.skipped == () and report.image is not None and report.image.has_person
     assert report.clip is not None and report.clip.has_person
     assert offline == []
+
+
+def test_the_model_files_are_those_provenance_names() -> None:
+    """The committed files are byte for byte what scripts/make_people_models.py makes and
+    models/PROVENANCE.md records (so a replaced file cannot pass unnoticed)."""
+    provenance = (detect.MODEL_DIR / "PROVENANCE.md").read_text(encoding="utf8")
+    assert (detect.MODEL_DIR / "LICENSE").read_text(encoding="utf8").lstrip().startswith("Apache License")
+    for name in detect.MODEL_FILES:
+        digest = hashlib.sha256((detect.MODEL_DIR / name).read_bytes()).hexdigest()
+        row = next(line for line in provenance.splitlines() if line.startswith(f"| `{name}`"))
+        assert row.rstrip().endswith(f"`{digest}` |"), name
