@@ -1,4 +1,4 @@
-"""The people check (issue 11) as the page, the API and the CLI use it: one call, plain data back.
+"""The people check as the page, the API and the CLI use it: one call, plain data back.
 
 `people/` reads pictures; this module decides what the app does with a reading: the one sentence
 saying the check was skipped, and which pose preview file stands for which inputs (named after their

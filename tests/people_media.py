@@ -106,3 +106,37 @@ def astronaut_clip(
     subprocess.run([*cmd, str(path)], check=True, capture_output=True)
     still.unlink()
     return path
+
+
+def standard_media(folder: Path) -> dict[str, Path]:
+    """The photos and clips the people tests read, written to `folder`."""
+    return {
+        "astronaut": save(astronaut(), folder / "astronaut.jpg"),
+        "two": save(two_astronauts(), folder / "two.png"),
+        "small": save(small_astronaut(), folder / "small.png"),
+        "coffee": save(coffee(), folder / "coffee.jpg"),
+        "gradient": save(gradient(), folder / "gradient.png"),
+        "pan": astronaut_clip(folder / "pan.mp4", "pan"),
+        "zoom": astronaut_clip(folder / "zoom.mp4", "zoom", gop=12),
+        "leave": astronaut_clip(folder / "leave.mp4", "leave"),
+    }
+
+
+def flagged_phone_clip(folder: Path) -> Path:
+    """A 2 s portrait phone clip stored sideways with a rotation flag, as phones store them."""
+    upright = astronaut_clip(folder / "phone.mp4", "phone", size=180, seconds=2)
+    sideways = folder / "sideways.mp4"
+    subprocess.run([*QUIET, "-i", str(upright), "-vf", "transpose=2", str(sideways)], check=True)
+    flagged = folder / "flagged.mp4"
+    subprocess.run(
+        [*QUIET, "-display_rotation", "-90", "-i", str(sideways), "-c", "copy", str(flagged)], check=True
+    )
+    return flagged
+
+
+def exif_rotated_photo(path: Path) -> Path:
+    """The portrait stored upside down with an EXIF orientation flag saying so."""
+    exif = Image.Exif()
+    exif[0x0112] = 3  # orientation: rotated 180°
+    astronaut().transpose(Image.Transpose.ROTATE_180).save(path, exif=exif)
+    return path

@@ -3,8 +3,8 @@ astronaut photo and clips made from it, the preview, the cache, skipping, and no
 
 from __future__ import annotations
 
+import hashlib
 import socket
-import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -301,17 +301,7 @@ def test_digest_is_of_the_content(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    d = tmp_path_factory.mktemp("people")
-    return {
-        "astronaut": pm.save(pm.astronaut(), d / "astronaut.jpg"),
-        "two": pm.save(pm.two_astronauts(), d / "two.png"),
-        "small": pm.save(pm.small_astronaut(), d / "small.png"),
-        "coffee": pm.save(pm.coffee(), d / "coffee.jpg"),
-        "gradient": pm.save(pm.gradient(), d / "gradient.png"),
-        "pan": pm.astronaut_clip(d / "pan.mp4", "pan"),
-        "zoom": pm.astronaut_clip(d / "zoom.mp4", "zoom", gop=12),
-        "leave": pm.astronaut_clip(d / "leave.mp4", "leave"),
-    }
+    return pm.standard_media(tmp_path_factory.mktemp("people"))
 
 
 @pytest.fixture(scope="module")
@@ -384,24 +374,16 @@ def test_clips_of_the_astronaut_are_upper_body(
 
 def test_a_phone_clip_and_photo_are_read_upright(checker: PeopleChecker, tmp_path: Path) -> None:
     """Phones store portrait clips sideways with a rotation flag, and photos with an EXIF one."""
-    upright = pm.astronaut_clip(tmp_path / "phone.mp4", "phone", size=180, seconds=2)
-    sideways = tmp_path / "sideways.mp4"
-    subprocess.run([*pm.QUIET, "-i", str(upright), "-vf", "transpose=2", str(sideways)], check=True)
-    flagged = tmp_path / "flagged.mp4"
-    subprocess.run(
-        [*pm.QUIET, "-display_rotation", "-90", "-i", str(sideways), "-c", "copy", str(flagged)], check=True
-    )
+    flagged = pm.flagged_phone_clip(tmp_path)
+    upright = tmp_path / "phone.mp4"
     sampled = frames.read_clip(flagged, 2)
     assert sampled.frames[0].rgb.shape == (320, 180, 3)  # stored 320×180, shown 180×320
     assert np.abs(sampled.frames[0].rgb.astype(int) - frames.read_clip(upright, 2).frames[0].rgb).mean() < 8
     clip = clip_reading(checker, flagged)
     assert clip.frames_without_person == 0 and clip.framing is Framing.UPPER_BODY
 
-    photo = tmp_path / "exif.jpg"
-    exif = Image.Exif()
-    exif[0x0112] = 3  # orientation: stored upside down (upside down, the face detector finds no face)
-    pm.astronaut().transpose(Image.Transpose.ROTATE_180).save(photo, exif=exif)
-    found = image_reading(checker, photo)
+    # upside down, the face detector would find no face
+    found = image_reading(checker, pm.exif_rotated_photo(tmp_path / "exif.jpg"))
     assert (found.people, found.faces, found.framing) == (1, 1, Framing.UPPER_BODY)
 
 
@@ -526,19 +508,19 @@ def test_missing_mediapipe_skips_the_check(monkeypatch: pytest.MonkeyPatch, medi
     assert isinstance(checker.preview(media["astronaut"], None, Path("unused.png")), Skipped)
 
 
-def test_a_wheel_without_models_is_skipped_not_downloaded(
-    monkeypatch: pytest.MonkeyPatch, media: dict[str, Path]
+def test_missing_model_files_are_skipped_not_downloaded(
+    monkeypatch: pytest.MonkeyPatch, media: dict[str, Path], tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(
-        detect, "MODEL_FILES", (*detect.MODEL_FILES, "modules/pose_landmark/pose_landmark_lite.tflite")
-    )
+    (tmp_path / detect.FACE_MODEL).write_bytes((detect.MODEL_DIR / detect.FACE_MODEL).read_bytes())
+    monkeypatch.setattr(detect, "MODEL_DIR", tmp_path)  # a checkout without the pose bundle
     result = PeopleChecker(detector=Detector()).check_image(media["astronaut"])
-    assert isinstance(result, Skipped) and "pose_landmark_lite.tflite" in result.reason
+    assert isinstance(result, Skipped) and detect.POSE_MODEL in result.reason
+    assert detect.FACE_MODEL not in result.reason and "make_people_models.py" in result.reason
 
 
 @pytest.fixture
 def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every way out to the network raises (and is recorded): sockets, urllib, mediapipe's fetcher."""
+    """Every way out to the network raises (and is recorded): sockets and urllib."""
     attempts: list[str] = []
 
     def refuse(what: str):  # type: ignore[no-untyped-def]
@@ -552,20 +534,27 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setattr(socket.socket, "connect_ex", refuse("socket.connect_ex"))
     monkeypatch.setattr(socket, "create_connection", refuse("socket.create_connection"))
     monkeypatch.setattr(urllib.request, "urlopen", refuse("urllib.request.urlopen"))
-    from mediapipe.python.solutions import download_utils
-
-    monkeypatch.setattr(download_utils, "download_oss_model", refuse("mediapipe download_oss_model"))
     yield attempts
 
 
-def test_models_come_from_the_wheel_and_nothing_is_downloaded(
+def test_models_come_from_the_repository_and_nothing_is_downloaded(
     offline: list[str], media: dict[str, Path]
 ) -> None:
-    root = detect.mediapipe_dir()
-    assert root is not None and root.name == "mediapipe" and "site-packages" in root.parts
+    assert Path(people.__file__).resolve().parent / "models" == detect.MODEL_DIR
     assert people.missing_models() == ()
     fresh = PeopleChecker(detector=Detector())  # models loaded here, with the network blocked
     report = fresh.check(media["astronaut"], media["zoom"])
     assert report.skipped == () and report.image is not None and report.image.has_person
     assert report.clip is not None and report.clip.has_person
     assert offline == []
+
+
+def test_the_model_files_are_those_provenance_names() -> None:
+    """The committed files are byte for byte what scripts/make_people_models.py makes and
+    models/PROVENANCE.md records (so a replaced file cannot pass unnoticed)."""
+    provenance = (detect.MODEL_DIR / "PROVENANCE.md").read_text(encoding="utf8")
+    assert (detect.MODEL_DIR / "LICENSE").read_text(encoding="utf8").lstrip().startswith("Apache License")
+    for name in detect.MODEL_FILES:
+        digest = hashlib.sha256((detect.MODEL_DIR / name).read_bytes()).hexdigest()
+        row = next(line for line in provenance.splitlines() if line.startswith(f"| `{name}`"))
+        assert row.rstrip().endswith(f"`{digest}` |"), name

@@ -1,9 +1,8 @@
-"""The people and pose check (issue 11): know before paying whether the photo and the clip fit Kling.
+"""The people and pose check: know before paying whether the photo and the clip fit Kling.
 
-Offline, on the CPU, with MediaPipe's pose and face-detection models from inside the
-`mediapipe==0.10.21` wheel (nothing is downloaded). For the photo it reads whether there is a
-person, the framing (full body / upper body / head only), the person's share of the picture and the
-number of faces; for the clip the same on a few evenly spaced frames, summarised. From both it gives
+Offline, on the CPU, with MediaPipe's pose and face-detection models from `models/` (nothing is
+downloaded). For the photo it reads whether there is a person, the framing (full body / upper body /
+head only), the person's share of the picture and the number of faces; for the clip the same on a few evenly spaced frames, summarised. From both it gives
 warnings that never block Generate, each with a stable `code` and one sentence with the fix, and
 draws a pose preview (the skeleton over the photo and over one clip frame, side by side).
 
@@ -24,9 +23,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from .check import PeopleChecker, preview_frame
-from .detect import Detector, DetectorUnavailable, missing_models
-from .frames import ANALYSIS_MAX_SIDE, DEFAULT_CLIP_FRAMES
+from .check import PeopleChecker
+from .detect import Detector, missing_models
+from .frames import DEFAULT_CLIP_FRAMES
 from .preview import PREVIEW_HEIGHT
 from .results import (
     ClipFrameReading,
@@ -39,7 +38,7 @@ from .results import (
     Skipped,
     WarningCode,
 )
-from .rules import MIN_SHARE, advise
+from .rules import advise
 
 _default: PeopleChecker | None = None
 _default_lock = threading.Lock()
@@ -52,16 +51,6 @@ def default_checker() -> PeopleChecker:
         if _default is None:
             _default = PeopleChecker()
         return _default
-
-
-def check_image(path: str | Path) -> PoseReading | Skipped:
-    """What the photo shows; `Skipped` with a reason when it cannot be checked."""
-    return default_checker().check_image(path)
-
-
-def check_clip(path: str | Path, frames: int | None = None) -> ClipReading | Skipped:
-    """What the clip shows over `frames` (default 6) evenly spaced frames; `Skipped` when it cannot."""
-    return default_checker().check_clip(path, frames)
 
 
 def check_people(
@@ -79,14 +68,11 @@ def pose_preview(
 
 
 __all__ = [
-    "ANALYSIS_MAX_SIDE",
     "DEFAULT_CLIP_FRAMES",
-    "MIN_SHARE",
     "PREVIEW_HEIGHT",
     "ClipFrameReading",
     "ClipReading",
     "Detector",
-    "DetectorUnavailable",
     "Framing",
     "Landmark",
     "PeopleChecker",
@@ -96,11 +82,8 @@ __all__ = [
     "Skipped",
     "WarningCode",
     "advise",
-    "check_clip",
-    "check_image",
     "check_people",
     "default_checker",
     "missing_models",
     "pose_preview",
-    "preview_frame",
 ]

@@ -1,28 +1,35 @@
-"""MediaPipe's pose and face-detection solutions, run on the CPU from the models inside the wheel.
+"""MediaPipe's pose landmarker and face detector, run on the CPU through its Tasks API, from the model
+files in `models/` beside this module (nothing is downloaded, ever).
 
-Two models per picture, chosen for what the check needs and what ships with `mediapipe==0.10.21`:
+Two models per picture, chosen for what the check needs:
 
-- Pose (BlazePose, `model_complexity=1`: the *full* landmark model, the only one in the wheel;
-  0 and 2 would be downloaded from Google's bucket on first use) with its segmentation output on:
-  33 landmarks for the framing and the person's mask for their share of the picture, in one run.
-  The mask is of the person the pose model follows, which is what Kling animates; the selfie
-  segmentation model would add all people and salient objects (a cat scores 90 %).
+- Pose (BlazePose GHUM, the *full* landmark model) with its segmentation output on: 33 landmarks
+  for the framing and the person's mask for their share of the picture, in one run. The mask is of
+  the person the pose model follows, which is what Kling animates; a selfie segmentation model would
+  add all people and salient objects (a cat scores 90 %).
 - Face detection, full-range model: the only count of *several* people (pose follows one), and it
   finds both faces of two people side by side, which the short-range model misses.
 
-MediaPipe's solution objects are not thread-safe: each is created lazily once, then used under
-its own lock, so one `Detector` serves every thread (the page runs checks off the event loop).
+The files come from the Apache-2.0 models MediaPipe's legacy solutions shipped (see
+`models/PROVENANCE.md`, and `scripts/make_people_models.py`, which makes them).
+
+MediaPipe's task objects are not thread-safe: each is created lazily once, then used under its own
+lock, so one `Detector` serves every thread (the page runs checks off the event loop).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import importlib.util
+import gc
+import importlib
 import logging
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,39 +39,23 @@ from .results import Landmark, PoseReading
 from .rules import mask_share, reading_from
 
 log = logging.getLogger("motion_studio.people")
-# Every file the two solutions load, relative to the mediapipe package: checked before the first
-# use, so a wheel without them is a skipped check, never a download.
-MODEL_FILES = (
-    "modules/pose_detection/pose_detection.tflite",
-    "modules/pose_landmark/pose_landmark_full.tflite",
-    "modules/pose_landmark/pose_landmark_cpu.binarypb",
-    "modules/face_detection/face_detection_full_range_sparse.tflite",
-    "modules/face_detection/face_detection_full_range_cpu.binarypb",
-)
-POSE_MODEL_COMPLEXITY = 1
-FACE_MODEL_SELECTION = 1  # full range: faces up to ~5 m away, as in full-body shots
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+POSE_MODEL = "pose_landmarker_full.task"
+FACE_MODEL = "face_detection_full_range_sparse.tflite"
+# Every file the two tasks load: checked before the first use, so a checkout without them is a
+# skipped check with the reason, never a download.
+MODEL_FILES = (POSE_MODEL, FACE_MODEL)
 MIN_DETECTION_CONFIDENCE = 0.5
 
 
 class DetectorUnavailable(Exception):
-    """MediaPipe cannot run here (not installed, a wheel without the models, a broken native
-    library): the check is skipped with this message as its reason."""
-
-
-def mediapipe_dir() -> Path | None:
-    """Where the mediapipe package is installed, found without importing it (the import is slow)."""
-    spec = importlib.util.find_spec("mediapipe")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
+    """MediaPipe cannot run here (not installed, the model files missing, a broken native library):
+    the check is skipped with this message as its reason."""
 
 
 def missing_models() -> tuple[str, ...]:
-    """The model files the check needs that the installed mediapipe lacks (all when it is missing)."""
-    root = mediapipe_dir()
-    if root is None:
-        return MODEL_FILES
-    return tuple(name for name in MODEL_FILES if not (root / name).is_file())
+    """The model files the check needs that are not in `MODEL_DIR`."""
+    return tuple(name for name in MODEL_FILES if not (MODEL_DIR / name).is_file())
 
 
 class Detector:
@@ -74,49 +65,48 @@ class Detector:
         self._create_lock = threading.Lock()
         self._pose_lock = threading.Lock()
         self._face_lock = threading.Lock()
-        self._pose: Any = None
-        self._faces: Any = None
+        # The two task objects once created, in a list the exit hook below can empty.
+        self._held: list[Any] = []
         self._failure: str | None = None
 
-    def _solutions(self) -> tuple[Any, Any]:
-        """The two solution objects, created once; a failure is remembered and raised every time."""
+    def _tasks(self) -> tuple[Any, Any]:
+        """The two task objects, created once; a failure is remembered and raised every time."""
         with self._create_lock:
             if self._failure is not None:
                 raise DetectorUnavailable(self._failure)
-            if self._pose is None:
+            if not self._held:
                 try:
-                    with _native_logs_muted() if _MUTE_NATIVE_LOGS[0] else contextlib.nullcontext():
+                    with _muted_if_asked():
                         pose, faces = _create()
-                        blank = np.zeros((64, 64, 3), np.uint8)  # its first run logs too
-                        pose.process(blank), faces.process(blank)
-                    self._pose, self._faces = pose, faces
+                        blank = _image(np.zeros((64, 64, 3), np.uint8))  # its first run logs too
+                        pose.detect(blank), faces.detect(blank)
+                    self._held[:] = [pose, faces]
+                    _LIVE.add(self)
                 except DetectorUnavailable as exc:
                     self._failure = str(exc)
                     raise
                 except ImportError as exc:
-                    self._failure = "mediapipe is not installed (pip install mediapipe==0.10.21)"
+                    self._failure = "mediapipe is not installed (pip install -r requirements.txt)"
                     raise DetectorUnavailable(self._failure) from exc
-                except Exception as exc:  # ImportError, OSError from a native library, RuntimeError...
+                except Exception as exc:  # OSError from a native library, RuntimeError...
                     log.warning("MediaPipe could not start", exc_info=exc)
                     self._failure = "MediaPipe could not start on this machine"
                     raise DetectorUnavailable(self._failure) from exc
-            return self._pose, self._faces
-
-    def warm_up(self) -> None:
-        """Load the models now (about a second) instead of on the first check."""
-        self.read(np.zeros((64, 64, 3), np.uint8))
+            return self._held[0], self._held[1]
 
     def read(self, rgb: np.ndarray) -> PoseReading:
         """What one RGB picture (H×W×3 uint8) shows."""
-        pose, faces = self._solutions()
-        picture = np.ascontiguousarray(rgb, dtype=np.uint8)
-        height, width = picture.shape[:2]
-        with self._pose_lock:
-            found = pose.process(picture)
+        pose, faces = self._tasks()
+        picture = _image(rgb)
+        height, width = picture.height, picture.width
+        # Muted if asked: the first pictures with a pose log a line or two as well.
+        with self._pose_lock, _muted_if_asked():
+            found = pose.detect(picture)
             landmarks = _landmarks(found.pose_landmarks)
-            share = mask_share(found.segmentation_mask) if landmarks else None
-        with self._face_lock:
-            detections = faces.process(picture).detections
+            masks = found.segmentation_masks
+            share = mask_share(masks[0].numpy_view()) if landmarks and masks else None
+        with self._face_lock, _muted_if_asked():
+            detections = faces.detect(picture).detections
         return reading_from(landmarks, len(detections or ()), share, width, height)
 
 
@@ -124,52 +114,102 @@ _MUTE_NATIVE_LOGS = [False]
 
 
 def mute_native_logs() -> None:
-    """Silence MediaPipe's native log lines while its models load. For a terminal (the command line,
-    which checks before its runs start): the muting is process-wide, and in a server it would also
-    swallow other threads' log lines for that half second, so a server keeps the noise instead."""
+    """Silence MediaPipe's native log lines while its models load and run. For a terminal (the
+    command line, which checks before its runs start): the muting is process-wide, and in a server
+    it would also swallow other threads' log lines meanwhile, so a server keeps the noise instead."""
     _MUTE_NATIVE_LOGS[0] = True
+
+
+def _muted_if_asked() -> contextlib.AbstractContextManager[None]:
+    return _native_logs_muted() if _MUTE_NATIVE_LOGS[0] else contextlib.nullcontext()
+
+
+_MUTE_LOCK = threading.Lock()
+_MUTED = {"depth": 0, "saved": -1}
 
 
 @contextlib.contextmanager
 def _native_logs_muted() -> Iterator[None]:
-    """MediaPipe's C++ side (glog, TensorFlow Lite) writes INFO and WARNING lines straight to the
-    process's stderr while its models load: noise in a terminal or a server log, and nothing a user
-    can act on. File descriptor 2 points at /dev/null meanwhile (about half a second, once)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    """MediaPipe's C++ side (absl, LiteRT) writes INFO and WARNING lines straight to the process's
+    stderr while its models load (and on the first pictures): noise in a terminal or a server log,
+    and nothing a user can act on. File descriptor 2 points at /dev/null meanwhile; counted, so
+    threads reading at once restore it once, when the last one is done."""
+    with _MUTE_LOCK:
+        if _MUTED["depth"] == 0:
+            sys.stderr.flush()
+            _MUTED["saved"] = os.dup(2)
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 2)
+        _MUTED["depth"] += 1
     try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        with _MUTE_LOCK:
+            _MUTED["depth"] -= 1
+            if _MUTED["depth"] == 0:
+                os.dup2(_MUTED["saved"], 2)
+                os.close(_MUTED["saved"])
 
 
 def _create() -> tuple[Any, Any]:
     missing = missing_models()
     if missing:
         raise DetectorUnavailable(
-            "the installed mediapipe lacks the model files "
-            f"({', '.join(Path(m).name for m in missing)}); install mediapipe==0.10.21"
+            f"the model files {', '.join(missing)} are missing from {MODEL_DIR} "
+            "(scripts/make_people_models.py makes them)"
         )
-    # Imported here: it takes most of a second, and the app must start (and work) without it.
-    from mediapipe.python.solutions import face_detection, pose
+    # Imported here: it takes most of a second, and the app must start (and work) without it. And in
+    # a thread of its own: mediapipe keeps the error of an optional import (sounddevice without
+    # PortAudio) with its traceback, and with it every frame that led to the import; here those are
+    # that thread's, not this call's, which would hold these tasks until the process ends.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(importlib.import_module, "mediapipe.tasks.python.vision").result()
+    from mediapipe.tasks.python import BaseOptions, vision
 
-    return (
-        pose.Pose(
-            static_image_mode=True,  # sampled frames are seconds apart: detect in each, never track
-            model_complexity=POSE_MODEL_COMPLEXITY,
-            enable_segmentation=True,
-            min_detection_confidence=MIN_DETECTION_CONFIDENCE,
-        ),
-        face_detection.FaceDetection(
-            model_selection=FACE_MODEL_SELECTION, min_detection_confidence=MIN_DETECTION_CONFIDENCE
-        ),
+    pose = vision.PoseLandmarker.create_from_options(
+        vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(MODEL_DIR / POSE_MODEL)),
+            running_mode=vision.RunningMode.IMAGE,  # sampled frames are seconds apart: never track
+            num_poses=1,
+            min_pose_detection_confidence=MIN_DETECTION_CONFIDENCE,
+            output_segmentation_masks=True,
+        )
     )
+    faces = vision.FaceDetector.create_from_options(
+        vision.FaceDetectorOptions(
+            base_options=BaseOptions(model_asset_path=str(MODEL_DIR / FACE_MODEL)),
+            running_mode=vision.RunningMode.IMAGE,
+            min_detection_confidence=MIN_DETECTION_CONFIDENCE,
+        )
+    )
+    return pose, faces
+
+
+def _image(rgb: np.ndarray) -> Any:
+    import mediapipe as mp
+
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb, dtype=np.uint8))
+
+
+# Detectors whose tasks are loaded, for the exit hook below.
+_LIVE: weakref.WeakSet[Detector] = weakref.WeakSet()
+
+
+def _release_at_exit() -> None:
+    """Let the tasks go while the interpreter still works. Left to the very end, each one's `__del__`
+    prints a traceback from a half torn-down module. Registered when this module is imported, before
+    mediapipe is (it registers its own exit hook then), so this runs after that hook: the tasks then
+    skip their native clean-up, which could not run anyway (their worker threads are stopped)."""
+    with _muted_if_asked():  # the native side logs a line for each task that goes
+        for detector in list(_LIVE):
+            detector._held.clear()
+        gc.collect()
+
+
+atexit.register(_release_at_exit)
 
 
 def _landmarks(found: Any) -> tuple[Landmark, ...]:
-    if found is None:
+    if not found:
         return ()
-    return tuple(Landmark(float(p.x), float(p.y), float(p.visibility)) for p in found.landmark)
+    return tuple(Landmark(float(p.x), float(p.y), float(p.visibility or 0.0)) for p in found[0])
