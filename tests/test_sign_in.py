@@ -222,3 +222,32 @@ def test_a_persons_daily_dollars_count_per_account(tmp_path, settings: Settings)
         history.create(run("hf:alice", 1.0), visitor_limits=limits)
     history.create(run("hf:bob", 1.0), visitor_limits=limits)  # bob is someone else
     history.create(run("hf:alice", 0.5), visitor_limits=limits)  # what is left fits
+
+
+@pytest.mark.browser
+# SYSTEM=spaces also makes Gradio's launch start its Spaces hot-reload watcher, which stops at once
+# without the `spaces` package: nothing of the page depends on it.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_the_signed_out_page_says_what_to_do_and_generate_answers(
+    settings: Settings, fal: FalEmulator, on_space: None, browser, samples
+) -> None:
+    """Sign-in required, a visitor signed out: the page loads, says in one sentence what they can do,
+    and Generate is not silently dead: it answers with the same choice."""
+    from playwright.sync_api import expect
+
+    from .browser import TIMEOUT, generate, running_app
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    try:
+        with running_app(settings.model_copy(update={"hf_sign_in": "required"})) as url:
+            page.goto(url)
+            expect(page.locator("#sign-in")).to_contain_text("Sign in with Hugging Face")
+            expect(page.locator("#sign-in")).to_contain_text("or paste your own fal key")
+            expect(page.locator("#sign-in-button")).to_be_visible()
+            generate(page, samples["image_jpg"], samples["clip_3s"])
+            expect(page.locator("#verdict")).to_contain_text("only to visitors signed in with Hugging Face")
+            assert fal.submitted == []
+    finally:
+        context.close()
