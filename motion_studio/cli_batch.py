@@ -44,7 +44,7 @@ def generate_batch(
         runner.history,
         runner,
         InputReader(runner.settings, runner.inputs_in_use),
-        key_for=lambda _: (key, "server"),
+        key_for=lambda _key, _visitor: (key, "server"),
     )
     with err.status(f"Checking the batch's {order.size} inputs…"):
         reading = batches.read(order)

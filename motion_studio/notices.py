@@ -17,6 +17,22 @@ SIDE_BY_SIDE_MADE = "Reference on the left, result on the right: one video to sh
 CLIP_PREVIEWED = "🎞 Shown as an H.264 preview (your browser can't play the original); fal gets the original."
 EXAMPLE_FAL_PROMPT = "A woman dancing"
 EXAMPLE_OFFLINE_PROMPT = "a cartoon character waving both arms"
+# What a visitor who is not signed in with Hugging Face can do, by what the Space asks of them.
+SIGN_IN_OR_PASTE = (
+    "🤗 **Sign in with Hugging Face** (the button below) to use this Space's fal key, or paste your own "
+    "fal key in the key box."
+)
+SIGN_IN_FIRST = (
+    "🤗 **Sign in with Hugging Face** (the button below) to use this Space, with its fal key or your own."
+)
+SIGN_IN_OPTIONAL = (
+    "🤗 You may **sign in with Hugging Face** (the button below): your runs and limits then follow your "
+    "account to any browser or device. Without signing in, this browser keeps them."
+)
+SIGN_IN_OPTIONAL_OWN_KEYS = (
+    "🤗 You may **sign in with Hugging Face** (the button below): your runs and limits then follow your "
+    "account to any browser or device. Signing in is needed to use your own fal key here."
+)
 
 
 def starting_batch(runs: int) -> str:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from . import notices
 from .catalog import (
     FACE_REFERENCE,
     LIMITS,
@@ -301,6 +302,19 @@ def key_status(settings: Settings, session_key: str | None) -> str:
         "`app.py` (on a Hugging Face Space: *Settings → Secrets*), or paste a key below for this "
         "browser session only. Get one at https://fal.ai/dashboard/keys."
     )
+
+
+def sign_in_status(settings: Settings, account: str | None) -> str:
+    """What signing in with Hugging Face means for this visitor (`account`: `hf:<name>` when signed in)."""
+    if account is not None:
+        name = account.removeprefix("hf:")
+        return (
+            f"🤗 Signed in as **{name}**: your runs and this Space's limits follow your Hugging Face "
+            "account, on any browser or device."
+        )
+    if settings.sign_in == "required":
+        return notices.SIGN_IN_FIRST if settings.sign_in_for_own_keys else notices.SIGN_IN_OR_PASTE
+    return notices.SIGN_IN_OPTIONAL_OWN_KEYS if settings.sign_in_for_own_keys else notices.SIGN_IN_OPTIONAL
 
 
 def error_text(error: StudioError) -> str:

@@ -279,6 +279,28 @@ class Settings(BaseSettings):
         "only their entries name an API caller. 0: the connecting address is the caller's (anything a "
         "client writes in that header is ignored).",
     )
+    visitor_daily_dollars: float | None = Field(
+        default=None,
+        gt=0,
+        alias="MOTION_STUDIO_VISITOR_DAILY_DOLLARS",
+        description="Dollars one visitor may spend on the server's FAL_KEY in 24 hours, by the runs' "
+        "estimates (a run fal never received doesn't count). With sign-in, a visitor is their Hugging Face "
+        "account, wherever they sign in from. Unset: no limit.",
+    )
+    hf_sign_in: Literal["off", "optional", "required"] = Field(
+        default="off",
+        alias="MOTION_STUDIO_HF_SIGN_IN",
+        description="Sign in with Hugging Face on a Space (needs hf_oauth: true in the README's front "
+        "matter). optional: a signed-in visitor is their account (their gallery follows them to any "
+        "browser, and the per-visitor limits count per account); required: as optional, and the server's "
+        "FAL_KEY is lent only to signed-in visitors (the API then lends it to nobody). off: as before. "
+        "Ignored off a Space.",
+    )
+    sign_in_for_own_keys: bool = Field(
+        default=False,
+        alias="MOTION_STUDIO_SIGN_IN_FOR_OWN_KEYS",
+        description="With sign-in on: true asks visitors who paste their own fal key to sign in too.",
+    )
     visitors_bring_own_key: bool = Field(
         default=False,
         alias="MOTION_STUDIO_VISITORS_BRING_OWN_KEY",
@@ -339,14 +361,30 @@ class Settings(BaseSettings):
             return self.private_galleries
         return bool(os.environ.get("SPACE_ID"))  # Spaces set it; a laptop has one user
 
+    @property
+    def sign_in(self) -> Literal["off", "optional", "required"]:
+        """Sign-in as it applies here: only on a Space, where Hugging Face provides it (Gradio's test:
+        SYSTEM=spaces and SPACE_ID). Elsewhere Gradio would mock it with the machine's own Hugging Face
+        login, which a laptop or a server may not have: off there, as before."""
+        on_space = os.environ.get("SYSTEM") == "spaces" and bool(os.environ.get("SPACE_ID"))
+        return self.hf_sign_in if on_space else "off"
+
     def open_history(self) -> History:
         return History(self.db_path, self.runs_dir, lease_seconds=self.lease_seconds)
 
     def visitor_limits(self) -> VisitorLimits | None:
         """The per-visitor limits on the server's key (a run, or a batch as a whole), if any are set."""
-        if self.visitor_active_runs is None and self.visitor_runs_per_hour is None:
+        if (
+            self.visitor_active_runs is None
+            and self.visitor_runs_per_hour is None
+            and (self.visitor_daily_dollars is None)
+        ):
             return None
-        return VisitorLimits(active=self.visitor_active_runs, per_hour=self.visitor_runs_per_hour)
+        return VisitorLimits(
+            active=self.visitor_active_runs,
+            per_hour=self.visitor_runs_per_hour,
+            daily=self.visitor_daily_dollars,
+        )
 
     @property
     def browser_secret_path(self) -> Path:

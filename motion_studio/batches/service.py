@@ -31,7 +31,7 @@ from .progress import BATCH_ID, Batch, BatchProgress
 from .reading import BatchReader, BatchReading
 from .starting import batch_rows, start_one
 
-KeyFor = Callable[[str | None], tuple[SecretStr, str]]
+KeyFor = Callable[[str | None, str | None], tuple[SecretStr, str]]
 
 
 class Batches:
@@ -68,7 +68,7 @@ class Batches:
         """`read` as data for an API caller, on the server's key (which may not be lent: said here)."""
         reading = self.read(order)
         try:
-            self.key_for(None)
+            self.key_for(None, "api:")  # any API caller (see `Keys.api_caller`)
         except StudioError as exc:
             reading = reading.with_problem(exc.message)
         people: list[PeopleCheck | str | None] = [
@@ -83,12 +83,13 @@ class Batches:
 
     def start(self, order: Order, session_key: str | None, owner: str | None) -> Batch:
         """A page's batch: the key that pays (a pasted one wins), this browser as its owner."""
-        key, source = self.key_for(session_key)
-        return self.start_with(order, key, source, self.visitor(owner), session_key=session_key)
+        visitor = self.visitor(owner)
+        key, source = self.key_for(session_key, visitor)
+        return self.start_with(order, key, source, visitor, session_key=session_key)
 
     def start_for_api(self, order: Order, caller: str) -> Batch:
         """An API caller's batch: always the server's key, never a pasted one."""
-        key, source = self.key_for(None)
+        key, source = self.key_for(None, caller)
         return self.start_with(order, key, source, caller)
 
     def start_with(

@@ -47,6 +47,7 @@ from .spending import (
     BudgetError,
     MissingKeyError,
     OwnKeyRequiredError,
+    SignInRequiredError,
     TooManyChecksError,
     VisitorLimitError,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "RunCancelledError",
     "RunGoneError",
     "SettingsError",
+    "SignInRequiredError",
     "StoppedBeforeSubmitError",
     "StrictRefusalError",
     "StudioError",

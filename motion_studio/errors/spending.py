@@ -48,6 +48,32 @@ class BudgetError(StudioError):
         )
 
 
+class SignInRequiredError(StudioError):
+    """This Space lends its key (or, if its owner says so, itself) only to visitors signed in with
+    Hugging Face."""
+
+    kind = "sign_in"
+
+    @classmethod
+    def lent_key(cls) -> SignInRequiredError:
+        return cls(
+            "This Space lends its fal key only to visitors signed in with Hugging Face: sign in at the "
+            "top of the page, or paste your own fal key in the key box."
+        )
+
+    @classmethod
+    def own_key(cls) -> SignInRequiredError:
+        return cls("This Space asks every visitor to sign in with Hugging Face, also with their own fal key.")
+
+    @classmethod
+    def api(cls) -> SignInRequiredError:
+        """The API has no way to sign in, so on such a Space it has no key to run on."""
+        return cls(
+            "This Space lends its fal key only to visitors signed in with Hugging Face on its page; the API "
+            "cannot sign in, so run this on the page, or on your own copy of the Space with your own key."
+        )
+
+
 class VisitorLimitError(StudioError):
     """A visitor reached this server's per-visitor limit on its key, before anything was uploaded."""
 
@@ -65,6 +91,14 @@ class VisitorLimitError(StudioError):
         return cls(
             f"You already have {limit} {noun} going on this server's key, its limit per visitor. Wait for "
             "one to finish, or paste your own fal key."
+        )
+
+    @classmethod
+    def daily(cls, limit: float, spent: float, cost: float) -> VisitorLimitError:
+        return cls(
+            f"This would take you past {_dollars(limit)} on this server's key in 24 hours, its limit per "
+            f"person ({_dollars(spent)} of your runs in that time, this about {_dollars(cost)}). Try again "
+            "later, or paste your own fal key."
         )
 
     @classmethod

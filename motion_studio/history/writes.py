@@ -67,7 +67,8 @@ class Writes:
                 for run in runs:
                     run.owner = run.owner or "anonymous"
                 for owner, count in Counter(run.owner for run in runs).items():
-                    visitor_limits.check(conn, owner or "anonymous", now, runs=count)
+                    cost = sum(run.estimated_cost or 0.0 for run in runs if run.owner == owner)
+                    visitor_limits.check(conn, owner or "anonymous", now, runs=count, cost=cost)
             if daily_budget is not None:
                 spent = reserved_since(conn, now - 86400)
                 cost = sum(run.estimated_cost or 0.0 for run in runs)

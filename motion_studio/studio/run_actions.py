@@ -39,7 +39,7 @@ class RunActions:
 
     def run_again(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
         run = self._run_allowing(run_id, owner, Action.RUN_AGAIN, RunActionError.still_going())
-        key, source = self.keys.key_for(session_key)
+        key, source = self.keys.key_for(session_key, self.keys.visitor(owner))
         return self.runner.run_again(run, key, source)
 
     def delete(self, run_id: str | None, owner: str | None, session_key: str | None) -> None:

@@ -20,7 +20,7 @@ from ..rate import PerCaller
 from ..serving import servable
 from ..settings import Settings
 from ..summary import CheckSummary, check_summary
-from .keys import Keys
+from .keys import API_CALLER, Keys
 
 
 class Orders:
@@ -37,12 +37,13 @@ class Orders:
     def start(self, order: Order, session_key: str | None, owner: str | None) -> Job:
         """Start a run for a page: the key that pays, the inputs made local files, then the runner
         (which checks them again before anything is sent)."""
-        secret, source = self.keys.key_for(session_key)
-        return self._start(order, secret, source, self.keys.visitor(owner))
+        visitor = self.keys.visitor(owner)
+        secret, source = self.keys.key_for(session_key, visitor)
+        return self._start(order, secret, source, visitor)
 
     def start_for_api(self, order: Order, caller: str) -> Job:
         """Start a run for an API caller: always the server's key, never a pasted one."""
-        secret, source = self.keys.key_for(None)
+        secret, source = self.keys.key_for(None, caller)
         return self._start(order, secret, source, caller)
 
     def admit_api_check(self, caller: str) -> None:
@@ -58,7 +59,7 @@ class Orders:
         than at generate time. A clip refused only for its length is still described."""
         reading = self.read(order, None)
         try:
-            self.keys.key_for(None)
+            self.keys.key_for(None, API_CALLER)
         except StudioError as exc:
             if exc.message not in reading.problems:
                 reading = replace(reading, problems=(*reading.problems, exc.message))

@@ -49,7 +49,7 @@ def wire(demo: gr.Blocks, page: Page, on: Handlers, settings: Settings) -> None:
     _wire_check(page, steps)
     _wire_inputs(page, on, steps)
     _wire_run(page, on, steps)
-    _wire_load(demo, page, on, steps)
+    _wire_load(demo, page, on, steps, settings)
     _wire_gallery(page, on, steps)
 
 
@@ -175,10 +175,17 @@ def _wire_run(page: Page, on: Handlers, steps: Steps) -> None:
     r.side_tab.select(on.gallery.side_by_side, selected, [r.side, r.side_note], **PRIVATE)
 
 
-def _wire_load(demo: gr.Blocks, page: Page, on: Handlers, steps: Steps) -> None:
-    """On load (a reload, a second tab): this browser's id, its gallery, and its run still going."""
+def _wire_load(demo: gr.Blocks, page: Page, on: Handlers, steps: Steps, settings: Settings) -> None:
+    """On load (a reload, a second tab, back from signing in or out): who the visitor is, their
+    gallery, and their run still going. Only with sign-in on does the load ask Gradio for the signed-in
+    profile (asking at all makes Gradio expect Hugging Face's sign-in, which only a Space provides)."""
     m = page.memory
-    identified = demo.load(on.gallery.identify, m.owner, m.owner, **PRIVATE)
+    who = [m.browser, m.owner]
+    if settings.sign_in == "off" or page.header.sign_in is None:
+        identified = demo.load(on.gallery.identify, m.browser, who, **PRIVATE)
+    else:
+        who.append(page.header.sign_in)
+        identified = demo.load(on.gallery.identify_signed_in, m.browser, who, **PRIVATE)
     refresh_in = values_of(m.gallery_sig, m.owner, m.gallery_limit)
     shown = identified.then(on.gallery.refresh, refresh_in, _gallery_out(page), **PRIVATE)
     attached = shown.then(on.runs.attach, m.owner, [m.job_id, m.batch_id], **PRIVATE)

@@ -28,10 +28,22 @@ class GalleryHandlers:
         self.page = page
         self.views = views
 
-    @staticmethod
-    def identify(owner: str | None) -> str:
-        """This browser's id; a missing, undecryptable or odd one gets a fresh id (an empty gallery)."""
-        return Keys.visitor(owner) or uuid.uuid4().hex
+    def identify(self, browser: str | None) -> Changes:
+        """This browser's id, which is also who the visitor is; a missing, undecryptable or odd one
+        gets a fresh id (an empty gallery)."""
+        seen = Keys.browser(browser) or uuid.uuid4().hex
+        return {self.page.memory.browser: seen, self.page.memory.owner: seen}
+
+    def identify_signed_in(self, browser: str | None, profile: gr.OAuthProfile | None) -> Changes:
+        """With sign-in on: a signed-in visitor is their Hugging Face account (Gradio gives `profile`
+        from its own session cookie), anyone else this browser; and what signing in means for them."""
+        changes = self.identify(browser)
+        account = Keys.account(profile.username) if profile is not None else None
+        if account is not None:
+            changes[self.page.memory.owner] = account
+        if self.page.header.sign_in is not None:
+            changes[self.page.header.sign_in] = presenter.sign_in_status(self.studio.settings, account)
+        return changes
 
     def refresh(self, values: Values) -> Changes:
         m = self.page.memory

@@ -1,4 +1,5 @@
-"""The top of the page: the intro, and the fal API key (its status, and the box to paste one)."""
+"""The top of the page: the intro, signing in with Hugging Face (when the Space asks for it), and the
+fal API key (its status, and the box to paste one)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,16 @@ from .assets import page_text
 class Header:
     key_status: gr.Markdown
     key_box: gr.Textbox
+    sign_in: gr.Markdown | None = None  # None: sign-in is off (as everywhere but on a Space that turns it on)
 
 
 def header(settings: Settings) -> Header:
     gr.Markdown(page_text("intro.md"), elem_id="intro")
+    sign_in = None
+    if settings.sign_in != "off":
+        # What a signed-out visitor can do, until the page's load says who this visitor is.
+        sign_in = gr.Markdown(presenter.sign_in_status(settings, None), elem_id="sign-in")
+        gr.LoginButton(elem_id="sign-in-button")
     key_status = gr.Markdown(presenter.key_status(settings, None), elem_id="key-status")
     lends_its_key = settings.lends_its_key
     with gr.Accordion("fal API key for this session", open=not lends_its_key, elem_id="key-accordion"):
@@ -29,4 +36,4 @@ def header(settings: Settings) -> Header:
             elem_id="fal-key",
             info="Used for this browser session only; never stored or shown again.",
         )
-    return Header(key_status, key_box)
+    return Header(key_status, key_box, sign_in)

@@ -1,4 +1,4 @@
-"""What a page remembers between events: Gradio states, and this browser's id."""
+"""What a page remembers between events: Gradio states, this browser's id, and who the visitor is."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ from ...settings import Settings
 
 @dataclass(frozen=True)
 class Memory:
-    """What a page remembers between events (per tab; `owner` per browser, in localStorage)."""
+    """What a page remembers between events (per tab; `browser` per browser, in localStorage)."""
 
     job_id: gr.State
-    owner: gr.BrowserState
+    browser: gr.BrowserState
+    # Who the visitor is: this browser's id, or their Hugging Face account when signed in. Set by the
+    # page's load alone, and held by the server (a browser can't write a `gr.State`): an account's
+    # name is public, so a value a browser sends must never decide whose runs are whose.
+    owner: gr.State
     selected_run: gr.State
     gallery_ids: gr.State
     gallery_sig: gr.State
@@ -29,11 +33,12 @@ class Memory:
 def memory(settings: Settings) -> Memory:
     # A random id kept in this browser's localStorage: whose runs are whose, for private galleries.
     # Its secret is kept (a setting, or a file in the data directory): the id survives restarts.
-    owner = gr.BrowserState(None, storage_key="motion-studio-owner", secret=settings.browser_state_secret())
+    browser = gr.BrowserState(None, storage_key="motion-studio-owner", secret=settings.browser_state_secret())
     gallery_sig: Any = gr.State(None)  # None: not rendered yet, so even an empty history is shown
     return Memory(
         job_id=gr.State(None),
-        owner=owner,
+        browser=browser,
+        owner=gr.State(None),
         selected_run=gr.State(None),
         gallery_ids=gr.State([]),
         gallery_sig=gallery_sig,
