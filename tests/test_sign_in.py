@@ -29,6 +29,7 @@ from motion_studio.ui.page import create_demo
 
 from .fal_emulator import FalEmulator
 from .orders import order
+from .waiting import stays, wait_for
 
 BROWSER_A, BROWSER_B = "a" * 32, "b" * 32
 
@@ -251,3 +252,18 @@ def test_the_signed_out_page_says_what_to_do_and_generate_answers(
             assert fal.submitted == []
     finally:
         context.close()
+
+
+def test_required_uploads_ahead_for_an_account_only(
+    required: tuple[Studio, Page, Handlers], fal: FalEmulator, samples
+) -> None:
+    """Upload ahead pays with the lent key, so it follows the same rule as Generate: a signed-in
+    visitor's inputs go up while they choose; a signed-out one's never leave the machine."""
+    studio, page, on = required
+    wanted = order(samples["image_jpg"], samples["clip_3s"])
+    reading = studio.orders.read(wanted, None)
+    studio.orders.upload_ahead(reading, None, "page-signed-out", BROWSER_A)
+    assert stays(lambda: fal.calls_to("upload") == [], 1.0)
+    alice = owner_of(page, on, BROWSER_B, profile("alice"))
+    studio.orders.upload_ahead(reading, None, "page-alice", alice)
+    wait_for(lambda: len(fal.calls_to("upload")) == 2, what="both inputs uploaded ahead")

@@ -111,16 +111,19 @@ class Orders:
             reading = replace(reading, problems=(*reading.problems, OwnKeyRequiredError().message))
         return reading
 
-    def upload_ahead(self, reading: Reading, session_key: str | None, session: str) -> None:
+    def upload_ahead(
+        self, reading: Reading, session_key: str | None, session: str, owner: str | None = None
+    ) -> None:
         """Once the inputs are ready, send them to fal's storage while the user is still choosing
         (a prompt, a model), so that Generate only has to submit. Only files that go to fal as they are
-        (no conversion), not ones already on fal's CDN, and only with a key that may pay for this page."""
+        (no conversion), not ones already on fal's CDN, and only with a key that may pay for this page
+        (`owner`: who the page is, so a visitor signed in where sign-in is required gets it too)."""
         if not self.settings.upload_ahead or not reading.ready:
             return  # nothing leaves the machine for inputs that would be refused
         try:
-            key, _ = self.keys.key_for(session_key)
+            key, _ = self.keys.key_for(session_key, self.keys.visitor(owner))
         except StudioError:
-            return  # no key yet (or own-key mode): Generate will say so
+            return  # no key yet (or own-key mode, or not signed in): Generate will say so
         image_as_is = reading.image_report is not None and not reading.image_report.needs_conversion
         video_as_is = reading.video_report is not None and reading.video_report.action == "copy"
         for kind, path, as_is in (

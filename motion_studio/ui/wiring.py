@@ -58,7 +58,7 @@ def _steps(page: Page, on: Handlers, settings: Settings) -> Steps:
     # The live check: one event for every trigger, "always_last", so checks of a page never overlap
     # and the last one reads the latest inputs (loading an example sets several inputs at once).
     check_in = values_of(p.image, p.image_url, p.video, p.video_url, h.key_box, *p.options.values())
-    check_in |= values_of(*p.face_images, p.batch.kind, p.batch.files, m.refused_image)
+    check_in |= values_of(*p.face_images, p.batch.kind, p.batch.files, m.refused_image, m.owner)
     check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.trim, m.checked, p.face_info]
     check_out += [p.image, m.refused_image]  # a picture no browser can show leaves its box
     check = {"fn": on.inputs.check, "inputs": check_in, "outputs": check_out, "trigger_mode": "always_last"}

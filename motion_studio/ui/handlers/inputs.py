@@ -45,7 +45,8 @@ class InputHandlers:
         if wanted.is_batch:
             return self.batch.check(wanted, key)
         reading = self.studio.orders.read(wanted, key)
-        self.studio.orders.upload_ahead(reading, key, request.session_hash or "")
+        owner = values[self.page.memory.owner]
+        self.studio.orders.upload_ahead(reading, key, request.session_hash or "", owner)
         shown = presenter.input_check(reading, wanted.options.model)
         offer = notices.trim_offer(shown.trim_to)
         return {
