@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
+import httpx
 import pytest
 
 pytest.importorskip("playwright")
@@ -43,6 +46,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _answers(url: str) -> bool:
+    """Gradio's own localhost check, patient: the page answers within a minute, or it is not there."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.head(url, timeout=30, trust_env=False).status_code < 500
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.5)
+
+
 @contextlib.contextmanager
 def running_app(settings: Settings, port: int | None = None) -> Iterator[str]:
     """The app as `python app.py` runs it (same launch arguments), in-process, on 127.0.0.1.
@@ -55,9 +70,13 @@ def running_app(settings: Settings, port: int | None = None) -> Iterator[str]:
         "server_port": port or free_port(),
         "quiet": True,
     }
-    _, url, _ = demo.queue(default_concurrency_limit=settings.concurrency).launch(
-        prevent_thread_lock=True, **kwargs
-    )
+    # Gradio checks that localhost answers before `launch` returns, with a 3 s timeout and no retry
+    # after a time-out: on a loaded machine the page's first render can take longer, and the launch
+    # fails ("When localhost is not accessible…") although nothing is wrong. The check waits here.
+    with mock.patch("gradio.blocks.networking.url_ok", _answers):
+        _, url, _ = demo.queue(default_concurrency_limit=settings.concurrency).launch(
+            prevent_thread_lock=True, **kwargs
+        )
     try:
         yield url
     finally:
