@@ -7,6 +7,7 @@ import dataclasses
 import os
 import re
 import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,8 +17,18 @@ from PIL import Image
 
 from motion_studio.errors import ClipTooLongError, InputError
 from motion_studio.media import image, inputs, video, views
+from motion_studio.media.mp4_header import surely_plays
 
-from .media_factory import bomb_png, heic_image, hevc_clip, make_clip, make_image, mpo_image, prores_mov
+from .media_factory import (
+    QUIET,
+    bomb_png,
+    heic_image,
+    hevc_clip,
+    make_clip,
+    make_image,
+    mpo_image,
+    prores_mov,
+)
 
 
 @pytest.mark.parametrize(
@@ -547,3 +558,42 @@ def test_a_probe_is_remembered_until_the_file_changes_and_a_failure_never_is(
         with pytest.raises(InputError):
             video.probe_video(broken)
     assert len(runs) == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "plays"),
+    [
+        ("h264-aac.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"], True),
+        ("h264-mp3.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "libmp3lame"], True),
+        ("baseline.mov", ["-c:v", "libx264", "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-an"], True),
+        ("h444.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv444p", "-an"], False),
+        ("h10bit.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p10le", "-an"], False),
+        ("mpeg4.mp4", ["-c:v", "mpeg4", "-c:a", "aac"], False),
+        ("ac3.mp4", ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "ac3"], False),
+    ],
+)
+def test_a_results_header_says_it_plays_only_when_it_surely_does(
+    tmp_path: Path, name: str, options: list[str], plays: bool
+) -> None:
+    """The header check answers for the page without ffmpeg; it never says "plays" where ffmpeg's
+    probe says otherwise (unsure files go to the probe, which converts them)."""
+    path = tmp_path / name
+    sources = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=12:duration=1"]
+    sources += ["-f", "lavfi", "-i", "sine=duration=1"]
+    subprocess.run([*QUIET, *sources, *options, "-shortest", str(path)], check=True, capture_output=True)
+    assert surely_plays(path) is plays
+    assert video.plays_in_browser(video.probe_video(path)) is plays
+
+
+def test_a_header_that_is_not_an_mp4s_is_left_to_the_probe(tmp_path: Path) -> None:
+    for name, data in (("empty.mp4", b""), ("text.mp4", b"hello world, no boxes here"), ("clip.webm", b"")):
+        (tmp_path / name).write_bytes(data)
+        assert not surely_plays(tmp_path / name)
+    cut = tmp_path / "cut.mp4"
+    subprocess.run(
+        [*QUIET, "-f", "lavfi", "-i", "testsrc=size=320x240:rate=12:duration=1", "-c:v", "libx264",
+         "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(cut)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    cut.write_bytes(cut.read_bytes()[:200])  # the header cut short
+    assert not surely_plays(cut)

@@ -15,6 +15,7 @@ from ..errors import ClipError, ClipTooLongError, InputError
 from . import ffmpeg
 from .files import MB, kind_of, require_file, short_name
 from .memo import by_file
+from .mp4_header import surely_plays
 
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 _VIDEO_STREAM = re.compile(r"Stream #0:\d+\S*: Video: [^,\n]*, ([a-z0-9_]+)")
@@ -242,7 +243,12 @@ def trim_clip(path: str | Path, seconds: float, dest_dir: Path) -> Path:
 
 
 def ensure_playable(video: Path) -> Path:
-    """A result browsers can't play is re-encoded to H.264 MP4 in place, keeping the original."""
+    """A result browsers can't play is re-encoded to H.264 MP4 in place, keeping the original.
+
+    The page waits on this: a header that surely plays (H.264 8-bit 4:2:0 MP4, fal's usual result)
+    answers in milliseconds; only an unsure one costs an ffmpeg probe."""
+    if surely_plays(video):
+        return video
     try:
         info = probe_video(video)
     except InputError:
