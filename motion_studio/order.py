@@ -139,7 +139,10 @@ def option_fields() -> list[OptionField]:
     fields = []
     for name, info in Options.model_fields.items():
         extra = _extra(info)
-        cli = extra.get("cli") or "--" + name.replace("_", "-")
+        flag = ("--no-" if info.default is True else "--") + name.replace(
+            "_", "-"
+        )  # a flag turns a default around
+        cli = extra.get("cli") or flag
         kind = info.annotation if isinstance(info.annotation, type) else str
         fields.append(
             OptionField(
