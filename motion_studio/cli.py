@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     except StudioError as exc:
         err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         return 2
+    settings.apply_prices()  # before the flags' help, which states them
     args = _parser(settings).parse_args(argv)
     configure_logging(logging.WARNING)  # progress has its own display; logs only for trouble
     mute_native_logs()  # MediaPipe's model-loading chatter has nothing for a terminal's user

@@ -322,8 +322,10 @@ class Settings(BaseSettings):
         "restarts; set it (any random string) when the data directory is not kept across restarts.",
     )
 
-    def model_post_init(self, context: object, /) -> None:
-        """The catalogue takes the prices that are settings: every estimate, guard and label reads it."""
+    def apply_prices(self) -> None:
+        """Give the catalogue the prices that are settings: every estimate, guard and label reads it.
+        Called once where an app or the command line starts (one process, one price table), not when
+        settings are merely built."""
         catalog.apply_prices({"v3-pro": self.v3_pro_price, "v3-standard": self.v3_standard_price})
 
     @field_validator("fal_cdn_hosts", mode="before")

@@ -72,7 +72,7 @@ def test_v3_models_are_in_the_catalogue_with_prices_that_are_settings(
 ) -> None:
     monkeypatch.delenv("MOTION_STUDIO_V3_PRO_PRICE", raising=False)
     monkeypatch.delenv("MOTION_STUDIO_V3_STANDARD_PRICE", raising=False)
-    Settings()
+    Settings().apply_prices()
     pro, standard = catalog.tier("v3-pro"), catalog.tier("v3-standard")
     assert pro.endpoint == "fal-ai/kling-video/v3/pro/motion-control"
     assert standard.endpoint == "fal-ai/kling-video/v3/standard/motion-control"
@@ -85,16 +85,16 @@ def test_v3_models_are_in_the_catalogue_with_prices_that_are_settings(
     assert not catalog.tier("pro").face_binding and not catalog.tier("standard").face_binding
     try:
         monkeypatch.setenv("MOTION_STUDIO_V3_PRO_PRICE", "0.126")
-        Settings()
+        Settings().apply_prices()
         assert catalog.tier("v3-pro").estimate_cost(5) == pytest.approx(0.63)
         assert "$0.126/s" in catalog.tier("v3-pro").label
         monkeypatch.setenv("MOTION_STUDIO_V3_STANDARD_PRICE", "0")
         with pytest.raises(ValueError, match="greater than 0"):
-            Settings()
+            Settings().apply_prices()
     finally:
         monkeypatch.delenv("MOTION_STUDIO_V3_PRO_PRICE")
         monkeypatch.delenv("MOTION_STUDIO_V3_STANDARD_PRICE")
-        Settings()
+        Settings().apply_prices()
     assert catalog.tier("v3-pro").price_per_second == 0.168
 
 

@@ -23,6 +23,7 @@ class Studio:
     """The core objects one page (and its API) shares, and the collaborators built on them."""
 
     def __init__(self, settings: Settings) -> None:
+        settings.apply_prices()
         self.settings = settings
         self.history = settings.open_history()
         self.runner = JobRunner(settings, self.history)
