@@ -208,6 +208,11 @@ class FaceSources:
     def __bool__(self) -> bool:
         return bool(self.frontal or any(self.angles))
 
+    @classmethod
+    def of_files(cls, face: Face) -> FaceSources:
+        """A face whose images are local files already (fetched, or a run's own copies)."""
+        return cls(Source(face.frontal), tuple(Source(angle) for angle in face.angles))
+
     def outline(self) -> Face:
         """The face's shape (which images there are) before anything is fetched: enough to refuse it."""
         frontal = self.frontal.file or self.frontal.url

@@ -111,7 +111,7 @@ class BatchReader:
             picked = self.reader.pick_face(order.face)
         except StudioError as exc:
             return FaceSources(), exc.message
-        return FaceSources(Source(picked.frontal), tuple(Source(a) for a in picked.angles)), None
+        return FaceSources.of_files(picked), None
 
     def _within_daily_budget(self, reading: BatchReading) -> BatchReading:
         """Said before Generate, as the reservation will refuse it: the batch's estimate past what is

@@ -20,7 +20,7 @@ from ..jobs.job import Job
 from ..jobs.runner import JobRunner
 from ..jobs.turns import Waiting
 from ..lifecycle import Status
-from ..order import FaceSources, Order, Source
+from ..order import FaceSources, Order
 from ..people_check import TURNED_OFF, PeopleCheck, check_inputs
 from ..serving import download_name, servable_as
 from ..settings import Settings
@@ -112,7 +112,7 @@ class Batches:
         batch_id = time.strftime("%Y%m%d-%H%M%S-", time.gmtime()) + uuid.uuid4().hex
         model = tier(options.model)
         rows = batch_rows(reading, options, model, key_source, owner, batch_id)
-        face = FaceSources(Source(reading.face.frontal), tuple(Source(a) for a in reading.face.angles))
+        face = FaceSources.of_files(reading.face)
         guarded = key_source == "server"
         # Inserted last run first: the gallery lists runs of one instant newest row first, so the batch
         # reads 1/N, 2/N… from the left.

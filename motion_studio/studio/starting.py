@@ -95,9 +95,7 @@ class Orders:
         if not image or not video:
             raise MissingInputError.both()
         face = self.reader.pick_face(order.face)
-        local = Order(
-            options, ((image, video),), FaceSources(Source(face.frontal), tuple(map(Source, face.angles)))
-        )
+        local = Order(options, ((image, video),), FaceSources.of_files(face))
         return self.runner.start(local, key, source, owner=owner)
 
     def read(self, order: Order, session_key: str | None) -> Reading:
