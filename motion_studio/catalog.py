@@ -42,13 +42,15 @@ class Limits:
 
 @dataclass(frozen=True)
 class ModelTier:
-    """One endpoint. `face_binding`: it takes fal's `elements` (a face kept consistent, v3 only)."""
+    """One endpoint. `face_binding`: it takes fal's `elements` (a face kept consistent, v3 only).
+    `preview`: the model a preview of a run on this one goes to (its family's Standard model)."""
 
     name: str
     endpoint: str
     price_per_second: float
     resolution: str
     title: str
+    preview: str
     face_binding: bool = False
 
     @property
@@ -69,6 +71,10 @@ def billed_seconds(seconds: float) -> int:
 
 LIMITS = Limits()
 
+# A preview is the shortest clip Kling takes, on the cheapest model of the chosen family: enough to see
+# whether the character, the framing and the motion map, for a fraction of the full run's price.
+PREVIEW_SECONDS = LIMITS.min_seconds
+
 # The public figures for v3 disagree ($0.168/s or $0.126/s for pro): these defaults are the higher
 # ones, and `MOTION_STUDIO_V3_PRO_PRICE` / `_V3_STANDARD_PRICE` override them (see `apply_prices`).
 V3_PRO_PRICE = 0.168
@@ -77,6 +83,7 @@ V3_STANDARD_PRICE = 0.126
 TIERS: dict[str, ModelTier] = {
     "pro": ModelTier(
         name="pro",
+        preview="standard",
         endpoint="fal-ai/kling-video/v2.6/pro/motion-control",
         price_per_second=0.112,
         resolution="1080p",
@@ -84,6 +91,7 @@ TIERS: dict[str, ModelTier] = {
     ),
     "standard": ModelTier(
         name="standard",
+        preview="standard",
         endpoint="fal-ai/kling-video/v2.6/standard/motion-control",
         price_per_second=0.07,
         resolution="720p",
@@ -91,6 +99,7 @@ TIERS: dict[str, ModelTier] = {
     ),
     "v3-pro": ModelTier(
         name="v3-pro",
+        preview="v3-standard",
         endpoint="fal-ai/kling-video/v3/pro/motion-control",
         price_per_second=V3_PRO_PRICE,
         resolution="1080p",
@@ -99,6 +108,7 @@ TIERS: dict[str, ModelTier] = {
     ),
     "v3-standard": ModelTier(
         name="v3-standard",
+        preview="v3-standard",
         endpoint="fal-ai/kling-video/v3/standard/motion-control",
         price_per_second=V3_STANDARD_PRICE,
         resolution="720p",

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from . import fetching
+from . import fetching, notices
 from .catalog import FACE_MAX_ANGLES, check_face, format_cost
 from .cli_batch import STRICT_REFUSED, generate_batch, run_json
 from .errors import InternalError, RunActionError, StrictRefusalError, StudioError
@@ -51,6 +51,10 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     resume.add_argument("run_id", nargs="?", help="only this run (default: every unfinished one)")
     again = commands.add_parser("again", help="start a new run with the inputs and settings of an old one")
     again.add_argument("run_id")
+    full = commands.add_parser(
+        "full", help="start the full run of a finished preview: the whole clip on the chosen model"
+    )
+    full.add_argument("run_id")
     return parser
 
 
@@ -178,6 +182,11 @@ def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: C
         if Action.RUN_AGAIN not in run.situation(followed=False).actions:
             raise RunActionError.cli_still_going(run.id, run.status)
         return _follow(runner, runner.run_again(run, key), err)
+    if args.command == "full":
+        run = _existing(history, args.run_id)
+        if Action.RUN_FULL not in run.situation(followed=False).actions:
+            raise RunActionError.not_a_finished_preview()
+        return _follow(runner, runner.run_full(run, key), err)
     history.sweep()  # runs a crash left behind get their true status before a new one starts
     settings = runner.settings
     order = _order(args)
@@ -251,6 +260,9 @@ def _follow(runner: JobRunner, job: Job, err: Console, *, as_json: bool = False)
     if isinstance(final, Done):
         if not as_json:
             print(final.output)
+        preview = runner.history.get(job.run_id) if job.run_id else None
+        if preview is not None and preview.is_preview:
+            err.print(notices.preview_done(preview.id))
         return 0
     if isinstance(final, Failed):
         err.print(f"[red]error:[/] {final.message}", soft_wrap=True)
@@ -293,7 +305,7 @@ def _print_history(history: History, limit: int) -> None:
             run.id,
             when,
             run.status,
-            run.options.model,
+            f"{run.options.model} (preview)" if run.is_preview else run.options.model,
             run.options.orientation,
             clip,
             cost,
@@ -304,6 +316,8 @@ def _print_history(history: History, limit: int) -> None:
 
 
 def _next_step(run_id: str, actions: frozenset[Action]) -> str:
+    if Action.RUN_FULL in actions:
+        return f"full {run_id}"
     if Action.RESUME in actions:
         return f"resume {run_id}"
     if Action.WATCH in actions:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fetching, notices
-from .catalog import FACE_REFERENCE, LIMITS, Face, check_face, either, options_under, tier
+from .catalog import FACE_REFERENCE, LIMITS, Face, check_face, either, options_under
 from .errors import BudgetError, ClipTooLongError, InputError, OptionError, StudioError
 from .media.image import ImageReport, inspect_image
 from .media.inputs import check_face as check_face_images
@@ -139,7 +139,7 @@ class InputReader:
         seconds = cost = None
         if video_report is not None:
             seconds = video_report.info.duration
-            cost = tier(tier_name).estimate_cost(seconds)
+            cost = options.estimate_cost(seconds)
             cap = self.settings.max_run_cost
             if on_server_key and cap is not None and cost > cap:  # refused as the run would be
                 fits = either(options_under(cap, seconds, tier_name, face=bool(face)))

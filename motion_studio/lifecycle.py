@@ -34,6 +34,7 @@ class Action(StrEnum):
     CANCEL = "cancel"
     RESUME = "resume"
     RUN_AGAIN = "run_again"
+    RUN_FULL = "run_full"  # a finished preview: its whole clip on the chosen model
     DELETE = "delete"
 
 

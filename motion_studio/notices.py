@@ -35,6 +35,11 @@ SIGN_IN_OPTIONAL_OWN_KEYS = (
 )
 
 
+def preview_done(run_id: str) -> str:
+    """After a preview on the command line: how to pay for the whole clip once it looks right."""
+    return f"That was a preview. If it looks right, run the whole clip: python -m motion_studio full {run_id}"
+
+
 def starting_batch(runs: int) -> str:
     return f"⏳ Starting a batch of {runs} runs…"
 

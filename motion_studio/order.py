@@ -25,11 +25,14 @@ from .catalog import (
     LIMITS,
     ORIENTATION_HELP,
     ORIENTATION_MAX_SECONDS,
+    PREVIEW_SECONDS,
     TIERS,
     Face,
+    ModelTier,
     check_face,
     either,
     format_price,
+    tier,
 )
 from .errors import BatchError, OptionError
 
@@ -75,6 +78,13 @@ class Options(BaseModel):
         description="The model: {models}.",  # filled from the catalogue where it is shown
         json_schema_extra={"cli": ["--model", "--tier"]},
     )
+    preview: bool = Field(
+        False,
+        description=f"Send a {PREVIEW_SECONDS:g}-second preview instead of the full run: the clip's first "
+        f"{PREVIEW_SECONDS:g} s on the Standard model of the chosen model's family, to see whether the "
+        "character and the motion map before paying for the whole clip.",
+        json_schema_extra={"cli": "--preview"},
+    )
 
     @field_validator("orientation")
     @classmethod
@@ -96,6 +106,20 @@ class Options(BaseModel):
     @classmethod
     def _text(cls, value: object) -> object:
         return "" if value is None else value
+
+    @property
+    def runs_on(self) -> ModelTier:
+        """The model fal runs: the chosen one, or for a preview its family's Standard model."""
+        chosen = tier(self.model)
+        return tier(chosen.preview) if self.preview else chosen
+
+    def sent_seconds(self, clip_seconds: float) -> float:
+        """How much of the clip fal gets: all of it, or a preview's first seconds."""
+        return min(clip_seconds, PREVIEW_SECONDS) if self.preview else clip_seconds
+
+    def estimate_cost(self, clip_seconds: float) -> float:
+        """What a run on a clip this long costs, as sent (a preview: its seconds, its model)."""
+        return self.runs_on.estimate_cost(self.sent_seconds(clip_seconds))
 
     def fal_arguments(self, image_url: str, video_url: str, face: Face | None = None) -> dict[str, Any]:
         """fal's request body, exactly as its input schema gives it: every option with a fal name

@@ -17,6 +17,7 @@ from .catalog import (
     LIMITS,
     ORIENTATION_HELP,
     ORIENTATION_MAX_SECONDS,
+    PREVIEW_SECONDS,
     TIERS,
     billed_seconds,
     format_cost,
@@ -29,6 +30,7 @@ from .inputs import Reading
 from .jobs.events import Failed, Running
 from .jobs.job import Job
 from .lifecycle import Situation, icon
+from .order import Options
 from .people_check import PeopleCheck
 from .settings import Settings
 from .verdicts import verdict
@@ -182,10 +184,11 @@ def run_caption(run: Run) -> str:
     batch = f"batch {run.batch_index}/{run.batch_size}" if run.batch_id else ""
     parts = [
         f"{icon(run.status)} {run.status}",
+        "🔍 preview" if run.is_preview else ("full run of a preview" if run.preview_of else ""),
         batch,
         when,
         run.options.orientation,
-        _model_title(run.options.model),
+        _ran_on(run),
         clip,
     ]
     line = " · ".join(p for p in parts if p)
@@ -222,9 +225,16 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
     charged = "fal may have charged for it" if situation.charged else "nothing was charged"
     lines = [
         f"### {icon(run.status)} Run `{run.id}` — {situation.label}",
-        f"- **When:** {when} · **Model:** {_model_title(run.options.model)} · **Orientation:** {run.options.orientation} · "
+        f"- **When:** {when} · **Model:** {_ran_on(run)} · **Orientation:** {run.options.orientation} · "
         f"**Sound:** {'kept' if run.options.keep_sound else 'dropped'} · **Billing:** {charged}",
     ]
+    if run.is_preview:
+        lines.append(
+            f"- **Preview:** the clip's first {PREVIEW_SECONDS:g} s on {_ran_on(run)}; its full run uses "
+            f"{_model_title(run.options.model)} and the whole clip"
+        )
+    if run.preview_of:
+        lines.append(f"- **Full run of the preview** `{run.preview_of}`")
     if run.batch_id:
         lines.append(f"- **Batch:** run {run.batch_index} of {run.batch_size} (batch `{run.batch_id}`)")
     if run.face:
@@ -250,6 +260,29 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         steps = ", ".join(f"{e.state} +{e.at - start:.0f}s" for e in firsts)  # queue moves: once
         lines.append(f"- **Timeline:** {steps}")
     return "\n".join(lines)
+
+
+def _ran_on(run: Run) -> str:
+    """The model fal ran: a preview's is its family's Standard model, not the one chosen."""
+    try:
+        return run.options.runs_on.title
+    except ValueError:
+        return run.options.model
+
+
+def preview_label(options: Options, clip_seconds: float | None) -> str:
+    """The Preview button says what it sends and what it costs, as Generate does."""
+    preview = options.model_copy(update={"preview": True})
+    seconds = clip_seconds or PREVIEW_SECONDS  # any clip the model takes is at least this long
+    cost = format_cost(preview.estimate_cost(seconds))
+    return f"Preview {preview.sent_seconds(seconds):g} s · {preview.runs_on.title} · ≈ {cost}"
+
+
+def run_full_label(run: Run, clip_seconds: float | None) -> str:
+    """A preview's full run spends the chosen model's price on the whole clip: the button says how much."""
+    full = run.options.model_copy(update={"preview": False})
+    cost = f" · ≈ {format_cost(full.estimate_cost(clip_seconds))}" if clip_seconds else ""
+    return f"Run the full clip · {_model_title(full.model)}{cost}"
 
 
 def _model_title(name: str) -> str:

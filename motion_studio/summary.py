@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from .batches.reading import BatchReading
-from .catalog import TIERS, billed_seconds, tier
+from .catalog import billed_seconds
 from .history.runs import Run, RunEvent
 from .inputs import Reading
 from .media.image import ImageInfo
 from .media.video import VideoInfo
+from .order import Options
 from .people_check import PeopleCheck
 from .verdicts import batch_verdict, verdict
 
@@ -44,12 +45,17 @@ class Timings(BaseModel):
 class RunSummary(BaseModel):
     """A run as a script or an agent needs it: which fal request it was, what it was billed as, how
     it ended. `estimated_cost` is the studio's estimate (fal bills whole seconds of output); `error`
-    is the one sentence saying why a run did not end well."""
+    is the one sentence saying why a run did not end well. `preview`: a few seconds on the family's
+    Standard model (`model` is the one fal ran, `chosen_model` the one its full run will use);
+    `preview_of`: the preview a full run was started from."""
 
     run_id: str
     fal_request_id: str | None
     status: str
     model: str
+    chosen_model: str
+    preview: bool = False
+    preview_of: str | None = None
     endpoint: str
     orientation: str
     keep_original_sound: bool
@@ -85,9 +91,11 @@ class VideoFacts(BaseModel):
 
 
 class Estimate(BaseModel):
-    """What a run with these inputs would cost: whole seconds of the clip, rounded up, at the model's price."""
+    """What a run with these inputs would cost: whole seconds of the clip fal gets (a preview's first
+    seconds), rounded up, at the price of the model fal runs."""
 
     model: str
+    preview: bool = False
     endpoint: str
     clip_seconds: float
     billed_seconds: int
@@ -168,13 +176,19 @@ class BatchCheckSummary(BaseModel):
 
 def run_summary(run: Run, events: list[RunEvent]) -> RunSummary:
     """`run` with its timeline (`History.events`), as data."""
-    model = TIERS.get(run.options.model)
+    try:
+        model = run.options.runs_on
+    except ValueError:
+        model = None  # a model this release no longer offers
     billed = billed_seconds(run.clip_seconds) if run.clip_seconds is not None else None
     return RunSummary(
         run_id=run.id,
         fal_request_id=run.request_id,
         status=run.status,
-        model=run.options.model,
+        model=model.name if model else run.options.model,
+        chosen_model=run.options.model,
+        preview=run.is_preview,
+        preview_of=run.preview_of,
         endpoint=run.endpoint,
         orientation=run.options.orientation,
         keep_original_sound=run.options.keep_sound,
@@ -204,7 +218,7 @@ def _timings(run: Run, events: list[RunEvent]) -> Timings:
 
 def check_summary(
     reading: Reading,
-    model_name: str,
+    options: Options,
     clip: VideoInfo | None = None,
     people: PeopleCheck | str | None = None,
 ) -> CheckSummary:
@@ -215,12 +229,13 @@ def check_summary(
     video = video_report.info if video_report else clip
     estimate = None
     if reading.seconds is not None and reading.cost is not None:
-        model = tier(model_name)
+        model, sent = options.runs_on, options.sent_seconds(reading.seconds)
         estimate = Estimate(
             model=model.name,
+            preview=options.preview,
             endpoint=model.endpoint,
-            clip_seconds=_rounded(reading.seconds) or 0.0,
-            billed_seconds=billed_seconds(reading.seconds),
+            clip_seconds=_rounded(sent) or 0.0,
+            billed_seconds=billed_seconds(sent),
             price_per_second=model.price_per_second,
             estimated_cost=reading.cost,
         )
@@ -257,17 +272,19 @@ def batch_summary(batch_id: str, runs: list[tuple[Run, list[RunEvent]]]) -> Batc
 
 
 def batch_check_summary(
-    reading: BatchReading, model_name: str, people: list[PeopleCheck | str | None] | None = None
+    reading: BatchReading, options: Options, people: list[PeopleCheck | str | None] | None = None
 ) -> BatchCheckSummary:
     """A batch's reading as data: one verdict and one estimate, and each run's own check."""
-    model = tier(model_name)
+    model = options.runs_on
     estimate = None
     if reading.cost is not None:
         estimate = BatchEstimate(
             model=model.name,
             endpoint=model.endpoint,
             runs=reading.size,
-            billed_seconds=sum(billed_seconds(r.seconds or 0.0) for r in reading.readings),
+            billed_seconds=sum(
+                billed_seconds(options.sent_seconds(r.seconds or 0.0)) for r in reading.readings
+            ),
             price_per_second=model.price_per_second,
             estimated_cost=reading.cost,
         )
@@ -279,7 +296,7 @@ def batch_check_summary(
         varies=reading.varies,
         inputs=list(reading.names),
         estimate=estimate,
-        runs=[check_summary(r, model_name, None, p) for r, p in zip(reading.readings, found, strict=True)],
+        runs=[check_summary(r, options, None, p) for r, p in zip(reading.readings, found, strict=True)],
     )
 
 

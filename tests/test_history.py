@@ -30,12 +30,12 @@ def a_run(**values: object) -> Run:
 
 def test_schema_is_versioned_and_delete_removes_files(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
-    assert history.schema_version == len(MIGRATIONS) == 7
+    assert history.schema_version == len(MIGRATIONS) == 8
     run = history.create(a_run())
     (history.run_dir(run.id) / "output.mp4").write_bytes(b"x")
     history.record(run.id, "uploading")
     again = History(tmp_path / "h.sqlite3", tmp_path / "runs")  # reopening migrates nothing twice
-    assert again.schema_version == 7
+    assert again.schema_version == len(MIGRATIONS)
     with pytest.raises(ValueError, match="unknown"):
         again.update(run.id, fal_key="nope")
     again.delete(run.id)
@@ -50,7 +50,7 @@ def test_an_old_database_is_migrated_with_its_runs_and_timeline(tmp_path: Path, 
     conn.execute("INSERT INTO run_events (run_id, at, state) VALUES ('old-run', 1, 'running')")
     conn.close()
     history = History(db, tmp_path / "runs")
-    assert history.schema_version == 7
+    assert history.schema_version == len(MIGRATIONS)
     [old] = history.recent()
     assert old.id == "old-run" and old.owner is None and old.lease_holder is None
     assert old.options == Options(orientation="video", model="pro")
@@ -76,7 +76,7 @@ def test_the_options_columns_fold_into_one_json_value_losing_nothing(tmp_path: P
     conn.close()
     history = History(db, tmp_path / "runs")
     run = history.get("v3-run")
-    assert run is not None and history.schema_version == 7
+    assert run is not None and history.schema_version == len(MIGRATIONS)
     assert run.options == Options(
         orientation="image",
         prompt='a "quoted" prompt, ünïcode @Element1',
@@ -123,11 +123,11 @@ def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(tmp_path:
     conn = sqlite3.connect(db, isolation_level=None)
     with pytest.raises(sqlite3.OperationalError):
         migrate(conn, broken)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
     assert "extra" not in columns  # the first statement was rolled back with the rest
     conn.close()
-    assert History(db, tmp_path / "runs").schema_version == 7  # and it still opens
+    assert History(db, tmp_path / "runs").schema_version == len(MIGRATIONS)  # and it still opens
 
 
 def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_processes_starting_together_migrate_once(tmp_path: Path) -> None:
         for _ in range(6)
     ]
     results = [proc.communicate(timeout=60) for proc in procs]
-    assert [out.strip() for out, _ in results] == ["7"] * 6, [err for _, err in results]
+    assert [out.strip() for out, _ in results] == [str(len(MIGRATIONS))] * 6, [err for _, err in results]
 
 
 def test_connections_opening_a_new_database_together_all_come_up(tmp_path: Path) -> None:
@@ -358,7 +358,7 @@ def test_uploads_gain_an_expiry_and_an_old_cached_upload_stays_usable(tmp_path: 
     now = time.time()
     db = old_upload_cache(tmp_path, "old-sha", "https://v3.fal.media/files/old/a.png", now - 60)
     history = History(db, tmp_path / "runs")
-    assert history.schema_version == 7
+    assert history.schema_version == len(MIGRATIONS)
     assert history.cached_upload("old-sha", 3600, alive_for=1800) == "https://v3.fal.media/files/old/a.png"
     history.remember_upload("new-sha", "https://v3.fal.media/files/new/b.png", expires_at=now + 3600)
     assert history.cached_upload("new-sha", 3600, alive_for=1800) == "https://v3.fal.media/files/new/b.png"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from ..catalog import check_face, tier
+from ..catalog import check_face
 from ..errors import BatchError, InputError, StoppedBeforeSubmitError, StudioError
 from ..history.runs import Run
 from ..history.store import History
@@ -77,7 +77,7 @@ class Batches:
             else TURNED_OFF
             for r in reading.readings
         ]  # each input is read once: the check keeps its results by content
-        return batch_check_summary(reading, order.options.model, people)
+        return batch_check_summary(reading, order.options, people)
 
     # -- starting -----------------------------------------------------------------------------------
 
@@ -110,8 +110,7 @@ class Batches:
         if not reading.ready:
             raise InputError(batch_verdict(reading).sentence)
         batch_id = time.strftime("%Y%m%d-%H%M%S-", time.gmtime()) + uuid.uuid4().hex
-        model = tier(options.model)
-        rows = batch_rows(reading, options, model, key_source, owner, batch_id)
+        rows = batch_rows(reading, options, options.runs_on, key_source, owner, batch_id)
         face = FaceSources.of_files(reading.face)
         guarded = key_source == "server"
         # Inserted last run first: the gallery lists runs of one instant newest row first, so the batch

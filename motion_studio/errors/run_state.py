@@ -113,6 +113,14 @@ class RunActionError(StudioError):
         return cls("This run is still going.")
 
     @classmethod
+    def not_a_finished_preview(cls) -> RunActionError:
+        return cls("Only a finished preview has a full clip to run: select one in the gallery first.")
+
+    @classmethod
+    def no_full_clip(cls) -> RunActionError:
+        return cls("This preview's whole clip is no longer kept: generate the full run from the clip again.")
+
+    @classmethod
     def video_gone(cls) -> RunActionError:
         return cls("This run's video is no longer kept.")
 

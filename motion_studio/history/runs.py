@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..catalog import Face
-from ..lifecycle import ACTIVE, FINAL, Situation, Status, situation
+from ..lifecycle import ACTIVE, FINAL, Action, Situation, Status, situation
 from ..order import Options
 
 
@@ -49,6 +49,10 @@ class Run:
     batch_id: str | None = None
     batch_index: int | None = None
     batch_size: int | None = None
+    # A preview (`options.preview`) keeps the whole clip it was cut from, for its full run; a full run
+    # started from a preview names it, so the two are shown side by side.
+    full_clip_path: str | None = None
+    preview_of: str | None = None
 
     @property
     def active(self) -> bool:
@@ -59,11 +63,18 @@ class Run:
         return Status(self.status) in FINAL
 
     def situation(self, *, followed: bool) -> Situation:
-        return situation(self.status, self.request_id, followed=followed)
+        found = situation(self.status, self.request_id, followed=followed)
+        if self.is_preview and self.status == Status.DONE.value and self.full_clip_path:
+            return replace(found, actions=found.actions | {Action.RUN_FULL})
+        return found
 
     def input_files(self) -> tuple[str | None, str | None]:
         """The run's own copies when they were made, else the files it was started from."""
         return self.image_path or self.source_image, self.video_path or self.source_video
+
+    @property
+    def is_preview(self) -> bool:
+        return self.options.preview
 
     @property
     def face(self) -> Face:

@@ -161,6 +161,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE uploads ADD COLUMN expires_at REAL;
     """,
+    # v8: a preview keeps the whole clip for its full run, and a full run names its preview.
+    """
+    ALTER TABLE runs ADD COLUMN full_clip_path TEXT;
+    ALTER TABLE runs ADD COLUMN preview_of TEXT;
+    """,
 ]
 
 

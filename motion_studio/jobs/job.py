@@ -39,6 +39,7 @@ class Job:
         *,
         owner: str | None = None,
         slot: BatchSlot | None = None,
+        preview_of: str | None = None,
     ) -> None:
         self.id = uuid.uuid4().hex
         # What is asked for: an order of one, its inputs local files (each keeping the URL it was
@@ -46,6 +47,7 @@ class Job:
         self.order = order
         self.owner = owner  # the browser that asked, when galleries are private
         self.slot = slot  # a run of a batch: the row reserved for it, and its batch
+        self.preview_of = preview_of  # a full run started from a preview: the preview's run
         self.run_id = run_id
         self.request_id: str | None = None
         self.phase: Status | None = None  # the run's status as this job last recorded (or found) it

@@ -10,8 +10,7 @@ import asyncio
 import filecmp
 from dataclasses import dataclass
 
-from ..catalog import check_face, either, options_under
-from ..catalog import tier as get_tier
+from ..catalog import PREVIEW_SECONDS, check_face, either, options_under
 from ..errors import BudgetError
 from ..fetching import on_fal_cdn
 from ..history.runs import Run
@@ -20,7 +19,7 @@ from ..lifecycle import Status
 from ..media.image import ImageReport
 from ..media.inputs import PreparedInputs, check_inputs, check_prompt, prepare_face, prepare_inputs
 from ..media.inputs import check_face as check_face_images
-from ..media.video import VideoReport
+from ..media.video import VideoReport, inspect_video, prepare_video, trim_clip
 from ..order import Order, prompt_with_face
 from ..settings import Settings
 from .events import Checked
@@ -30,13 +29,16 @@ from .recording import off_loop
 
 @dataclass(frozen=True)
 class CheckedInputs:
-    """What the checks found: the run's row to create, and how each input must be copied."""
+    """What the checks found: the run's row to create, and how each input must be copied. `video`
+    is the clip fal gets (a preview's first seconds); `full_clip`, a preview's whole clip, is kept
+    with it so its full run can start from the gallery."""
 
     row: Run
     image: ImageReport
     video: VideoReport
     face: tuple[ImageReport, ...]
     cost: float  # the estimate, as the row has it
+    full_clip: tuple[str, VideoReport] | None = None
 
 
 class Reserver:
@@ -56,17 +58,22 @@ class Reserver:
             order.video.file or "",
             order.face.outline(),
         )
-        model = get_tier(options.model)
+        model = options.runs_on
         check_face(model.name, options.orientation, face)  # a face fal would refuse: before any work
         max_pixels = self.settings.max_image_pixels
         image_report, video_report, prompt = await asyncio.to_thread(
             check_inputs, image, video, options.orientation, options.prompt, max_pixels
         )
+        full_clip = (video, video_report) if options.preview else None
+        if options.preview:  # the whole clip passed the checks its full run will meet: now its start
+            video, video_report = await asyncio.to_thread(
+                self._preview_clip, video, video_report, options.orientation
+            )
         face_reports = await asyncio.to_thread(check_face_images, face, max_pixels)
         if face:  # the prompt fal gets names the face: that one must fit too
             check_prompt(prompt_with_face(prompt))
         seconds = video_report.info.duration
-        cost = model.estimate_cost(seconds)
+        cost = options.estimate_cost(seconds)
         cap = self.settings.max_run_cost
         if key_source == "server" and cap is not None and cost > cap:
             fits = options_under(cap, seconds, model.name, face=bool(face))
@@ -82,8 +89,16 @@ class Reserver:
             source_video=video,
             face_frontal=face.frontal,
             face_angles=face.angles,
+            preview_of=job.preview_of,
         )
-        return CheckedInputs(row, image_report, video_report, face_reports, cost)
+        return CheckedInputs(row, image_report, video_report, face_reports, cost, full_clip)
+
+    def _preview_clip(self, video: str, report: VideoReport, orientation: str) -> tuple[str, VideoReport]:
+        """A preview's clip: the first seconds of the given one, cut exactly (re-encoded), and checked."""
+        if report.info.duration <= PREVIEW_SECONDS:
+            return video, report
+        cut = trim_clip(video, PREVIEW_SECONDS, self.settings.data_dir / "trimmed")
+        return str(cut), inspect_video(cut, orientation)
 
     async def reserve(self, job: Job, checked: CheckedInputs) -> Run:
         """Create the run row with its lease and, on the server's key, its cost reservation, in one
@@ -111,7 +126,7 @@ class Reserver:
         """Copy (or convert) the inputs into the run's folder and store their paths, with the URLs of
         those fal's CDN already has. Returns the notes on what was done to them."""
         run_dir, max_pixels = self.history.run_dir(run.id), self.settings.max_image_pixels
-        image, video = job.order.image.file or "", job.order.video.file or ""
+        image, video = job.order.image.file or "", checked.row.source_video or ""
         prepared = await asyncio.to_thread(
             prepare_inputs, image, video, checked.image, checked.video, run_dir, max_pixels
         )
@@ -128,6 +143,9 @@ class Reserver:
             face = await asyncio.to_thread(prepare_face, given_face, checked.face, run_dir, max_pixels)
             paths.update(face_frontal=face.frontal, face_angles=face.angles)
             notes += tuple(f"Face: {note}" for report in checked.face for note in report.notes)
+        if checked.full_clip is not None:
+            full = await asyncio.to_thread(prepare_video, *checked.full_clip, run_dir / "full-clip")
+            paths["full_clip_path"] = str(full)
         await off_loop(self.history.update, run.id, **paths, **on_fal)
         return notes
 

@@ -23,7 +23,7 @@ from anyio.from_thread import start_blocking_portal
 from pydantic import SecretStr
 
 from .. import leases
-from ..errors import StudioError
+from ..errors import RunActionError, StudioError
 from ..history.runs import Run
 from ..history.store import History
 from ..lifecycle import FINAL, Status
@@ -84,9 +84,11 @@ class JobRunner:
         *,
         owner: str | None = None,
         slot: BatchSlot | None = None,
+        preview_of: str | None = None,
     ) -> Job:
-        """Start an order of one, its inputs local files; `slot`: the row a batch reserved for it."""
-        job = Job(order, owner=owner, slot=slot)
+        """Start an order of one, its inputs local files; `slot`: the row a batch reserved for it;
+        `preview_of`: the preview this full run follows."""
+        job = Job(order, owner=owner, slot=slot, preview_of=preview_of)
         if slot is not None:  # a batch's run: its row exists already, leased to this runner
             job.run_id, job.phase, job.holds_lease = slot.run_id, Status.CHECKING, True
         self._launch(job, key, key_source)
@@ -111,6 +113,20 @@ class JobRunner:
         face = FaceSources.of_files(run.face)
         order = Order(run.options, ((Source(image or ""), Source(video or "")),), face)
         return self.start(order, key, key_source, owner=run.owner)
+
+    def run_full(self, preview: Run, key: SecretStr, key_source: str = "server") -> Job:
+        """A preview's full run: its options on the chosen model, its image (whose upload is reused
+        while fal keeps it) and the whole clip it kept."""
+        if not preview.is_preview or not preview.full_clip_path or not Path(preview.full_clip_path).exists():
+            raise RunActionError.no_full_clip()
+        image, _ = preview.input_files()
+        options = preview.options.model_copy(update={"preview": False})
+        order = Order(
+            options,
+            ((Source(image or ""), Source(preview.full_clip_path)),),
+            FaceSources.of_files(preview.face),
+        )
+        return self.start(order, key, key_source, owner=preview.owner, preview_of=preview.id)
 
     def resume_unfinished(self, key: SecretStr | None, key_source: str = "server") -> list[Job]:
         """Settle runs a crash left behind, then follow again the ones fal may still be working on."""

@@ -42,6 +42,12 @@ class RunActions:
         key, source = self.keys.key_for(session_key, self.keys.visitor(owner))
         return self.runner.run_again(run, key, source)
 
+    def run_full(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
+        """A finished preview's full run, paid by whoever may pay now (as Run again)."""
+        run = self._run_allowing(run_id, owner, Action.RUN_FULL, RunActionError.not_a_finished_preview())
+        key, source = self.keys.key_for(session_key, self.keys.visitor(owner))
+        return self.runner.run_full(run, key, source)
+
     def delete(self, run_id: str | None, owner: str | None, session_key: str | None) -> None:
         """Delete a run; one still on fal is cancelled there first."""
         run = self.gallery.run_for(run_id, owner)

@@ -65,7 +65,7 @@ class Orders:
                 reading = replace(reading, problems=(*reading.problems, exc.message))
         clip = self._refused_clip(order.video) if reading.trim_to is not None else None
         people = self.check_people(reading.image, reading.video) if self.settings.people_check else TURNED_OFF
-        return check_summary(reading, order.options.model, clip, people)
+        return check_summary(reading, order.options, clip, people)
 
     def check_people(
         self, image: str | None, video: str | None, *, preview: bool = False
