@@ -262,7 +262,7 @@ def _follow(runner: JobRunner, job: Job, err: Console, *, as_json: bool = False)
             print(final.output)
         preview = runner.history.get(job.run_id) if job.run_id else None
         if preview is not None and preview.is_preview:
-            err.print(notices.preview_done(preview.id))
+            err.print(notices.preview_done(preview.id), soft_wrap=True)
         return 0
     if isinstance(final, Failed):
         err.print(f"[red]error:[/] {final.message}", soft_wrap=True)

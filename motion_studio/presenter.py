@@ -270,12 +270,14 @@ def _ran_on(run: Run) -> str:
         return run.options.model
 
 
-def preview_label(options: Options, clip_seconds: float | None) -> str:
-    """The Preview button says what it sends and what it costs, as Generate does."""
+def preview_label(options: Options, clip_seconds: float | None, runs: int = 1) -> str:
+    """The Preview button says what it sends and what it costs, as Generate does (a batch: a
+    preview of each run)."""
     preview = options.model_copy(update={"preview": True})
     seconds = clip_seconds or PREVIEW_SECONDS  # any clip the model takes is at least this long
-    cost = format_cost(preview.estimate_cost(seconds))
-    return f"Preview {preview.sent_seconds(seconds):g} s · {preview.runs_on.title} · ≈ {cost}"
+    cost = format_cost(runs * preview.estimate_cost(seconds))
+    each = f"{runs} × " if runs > 1 else ""
+    return f"Preview {each}{preview.sent_seconds(seconds):g} s · {preview.runs_on.title} · ≈ {cost}"
 
 
 def run_full_label(run: Run, clip_seconds: float | None) -> str:

@@ -34,6 +34,7 @@ PARAMETERS = [
     "prompt",
     "keep_original_sound",
     "model",
+    "preview",
     "face_image",
     "face_reference_images",
     "more_images",
@@ -288,7 +289,7 @@ def test_a_forged_file_path_is_refused(
     with httpx.Client(base_url=app, timeout=30, trust_env=False) as client:
         event = client.post(
             "/gradio_api/call/check",
-            json={"data": [image, video, "video", "", True, "pro", None, None, None, None]},
+            json={"data": [image, video, "video", "", True, "pro", False, None, None, None, None]},
         )
         answer = client.get(f"/gradio_api/call/check/{event.json()['event_id']}").text
     assert "event: error" in answer

@@ -88,25 +88,31 @@ def preview_image(path: str | Path, dest_dir: Path, max_pixels: int = MAX_PIXELS
     return target
 
 
-def side_by_side(reference: str | Path, result: str | Path, dest: Path) -> Path:
-    """One H.264/AAC MP4 to share or compare: the reference on the left, the result on the right, both
-    at the result's height (at most 720 px), as long as the result, with the result's sound if any.
-    A reference shorter than the result holds its last frame."""
-    reference, result = Path(reference), Path(result)
+def side_by_side(
+    reference: str | Path, result: str | Path, dest: Path, *, between: tuple[Path, ...] = ()
+) -> Path:
+    """One H.264/AAC MP4 to share or compare: the reference on the left, the result on the right (and
+    `between` them, say, the preview a full run followed), all at the result's height (at most 720 px),
+    as long as the result, with the result's sound if any. A shorter panel holds its last frame."""
+    panels = [Path(reference), *between, Path(result)]
     if dest.is_file() and dest.stat().st_size > 0:
         return dest
-    probe_video(reference)  # an unreadable reference is refused in words, before ffmpeg runs
-    res = probe_video(result)
+    for shown in panels[:-1]:
+        probe_video(shown)  # an unreadable panel is refused in words, before ffmpeg runs
+    res = probe_video(panels[-1])
     height = even(min(res.display_size[1], SIDE_BY_SIDE_HEIGHT))
     fps = f"fps={res.fps:g}," if res.fps > 0 else ""
     panel = f"scale=-2:{height},setsar=1,{fps}format=yuv420p"
-    graph = (
-        f"[0:v:0]{panel},tpad=stop_mode=clone:stop_duration={res.duration:.3f}[left];"
-        f"[1:v:0]{panel}[right];[left][right]hstack=inputs=2:shortest=1[v]"
-    )
-    cmd = [*ffmpeg.quiet(), *ffmpeg.safe_input(reference), *ffmpeg.safe_input(result)]
+    held = f"tpad=stop_mode=clone:stop_duration={res.duration:.3f}"
+    last = len(panels) - 1
+    graph = "".join(f"[{i}:v:0]{panel},{held}[p{i}];" for i in range(last))
+    graph += f"[{last}:v:0]{panel}[p{last}];"
+    graph += "".join(f"[p{i}]" for i in range(len(panels))) + f"hstack=inputs={len(panels)}:shortest=1[v]"
+    cmd = [*ffmpeg.quiet()]
+    for path in panels:
+        cmd += ffmpeg.safe_input(path)
     cmd += ["-filter_complex", graph, "-map", "[v]"]
-    cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "160k"] if res.has_audio else ["-an"]
+    cmd += ["-map", f"{last}:a:0", "-c:a", "aac", "-b:a", "160k"] if res.has_audio else ["-an"]
     cmd += ["-t", f"{res.duration:.3f}", *H264_OUTPUT, "-crf", "20"]
     dest.parent.mkdir(parents=True, exist_ok=True)
     return encode(cmd, dest, ViewError.side_by_side())

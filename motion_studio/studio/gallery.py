@@ -29,6 +29,21 @@ class GalleryPage:
     active: bool  # a run is still going: the page keeps polling
 
 
+def _beside_full_runs(runs: list[Run]) -> list[Run]:
+    """Newest first, except that a preview follows the (newest) full run started from it, so the two
+    are seen next to each other; the runs between them move up one place."""
+    by_id = {run.id: run for run in runs}
+    followed = {run.preview_of for run in runs if run.preview_of in by_id}
+    placed: list[Run] = []
+    for run in runs:
+        if run.id in followed:
+            continue  # shown after its full run
+        placed.append(run)
+        if run.preview_of in followed and by_id[run.preview_of] not in placed:
+            placed.append(by_id[run.preview_of])
+    return placed
+
+
 class Gallery:
     """The gallery's pages and the run a browser selected in it (one per `Studio`)."""
 
@@ -70,7 +85,7 @@ class Gallery:
         signature = f"{total}|{presenter.history_signature(runs)}"
         if signature == unless:
             return None
-        shown = [(run, picture) for run in runs if (picture := self._picture(run))]
+        shown = [(run, picture) for run in _beside_full_runs(runs) if (picture := self._picture(run))]
         return GalleryPage(
             items=[(picture, presenter.run_caption(run)) for run, picture in shown],
             ids=[run.id for run, _ in shown],

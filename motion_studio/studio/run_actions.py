@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from .. import notices
 from ..errors import InputError, RunActionError, StudioError
 from ..history.runs import Run
 from ..history.store import History
@@ -14,6 +15,7 @@ from ..inputs import InputReader
 from ..jobs.job import Job
 from ..jobs.runner import JobRunner
 from ..lifecycle import Action
+from ..media.video import probe_video
 from ..media.views import side_by_side
 from ..serving import download_name, servable, servable_as
 from ..summary import RunSummary, run_summary
@@ -78,20 +80,41 @@ class RunActions:
         _, clip = run.input_files()
         return servable(self.reader.preview(clip) or clip)
 
-    def side_by_side(self, run_id: str | None, owner: str | None) -> str:
-        """Reference | result as one video, made once per run (kept in the run's folder)."""
+    def side_by_side(self, run_id: str | None, owner: str | None) -> tuple[str, str]:
+        """Reference | result as one video, made once per run (kept in the run's folder), with the
+        sentence saying what is where. A full run started from a preview has the preview between
+        them: what was paid for first, and what it became."""
         run = self.gallery.run_for(run_id, owner)
         if run is None or not run.output_path or not Path(run.output_path).exists():
             raise RunActionError.not_finished()
         _, clip = run.input_files()
         if not clip or not Path(clip).exists():
             raise RunActionError.clip_gone()
-        target = Path(run.output_path).with_name("side-by-side.mp4")
+        preview = self._preview_video(run, owner)
+        name = "side-by-side-with-preview.mp4" if preview else "side-by-side.mp4"
+        target = Path(run.output_path).with_name(name)
         try:
-            made = side_by_side(clip, run.output_path, target)
+            made = side_by_side(clip, run.output_path, target, between=(preview,) if preview else ())
         except InputError as exc:
             raise RunActionError.side_by_side_failed(exc.message) from None
-        return servable_as(made, download_name(run, "side-by-side")) or ""
+        note = notices.SIDE_BY_SIDE_WITH_PREVIEW if preview else notices.SIDE_BY_SIDE_MADE
+        return servable_as(made, download_name(run, "side-by-side")) or "", note
+
+    def _preview_video(self, run: Run, owner: str | None) -> Path | None:
+        """The video of the preview a full run was started from, while it is kept."""
+        preview = self.gallery.run_for(run.preview_of, owner) if run.preview_of else None
+        if preview is None or not preview.output_path or not Path(preview.output_path).exists():
+            return None
+        return Path(preview.output_path)
+
+    def full_clip_seconds(self, run: Run) -> float | None:
+        """How long a preview's whole clip is: what its full run will be billed for."""
+        if not run.full_clip_path or not Path(run.full_clip_path).exists():
+            return None
+        try:
+            return probe_video(run.full_clip_path).duration
+        except InputError:
+            return None
 
     def _run_allowing(
         self, run_id: str | None, owner: str | None, action: Action, refusal: RunActionError

@@ -59,7 +59,8 @@ def _steps(page: Page, on: Handlers, settings: Settings) -> Steps:
     # and the last one reads the latest inputs (loading an example sets several inputs at once).
     check_in = values_of(p.image, p.image_url, p.video, p.video_url, h.key_box, *p.options.values())
     check_in |= values_of(*p.face_images, p.batch.kind, p.batch.files, m.refused_image, m.owner)
-    check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.trim, m.checked, p.face_info]
+    check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.preview, p.trim, m.checked]
+    check_out += [p.face_info]
     check_out += [p.image, m.refused_image]  # a picture no browser can show leaves its box
     check = {"fn": on.inputs.check, "inputs": check_in, "outputs": check_out, "trigger_mode": "always_last"}
     # The people check follows each check as its own event, so the verdict never waits for it; "always
@@ -91,7 +92,7 @@ def _steps(page: Page, on: Handlers, settings: Settings) -> Steps:
 def _follow(page: Page, on: Handlers) -> dict[str, Any]:
     """Follow a run: after Generate, on load, and after a run is selected, resumed or run again."""
     p, r, m = page.inputs, page.run, page.memory
-    follow_out = [r.progress, r.logs, p.generate, r.cancel, m.selected_run]
+    follow_out = [r.progress, r.logs, p.generate, p.preview, r.cancel, m.selected_run]
     return {
         "fn": on.runs.follow,
         "inputs": values_of(m.job_id, m.owner, m.gallery_limit),
@@ -103,7 +104,7 @@ def _follow(page: Page, on: Handlers) -> dict[str, Any]:
 def _batch_follow(page: Page, on: Handlers) -> dict[str, Any]:
     """Follow a batch: after Generate started one, and on load."""
     p, r, m = page.inputs, page.run, page.memory
-    batch_out = [r.progress, r.cancel, r.cancel_all, p.generate, m.selected_run, r.tabs]
+    batch_out = [r.progress, r.cancel, r.cancel_all, p.generate, p.preview, m.selected_run, r.tabs]
     return {
         "fn": on.batch.follow,
         "inputs": values_of(m.batch_id, m.owner, m.gallery_limit),
@@ -156,17 +157,19 @@ def _wire_run(page: Page, on: Handlers, steps: Steps) -> None:
     h, p, r, m = page.header, page.inputs, page.run, page.memory
     start_in = values_of(p.image, p.image_url, p.video, p.video_url, *p.options.values())
     start_in |= values_of(h.key_box, m.owner, *p.face_images, p.batch.kind, p.batch.files)
-    start_out = [m.job_id, r.progress, r.verdict, p.generate, r.cancel, page.gallery.timer, m.batch_id]
+    start_out = [m.job_id, r.progress, r.verdict, p.generate, p.preview, r.cancel, page.gallery.timer]
+    start_out += [m.batch_id]
     start_out += [r.cancel_all]
     started = {**steps.follow, "fn": on.runs.follow_started}
     batch_started = {**steps.batch_follow, "fn": on.batch.follow_started}
     # Not through Gradio's queue (a direct request: ~0.1 s sooner to fal); `start` only hands the run
     # to the runner, which is where runs queue.
-    generated = p.generate.click(on.runs.start, start_in, start_out, queue=False, **PRIVATE)
-    generated.then(**started).then(**batch_started)
-    # The run's progress (and Cancel) sit at the top of the result column: off screen from Generate
-    # on a phone, and on a desktop scrolled down to it. Bring them into view, in the browser only.
-    p.generate.click(None, None, None, js=SHOW_PROGRESS, **PRIVATE)
+    for button, start in ((p.generate, on.runs.start), (p.preview, on.runs.start_preview)):
+        generated = button.click(start, start_in, start_out, queue=False, **PRIVATE)
+        generated.then(**started).then(**batch_started)
+        # The run's progress (and Cancel) sit at the top of the result column: off screen from the
+        # button on a phone, and on a desktop scrolled down to it. Bring them into view, in the browser.
+        button.click(None, None, None, js=SHOW_PROGRESS, **PRIVATE)
     r.cancel.click(on.runs.cancel, m.job_id, r.progress, concurrency_limit=None, **PRIVATE)
     batch_of = values_of(m.batch_id, m.owner)
     r.cancel_all.click(on.batch.cancel_all, batch_of, r.progress, concurrency_limit=None, **PRIVATE)
@@ -211,11 +214,10 @@ def _wire_gallery(page: Page, on: Handlers, steps: Steps) -> None:
     g.delete.click(on.gallery.ask_delete, delete_in, delete_out, **PRIVATE)
     g.confirm_yes.click(on.gallery.delete, delete_in, delete_out, **PRIVATE)
     g.confirm_no.click(on.gallery.keep, None, g.confirm_row, **PRIVATE)
-    for button, action in ((g.resume, "resume"), (g.run_again, "run_again")):
+    for button, action in ((g.resume, "resume"), (g.run_again, "run_again"), (r.run_full, "run_full")):
         act_in = values_of(m.selected_run, h.key_box, m.owner)
-        button.click(on.gallery.act(action), act_in, [m.job_id, r.progress, g.timer], **PRIVATE).then(
-            **steps.follow
-        )
+        act_out = [m.job_id, r.progress, g.timer, r.run_full]
+        button.click(on.gallery.act(action), act_in, act_out, **PRIVATE).then(**steps.follow)
 
 
 def values_of(*components: Block) -> set[Block]:
@@ -231,7 +233,17 @@ def _gallery_out(page: Page) -> list[Any]:
 def _result_out(page: Page) -> list[Any]:
     """A run's result area: what a finished run, a selected one or a deleted one redraws."""
     r = page.run
-    return [r.empty, r.results, r.output, r.reference, r.side, r.side_note, r.download, *_grid_out(page)]
+    return [
+        r.empty,
+        r.results,
+        r.output,
+        r.reference,
+        r.side,
+        r.side_note,
+        r.download,
+        r.run_full,
+        *_grid_out(page),
+    ]
 
 
 def _grid_out(page: Page) -> list[Any]:

@@ -52,6 +52,10 @@ class BatchHandlers:
             r.verdict: shown.verdict,
             r.cost: shown.cost_text,
             p.generate: gr.update(interactive=shown.ready, value=batch_text.generate_label(reading)),
+            p.preview: gr.update(
+                interactive=shown.ready,
+                value=presenter.preview_label(order.options, first.seconds if first else None, reading.size),
+            ),
             p.trim: gr.update(visible=bool(offer), value=offer),
             self.page.memory.checked: (first.image, first.video) if first else (None, None),
             p.face_info: presenter.face_text(first) if first else "",
@@ -68,7 +72,7 @@ class BatchHandlers:
             m.job_id: None,
             m.batch_id: batch.id,
             r.progress: notices.starting_batch(len(batch.jobs)),
-            self.page.inputs.generate: gr.update(interactive=False),
+            **self.page.inputs.starters(False),
             r.cancel: gr.update(visible=False),
             r.cancel_all: gr.update(visible=True),
             self.page.gallery.timer: gr.Timer(active=True),
@@ -109,7 +113,7 @@ class BatchHandlers:
                 }
                 if held:  # a check meanwhile (a blur, another model) must not bring it back early
                     held = not progress.sent
-                    changes[p.generate] = gr.update(interactive=not held)
+                    changes.update(p.starters(not held))
                 if progress.settled:
                     changes.update(await anyio.to_thread.run_sync(self._ended, progress, owner, limit))
                     yield changes
@@ -126,7 +130,7 @@ class BatchHandlers:
     def _left(self, held: bool) -> Changes:
         """The stream stops before the batch ended: Cancel all goes, and Generate comes back if held."""
         gone: Changes = {self.page.run.cancel_all: gr.update(visible=False)}
-        return {**gone, self.page.inputs.generate: gr.update(interactive=True)} if held else gone
+        return {**gone, **self.page.inputs.starters(True)} if held else gone
 
     async def _progress(self, batch_id: str | None, owner: str | None) -> BatchProgress | None:
         return await anyio.to_thread.run_sync(self.studio.batches.progress, batch_id, owner)

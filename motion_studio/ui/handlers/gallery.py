@@ -131,6 +131,7 @@ class GalleryHandlers:
             view.reference: None,
             view.side: None,
             view.download: gr.update(value=None, visible=False),
+            **self.views.run_full(None),
             view.results: gr.update(visible=False),
             view.empty: gr.update(visible=True),
             **self.views.grid(None),
@@ -141,7 +142,8 @@ class GalleryHandlers:
 
     def act(self, action: str) -> Callable[[Values], Changes]:
         """A handler that starts a job for the selected run (Resume, Run again) and shows it."""
-        act = {"resume": self.studio.runs.resume, "run_again": self.studio.runs.run_again}[action]
+        runs = self.studio.runs
+        act = {"resume": runs.resume, "run_again": runs.run_again, "run_full": runs.run_full}[action]
 
         def handler(values: Values) -> Changes:
             m, view = self.page.memory, self.page.run
@@ -153,6 +155,7 @@ class GalleryHandlers:
                 m.job_id: job.id,
                 view.progress: notices.STARTING,
                 self.page.gallery.timer: gr.Timer(active=True),
+                view.run_full: gr.update(visible=False),  # one full run per click, never two
             }
 
         return handler
@@ -160,7 +163,7 @@ class GalleryHandlers:
     def side_by_side(self, values: Values) -> Changes:
         m, view = self.page.memory, self.page.run
         try:
-            made = self.studio.runs.side_by_side(values[m.selected_run], values[m.owner])
+            made, note = self.studio.runs.side_by_side(values[m.selected_run], values[m.owner])
         except StudioError as exc:
             return {view.side_note: presenter.error_text(exc)}
-        return {view.side: made, view.side_note: notices.SIDE_BY_SIDE_MADE}
+        return {view.side: made, view.side_note: note}

@@ -55,6 +55,9 @@ class InputHandlers:
             self.page.run.verdict: shown.verdict,
             self.page.run.cost: shown.cost_text,
             p.generate: gr.update(interactive=shown.ready, value=presenter.generate_label(reading)),
+            p.preview: gr.update(
+                interactive=shown.ready, value=presenter.preview_label(wanted.options, reading.seconds)
+            ),
             p.trim: gr.update(visible=bool(offer), value=offer),
             self.page.memory.checked: (reading.image, reading.video),
             p.face_info: presenter.face_text(reading),
@@ -87,7 +90,7 @@ class InputHandlers:
             p.image_info: "",
             p.video_info: "",
             self.page.run.verdict: presenter.error_text(error),
-            p.generate: gr.update(interactive=False),
+            **p.starters(False),
             p.trim: gr.update(visible=False),
         }
 

@@ -9,11 +9,12 @@ from ..layout.inputs_column import Inputs
 from .changes import Values
 
 
-def page_order(p: Inputs, values: Values) -> Order:
+def page_order(p: Inputs, values: Values, *, preview: bool = False) -> Order:
     """`values` holds the inputs' components; an option whose box is not among them (the live check
-    leaves out the sound box) takes its default. Raises the batch's sentence for a batch that can't
-    be made."""
-    options = Options.model_validate({name: values[box] for name, box in p.options.items() if box in values})
+    leaves out the sound box) takes its default; `preview`: the Preview button asked. Raises the
+    batch's sentence for a batch that can't be made."""
+    chosen = {name: values[box] for name, box in p.options.items() if box in values}
+    options = Options.model_validate({**chosen, "preview": preview})
     extra = tuple(Source(file=path) for path in values[p.batch.files] or [] if path)
     by_video = values[p.batch.kind] == "video"
     return Order.of(

@@ -36,10 +36,18 @@ class RunHandlers:
         self.batch = batch  # the batch panel holds files: Generate starts a batch
 
     def start(self, values: Values) -> Changes:
+        """Generate: the run (or the batch) as the page's inputs ask."""
+        return self._start(values, preview=False)
+
+    def start_preview(self, values: Values) -> Changes:
+        """Preview: the same order, on the clip's first seconds and the family's cheapest model."""
+        return self._start(values, preview=True)
+
+    def _start(self, values: Values, *, preview: bool) -> Changes:
         key, owner = values[self.page.header.key_box], values[self.page.memory.owner]
         run = self.page.run
         try:
-            order = page_order(self.page.inputs, values)
+            order = page_order(self.page.inputs, values, preview=preview)
             if order.is_batch:
                 return self.batch.start(order, key, owner)
             job = self.studio.orders.start(order, key, owner)
@@ -49,7 +57,7 @@ class RunHandlers:
             self.page.memory.job_id: job.id,
             self.page.memory.batch_id: None,  # a batch's stream (which follows this one) has nothing to do
             run.progress: notices.STARTING,
-            self.page.inputs.generate: gr.update(interactive=False),
+            **self.page.inputs.starters(False),
             run.cancel: gr.update(visible=True),
             run.cancel_all: gr.update(visible=False),
             self.page.gallery.timer: gr.Timer(active=True),
@@ -79,7 +87,7 @@ class RunHandlers:
     async def _stream(self, values: Values, request: gr.Request, *, release: bool) -> AsyncIterator[Changes]:
         """Stream one job's progress into the page. The job lives in the runner, not here, so a closed
         tab does not stop it. A page has one stream: a newer one (another run selected) ends this one."""
-        m, generate = self.page.memory, self.page.inputs.generate
+        m, p = self.page.memory, self.page.inputs
         owner, limit, job_id = values[m.owner], values[m.gallery_limit], values[m.job_id]
         job = self.studio.runner.get(job_id) if job_id else None
         session = request.session_hash or uuid.uuid4().hex
@@ -99,14 +107,14 @@ class RunHandlers:
             async for event in watch(job):
                 if not self.streams.holds(session, token):  # another stream took over this page
                     if held:
-                        yield {generate: gr.update(interactive=True)}
+                        yield p.starters(True)
                     return
                 changes = self._progress(job)
                 if held and (job.request_id is not None or (event is not None and event.terminal)):
                     held = False
-                    changes[generate] = gr.update(interactive=True)
+                    changes.update(p.starters(True))
                 elif held:  # a check meanwhile (a blur, another model) must not bring it back early
-                    changes[generate] = gr.update(interactive=False)
+                    changes.update(p.starters(False))
                 if isinstance(event, Downloaded) and (run := self.studio.history.get(event.run_id or "")):
                     # It plays now. Done sends it again with the gallery's thumbnail: Gradio may merge two
                     # quick updates of one stream, and the last one must hold the result. (Off the event
@@ -115,7 +123,7 @@ class RunHandlers:
                 if event is not None and event.terminal:
                     changes.update(await anyio.to_thread.run_sync(self._finished, job, event, owner, limit))
                     if release:  # the last word: Gradio may merge quick yields, losing the first enable
-                        changes[generate] = gr.update(interactive=True)
+                        changes.update(p.starters(True))
                 elif release and not shown_in_gallery and job.run_id:  # the new run's tile, at once
                     shown_in_gallery = True
                     changes.update(self.views.gallery(owner, limit))

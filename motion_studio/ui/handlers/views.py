@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ... import batch_text, notices
+from ... import batch_text, notices, presenter
 from ...history.runs import Run
+from ...lifecycle import Action
 from ...studio.service import Studio
 from ..layout.parts import Page
 from .changes import Changes
@@ -31,8 +32,17 @@ class PageViews:
             view.side: None,
             view.side_note: notices.SIDE_BY_SIDE_OFFER,
             view.download: gr.update(value=download, visible=download is not None),
+            **self.run_full(run),
             **self.grid(run),
         }
+
+    def run_full(self, run: Run | None) -> Changes:
+        """A finished preview offers its full run, with that run's price on the button."""
+        button = self.page.run.run_full
+        if run is None or Action.RUN_FULL not in self.studio.gallery.situation(run).actions:
+            return {button: gr.update(visible=False)}
+        label = presenter.run_full_label(run, self.studio.runs.full_clip_seconds(run))
+        return {button: gr.update(visible=True, value=label)}
 
     def grid(self, run: Run | None) -> Changes:
         """With a run's result: the Grid tab is there for a run of a batch, with its grid if made (it

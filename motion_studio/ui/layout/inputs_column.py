@@ -4,10 +4,12 @@ face and batch panels, the prompt), and the Generate button."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
 from ... import presenter
+from ...order import Options
 from ...settings import Settings
 from ..components import any_image
 from .assets import page_text
@@ -31,6 +33,7 @@ class Inputs:
     prompt: gr.Textbox
     prompt_count: gr.Markdown
     generate: gr.Button
+    preview: gr.Button  # the clip's first seconds on the family's cheapest model, before paying for all
     input_note: gr.HTML
     # "Keep the face consistent" (v3 only): a frontal photo and up to three more angles of the face.
     face_box: gr.Accordion
@@ -52,6 +55,10 @@ class Inputs:
             "keep_sound": self.keep_sound,
             "model": self.tier,
         }
+
+    def starters(self, interactive: bool) -> dict[gr.Button, Any]:
+        """Generate and Preview are held and given back together: either one spends money."""
+        return {button: gr.update(interactive=interactive) for button in (self.generate, self.preview)}
 
     @property
     def face_images(self) -> list[gr.Image]:
@@ -76,7 +83,7 @@ def inputs(settings: Settings) -> Inputs:
             tier, keep_sound = _model(settings)
     face_box, face_frontal, face_angles, face_info, face_name = face_panel(settings)
     batch = batch_panel()
-    prompt, prompt_count, generate = _prompt_and_generate(settings)
+    prompt, prompt_count, generate, preview = _prompt_and_generate(settings)
     return Inputs(
         image=image,
         image_url=image_url,
@@ -92,6 +99,7 @@ def inputs(settings: Settings) -> Inputs:
         prompt=prompt,
         prompt_count=prompt_count,
         generate=generate,
+        preview=preview,
         input_note=input_note,
         face_box=face_box,
         face_frontal=face_frontal,
@@ -175,7 +183,7 @@ def _model(settings: Settings) -> tuple[gr.Radio, gr.Checkbox]:
     return tier, keep_sound
 
 
-def _prompt_and_generate(settings: Settings) -> tuple[gr.Textbox, gr.Markdown, gr.Button]:
+def _prompt_and_generate(settings: Settings) -> tuple[gr.Textbox, gr.Markdown, gr.Button, gr.Button]:
     prompt = gr.Textbox(
         label="Prompt (optional)",
         lines=2,
@@ -185,11 +193,22 @@ def _prompt_and_generate(settings: Settings) -> tuple[gr.Textbox, gr.Markdown, g
     prompt_count = gr.Markdown(
         presenter.prompt_counter(""), elem_id="prompt-counter", elem_classes="small-note"
     )
-    generate = gr.Button("Generate", variant="primary", size="lg", interactive=False, elem_id="generate")
+    with gr.Row(equal_height=True, elem_id="start-row"):
+        generate = gr.Button(
+            "Generate", variant="primary", size="lg", interactive=False, scale=3, elem_id="generate"
+        )
+        preview = gr.Button(
+            presenter.preview_label(Options.model_validate({"model": settings.default_tier}), None),
+            variant="secondary",
+            size="lg",
+            interactive=False,
+            scale=2,
+            elem_id="preview",
+        )
     gr.Markdown(
         page_text("upload_ahead.md"),
         visible=settings.upload_ahead,
         elem_id="upload-ahead-note",
         elem_classes="small-note",
     )
-    return prompt, prompt_count, generate
+    return prompt, prompt_count, generate, preview

@@ -29,6 +29,7 @@ class RunView:
     side_note: gr.Markdown
     side: gr.Video
     download: gr.DownloadButton
+    run_full: gr.Button  # a finished preview's whole clip, on the chosen model
     logs: gr.Textbox
     cancel_all: gr.Button  # every run of a batch
     tabs: gr.Tabs
@@ -51,7 +52,11 @@ def run_view(settings: Settings) -> RunView:
         with gr.Tabs(elem_id="result-tabs") as tabs:
             output, reference, side_tab, side_note, side = _result_tabs()
             grid = grid_tab()
-        download = gr.DownloadButton("Download result", visible=False, size="sm", elem_id="download")
+        with gr.Row(elem_id="result-actions"):
+            run_full = gr.Button(
+                "Run the full clip", variant="primary", visible=False, size="sm", elem_id="run-full"
+            )
+            download = gr.DownloadButton("Download result", visible=False, size="sm", elem_id="download")
     with gr.Accordion("fal log", open=False, elem_id="log-accordion"):
         logs = gr.Textbox(
             show_label=False, lines=4, max_lines=8, autoscroll=True, interactive=False, elem_id="logs"
@@ -72,6 +77,7 @@ def run_view(settings: Settings) -> RunView:
         side_note=side_note,
         side=side,
         download=download,
+        run_full=run_full,
         logs=logs,
         cancel_all=cancel_all,
         tabs=tabs,
