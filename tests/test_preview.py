@@ -127,6 +127,18 @@ def test_an_interrupted_preview_resumes_to_its_end_and_then_offers_its_full_run(
         runner.shutdown()
 
 
+def test_a_preview_run_again_is_cut_again_from_its_whole_clip(
+    runner: JobRunner, history: History, fal: FalEmulator, samples, tmp_path: Path
+) -> None:
+    job = runner.start(order(samples["image_jpg"], samples["clip_5s"], preview=True), KEY)
+    assert isinstance(job.wait(30), Done)
+    again = runner.run_again(history.get(job.run_id), KEY)
+    assert isinstance(again.wait(30), Done)
+    run = history.get(again.run_id)
+    assert run.is_preview and probe_video(run.full_clip_path).duration == pytest.approx(5, abs=0.2)
+    assert _sent_clip(fal, fal.submitted[1].body["video_url"], tmp_path) == pytest.approx(3.0, abs=0.05)
+
+
 def test_only_a_finished_preview_has_a_full_run(
     runner: JobRunner, history: History, fal: FalEmulator, samples
 ) -> None:
@@ -209,6 +221,10 @@ def test_the_page_previews_then_runs_the_full_clip_and_shows_them_side_by_side(
     page.get_by_role("tab", name="Side by side").click()
     expect(page.locator("#side-note")).to_contain_text("the 3-second preview this run followed")
     assert video_duration(page, "side-video") > 4.5
+    page.locator("#gallery .thumbnail-item").nth(1).click()  # the preview, selected: its whole clip returns
+    expect(page.locator("#run-details")).to_contain_text("its full run uses Pro and the whole clip")
+    expect(run_full).to_be_visible()
+    assert video_duration(page, "video-input") > 4.5
 
 
 # -- the API (and its MCP tools) and the command line -------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from ..catalog import Face
 from ..lifecycle import ACTIVE, FINAL, Action, Situation, Status, situation
@@ -71,6 +72,13 @@ class Run:
     def input_files(self) -> tuple[str | None, str | None]:
         """The run's own copies when they were made, else the files it was started from."""
         return self.image_path or self.source_image, self.video_path or self.source_video
+
+    def given_clip(self) -> str | None:
+        """The clip as the user gave it: a preview's whole clip (what Run again cuts again, and what
+        goes back in the page), else the run's own."""
+        if self.is_preview and self.full_clip_path and Path(self.full_clip_path).exists():
+            return self.full_clip_path
+        return self.input_files()[1]
 
     @property
     def is_preview(self) -> bool:

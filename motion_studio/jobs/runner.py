@@ -109,7 +109,7 @@ class JobRunner:
 
     def run_again(self, run: Run, key: SecretStr, key_source: str = "server") -> Job:
         """A new run with the same inputs and settings (the old run stays as it was)."""
-        image, video = run.input_files()
+        image, video = run.input_files()[0], run.given_clip()
         face = FaceSources.of_files(run.face)
         order = Order(run.options, ((Source(image or ""), Source(video or "")),), face)
         return self.start(order, key, key_source, owner=run.owner)

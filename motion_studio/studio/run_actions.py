@@ -80,6 +80,12 @@ class RunActions:
         _, clip = run.input_files()
         return servable(self.reader.preview(clip) or clip)
 
+    def clip_to_restore(self, run: Run) -> str | None:
+        """The clip a selected run puts back in the page: as the user gave it (a preview's whole
+        clip, so Generate then runs all of it), as a browser plays it."""
+        clip = run.given_clip()
+        return servable(self.reader.preview(clip) or clip)
+
     def side_by_side(self, run_id: str | None, owner: str | None) -> tuple[str, str]:
         """Reference | result as one video, made once per run (kept in the run's folder), with the
         sentence saying what is where. A full run started from a preview has the preview between

@@ -63,7 +63,7 @@ class GalleryHandlers:
             return {m.selected_run: None, g.card: notices.RUN_GONE, **self._run_buttons(None)}
         job = self.studio.gallery.job_to_watch(run, owner)
         image, _ = run.input_files()
-        # Its reference clip (probed, maybe previewed) goes back in the input too.
+        # Its clip as it was given (probed, maybe previewed; a preview's whole clip) goes back too.
         result = self.views.result(run)
         situation = self.studio.gallery.situation(run)
         return {
@@ -71,7 +71,7 @@ class GalleryHandlers:
             g.card: presenter.run_details(run, self.studio.history.events(run.id), situation),
             self.page.run.progress: presenter.selected_text(run, situation),  # a live one streams on
             p.image: servable(image),
-            p.video: result[self.page.run.reference],
+            p.video: self.studio.runs.clip_to_restore(run),
             p.image_url: "",
             p.video_url: "",
             **{box: getattr(run.options, name) for name, box in p.options.items()},
