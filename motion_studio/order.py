@@ -107,6 +107,12 @@ class Options(BaseModel):
     def _text(cls, value: object) -> object:
         return "" if value is None else value
 
+    @field_validator("preview", mode="before")
+    @classmethod
+    def _not_asked(cls, value: object) -> object:
+        """An API caller that sends null for an optional flag did not ask for a preview."""
+        return False if value is None else value
+
     @property
     def runs_on(self) -> ModelTier:
         """The model fal runs: the chosen one, or for a preview its family's Standard model."""
