@@ -1,6 +1,7 @@
 """fal COMPLETED → the run's video playable, with a real-size result, against the download alone.
 
-    .venv/bin/python bench/bench_result.py [runs]
+    .venv/bin/python bench/bench_result.py [runs]          # at the job's events, in this process
+    .venv/bin/python bench/bench_result.py --page [runs]   # in the page, in Chromium (`python app.py`)
 
 fal's own example response for this model is a 35 MB video; here the emulator's output is a ~35 MB
 1080p H.264 clip (made once with imageio-ffmpeg's ffmpeg and kept in the temp dir) and every call to
@@ -13,8 +14,14 @@ it is released (fal's COMPLETED) and each step is timed from what the emulator a
 - checks: → the job's `Downloaded` event (the page is told: the video plays);
 - after: `Downloaded` → `Done` (thumbnail, bookkeeping; the page already shows the video).
 
-Timed at the job's events, not in Chromium (the page's own share, ~0.35 s in the issue, is not in
-it). "download alone" is a plain `httpx` GET of the same file through the same proxy, as fast as
+With `--page`, the studio runs as `python app.py` in a process of its own and Chromium drives its
+page (bench_page.py's way: pick the inputs, Generate, the emulator holds the request); the steps are
+the same up to the file on disk, then:
+
+- page told: → the result `<video>` has its source (the page was told and drew it);
+- page plays: → that `<video>` reaches readyState ≥ 3 (it can play);
+
+and COMPLETED → playable is the issue's figure, end to end. "download alone" is a plain `httpx` GET of the same file through the same proxy, as fast as
 this machine moves 35 MB over loopback TLS. Printed, never asserted: shared machines are noisy.
 """
 
@@ -140,8 +147,112 @@ def plain_download(url: str, dest: Path) -> float:
     return time.time() - started
 
 
+PAGE_STEPS = ("notice", "fetch", "download", "page told", "page plays", "COMPLETED → playable")
+# Installed in the page before the click: when the result <video> got its source, and when it could play.
+STAMP_VIDEO = """() => {
+    window.__told = window.__plays = 0;
+    const timer = setInterval(() => {
+        const v = document.querySelector('#output-video video');
+        if (!v || !v.currentSrc) return;
+        window.__told = window.__told || Date.now();
+        if (v.readyState >= 3) { window.__plays = Date.now(); clearInterval(timer); }
+    }, 5);
+}"""
+
+
+def new_output(runs_dir: Path, before: set[Path], stop: threading.Event, found: dict[str, float]) -> None:
+    """Stamp the moment a new run's output.mp4 exists in the studio's data (renamed into place)."""
+    while not stop.is_set():
+        if set(runs_dir.glob("*/output.mp4")) - before:
+            found["file"] = time.time()
+            return
+        time.sleep(0.01)
+
+
+def page_run(
+    browser: Any, url: str, emulator: FalEmulator, runs_dir: Path, files: tuple[Path, Path]
+) -> dict[str, float]:
+    """One run through the page: Generate, hold fal a while, release it, wait for the video to play."""
+
+    from common import wait_until  # (this script's folder is on sys.path)
+
+    from tests.browser import pick
+
+    stamps = Stamps(emulator)
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.locator("#generate").wait_for()
+        emulator.hold = True
+        seen = set(emulator.requests)
+        pick(page, *files)
+        page.wait_for_selector("#generate:not([disabled])")
+        page.evaluate(STAMP_VIDEO)
+        page.click("#generate")
+        wait_until(lambda: set(emulator.requests) - seen, 120, "the submit")
+        found: dict[str, float] = {}
+        stop = threading.Event()
+        before = set(runs_dir.glob("*/output.mp4"))
+        threading.Thread(target=new_output, args=(runs_dir, before, stop, found), daemon=True).start()
+        time.sleep(1.0)  # fal works a while (the page's stream is following the run)
+        released = time.time()
+        emulator.hold = False
+        page.wait_for_function("() => window.__plays", polling=50, timeout=120_000)
+        told, plays = (page.evaluate(f"() => window.{name}") / 1000 for name in ("__told", "__plays"))
+        stop.set()
+    finally:
+        emulator.hold = False
+        context.close()
+    result, output, file = stamps.at["result"], stamps.at["output"], found["file"]
+    return {
+        "notice": result - released,
+        "fetch": output - result,
+        "download": file - output,
+        "page told": told - file,
+        "page plays": plays - told,
+        "COMPLETED → playable": plays - released,
+    }
+
+
+def page_main(runs: int, tmp: Path, emulator: FalEmulator) -> tuple[dict[str, list[float]], list[float]]:
+    """The studio as `python app.py` runs it, its page in Chromium; `runs` runs after a warm-up."""
+    from bench_page import start_app  # (this script's folder is on sys.path)
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    files = make_image(tmp / "person.jpg"), make_clip(tmp / "c.mp4", 5)
+    app, url = start_app("studio", emulator, tmp)
+    runs_dir = tmp / "studio" / "data" / "runs"
+    steps: dict[str, list[float]] = {step: [] for step in PAGE_STEPS}
+    plain: list[float] = []
+    try:
+        with sync_playwright() as pw:
+            env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=env)
+            page_run(browser, url, emulator, runs_dir, files)  # warm-up: first page, imports, TLS
+            for _ in range(runs):
+                for step, value in page_run(browser, url, emulator, runs_dir, files).items():
+                    steps[step].append(value)
+                plain.append(plain_download(_output_url(emulator), tmp / "plain.mp4"))
+            browser.close()
+    finally:
+        app.terminate()
+        app.wait(15)
+    return steps, plain
+
+
+def _output_url(emulator: FalEmulator) -> str:
+    call = next(c for c in reversed(emulator.calls) if c.path.startswith("/files/output/"))
+    return f"https://{call.host}{call.path}"
+
+
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else RUNS
+    page = "--page" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--page"]
+    runs = int(args[0]) if args else RUNS
     tmp = Path(tempfile.mkdtemp(prefix="bench-result-"))
     clip = result_clip(Path(tempfile.gettempdir()) / "bench-result-1080p.mp4")
     emulator = FalEmulator(tmp / "emu").start()
@@ -150,6 +261,29 @@ def main() -> None:
     emulator.output = clip.read_bytes()
     for route in FAL_ROUTES:
         emulator.delays[route] = LATENCY
+    try:
+        steps, plain = page_main(runs, tmp, emulator) if page else job_main(runs, tmp, emulator)
+    finally:
+        emulator.stop()
+    size = clip.stat().st_size / 2**20
+    where = "in the page (Chromium)" if page else "at the job's events"
+    print(
+        f"== fal COMPLETED → video playable {where} (s, {runs} runs; {size:.0f} MB 1080p result, "
+        f"{LATENCY * 1000:.0f} ms latency)"
+    )
+    print(f"{'':24s} {'min':>6s} {'median':>7s} {'max':>6s}")
+    for label, values in {**steps, "download alone (httpx)": plain}.items():
+        print(f"{label:24s} {min(values):6.2f} {statistics.median(values):7.2f} {max(values):6.2f}")
+    gap = statistics.median(steps["COMPLETED → playable"]) - statistics.median(plain)
+    print(f"COMPLETED → playable minus the download alone (medians): {gap:+.2f} s")
+    paired = [a - b for a, b in zip(steps["COMPLETED → playable"], plain, strict=True)]
+    print(
+        f"the same, run by run (each run against the download right after it): median {statistics.median(paired):+.2f} s"
+    )
+
+
+def job_main(runs: int, tmp: Path, emulator: FalEmulator) -> tuple[dict[str, list[float]], list[float]]:
+    """The runner in this process, timed at its job's events; `runs` runs after a warm-up."""
     spec = Order(
         Options(), ((Source(str(make_image(tmp / "person.jpg"))), Source(str(make_clip(tmp / "c.mp4", 5)))),)
     )
@@ -159,22 +293,14 @@ def main() -> None:
     one_run(runner, history, emulator, spec)  # warm-up: imports, TLS, the upload cached
     steps: dict[str, list[float]] = {step: [] for step in STEPS}
     plain: list[float] = []
-    for _ in range(runs):
-        for step, value in one_run(runner, history, emulator, spec).items():
-            steps[step].append(value)
-        url = next(c for c in reversed(emulator.calls) if c.path.startswith("/files/output/"))
-        plain.append(plain_download(f"https://{url.host}{url.path}", tmp / "plain.mp4"))
-    runner.shutdown()
-    emulator.stop()
-    size = clip.stat().st_size / 2**20
-    print(
-        f"== fal COMPLETED → video playable (s, {runs} runs; {size:.0f} MB 1080p result, {LATENCY * 1000:.0f} ms latency)"
-    )
-    print(f"{'':24s} {'min':>6s} {'median':>7s} {'max':>6s}")
-    for label, values in {**steps, "download alone (httpx)": plain}.items():
-        print(f"{label:24s} {min(values):6.2f} {statistics.median(values):7.2f} {max(values):6.2f}")
-    gap = statistics.median(steps["COMPLETED → playable"]) - statistics.median(plain)
-    print(f"COMPLETED → playable minus the download alone (medians): {gap:+.2f} s")
+    try:
+        for _ in range(runs):
+            for step, value in one_run(runner, history, emulator, spec).items():
+                steps[step].append(value)
+            plain.append(plain_download(_output_url(emulator), tmp / "plain.mp4"))
+    finally:
+        runner.shutdown()
+    return steps, plain
 
 
 if __name__ == "__main__":

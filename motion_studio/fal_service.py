@@ -50,6 +50,7 @@ from .errors import (
 from .fal_lifetimes import Lifetimes
 from .fal_storage import Storage
 from .history.store import History
+from .media.moov_first import write_moov_first
 from .tls import client_tls
 
 log = logging.getLogger("motion_studio.fal")
@@ -260,6 +261,8 @@ class FalService:
     ) -> Path:
         """Stream the output to disk at once: fal deletes media after a while, the user's copy stays.
 
+        The file appears at `dest` complete or not at all (renamed into place), with its MP4 header
+        first when fal wrote it last (the page plays it sooner: `media/moov_first.py`).
         Retried through 5xx, 429, network errors and a truncated body. A 404/410 from a video younger
         than fal keeps outputs (`completed_at`: when fal said COMPLETED) is a hiccup, retried like
         them; from an older one it means fal's copy expired, which no retry can cure."""
@@ -284,7 +287,7 @@ class FalService:
                         await out.write(chunk)
             if received == 0 or (expected and received < expected):
                 raise NetworkError("The video from fal arrived incomplete. Fetching it again.")
-            partial.replace(dest)
+            await asyncio.to_thread(_into_place, partial, dest)
             return dest
 
         return await self._call(fetch, retry=True, retry_on=(*TRANSIENT_ERRORS, OutputNotServedError))
@@ -307,6 +310,17 @@ class FalService:
         except Exception as exc:
             raise map_exception(exc) from exc
         return True
+
+
+def _into_place(partial: Path, dest: Path) -> None:
+    """The complete download renamed to `dest`, rewritten with its header first on the way when that
+    helps (a copy in the kernel, tens of milliseconds for 35 MB)."""
+    staged = partial.with_suffix(".moov")
+    if write_moov_first(partial, staged):
+        staged.replace(dest)
+        partial.unlink(missing_ok=True)
+    else:
+        partial.replace(dest)
 
 
 class _LogCursor:

@@ -17,6 +17,7 @@ from PIL import Image
 
 from motion_studio.errors import ClipTooLongError, InputError
 from motion_studio.media import image, inputs, video, views
+from motion_studio.media.moov_first import write_moov_first
 from motion_studio.media.mp4_header import surely_plays
 
 from .media_factory import (
@@ -597,3 +598,50 @@ def test_a_header_that_is_not_an_mp4s_is_left_to_the_probe(tmp_path: Path) -> No
     )  # fmt: skip
     cut.write_bytes(cut.read_bytes()[:200])  # the header cut short
     assert not surely_plays(cut)
+
+
+def _top_boxes(path: Path) -> list[bytes]:
+    data, at, kinds = path.read_bytes(), 0, []
+    while at < len(data):
+        kinds.append(data[at + 4 : at + 8])
+        at += int.from_bytes(data[at : at + 4], "big")
+    return kinds
+
+
+def _frames(path: Path) -> str:
+    """Every decoded frame's and sound packet's checksum: the same media, whatever the layout."""
+    cmd = [*QUIET, "-i", str(path), "-f", "framemd5", "-"]
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+def test_a_result_with_its_header_last_is_rewritten_header_first_with_the_same_frames(tmp_path: Path) -> None:
+    """The page plays a result from one request read in order; the media itself is untouched."""
+    last = tmp_path / "last.mp4"
+    sources = [
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=12:duration=2",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=2",
+    ]
+    subprocess.run([*QUIET, *sources, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(last)],
+                   check=True, capture_output=True)  # fmt: skip
+    assert _top_boxes(last).index(b"moov") > _top_boxes(last).index(b"mdat")
+    first = tmp_path / "first.mp4"
+    assert write_moov_first(last, first)
+    assert _top_boxes(first).index(b"moov") < _top_boxes(first).index(b"mdat")
+    assert first.stat().st_size == last.stat().st_size
+    assert _frames(first) == _frames(last)
+    assert surely_plays(first)
+    assert not write_moov_first(first, tmp_path / "again.mp4")  # already header first: left as it is
+    assert not (tmp_path / "again.mp4").exists()
+
+
+def test_a_file_it_does_not_understand_is_left_as_it_is(tmp_path: Path) -> None:
+    for name, data in (("empty.mp4", b""), ("text.mp4", b"hello world, no boxes here")):
+        (tmp_path / name).write_bytes(data)
+        assert not write_moov_first(tmp_path / name, tmp_path / "out.mp4")
+        assert not (tmp_path / "out.mp4").exists()

@@ -129,7 +129,7 @@ class Pipeline:
     # -- following a submitted run -------------------------------------------------------------------
 
     async def follow(self, job: Job, run: Run, service: FalService) -> str:
-        """Follow the request to its end; returns (and stores) the URL of fal's video."""
+        """Follow the request to its end; returns the URL of fal's video (`download` stores it)."""
         request_id = run.request_id or job.request_id
         assert request_id
         last: StatusUpdate | None = None
@@ -159,8 +159,7 @@ class Pipeline:
         else:
             with kept_if_fal_is_away():
                 url = await service.output_url(run.endpoint, request_id, last)
-        await off_loop(self.history.update, run.id, output_url=url)
-        return url
+        return url  # stored with the move to downloading (`download`): one commit before the bytes
 
     async def _on_update(self, job: Job, run: Run, update: StatusUpdate, last: StatusUpdate | None) -> None:
         if job.cancel_requested:  # the run is "cancelling" until fal says how it ended
@@ -176,9 +175,10 @@ class Pipeline:
 
     async def download(self, job: Job, run: Run, service: FalService, url: str) -> Done:
         """Copy fal's video here at once (fal deletes it after a while) and make it playable."""
-        await amove(self.history, job, Status.DOWNLOADING, output_url=url)
+        resumed = run.output_url is not None  # fal finished before: when is in the run's timeline
+        await self._downloading(job, run.id, url)
         job.publish(Downloading(run.id))
-        completed_at = await off_loop(self._completed_at, run.id)
+        completed_at = await off_loop(self._completed_at, run.id) if resumed else time.time()
         with kept_if_fal_is_away():
             output = await service.download(
                 url,
@@ -201,6 +201,16 @@ class Pipeline:
         )
         log.info("run %s done: %s", run.id, output)
         return Done(run.id, output=output, took=time.time() - run.created_at, cost=run.estimated_cost)
+
+    async def _downloading(self, job: Job, run_id: str, url: str) -> None:
+        """The move to downloading and the video's URL in one commit. Shielded, and when the move is
+        refused the URL is stored alone: a paid video's URL is never lost."""
+        with anyio.CancelScope(shield=True):
+            try:
+                await amove(self.history, job, Status.DOWNLOADING, output_url=url)
+            except BaseException:
+                await off_loop(self.history.update, run_id, output_url=url)
+                raise
 
     def _completed_at(self, run_id: str) -> float:
         """When fal said the run was COMPLETED: its first move to downloading (a resumed run's was
