@@ -14,31 +14,17 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-# Every run's files (data directories, history databases, media, uploads) go to memory when the machine
-# has a tmpfs: SQLite syncs the history to disk at each commit, and on a busy disk seeding a few
-# hundred runs took 15 s instead of 4. Nothing a test checks depends on the disk under it. A
-# `--basetemp` given on the command line still wins (to keep a failed test's files to look at).
-SCRATCH = tempfile.mkdtemp(
-    prefix="motion-studio-tests-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None
-)
-atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 # Gradio's upload cache is one folder per machine, named by content, and an app deletes its files when
 # it shuts down: a second test run at the same time (another checkout) would lose its uploads. Each
 # run (and the apps it starts) gets its own.
 if "GRADIO_TEMP_DIR" not in os.environ:
-    os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="gradio-", dir=SCRATCH)
+    os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="motion-studio-tests-gradio-")
+    atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
 
-from motion_studio.settings import Settings, get_settings  # noqa: E402
+from motion_studio.settings import Settings, get_settings
 
-from .fal_emulator import VALID_KEY, FalEmulator  # noqa: E402
-from .media_factory import make_audio, make_clip, make_image  # noqa: E402
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_configure(config: pytest.Config) -> None:
-    """Before pytest's own tmp_path factory reads `basetemp`."""
-    if config.option.basetemp is None:
-        config.option.basetemp = os.path.join(SCRATCH, "pytest")
+from .fal_emulator import VALID_KEY, FalEmulator
+from .media_factory import make_audio, make_clip, make_image
 
 
 @pytest.fixture(scope="session")
