@@ -129,6 +129,8 @@ def test_api_under_fault(settings: Settings, fal: FalEmulator, samples, case: Ca
     from gradio_client import Client, handle_file
 
     case.setup(fal)
+    # The command line's retry window (see `cli_command`): a run resting interrupted waits it out once.
+    settings = settings.model_copy(update={"status_retry_seconds": 3})
     with running_app(settings) as url:
         client = Client(url, download_files=str(tmp_path))
         call = lambda: client.predict(  # noqa: E731

@@ -223,19 +223,23 @@ def test_the_side_by_side_view_plays_and_downloads_under_the_runs_name(
 def test_the_gallery_counts_all_runs_and_pages_through_500(
     settings: Settings, fal: FalEmulator, desktop: Page, samples
 ) -> None:
-    history = History(settings.db_path, settings.runs_dir)
+    # Seeded in one transaction, each run already stopped: 500 commits took seconds on a busy disk.
     now = time.time()
-    for n in range(500):
-        run = history.create(
+    History(settings.db_path, settings.runs_dir).create_many(
+        [
             Run(
                 options=Options(prompt=f"run number {n}"),
                 endpoint="e",
                 image_path=str(samples["image_jpg"]),
                 created_at=now - 500 + n,
+                status="stopped",
             )
-        )
-        history.record(run.id, "stopped")
+            for n in range(500)
+        ]
+    )
     page = desktop
+    # Pages of 100 (the setting a server can choose) instead of 24: five pages through the same 500.
+    settings = settings.model_copy(update={"gallery_page_size": 100})
     size = settings.gallery_page_size
     with running_app(settings) as url:
         page.goto(url)
