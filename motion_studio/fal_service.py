@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiofiles
-import aiofiles.os
 import fal_client
 import httpx
 from fal_client.client import AppId
@@ -270,27 +269,41 @@ class FalService:
         partial = dest.with_suffix(dest.suffix + ".part")
 
         async def fetch() -> Path:
-            async with (
-                httpx.AsyncClient(follow_redirects=True, timeout=120, verify=client_tls()) as client,
-                client.stream("GET", url) as response,
-            ):
-                if response.status_code in (404, 410):
-                    raise self._missing(request_id, completed_at)
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise from_detail(response.status_code, None, response.headers.get("x-fal-error-type"))
-                expected = int(response.headers.get("content-length") or 0)
-                received = 0
-                async with aiofiles.open(partial, "wb") as out:
-                    async for chunk in response.aiter_bytes(1024 * 1024):
-                        received += len(chunk)
-                        await out.write(chunk)
-            if received == 0 or (expected and received < expected):
-                raise NetworkError("The video from fal arrived incomplete. Fetching it again.")
+            # In a worker thread with a blocking client: on this path (one big body, nothing else to
+            # interleave) httpx's sync client moves 35 MB ~0.1 s sooner than its async one.
+            stop = threading.Event()
+            try:
+                await asyncio.to_thread(self._fetch_into, url, partial, stop, (request_id, completed_at))
+            finally:
+                stop.set()  # a cancelled run: the thread ends at its next chunk
             await asyncio.to_thread(_into_place, partial, dest)
             return dest
 
         return await self._call(fetch, retry=True, retry_on=(*TRANSIENT_ERRORS, OutputNotServedError))
+
+    def _fetch_into(
+        self, url: str, partial: Path, stop: threading.Event, age: tuple[str | None, float | None]
+    ) -> None:
+        """The whole body of `url` into `partial` (blocking), or the error that says why not."""
+        with (
+            httpx.Client(follow_redirects=True, timeout=120, verify=client_tls()) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code in (404, 410):
+                raise self._missing(*age)
+            if response.status_code >= 400:
+                response.read()
+                raise from_detail(response.status_code, None, response.headers.get("x-fal-error-type"))
+            expected = int(response.headers.get("content-length") or 0)
+            received = 0
+            with open(partial, "wb") as out:
+                for chunk in response.iter_bytes(1024 * 1024):
+                    if stop.is_set():  # nobody waits for it any more
+                        return
+                    received += len(chunk)
+                    out.write(chunk)
+        if received == 0 or (expected and received < expected):
+            raise NetworkError("The video from fal arrived incomplete. Fetching it again.")
 
     def _missing(self, request_id: str | None, completed_at: float | None) -> StudioError:
         """fal has no video at the URL: expired when it is older than fal keeps outputs, else not yet."""

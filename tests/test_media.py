@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -645,3 +646,17 @@ def test_a_file_it_does_not_understand_is_left_as_it_is(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(data)
         assert not write_moov_first(tmp_path / name, tmp_path / "out.mp4")
         assert not (tmp_path / "out.mp4").exists()
+
+
+def test_background_ffmpeg_work_yields_the_cpu(tmp_path: Path) -> None:
+    """A thumbnail is made while the page starts playing the same video: it runs at a lower priority
+    (the process's own niceness, read from inside it), and a normal run does not."""
+    from motion_studio.media import ffmpeg
+
+    said = "import os; print(os.nice(0))"
+    background = ffmpeg.run([sys.executable, "-c", said], timeout=30, background=True)
+    normal = ffmpeg.run([sys.executable, "-c", said], timeout=30)
+    assert int(background.stdout) == min(19, os.nice(0) + ffmpeg.BACKGROUND_NICENESS)
+    assert int(normal.stdout) == os.nice(0)
+    with pytest.raises(subprocess.TimeoutExpired):  # a hung process is still ended and reported
+        ffmpeg.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5, background=True)

@@ -266,6 +266,8 @@ def extract_thumbnail(video: Path, dest: Path, at: float = 1.0) -> Path | None:
     """A JPEG frame for the gallery; a missing thumbnail must never fail a paid run, hence `None`."""
     cmd = [
         *ffmpeg.quiet(),
+        "-threads",  # one core: the page is starting to play this very video on the other
+        "1",
         "-ss",
         f"{at:g}",
         *ffmpeg.safe_input(video),
@@ -275,7 +277,7 @@ def extract_thumbnail(video: Path, dest: Path, at: float = 1.0) -> Path | None:
         "scale=320:-2",
         str(dest),
     ]
-    proc = ffmpeg.run(cmd, timeout=60)
+    proc = ffmpeg.run(cmd, timeout=60, background=True)
     if proc.returncode != 0 or not dest.exists():
         if at > 0:
             return extract_thumbnail(video, dest, at=0)

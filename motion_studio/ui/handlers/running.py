@@ -116,10 +116,11 @@ class RunHandlers:
                 elif held:  # a check meanwhile (a blur, another model) must not bring it back early
                     changes.update(p.starters(False))
                 if isinstance(event, Downloaded) and (run := self.studio.history.get(event.run_id or "")):
-                    # It plays now. Done sends it again with the gallery's thumbnail: Gradio may merge two
-                    # quick updates of one stream, and the last one must hold the result. (Off the event
-                    # loop: it may link or preview.)
-                    changes.update(await anyio.to_thread.run_sync(self.views.result, run))
+                    # It plays now: only the player, so the browser starts on the video at once. Done
+                    # sends the whole result area (the same video, its download, the gallery's thumbnail):
+                    # Gradio may merge two quick updates of one stream, and the last one must hold the
+                    # result. (Off the event loop: it links the file.)
+                    changes.update(await anyio.to_thread.run_sync(self.views.playing, run))
                 if event is not None and event.terminal:
                     changes.update(await anyio.to_thread.run_sync(self._finished, job, event, owner, limit))
                     if release:  # the last word: Gradio may merge quick yields, losing the first enable

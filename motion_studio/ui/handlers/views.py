@@ -36,6 +36,17 @@ class PageViews:
             **self.grid(run),
         }
 
+    def playing(self, run: Run) -> Changes:
+        """Only the player, the moment the video plays: the rest of the result area (reference,
+        download, side by side) follows with `result`, so the browser draws and loads the video first."""
+        view = self.page.run
+        played = self.studio.runs.result_file(run)
+        return {
+            view.empty: gr.update(visible=played is None),
+            view.results: gr.update(visible=played is not None),
+            view.output: played,
+        }
+
     def run_full(self, run: Run | None) -> Changes:
         """A finished preview offers its full run, with that run's price on the button."""
         button = self.page.run.run_full
