@@ -46,6 +46,10 @@ def test_live_verdict_run_and_playback(app: str, page: Page, fal: FalEmulator, s
     assert video_duration(page, "output-video") > 4
     # Served from the outbox as it is (a link, no copy into Gradio's cache, no hashing of its bytes).
     assert "motion-studio-outbox-" in (page.locator("#output-video video").get_attribute("src") or "")
+    # Every player loads its video's header and first frame, not the whole file, until it is played
+    # (Gradio's ask for all of it): the result shows sooner, and no unwatched video is downloaded.
+    preloads = page.eval_on_selector_all("video", "vs => vs.map(v => v.getAttribute('preload'))")
+    assert preloads and set(preloads) == {"metadata"}
     with page.expect_download() as download:
         page.locator("#download").click()
     assert re.fullmatch(r"motion-\d{4}-\d\d-\d\d-\w{1,8}\.mp4", download.value.suggested_filename)

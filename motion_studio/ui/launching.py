@@ -33,7 +33,7 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         "max_file_size": f"{settings.max_upload_mb}mb",
         "theme": gr.themes.Soft(),
         "css": (ASSETS / "studio.css").read_text(encoding="utf-8"),
-        "head": _upload_guard_script(settings.max_upload_mb),
+        "head": _upload_guard_script(settings.max_upload_mb) + _player_preload_script(),
     }
 
 
@@ -42,6 +42,13 @@ def _upload_guard_script(limit_mb: int) -> str:
     it is sent, with the app's own sentence (instead of Gradio's toast): `assets/upload_guard.js`."""
     script = (ASSETS / "upload_guard.js").read_text(encoding="utf-8")
     return f"<script>window.MOTION_STUDIO_MAX_MB = {int(limit_mb)};\n{script}</script>"
+
+
+def _player_preload_script() -> str:
+    """Every video in the page loads its header and first frame, not its whole file, until it is
+    played: the result shows sooner and the page downloads only what is watched
+    (`assets/player_preload.js`)."""
+    return f"<script>{(ASSETS / 'player_preload.js').read_text(encoding='utf-8')}</script>"
 
 
 def launch() -> None:
