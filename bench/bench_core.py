@@ -99,7 +99,7 @@ def main() -> None:
     thumb.write_bytes(b"x")
     for i in range(1000):
         studio.history.create(
-            Run(options=Options(), endpoint="e", prompt=f"run {i}", thumbnail_path=str(thumb))
+            Run(options=Options(prompt=f"run {i}"), endpoint="e", thumbnail_path=str(thumb))
         )
     print("== gallery with 1,000 runs (median / max of 20, ms)")
     median, worst = timed(lambda: studio.gallery.page(None, 24), 20)

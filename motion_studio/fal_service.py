@@ -10,8 +10,11 @@ long to keep the files (`Lifetimes`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
+import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -266,16 +269,21 @@ class FalService:
         than fal keeps outputs (`completed_at`: when fal said COMPLETED) is a hiccup, retried like
         them; from an older one it means fal's copy expired, which no retry can cure."""
         dest.parent.mkdir(parents=True, exist_ok=True)
-        partial = dest.with_suffix(dest.suffix + ".part")
+        age = (request_id, completed_at)
 
         async def fetch() -> Path:
-            # In a worker thread with a blocking client: on this path (one big body, nothing else to
-            # interleave) httpx's sync client moves 35 MB ~0.1 s sooner than its async one.
+            # A blocking client in a thread of its own: on this path (one big body, nothing else to
+            # interleave) httpx's sync client moves 35 MB ~0.1 s sooner than its async one. Each attempt
+            # writes its own file, and one given up on (a shutdown, a cancel) stops at its next chunk
+            # and removes it, so a read stalled on fal's CDN never writes into a later attempt's file.
+            for stale in dest.parent.glob(f"{dest.name}.*.part"):  # a crash's, or a given-up attempt's
+                stale.unlink(missing_ok=True)
+            partial = dest.with_name(f"{dest.name}.{secrets.token_hex(4)}.part")
             stop = threading.Event()
             try:
-                await asyncio.to_thread(self._fetch_into, url, partial, stop, (request_id, completed_at))
+                await _in_daemon_thread(functools.partial(self._fetch_into, url, partial, stop, age))
             finally:
-                stop.set()  # a cancelled run: the thread ends at its next chunk
+                stop.set()
             await asyncio.to_thread(_into_place, partial, dest)
             return dest
 
@@ -285,25 +293,32 @@ class FalService:
         self, url: str, partial: Path, stop: threading.Event, age: tuple[str | None, float | None]
     ) -> None:
         """The whole body of `url` into `partial` (blocking), or the error that says why not."""
-        with (
-            httpx.Client(follow_redirects=True, timeout=120, verify=client_tls()) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code in (404, 410):
-                raise self._missing(*age)
-            if response.status_code >= 400:
-                response.read()
-                raise from_detail(response.status_code, None, response.headers.get("x-fal-error-type"))
-            expected = int(response.headers.get("content-length") or 0)
-            received = 0
-            with open(partial, "wb") as out:
-                for chunk in response.iter_bytes(1024 * 1024):
-                    if stop.is_set():  # nobody waits for it any more
-                        return
-                    received += len(chunk)
-                    out.write(chunk)
-        if received == 0 or (expected and received < expected):
-            raise NetworkError("The video from fal arrived incomplete. Fetching it again.")
+        try:
+            with (
+                httpx.Client(follow_redirects=True, timeout=120, verify=client_tls()) as client,
+                client.stream("GET", url) as response,
+            ):
+                if response.status_code in (404, 410):
+                    raise self._missing(*age)
+                if response.status_code >= 400:
+                    response.read()
+                    raise from_detail(response.status_code, None, response.headers.get("x-fal-error-type"))
+                expected = int(response.headers.get("content-length") or 0)
+                received = 0
+                with open(partial, "wb") as out:
+                    for chunk in response.iter_bytes(1024 * 1024):
+                        if stop.is_set():  # given up: nobody waits for this file
+                            break
+                        received += len(chunk)
+                        out.write(chunk)
+            if stop.is_set():
+                partial.unlink(missing_ok=True)
+                return
+            if received == 0 or (expected and received < expected):
+                raise NetworkError("The video from fal arrived incomplete. Fetching it again.")
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
 
     def _missing(self, request_id: str | None, completed_at: float | None) -> StudioError:
         """fal has no video at the URL: expired when it is older than fal keeps outputs, else not yet."""
@@ -323,6 +338,33 @@ class FalService:
         except Exception as exc:
             raise map_exception(exc) from exc
         return True
+
+
+async def _in_daemon_thread(work: Callable[[], None]) -> None:
+    """`work` in a thread of its own that neither the event loop's end nor the process's exit waits
+    for (a read stalled on fal's CDN must not hold a shutdown); cancelling the await abandons it."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():  # given up meanwhile
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def target() -> None:
+        error: BaseException | None = None
+        try:
+            work()
+        except BaseException as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=target, name="fal-download", daemon=True).start()
+    await done
 
 
 def _into_place(partial: Path, dest: Path) -> None:

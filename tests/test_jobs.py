@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -625,30 +626,31 @@ def test_a_changed_input_abandons_its_stale_upload_ahead_and_the_setting_turns_i
 def test_a_download_given_up_stops_fetching_and_leaves_no_video(
     history: History, fal: FalEmulator, tmp_path: Path
 ) -> None:
-    """The video is fetched in a worker thread; a run whose download is given up (shutdown, a cancelled
-    task) stops it at its next chunk, and nothing appears where the page reads the video."""
+    """The video is fetched in a worker thread; a download given up (a shutdown, a cancelled task)
+    ends that thread's read at once (the server's exit waits for its threads), and nothing appears
+    where the page reads the video."""
     from motion_studio.fal_service import FalService
 
-    body = os.urandom(6 * 2**20)
-    fal.files["/files/output/given-up/output.mp4"] = (body, "video/mp4")
-    fal.delays["output"] = 1.0  # the answer comes after the run has given up
+    fal.files["/files/output/given-up/output.mp4"] = (os.urandom(6 * 2**20), "video/mp4")
+    fal.delays["output"] = 20.0  # a stalled CDN: the answer would come long after the run gave up
     dest = tmp_path / "run" / "output.mp4"
 
     async def give_up() -> None:
         service = FalService(KEY, history)
         try:
-            task = asyncio.create_task(
-                service.download("https://v3.fal.media/files/output/given-up/output.mp4", dest)
-            )
-            await asyncio.sleep(0.3)
+            url = "https://v3.fal.media/files/output/given-up/output.mp4"
+            task = asyncio.create_task(service.download(url, dest))
+            wait = 0.0
+            while not fal.calls_to("output") and wait < 10:  # the request is on its way
+                await asyncio.sleep(0.05)
+                wait += 0.05
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
         finally:
             await service.aclose()
 
-    asyncio.run(give_up())
-    wait_for(lambda: len(fal.calls_to("output")) == 1, 10, "the download request")
-    assert stays(lambda: not dest.exists(), 2.0)
-    partial = dest.with_suffix(".mp4.part")
-    assert not partial.exists() or partial.stat().st_size < len(body)  # it stopped, it did not finish
+    started = time.monotonic()
+    asyncio.run(give_up())  # the loop's end does not wait for the stalled read
+    assert time.monotonic() - started < 15
+    assert not dest.exists() and not list(dest.parent.glob("*.part"))
