@@ -21,10 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from pydantic import SecretStr  # noqa: E402
 
 from motion_studio.history.store import History  # noqa: E402
-from motion_studio.jobs.events import Done, Running  # noqa: E402
+from motion_studio.jobs.events import Done  # noqa: E402
 from motion_studio.jobs.runner import JobRunner  # noqa: E402
 from motion_studio.order import Options, Order, Source  # noqa: E402
 from motion_studio.settings import Settings  # noqa: E402
@@ -36,13 +35,9 @@ RUNS = 7
 
 def completed_to_done(runner: JobRunner, emulator: FalEmulator, spec: Order) -> float:
     """Seconds from fal's COMPLETED to the job's Done."""
-    emulator.hold = True
-    job = runner.start(spec, SecretStr(VALID_KEY))
-    deadline = time.time() + 60
-    while not any(isinstance(e, Running) for e in job.events):
-        if time.time() > deadline:
-            raise RuntimeError("the run never started running")
-        time.sleep(0.01)
+    from common import running_held  # (this script's folder is on sys.path)
+
+    job = running_held(runner, emulator, spec)
     time.sleep(random.uniform(0.3, 2.3))  # anywhere between two polls, as a real run would end
     released = time.time()
     emulator.hold = False

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from bench_click import inputs  # noqa: E402  (this script's folder is on sys.path)
-from common import plain_recipe, print_figures, print_ratios, slow_uplink, wait_until  # noqa: E402
+from common import plain_recipe, print_figures, print_ratios, ready_page, slow_uplink, wait_until  # noqa: E402
 
 from tests.fal_emulator import VALID_KEY, FalEmulator  # noqa: E402
 from tests.media_factory import make_clip, make_image  # noqa: E402
@@ -128,18 +128,8 @@ def one_run(
 ) -> tuple[float, float, int]:
     """(click → request id as fal sees it, fal COMPLETED → result playable in the page, in seconds;
     upload calls fal received after the click)."""
-    from tests.browser import pick
-
-    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    context, page, seen = ready_page(browser, url, emulator, image, clip)
     try:
-        page = context.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(url)
-        page.locator("#generate").wait_for()
-        emulator.hold = True
-        seen = set(emulator.requests)
-        pick(page, image, clip)
-        page.wait_for_selector("#generate:not([disabled])")  # the verdict says ready
         time.sleep(pause)
         uploads = _upload_calls(emulator)
         clicked = time.time()

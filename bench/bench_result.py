@@ -42,10 +42,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import httpx  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
 
 from motion_studio.history.store import History  # noqa: E402
-from motion_studio.jobs.events import Done, Downloaded, Running  # noqa: E402
+from motion_studio.jobs.events import Done, Downloaded  # noqa: E402
 from motion_studio.jobs.runner import JobRunner  # noqa: E402
 from motion_studio.order import Options, Order, Source  # noqa: E402
 from motion_studio.settings import Settings  # noqa: E402
@@ -100,14 +99,10 @@ def appeared(path: Path, stop: threading.Event, found: dict[str, float]) -> None
 
 
 def one_run(runner: JobRunner, history: History, emulator: FalEmulator, spec: Order) -> dict[str, float]:
+    from common import running_held  # (this script's folder is on sys.path)
+
     stamps = Stamps(emulator)
-    emulator.hold = True
-    job = runner.start(spec, SecretStr(VALID_KEY))
-    deadline = time.time() + 60
-    while not any(isinstance(e, Running) for e in job.events):
-        if time.time() > deadline:
-            raise RuntimeError("the run never started running")
-        time.sleep(0.01)
+    job = running_held(runner, emulator, spec)
     assert job.run_id
     found: dict[str, float] = {}
     stop = threading.Event()
@@ -174,21 +169,11 @@ def page_run(
 ) -> dict[str, float]:
     """One run through the page: Generate, hold fal a while, release it, wait for the video to play."""
 
-    from common import wait_until  # (this script's folder is on sys.path)
-
-    from tests.browser import pick
+    from common import ready_page, wait_until  # (this script's folder is on sys.path)
 
     stamps = Stamps(emulator)
-    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    context, page, seen = ready_page(browser, url, emulator, *files)
     try:
-        page = context.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(url)
-        page.locator("#generate").wait_for()
-        emulator.hold = True
-        seen = set(emulator.requests)
-        pick(page, *files)
-        page.wait_for_selector("#generate:not([disabled])")
         page.evaluate(STAMP_VIDEO)
         page.click("#generate")
         wait_until(lambda: set(emulator.requests) - seen, 120, "the submit")

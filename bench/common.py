@@ -96,6 +96,38 @@ def wait_until(condition: Any, timeout: float, what: str, step: float = 0.005) -
     return value
 
 
+def running_held(runner: Any, emulator: FalEmulator, spec: Any) -> Any:
+    """A job started with fal holding its request, once it runs on fal (the emulator's `hold` then
+    decides when it completes)."""
+    from pydantic import SecretStr
+
+    from tests.fal_emulator import VALID_KEY
+
+    emulator.hold = True
+    job = runner.start(spec, SecretStr(VALID_KEY))
+    wait_until(lambda: any(type(e).__name__ == "Running" for e in job.events), 60, "the run running on fal")
+    return job
+
+
+def ready_page(
+    browser: Any, url: str, emulator: FalEmulator, image: Path, clip: Path
+) -> tuple[Any, Any, set[str]]:
+    """(a browser context, its page with both inputs picked and Generate ready, the request ids fal
+    had before): fal holds the next request until the benchmark lets it complete."""
+    from tests.browser import pick
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    page.locator("#generate").wait_for()
+    emulator.hold = True
+    seen = set(emulator.requests)
+    pick(page, image, clip)
+    page.wait_for_selector("#generate:not([disabled])")  # the verdict says ready
+    return context, page, seen
+
+
 def print_figures(title: str, figures: dict[str, list[float]], unit: str = "s") -> None:
     """One line per variant: min, median and max."""
     width = max(len(label) for label in figures) + 2

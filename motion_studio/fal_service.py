@@ -52,7 +52,7 @@ from .errors import (
 from .fal_lifetimes import Lifetimes
 from .fal_storage import Storage
 from .history.store import History
-from .media.moov_first import write_moov_first
+from .media.moov_first import MoovFirstWriter, write_moov_first
 from .tls import client_tls
 
 log = logging.getLogger("motion_studio.fal")
@@ -281,18 +281,19 @@ class FalService:
             partial = dest.with_name(f"{dest.name}.{secrets.token_hex(4)}.part")
             stop = threading.Event()
             try:
-                await _in_daemon_thread(functools.partial(self._fetch_into, url, partial, stop, age))
+                laid = await _in_daemon_thread(functools.partial(self._fetch_into, url, partial, stop, age))
             finally:
                 stop.set()
-            await asyncio.to_thread(_into_place, partial, dest)
+            await asyncio.to_thread(_into_place, partial, dest, laid)
             return dest
 
         return await self._call(fetch, retry=True, retry_on=(*TRANSIENT_ERRORS, OutputNotServedError))
 
     def _fetch_into(
         self, url: str, partial: Path, stop: threading.Event, age: tuple[str | None, float | None]
-    ) -> None:
-        """The whole body of `url` into `partial` (blocking), or the error that says why not."""
+    ) -> bool:
+        """The whole body of `url` into `partial` (blocking), with its MP4 header first where it can
+        be put there as it arrives (True), or the error that says why not."""
         try:
             with (
                 httpx.Client(follow_redirects=True, timeout=120, verify=client_tls()) as client,
@@ -304,18 +305,25 @@ class FalService:
                     response.read()
                     raise from_detail(response.status_code, None, response.headers.get("x-fal-error-type"))
                 expected = int(response.headers.get("content-length") or 0)
+                as_sent = "content-encoding" not in response.headers  # else the length is not the file's
                 received = 0
-                with open(partial, "wb") as out:
+                with open(partial, "w+b") as out:
+                    writer = MoovFirstWriter(out, expected if as_sent else 0)
                     for chunk in response.iter_bytes(1024 * 1024):
                         if stop.is_set():  # given up: nobody waits for this file
                             break
                         received += len(chunk)
-                        out.write(chunk)
+                        writer.write(chunk)
+                    if stop.is_set() or received == 0 or (expected and received < expected):
+                        laid = False
+                    else:
+                        laid = writer.finish()
             if stop.is_set():
                 partial.unlink(missing_ok=True)
-                return
+                return False
             if received == 0 or (expected and received < expected):
                 raise NetworkError("The video from fal arrived incomplete. Fetching it again.")
+            return laid
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
@@ -340,38 +348,39 @@ class FalService:
         return True
 
 
-async def _in_daemon_thread(work: Callable[[], None]) -> None:
+async def _in_daemon_thread(work: Callable[[], T]) -> T:
     """`work` in a thread of its own that neither the event loop's end nor the process's exit waits
     for (a read stalled on fal's CDN must not hold a shutdown); cancelling the await abandons it."""
     loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
+    done: asyncio.Future[T] = loop.create_future()
 
-    def settle(error: BaseException | None) -> None:
+    def settle(result: T | None, error: BaseException | None) -> None:
         if done.done():  # given up meanwhile
             return
         if error is None:
-            done.set_result(None)
+            done.set_result(result)  # type: ignore[arg-type]  # (None only with an error)
         else:
             done.set_exception(error)
 
     def target() -> None:
-        error: BaseException | None = None
+        result, error = None, None
         try:
-            work()
+            result = work()
         except BaseException as exc:
             error = exc
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
-            loop.call_soon_threadsafe(settle, error)
+            loop.call_soon_threadsafe(settle, result, error)
 
     threading.Thread(target=target, name="fal-download", daemon=True).start()
-    await done
+    return await done
 
 
-def _into_place(partial: Path, dest: Path) -> None:
-    """The complete download renamed to `dest`, rewritten with its header first on the way when that
-    helps (a copy in the kernel, tens of milliseconds for 35 MB)."""
+def _into_place(partial: Path, dest: Path, laid: bool) -> None:
+    """The complete download renamed to `dest`; one whose header is still last (it could not be
+    placed first as it arrived) is rewritten header first on the way when that helps (a copy in the
+    kernel, tens of milliseconds for 35 MB)."""
     staged = partial.with_suffix(".moov")
-    if write_moov_first(partial, staged):
+    if not laid and write_moov_first(partial, staged):
         staged.replace(dest)
         partial.unlink(missing_ok=True)
     else:

@@ -21,6 +21,8 @@ if "GRADIO_TEMP_DIR" not in os.environ:
     os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="motion-studio-tests-gradio-")
     atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
 
+from motion_studio.history.store import History
+from motion_studio.jobs.runner import JobRunner
 from motion_studio.settings import Settings, get_settings
 
 from .fal_emulator import VALID_KEY, FalEmulator
@@ -69,6 +71,20 @@ def settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def history(settings: Settings) -> History:
+    """The test's own history (its data directory)."""
+    return History(settings.db_path, settings.runs_dir)
+
+
+@pytest.fixture
+def runner(settings: Settings, history: History, fal: FalEmulator) -> Iterator[JobRunner]:
+    """A job runner on the test's history and the emulator, shut down after the test."""
+    runner = JobRunner(settings, history)
+    yield runner
+    runner.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ that restores a face, the command line, the API, and the page's "Keep the face c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -50,18 +49,6 @@ def faces(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "tiny": make_image(folder / "tiny.png", (200, 200)),
     }
     return found
-
-
-@pytest.fixture
-def history(settings: Settings) -> History:
-    return History(settings.db_path, settings.runs_dir)
-
-
-@pytest.fixture
-def runner(settings: Settings, history: History, fal: FalEmulator) -> Iterator[JobRunner]:
-    runner = JobRunner(settings, history)
-    yield runner
-    runner.shutdown()
 
 
 # -- the catalogue ----------------------------------------------------------------------------------

@@ -98,11 +98,6 @@ def test_the_emulator_serves_fals_samples(fal: FalEmulator, tmp_path: Path) -> N
     assert [d["loc"] for d in answer.json()["detail"]] == [["body", "video_url"]]
 
 
-@pytest.fixture
-def history(settings: Settings) -> History:
-    return History(settings.db_path, settings.runs_dir)
-
-
 def start(settings: Settings, history: History, spec: Order) -> tuple[Done, str]:
     runner = JobRunner(settings, history)
     try:

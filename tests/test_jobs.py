@@ -28,18 +28,6 @@ from .waiting import stays, wait_for
 KEY = SecretStr(VALID_KEY)
 
 
-@pytest.fixture
-def history(settings: Settings) -> History:
-    return History(settings.db_path, settings.runs_dir)
-
-
-@pytest.fixture
-def runner(settings: Settings, history: History, fal: FalEmulator):
-    runner = JobRunner(settings, history)
-    yield runner
-    runner.shutdown()
-
-
 def spec(samples: dict[str, Path], clip: str = "clip_5s", **options: object) -> Order:
     return order(samples["image_jpg"], samples[clip], **options)
 

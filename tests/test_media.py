@@ -18,7 +18,7 @@ from PIL import Image
 
 from motion_studio.errors import ClipTooLongError, InputError
 from motion_studio.media import image, inputs, video, views
-from motion_studio.media.moov_first import write_moov_first
+from motion_studio.media.moov_first import MoovFirstWriter, write_moov_first
 from motion_studio.media.mp4_header import surely_plays
 
 from .media_factory import (
@@ -615,9 +615,8 @@ def _frames(path: Path) -> str:
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
 
 
-def test_a_result_with_its_header_last_is_rewritten_header_first_with_the_same_frames(tmp_path: Path) -> None:
-    """The page plays a result from one request read in order; the media itself is untouched."""
-    last = tmp_path / "last.mp4"
+def _header_last(path: Path) -> Path:
+    """A 2 s H.264/AAC MP4 as ffmpeg writes it by default: its header (`moov`) after its media."""
     sources = [
         "-f",
         "lavfi",
@@ -628,9 +627,15 @@ def test_a_result_with_its_header_last_is_rewritten_header_first_with_the_same_f
         "-i",
         "sine=duration=2",
     ]
-    subprocess.run([*QUIET, *sources, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(last)],
+    subprocess.run([*QUIET, *sources, "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)],
                    check=True, capture_output=True)  # fmt: skip
-    assert _top_boxes(last).index(b"moov") > _top_boxes(last).index(b"mdat")
+    assert _top_boxes(path).index(b"moov") > _top_boxes(path).index(b"mdat")
+    return path
+
+
+def test_a_result_with_its_header_last_is_rewritten_header_first_with_the_same_frames(tmp_path: Path) -> None:
+    """The page plays a result from one request read in order; the media itself is untouched."""
+    last = _header_last(tmp_path / "last.mp4")
     first = tmp_path / "first.mp4"
     assert write_moov_first(last, first)
     assert _top_boxes(first).index(b"moov") < _top_boxes(first).index(b"mdat")
@@ -639,6 +644,44 @@ def test_a_result_with_its_header_last_is_rewritten_header_first_with_the_same_f
     assert surely_plays(first)
     assert not write_moov_first(first, tmp_path / "again.mp4")  # already header first: left as it is
     assert not (tmp_path / "again.mp4").exists()
+
+
+def _streamed(data: bytes, dest: Path, chunk: int, total: int | None = None) -> bool:
+    """`data` through a MoovFirstWriter in `chunk`-byte pieces, as a download arrives."""
+    with open(dest, "w+b") as out:
+        writer = MoovFirstWriter(out, len(data) if total is None else total)
+        for at in range(0, len(data), chunk):
+            writer.write(data[at : at + chunk])
+        return writer.finish()
+
+
+def test_a_download_is_written_header_first_as_it_arrives(tmp_path: Path) -> None:
+    """The media written once, where it stays: the same file, byte for byte, as rewriting it after
+    the download would give, in any size of pieces; a file already header first, or of unknown
+    length, is written as it came."""
+    last = _header_last(tmp_path / "last.mp4")
+    rewritten = tmp_path / "rewritten.mp4"
+    assert write_moov_first(last, rewritten)
+    data = last.read_bytes()
+    for chunk in (7, 4096, 2**20):
+        assert _streamed(data, tmp_path / "streamed.mp4", chunk)
+        assert (tmp_path / "streamed.mp4").read_bytes() == rewritten.read_bytes()
+    assert surely_plays(tmp_path / "streamed.mp4")
+    for source, total in ((rewritten.read_bytes(), None), (data, 0)):
+        assert not _streamed(source, tmp_path / "as-sent.mp4", 4096, total)
+        assert (tmp_path / "as-sent.mp4").read_bytes() == source
+
+
+def test_a_download_whose_tail_is_not_one_header_is_written_as_it_came(tmp_path: Path) -> None:
+    """A box after the header (or a tail that is no header) is not the usual layout: the media is
+    moved back and the tail put after it, so the file is the one fal sent."""
+    data = _header_last(tmp_path / "last.mp4").read_bytes()
+    for source in (
+        data + b"\0\0\0\x10free" + bytes(8),
+        data[: data.rfind(b"moov") - 4] + b"\0\0\0\x10junkjunkjunk",
+    ):
+        assert not _streamed(source, tmp_path / "out.mp4", 4096)
+        assert (tmp_path / "out.mp4").read_bytes() == source
 
 
 def test_a_file_it_does_not_understand_is_left_as_it_is(tmp_path: Path) -> None:

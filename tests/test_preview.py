@@ -25,18 +25,6 @@ from .orders import order
 KEY = SecretStr(VALID_KEY)
 
 
-@pytest.fixture
-def history(settings: Settings) -> History:
-    return History(settings.db_path, settings.runs_dir)
-
-
-@pytest.fixture
-def runner(settings: Settings, history: History, fal: FalEmulator):
-    runner = JobRunner(settings, history)
-    yield runner
-    runner.shutdown()
-
-
 def _sent_clip(fal: FalEmulator, url: str, tmp_path: Path) -> float:
     """The length of the clip fal was given (the bytes uploaded to the emulator's storage)."""
     found = fal.known_file(url)
