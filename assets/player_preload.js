@@ -24,6 +24,6 @@
     subtree: true,
     childList: true,
     attributes: true,
-    attributeFilter: ["preload", "src"],
+    attributeFilter: ["preload"],
   });
 })();
