@@ -10,7 +10,7 @@ long to keep the files (`Lifetimes`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import concurrent.futures
 import functools
 import json
 import logging
@@ -314,14 +314,12 @@ class FalService:
                             break
                         received += len(chunk)
                         writer.write(chunk)
-                    if stop.is_set() or received == 0 or (expected and received < expected):
-                        laid = False
-                    else:
-                        laid = writer.finish()
+                    complete = not stop.is_set() and received > 0 and not (expected and received < expected)
+                    laid = complete and writer.finish()
             if stop.is_set():
                 partial.unlink(missing_ok=True)
                 return False
-            if received == 0 or (expected and received < expected):
+            if not complete:
                 raise NetworkError("The video from fal arrived incomplete. Fetching it again.")
             return laid
         except BaseException:
@@ -351,28 +349,18 @@ class FalService:
 async def _in_daemon_thread(work: Callable[[], T]) -> T:
     """`work` in a thread of its own that neither the event loop's end nor the process's exit waits
     for (a read stalled on fal's CDN must not hold a shutdown); cancelling the await abandons it."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if done.done():  # given up meanwhile
-            return
-        if error is None:
-            done.set_result(result)  # type: ignore[arg-type]  # (None only with an error)
-        else:
-            done.set_exception(error)
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
 
     def target() -> None:
-        result, error = None, None
+        if not future.set_running_or_notify_cancel():  # given up before it started
+            return
         try:
-            result = work()
+            future.set_result(work())
         except BaseException as exc:
-            error = exc
-        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
-            loop.call_soon_threadsafe(settle, result, error)
+            future.set_exception(exc)
 
     threading.Thread(target=target, name="fal-download", daemon=True).start()
-    return await done
+    return await asyncio.wrap_future(future)
 
 
 def _into_place(partial: Path, dest: Path, laid: bool) -> None:

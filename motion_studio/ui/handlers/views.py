@@ -25,9 +25,7 @@ class PageViews:
         view = self.page.run
         played = download = self.studio.runs.result_file(run)
         return {
-            view.empty: gr.update(visible=played is None),
-            view.results: gr.update(visible=played is not None),
-            view.output: played,
+            **self._player(played),
             view.reference: self.studio.runs.reference_clip(run),
             view.side: None,
             view.side_note: notices.SIDE_BY_SIDE_OFFER,
@@ -39,8 +37,10 @@ class PageViews:
     def playing(self, run: Run) -> Changes:
         """Only the player, the moment the video plays: the rest of the result area (reference,
         download, side by side) follows with `result`, so the browser draws and loads the video first."""
+        return self._player(self.studio.runs.result_file(run))
+
+    def _player(self, played: str | None) -> Changes:
         view = self.page.run
-        played = self.studio.runs.result_file(run)
         return {
             view.empty: gr.update(visible=played is None),
             view.results: gr.update(visible=played is not None),
