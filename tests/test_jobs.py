@@ -614,9 +614,10 @@ def test_a_changed_input_abandons_its_stale_upload_ahead_and_the_setting_turns_i
 def test_a_download_given_up_stops_fetching_and_leaves_no_video(
     history: History, fal: FalEmulator, tmp_path: Path
 ) -> None:
-    """The video is fetched in a worker thread; a download given up (a shutdown, a cancelled task)
-    ends that thread's read at once (the server's exit waits for its threads), and nothing appears
-    where the page reads the video."""
+    """The video is fetched in a thread of its own; a download given up (a shutdown, a cancelled
+    task) returns at once though its read is stalled on fal's CDN (the exit does not wait for that
+    thread, which stops and cleans up when the read returns), and nothing appears where the page
+    reads the video."""
     from motion_studio.fal_service import FalService
 
     fal.files["/files/output/given-up/output.mp4"] = (os.urandom(6 * 2**20), "video/mp4")
