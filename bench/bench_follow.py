@@ -21,7 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-
 from motion_studio.history.store import History  # noqa: E402
 from motion_studio.jobs.events import Done  # noqa: E402
 from motion_studio.jobs.runner import JobRunner  # noqa: E402

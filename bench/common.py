@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench_click import ENDPOINT, LATENCY, UPLINK  # noqa: E402  (this script's folder is on sys.path)
 
+from motion_studio.jobs.events import Running  # noqa: E402
 from motion_studio.order import Options  # noqa: E402
 from tests.fal_emulator import FalEmulator  # noqa: E402
 from tests.media_factory import QUIET  # noqa: E402
@@ -105,7 +106,7 @@ def running_held(runner: Any, emulator: FalEmulator, spec: Any) -> Any:
 
     emulator.hold = True
     job = runner.start(spec, SecretStr(VALID_KEY))
-    wait_until(lambda: any(type(e).__name__ == "Running" for e in job.events), 60, "the run running on fal")
+    wait_until(lambda: any(isinstance(e, Running) for e in job.events), 60, "the run running on fal")
     return job
 
 
