@@ -10,22 +10,98 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from .errors import FaceElementError
 
-ORIENTATION_MAX_SECONDS: dict[str, float] = {"image": 10.0, "video": 30.0}
-ORIENTATION_HELP: dict[str, str] = {
-    "image": "keeps the pose of your image; better with camera moves; clip up to 10 s",
-    "video": "follows the body orientation of the clip; better for complex motion; clip up to 30 s",
-}
+# Where a caller sets options: each names a parameter its own way (`Option.api_name`, a flag, a label).
+Edge = Literal["api", "cli", "page"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One value a choice option takes, its one line, and the longest clip a model takes with it."""
+
+    value: str
+    help: str
+    clip_max_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option a caller can set, described once: every edge (the page's control, the API's and the
+    MCP tools' parameter, the command line's flag, the run card, the summary, the docs' table and the
+    test emulator's schema) is made from this.
+
+    `fal`: the field in fal's request body, and the API's parameter name ("" for an option of the
+    studio's own, not sent). `kind`: str (text, or one of `choices`), bool, int or float. `flags`: the
+    command line's (default `--name`, or `--no-name` for a flag on by default), and `flag_help` what
+    that flag does where its words differ from `help`. `appended`: the option came after the face and
+    batch parameters, so the API lists it after them (a positional caller's arguments never shift)."""
+
+    name: str
+    label: str
+    help: str
+    kind: type
+    default: Any
+    fal: str = ""
+    choices: tuple[Choice, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    max_chars: int | None = None
+    flags: tuple[str, ...] = ()
+    flag_help: str = ""
+    short: str = ""  # what a run's card calls it (default: the label)
+    words: tuple[str, str] = ("yes", "no")  # a flag's value on a run's card: on, off
+    appended: bool = True
+
+    @property
+    def api_name(self) -> str:
+        return self.fal or self.name
+
+    def shown(self, value: Any) -> str:
+        """A value as a run's card and caption say it."""
+        if self.kind is bool:
+            return self.words[0] if value else self.words[1]
+        return str(value)
+
+    @property
+    def cli_flags(self) -> tuple[str, ...]:
+        if self.flags:
+            return self.flags
+        off = self.kind is bool and self.default is True  # the flag turns the default around
+        return (("--no-" if off else "--") + self.name.replace("_", "-"),)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(choice.value for choice in self.choices)
+
+    def choice(self, value: object) -> Choice | None:
+        return next((c for c in self.choices if c.value == value), None)
+
+    @property
+    def accepts(self) -> str:
+        """What the option takes, in a few words: the docs' table and a refusal's sentence say it."""
+        if self.kind is bool:
+            return "true or false"
+        if self.choices:
+            return either([f"'{value}'" for value in self.values])
+        if self.kind is str:
+            return f"text of at most {self.max_chars} characters" if self.max_chars else "text"
+        what = "a whole number" if self.kind is int else "a number"
+        if self.minimum is not None and self.maximum is not None:
+            return f"{what} from {self.minimum:g} to {self.maximum:g}"
+        if self.minimum is not None:
+            return f"{what} of at least {self.minimum:g}"
+        return f"{what} of at most {self.maximum:g}" if self.maximum is not None else what
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Input limits shared by both v2.6 tiers (Kling's motion-control text, as fal's model page quotes it)."""
+    """A model's input limits (Kling's motion-control text, as fal's model page quotes it)."""
 
     min_seconds: float = 3.0
+    max_seconds: float = 30.0
     video_formats: tuple[str, ...] = ("mp4", "mov")
     video_max_bytes: int = 100 * 1024 * 1024
     video_min_side: int = 340
@@ -34,16 +110,81 @@ class Limits:
     image_max_bytes: int = 10 * 1024 * 1024
     image_min_side: int = 340
     image_max_aspect: float = 2.5
-    prompt_max_chars: int = 2500
 
-    def max_seconds(self, orientation: str) -> float:
-        return ORIENTATION_MAX_SECONDS[orientation]
+
+LIMITS = Limits()
+
+# Every option a model may take, each described once; a model names the ones it takes.
+OPTIONS: dict[str, Option] = {
+    option.name: option
+    for option in (
+        Option(
+            name="orientation",
+            fal="character_orientation",
+            label="Character orientation",
+            help="Whose orientation the character takes: the image's or the clip's.",
+            short="Orientation",
+            kind=str,
+            default="video",
+            choices=(
+                Choice(
+                    "video",
+                    "follows the body orientation of the clip; better for complex motion; clip up to 30 s",
+                    clip_max_seconds=30.0,
+                ),
+                Choice(
+                    "image",
+                    "keeps the pose of your image; better with camera moves; clip up to 10 s",
+                    clip_max_seconds=10.0,
+                ),
+            ),
+            appended=False,
+        ),
+        Option(
+            name="prompt",
+            fal="prompt",
+            label="Prompt (optional)",
+            help="Optional text describing the scene or the character.",
+            short="Prompt",
+            kind=str,
+            default="",
+            max_chars=2500,
+            appended=False,
+        ),
+        Option(
+            name="keep_sound",
+            fal="keep_original_sound",
+            label="Keep the reference clip's sound",
+            help="Keep the reference clip's sound in the output video.",
+            short="Sound",
+            words=("kept", "dropped"),
+            kind=bool,
+            default=True,
+            flags=("--no-sound",),
+            flag_help="Drop the reference clip's sound from the output video (kept by default).",
+            appended=False,
+        ),
+    )
+}
+
+# The studio's own choices for a run, not sent to fal as fields: they pick where and how much.
+PREVIEW_OPTION = Option(
+    name="preview",
+    label="Preview",
+    help=f"Send a {LIMITS.min_seconds:g}-second preview instead of the full run: the clip's first "
+    f"{LIMITS.min_seconds:g} s on the cheapest model of the chosen model's family, to see whether the "
+    "character and the motion map before paying for the whole clip.",
+    kind=bool,
+    default=False,
+    appended=False,
+)
 
 
 @dataclass(frozen=True)
 class ModelTier:
-    """One endpoint. `face_binding`: it takes fal's `elements` (a face kept consistent, v3 only).
-    `preview`: the model a preview of a run on this one goes to (its family's Standard model)."""
+    """One model on fal: its endpoint, its price per second of output, its input limits, the model a
+    preview of a run on it goes to (its family's cheapest), and the options it takes (by name, from
+    `OPTIONS`). `face_binding`: it takes fal's `elements` (a face kept consistent)."""
 
     name: str
     endpoint: str
@@ -51,6 +192,8 @@ class ModelTier:
     resolution: str
     title: str
     preview: str
+    options: tuple[str, ...]
+    limits: Limits = LIMITS
     face_binding: bool = False
 
     @property
@@ -63,13 +206,19 @@ class ModelTier:
         """Billing is per second of output, which follows the clip; whole seconds, rounded up, to be safe."""
         return round(billed_seconds(seconds) * self.price_per_second, 3)
 
+    def takes(self, option: str) -> bool:
+        return option in self.options
+
+    def fal_fields(self) -> frozenset[str]:
+        """Every field of this model's request body (what fal's schema for its endpoint accepts)."""
+        face = {"elements"} if self.face_binding else set()
+        return frozenset({"image_url", "video_url", *(OPTIONS[o].fal for o in self.options), *face})
+
 
 def billed_seconds(seconds: float) -> int:
     """The seconds a clip is billed as: whole seconds, rounded up (6.2 s is billed as 7 s)."""
     return math.ceil(max(seconds, 0.0) - 1e-9)
 
-
-LIMITS = Limits()
 
 # A preview is the shortest clip Kling takes, on the cheapest model of the chosen family: enough to see
 # whether the character, the framing and the motion map, for a fraction of the full run's price.
@@ -79,6 +228,7 @@ PREVIEW_SECONDS = LIMITS.min_seconds
 # ones, and `MOTION_STUDIO_V3_PRO_PRICE` / `_V3_STANDARD_PRICE` override them (see `apply_prices`).
 V3_PRO_PRICE = 0.168
 V3_STANDARD_PRICE = 0.126
+KLING_OPTIONS = ("orientation", "prompt", "keep_sound")
 
 TIERS: dict[str, ModelTier] = {
     "pro": ModelTier(
@@ -88,6 +238,7 @@ TIERS: dict[str, ModelTier] = {
         price_per_second=0.112,
         resolution="1080p",
         title="Pro",
+        options=KLING_OPTIONS,
     ),
     "standard": ModelTier(
         name="standard",
@@ -96,6 +247,7 @@ TIERS: dict[str, ModelTier] = {
         price_per_second=0.07,
         resolution="720p",
         title="Standard",
+        options=KLING_OPTIONS,
     ),
     "v3-pro": ModelTier(
         name="v3-pro",
@@ -104,6 +256,7 @@ TIERS: dict[str, ModelTier] = {
         price_per_second=V3_PRO_PRICE,
         resolution="1080p",
         title="v3 Pro",
+        options=KLING_OPTIONS,
         face_binding=True,
     ),
     "v3-standard": ModelTier(
@@ -113,6 +266,7 @@ TIERS: dict[str, ModelTier] = {
         price_per_second=V3_STANDARD_PRICE,
         resolution="720p",
         title="v3 Standard",
+        options=KLING_OPTIONS,
         face_binding=True,
     ),
 }
@@ -130,6 +284,31 @@ def apply_prices(prices: dict[str, float]) -> None:
     every estimate, budget check, label and API description reads the catalogue, so they all agree."""
     for name, price in prices.items():
         TIERS[name] = replace(tier(name), price_per_second=price)
+
+
+def model_option(default: str) -> Option:
+    """The model a run goes to, as an option: its choices are the catalogue's models (made now, so a
+    price set by a setting is the one described); `default` is the server's setting."""
+    return Option(
+        name="model",
+        label="Model",
+        help="The model fal runs.",
+        kind=str,
+        default=default,
+        choices=tuple(Choice(m.name, _model_line(m)) for m in TIERS.values()),
+        flags=("--model", "--tier"),
+        appended=False,
+    )
+
+
+def _model_line(model: ModelTier) -> str:
+    face = ", can keep a face consistent" if model.face_binding else ""
+    return f"{model.resolution}, {format_price(model.price_per_second)} of video{face}"
+
+
+def takers(option: str) -> list[str]:
+    """The models that take an option, by name."""
+    return [m.name for m in TIERS.values() if m.takes(option)]
 
 
 def tier(name: str) -> ModelTier:

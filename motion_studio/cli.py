@@ -11,27 +11,27 @@ import asyncio
 import logging
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 
-from pydantic import SecretStr
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Column, Table
 
-from . import fetching, notices
-from .catalog import FACE_MAX_ANGLES, check_face, format_cost
+from . import notices
+from .catalog import FACE_MAX_ANGLES, OPTIONS, format_cost
 from .cli_batch import STRICT_REFUSED, generate_batch, run_json
-from .errors import InternalError, RunActionError, StrictRefusalError, StudioError
+from .errors import InternalError, StrictRefusalError, StudioError
 from .history.runs import Run
-from .history.store import History
 from .jobs.events import Checked, Done, Failed, JobEvent, Running
 from .jobs.job import Job
-from .jobs.runner import JobRunner
 from .lifecycle import Action
-from .order import MAX_INPUTS, FaceSources, Options, Order, Source, option_fields
+from .option_help import described, offered
+from .options_parser import parse_options
+from .order import MAX_INPUTS, FaceSources, Order, Source
 from .people.detect import mute_native_logs
-from .people_check import check_inputs
 from .settings import Settings, configure_logging, get_settings
+from .studio.service import Studio
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
@@ -59,7 +59,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
 
 
 def _generate_arguments(gen: argparse.ArgumentParser, default_model: str) -> None:
-    """`generate`'s flags: the inputs, then every option as `Options` describes it, then the face."""
+    """`generate`'s flags: the inputs, every option as the catalogue describes it, then the face."""
     gen.add_argument(
         "--image",
         required=True,
@@ -74,17 +74,21 @@ def _generate_arguments(gen: argparse.ArgumentParser, default_model: str) -> Non
         help="reference clip, a file or an http(s) URL (MP4/MOV; WebM... is converted); repeat it for a "
         f"batch: one run per clip with the same image, at most {MAX_INPUTS} (not with several --image)",
     )
-    for option in option_fields():
-        default = default_model if option.name == "model" else option.default
-        if option.kind is bool:  # a flag that turns the option's default around
-            action = "store_false" if default else "store_true"
-            gen.add_argument(*option.cli, dest=option.name, action=action, help=option.description)
-            continue
-        choices = list(option.choices) or None
-        gen.add_argument(
-            *option.cli, dest=option.name, choices=choices, default=default,
-            help=option.description.replace("%", "%%") + " Default: %(default)s",
-        )  # fmt: skip
+    first, added = offered(default_model)
+    for option in (*first, *added):
+        # No type or choices for argparse: every value goes through `parse_options`, whose sentence
+        # names the flag, as the API's names the parameter. A flag given is its default turned around.
+        help_text = described(option, "cli").replace("%", "%%")
+        if option.kind is bool:
+            gen.add_argument(
+                *option.cli_flags,
+                dest=option.name,
+                action="store_const",
+                const=not option.default,
+                help=help_text,
+            )
+        else:
+            gen.add_argument(*option.cli_flags, dest=option.name, metavar=option.name.upper(), help=help_text)
     gen.add_argument(
         "--face",
         metavar="FRONTAL",
@@ -110,10 +114,12 @@ def _generate_arguments(gen: argparse.ArgumentParser, default_model: str) -> Non
     )
 
 
-def _order(args: argparse.Namespace) -> Order:
-    """The command line's order: its options by the same description the API uses, each input a
-    file or a URL to fetch; several --image or several --video make a batch."""
-    options = Options.model_validate({option.name: getattr(args, option.name) for option in option_fields()})
+def _order(args: argparse.Namespace, default_model: str) -> Order:
+    """The command line's order: its options through the parser every edge uses, each input a file
+    or a URL to fetch; several --image or several --video make a batch."""
+    first, added = offered(default_model)
+    given = {option.name: getattr(args, option.name) for option in (*first, *added)}
+    options = parse_options(given, edge="cli", default_model=default_model)
     image, *more_images = [_source(value) for value in args.image]
     video, *more_videos = [_source(value) for value in args.video]
     face = FaceSources(_source(args.face) if args.face else Source(), tuple(map(_source, args.face_angle)))
@@ -138,19 +144,19 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser(settings).parse_args(argv)
     configure_logging(logging.WARNING)  # progress has its own display; logs only for trouble
     mute_native_logs()  # MediaPipe's model-loading chatter has nothing for a terminal's user
-    history = settings.open_history()
-    if args.command == "history":
+    if args.command == "history":  # reads the history only: no key, no runner
+        history = settings.open_history()
         history.sweep()
-        _print_history(history, args.limit)
+        _print_history(history.recent(args.limit), history.is_followed)
         return 0
     try:
-        key = settings.require_key()
-        runner = JobRunner(settings, history)
+        settings.require_key()
+        studio = Studio(settings, local=True)  # the machine's own user: the server's key pays
     except StudioError as exc:
         err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         return 2
     try:
-        return _command(args, runner, key, err)
+        return _command(args, studio, err)
     except StudioError as exc:
         err.print(f"[red]error:[/] {exc.message}", soft_wrap=True)
         return 1
@@ -159,75 +165,44 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"[red]error:[/] {InternalError(charged=False).message}", soft_wrap=True)
         return 1
     finally:
-        runner.shutdown()
+        studio.runner.shutdown()
 
 
-def _command(args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: Console) -> int:
-    history = runner.history
+def _command(args: argparse.Namespace, studio: Studio, err: Console) -> int:
+    """Each command through the studio's own methods, as the page's buttons go."""
     if args.command == "resume":
-        if args.run_id:
-            run = _existing(history, args.run_id)
-            if Action.RESUME not in run.situation(followed=False).actions:
-                raise RunActionError.cli_nothing_to_resume(run.id, run.status)
-            if run.key_source != "server":
-                raise RunActionError.cli_pasted_key(run.id)
-            jobs = [runner.resume(run, key, "server")]
-        else:
-            jobs = runner.resume_unfinished(key)
+        jobs = (
+            [studio.runs.resume(args.run_id, None, None)] if args.run_id else studio.runs.resume_unfinished()
+        )
         err.print(f"{len(jobs)} unfinished run(s) to resume.")
-        codes = [_follow(runner, job, err) for job in jobs]
-        return max(codes, default=0)
+        return max((_follow(studio, job, err) for job in jobs), default=0)
     if args.command == "again":
-        run = _existing(history, args.run_id)
-        if Action.RUN_AGAIN not in run.situation(followed=False).actions:
-            raise RunActionError.cli_still_going(run.id, run.status)
-        return _follow(runner, runner.run_again(run, key), err)
+        return _follow(studio, studio.runs.run_again(args.run_id, None, None), err)
     if args.command == "full":
-        run = _existing(history, args.run_id)
-        if Action.RUN_FULL not in run.situation(followed=False).actions:
-            raise RunActionError.not_a_finished_preview()
-        return _follow(runner, runner.run_full(run, key), err)
-    history.sweep()  # runs a crash left behind get their true status before a new one starts
-    settings = runner.settings
-    order = _order(args)
-    check_face(order.options.model, order.options.orientation, order.face.outline())  # before any fetch
-    if any(map(_is_url, [*args.image, *args.video])):  # room first: never prune an input about to be used
-        scratch = [settings.data_dir / "downloads", settings.data_dir / "trimmed"]
-        fetching.prune(scratch, settings.scratch_mb * 2**20)
+        return _follow(studio, studio.runs.run_full(args.run_id, None, None), err)
+    order = _order(args, studio.settings.default_tier)  # a wrong option or face: refused here, nothing read
     if order.is_batch:  # several characters on one clip, or one character on several clips
-        return generate_batch(order, args, runner, key, err)
-    image = _local_input(order.image, "image", settings, err)
-    video = _local_input(order.video, "video", settings, err)
-    face = FaceSources(
-        _local_input(order.face.frontal, "image", settings, err) if order.face.frontal else Source(),
-        tuple(_local_input(angle, "image", settings, err) for angle in order.face.angles),
-    )
-    if (settings.people_check or args.strict) and not _people_check(image.file, video.file, args.strict, err):
+        return generate_batch(studio, order, args, err)
+    for kind, source in (("image", order.image), ("video", order.video)):
+        if source.url and not source.file:
+            err.print(f"Fetching the {kind} from {source.url}…", soft_wrap=True, markup=False)
+    local = studio.orders.localised(order)
+    if not _people_check(studio, local, args.strict, err):
         return STRICT_REFUSED
-    local = Order(order.options, ((image, video),), face)
-    return _follow(runner, runner.start(local, key), err, as_json=args.json)
+    return _follow(studio, studio.orders.start(local, None, None), err, as_json=args.json)
 
 
 def _is_url(value: str) -> bool:
     return value.strip().lower().startswith(("http://", "https://"))
 
 
-def _local_input(source: Source, kind: str, settings: Settings, err: Console) -> Source:
-    """A path as it is; a URL fetched into the data directory (as the page does), keeping the https
-    URL it came from, so an input already on fal's CDN can be passed to fal without a second upload."""
-    if source.file or not source.url:
-        return source
-    url = source.url
-    err.print(f"Fetching the {kind} from {url}…", soft_wrap=True, markup=False)
-    path = fetching.fetch_url(url, kind, settings.data_dir / "downloads")
-    return Source(str(path), url if url.lower().startswith("https://") else None)
-
-
-def _people_check(image: str | None, video: str | None, strict: bool, err: Console) -> bool:
+def _people_check(studio: Studio, order: Order, strict: bool, err: Console) -> bool:
     """Print the people check's warnings (advice, like the page's); False when `strict` and it warned.
     A check that could not run (an odd file, no mediapipe) is a note, not a warning."""
     with err.status("Looking for the person in the image and the clip…"):
-        found = check_inputs(image, video)
+        found = studio.orders.check_people(order.image.file, order.video.file, always=strict)
+    if found is None:
+        return True
     for warning in found.warnings:
         err.print(f"  [yellow]warning:[/] {escape(warning.message)}", soft_wrap=True)
     if found.skipped:
@@ -238,31 +213,23 @@ def _people_check(image: str | None, video: str | None, strict: bool, err: Conso
     return True
 
 
-def _existing(history: History, run_id: str) -> Run:
-    run = history.get(run_id)
-    if run is None:
-        raise RunActionError.unknown_id(run_id)
-    return run
-
-
-def _follow(runner: JobRunner, job: Job, err: Console, *, as_json: bool = False) -> int:
+def _follow(studio: Studio, job: Job, err: Console, *, as_json: bool = False) -> int:
     """Show the job's events until it ends; Ctrl-C cancels the fal request, not just the display.
     `as_json`: the run's summary on stdout, whatever the end (scripts read its status)."""
     try:
         final = asyncio.run(_show(job, err))
     except KeyboardInterrupt:
         err.print("Cancelling the fal request…")
-        runner.cancel(job.id)
-        final = job.wait(runner.settings.cancel_grace_seconds + 5)
-    run = runner.history.get(job.run_id) if as_json and job.run_id else None
-    if run is not None:
-        print(run_json(runner.history, run))
+        studio.runner.cancel(job.id)
+        final = job.wait(studio.settings.cancel_grace_seconds + 5)
+    run = studio.history.get(job.run_id) if job.run_id else None
+    if as_json and run is not None:
+        print(run_json(studio.history, run))
     if isinstance(final, Done):
         if not as_json:
             print(final.output)
-        preview = runner.history.get(job.run_id) if job.run_id else None
-        if preview is not None and preview.is_preview:
-            err.print(notices.preview_done(preview.id), soft_wrap=True)
+        if run is not None and run.is_preview:
+            err.print(notices.preview_done(run.id), soft_wrap=True)
         return 0
     if isinstance(final, Failed):
         err.print(f"[red]error:[/] {final.message}", soft_wrap=True)
@@ -291,13 +258,17 @@ async def _show(job: Job, err: Console) -> JobEvent | None:
     return last
 
 
-def _print_history(history: History, limit: int) -> None:
+def _print_history(runs: list[Run], is_followed: Callable[[Run], bool]) -> None:
+    """One row a run; a column for the model and for each option that is not a text (the catalogue's,
+    "-" where the run's model does not take it)."""
+    shown = [option for option in OPTIONS.values() if option.kind is not str or option.choices]
     table = Table(
         Column("run", no_wrap=True),  # whole, so it can be copied into `resume` or `again`
-        "when", "status", "tier", "orient.", "clip", "cost", "output / error", "next", show_lines=False
+        "when", "status", "model", *(o.short or o.label for o in shown), "clip", "cost", "output / error",
+        "next", show_lines=False,
     )  # fmt: skip
-    for run in history.recent(limit):
-        situation = run.situation(followed=history.is_followed(run))
+    for run in runs:
+        situation = run.situation(followed=is_followed(run))
         when = datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M")
         clip = f"{run.clip_seconds:.1f} s" if run.clip_seconds else "-"
         cost = format_cost(run.estimated_cost) if run.estimated_cost is not None else "-"
@@ -306,7 +277,7 @@ def _print_history(history: History, limit: int) -> None:
             when,
             run.status,
             f"{run.options.model} (preview)" if run.is_preview else run.options.model,
-            run.options.orientation,
+            *(o.shown(run.options.values[o.name]) if o.name in run.options.values else "-" for o in shown),
             clip,
             cost,
             run.output_path or run.error_message or "",

@@ -13,7 +13,6 @@ import asyncio
 import json
 from typing import Any
 
-from pydantic import SecretStr
 from rich.console import Console
 from rich.markup import escape
 
@@ -22,11 +21,9 @@ from .batches.service import Batches
 from .errors import StrictRefusalError, StudioError
 from .history.runs import Run
 from .history.store import History
-from .inputs import InputReader
 from .jobs.events import Cancelled, Done, Failed, JobEvent, Running
-from .jobs.runner import JobRunner
 from .order import Order
-from .people_check import check_inputs
+from .studio.service import Studio
 from .summary import run_summary
 from .verdicts import batch_verdict
 
@@ -34,27 +31,20 @@ from .verdicts import batch_verdict
 STRICT_REFUSED = 3
 
 
-def generate_batch(
-    order: Order, args: argparse.Namespace, runner: JobRunner, key: SecretStr, err: Console
-) -> int:
-    """One batch from the command line; exit 0 when every run is done, 1 when any failed, 130 when
-    it was cancelled (Ctrl-C cancels every run, on fal too)."""
-    batches = Batches(
-        runner.settings,
-        runner.history,
-        runner,
-        InputReader(runner.settings, runner.inputs_in_use),
-        key_for=lambda _key, _visitor: (key, "server"),
-    )
+def generate_batch(studio: Studio, order: Order, args: argparse.Namespace, err: Console) -> int:
+    """One batch from the command line, through the studio's batches as the page's; exit 0 when
+    every run is done, 1 when any failed, 130 when it was cancelled (Ctrl-C cancels every run, on fal
+    too)."""
+    batches = studio.batches
     with err.status(f"Checking the batch's {order.size} inputs…"):
         reading = batches.read(order)
     if not reading.ready:
         for problem in reading.problems or (batch_verdict(reading).sentence,):
             err.print(f"[red]error:[/] {escape(problem)}", soft_wrap=True)
         return 1
-    if (runner.settings.people_check or args.strict) and not _people_check(reading.readings, args, err):
+    if not _people_check(studio, reading.readings, args, err):
         return STRICT_REFUSED
-    batch = batches.start_with(order, key, "server", None, reading=reading)
+    batch = batches.start(order, None, None, reading=reading)
     names = dict(zip(batch.run_ids, reading.names, strict=True))
     try:
         asyncio.run(_show(batch, names, err))
@@ -62,18 +52,19 @@ def generate_batch(
         err.print("Cancelling every run of the batch on fal…")
         batches.cancel(batch)
         for job in batch.jobs:
-            job.wait(runner.settings.cancel_grace_seconds + 5)
+            job.wait(studio.settings.cancel_grace_seconds + 5)
     return _report(batches, batch, args.json, err)
 
 
-def _people_check(readings: Any, args: argparse.Namespace, err: Console) -> bool:
+def _people_check(studio: Studio, readings: Any, args: argparse.Namespace, err: Console) -> bool:
     """The people check of each run's inputs (advice; with `--strict`, a refusal)."""
     warned = False
     for number, reading in enumerate(readings, start=1):
-        found = check_inputs(reading.image, reading.video)
-        for warning in found.warnings:
+        found = studio.orders.check_people(reading.image, reading.video, always=args.strict)
+        warnings = found.warnings if found else ()
+        for warning in warnings:
             err.print(f"  [yellow]warning (run {number}):[/] {escape(warning.message)}", soft_wrap=True)
-        warned = warned or bool(found.warnings)
+        warned = warned or bool(warnings)
     if args.strict and warned:
         err.print(f"[red]error:[/] {escape(StrictRefusalError().message)}", soft_wrap=True)
         return False

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fetching, notices
-from .catalog import FACE_REFERENCE, LIMITS, Face, check_face, either, options_under
-from .errors import BudgetError, ClipTooLongError, InputError, OptionError, StudioError
+from .catalog import FACE_REFERENCE, Face, either, options_under
+from .errors import BudgetError, ClipTooLongError, InputError, StudioError
 from .media.image import ImageReport, inspect_image
 from .media.inputs import check_face as check_face_images
 from .media.video import VideoReport, inspect_video, trim_clip
@@ -125,11 +125,15 @@ class InputReader:
         problems: list[str] = []
         notes: list[str] = []
         fetched: dict[str, str] = {}
-        orientation, prompt, tier_name = options.orientation, options.prompt, options.model
+        orientation, prompt, tier_name = (
+            options.get("orientation"),
+            options.get("prompt") or "",
+            options.model,
+        )
         image_path, image_report, image_problem = self._read_image(image, fetched)
         video_path, video_report, video_problem, trim_to = self._read_video(video, orientation, fetched)
         face = face or FaceSources()
-        face_files, face_reports, face_problem = self._read_face(face, tier_name, orientation)
+        face_files, face_reports, face_problem = self._read_face(face)
         problems += [p for p in (image_problem, video_problem, face_problem) if p]
         notes += [
             *(image_report.notes if image_report else ()),
@@ -144,10 +148,7 @@ class InputReader:
             if on_server_key and cap is not None and cost > cap:  # refused as the run would be
                 fits = either(options_under(cap, seconds, tier_name, face=bool(face)))
                 problems.append(BudgetError.per_run(cost, cap, fits).message)
-        sent = prompt_with_face(prompt or "") if face else (prompt or "")
-        if len(sent) > LIMITS.prompt_max_chars:
-            problems.append(OptionError.prompt_too_long(len(sent), LIMITS.prompt_max_chars).message)
-        if face and sent != (prompt or ""):
+        if face and prompt_with_face(prompt) != prompt:
             notes.append(notices.face_named(FACE_REFERENCE))
         return Reading(
             image_path,
@@ -167,15 +168,12 @@ class InputReader:
             face_problem,
         )
 
-    def _read_face(
-        self, given: FaceSources, tier_name: str, orientation: str
-    ) -> tuple[Face, tuple[ImageReport, ...], str | None]:
-        """The face's images and their reports, or the sentence saying what is wrong: a face the
-        model or the orientation can't take is refused before anything is fetched."""
+    def _read_face(self, given: FaceSources) -> tuple[Face, tuple[ImageReport, ...], str | None]:
+        """The face's images and their reports, or the sentence saying what is wrong (the order has
+        refused a face its model or options can't take)."""
         if not given:
             return Face(), (), None
         try:
-            check_face(tier_name, orientation, given.outline())
             face = self.pick_face(given)
             return face, check_face_images(face, self.settings.max_image_pixels), None
         except StudioError as exc:
@@ -195,7 +193,7 @@ class InputReader:
             return None, None, exc.message
 
     def _read_video(
-        self, video: Source, orientation: str, fetched: dict[str, str]
+        self, video: Source, orientation: str | None, fetched: dict[str, str]
     ) -> tuple[str | None, VideoReport | None, str | None, float | None]:
         """The clip, its report, or the sentence saying what is wrong (and, if only too long, the
         length to trim it to)."""

@@ -17,107 +17,76 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from .catalog import (
     FACE_REFERENCE,
-    LIMITS,
-    ORIENTATION_HELP,
-    ORIENTATION_MAX_SECONDS,
+    OPTIONS,
     PREVIEW_SECONDS,
     TIERS,
     Face,
     ModelTier,
     check_face,
-    either,
-    format_price,
     tier,
 )
 from .errors import BatchError, OptionError
 
 MAX_INPUTS = 8  # character images (or clips) in one batch, the first one included
-
-
-def _models_help() -> str:
-    """The models as the API describes them, made from the catalogue (whose prices may be settings)."""
-    return "; ".join(
-        f"'{t.name}': {t.resolution}, {format_price(t.price_per_second)} of video"
-        + (", can keep a face consistent (face_image)" if t.face_binding else "")
-        for t in TIERS.values()
-    )
+DEFAULT_MODEL = "pro"
 
 
 class Options(BaseModel):
-    """The choices of a run, each a field whose metadata says how fal, the API and the CLI name it.
+    """The choices of a run: its model, whether it is a preview, and the model's own options (`values`,
+    by their catalogue names). Callers' values are checked by `options_parser.parse_options`; this
+    value is what a run carries, and it is stored as one flat JSON object (`model`, `preview` and each
+    option), so a stored run reads without a migration."""
 
-    `json_schema_extra` keys: `fal` (the name in fal's request body; absent: not sent as a field),
-    `api` (the API's parameter name; default the field's name), `cli` (the command line's flags;
-    default `--field-name`, or `--no-field-name` for a flag that is on by default).
-    """
+    model_config = ConfigDict(frozen=True)
 
-    model_config = ConfigDict(frozen=True, extra="ignore")  # a stored field no longer offered is skipped
+    model: str = DEFAULT_MODEL
+    preview: bool = False
+    values: dict[str, Any] = Field(default_factory=dict)
 
-    orientation: str = Field(
-        "video",
-        description=" ".join(f"'{name}': {text}." for name, text in ORIENTATION_HELP.items()),
-        json_schema_extra={"fal": "character_orientation", "api": "character_orientation"},
-    )
-    prompt: str = Field(
-        "",
-        description=f"Optional text describing the scene or the character (up to {LIMITS.prompt_max_chars} characters).",
-        json_schema_extra={"fal": "prompt"},
-    )
-    keep_sound: bool = Field(
-        True,
-        description="Keep the reference clip's sound in the output video.",
-        json_schema_extra={"fal": "keep_original_sound", "api": "keep_original_sound", "cli": "--no-sound"},
-    )
-    model: str = Field(
-        "pro",
-        description="The model: {models}.",  # filled from the catalogue where it is shown
-        json_schema_extra={"cli": ["--model", "--tier"]},
-    )
-    preview: bool = Field(
-        False,
-        description=f"Send a {PREVIEW_SECONDS:g}-second preview instead of the full run: the clip's first "
-        f"{PREVIEW_SECONDS:g} s on the Standard model of the chosen model's family, to see whether the "
-        "character and the motion map before paying for the whole clip.",
-        json_schema_extra={"cli": "--preview"},
-    )
-
-    @field_validator("orientation")
+    @model_validator(mode="before")
     @classmethod
-    def _known_orientation(cls, value: str) -> str:
-        """An API caller may send any string: refused in one sentence, before anything is read."""
-        if value not in ORIENTATION_MAX_SECONDS:
-            choices = either([f"'{o}'" for o in ORIENTATION_MAX_SECONDS])
-            raise OptionError.orientation(value, choices)
-        return value
+    def _gathered(cls, data: Any) -> Any:
+        """The flat form (stored, or written in code) made `values`: each option the model takes, its
+        default where none is given; a stored option the model no longer takes is skipped."""
+        if not isinstance(data, dict) or "values" in data:
+            return data
+        model = data.get("model") or DEFAULT_MODEL
+        known = TIERS.get(model)
+        given = {k: v for k, v in data.items() if k not in ("model", "preview") and v is not None}
+        if known is not None:
+            given = {name: given.get(name, OPTIONS[name].default) for name in known.options}
+        return {"model": model, "preview": bool(data.get("preview")), "values": given}
 
-    @field_validator("model")
-    @classmethod
-    def _known_model(cls, value: str) -> str:
-        if value not in TIERS:
-            raise OptionError.model(value, either([f"'{t}'" for t in TIERS]))
-        return value
+    @model_serializer
+    def _flat(self) -> dict[str, Any]:
+        return {"model": self.model, "preview": self.preview, **self.values}
 
-    @field_validator("prompt", mode="before")
-    @classmethod
-    def _text(cls, value: object) -> object:
-        return "" if value is None else value
+    def get(self, name: str) -> Any:
+        """An option's value; None when the model does not take it."""
+        return self.values.get(name)
 
-    @field_validator("preview", mode="before")
-    @classmethod
-    def _not_asked(cls, value: object) -> object:
-        """An API caller that sends null for an optional flag did not ask for a preview."""
-        return False if value is None else value
+    def with_value(self, name: str, value: Any) -> Options:
+        return self.model_copy(update={"values": {**self.values, name: value}})
 
     @property
     def runs_on(self) -> ModelTier:
-        """The model fal runs: the chosen one, or for a preview its family's Standard model."""
+        """The model fal runs: the chosen one, or for a preview its family's cheapest model."""
         chosen = tier(self.model)
         return tier(chosen.preview) if self.preview else chosen
+
+    @property
+    def clip_max_seconds(self) -> float:
+        """The longest clip the model takes with these options (Kling: its orientation's limit)."""
+        caps = [self.runs_on.limits.max_seconds]
+        for name, value in self.values.items():
+            choice = OPTIONS[name].choice(value) if name in OPTIONS else None
+            if choice is not None and choice.clip_max_seconds is not None:
+                caps.append(choice.clip_max_seconds)
+        return min(caps)
 
     def sent_seconds(self, clip_seconds: float) -> float:
         """How much of the clip fal gets: all of it, or a preview's first seconds."""
@@ -128,64 +97,19 @@ class Options(BaseModel):
         return self.runs_on.estimate_cost(self.sent_seconds(clip_seconds))
 
     def fal_arguments(self, image_url: str, video_url: str, face: Face | None = None) -> dict[str, Any]:
-        """fal's request body, exactly as its input schema gives it: every option with a fal name
-        (an empty text left out), and `elements` (the face's uploaded URLs) only for a face, which
-        the prompt then names."""
+        """fal's request body, exactly as the model's input schema gives it: each option the model takes
+        by fal's name (an empty text left out), and `elements` (the face's uploaded URLs) only for a
+        face, which the prompt then names."""
         arguments: dict[str, Any] = {"image_url": image_url, "video_url": video_url}
-        values = self.model_dump()
+        values = dict(self.values)
         if face:
-            check_face(self.model, self.orientation, face)
             arguments["elements"] = [face.element()]
-            values["prompt"] = prompt_with_face(self.prompt)
-        for name, info in Options.model_fields.items():
-            fal_name = _extra(info).get("fal")
-            if fal_name and values[name] != "":
-                arguments[str(fal_name)] = values[name]
+            values["prompt"] = prompt_with_face(values.get("prompt") or "")
+        for name in self.runs_on.options:
+            value = values.get(name, OPTIONS[name].default)
+            if value != "":
+                arguments[OPTIONS[name].fal] = value
         return arguments
-
-
-def _extra(info: FieldInfo) -> dict[str, Any]:
-    extra = info.json_schema_extra
-    return dict(extra) if isinstance(extra, dict) else {}
-
-
-@dataclass(frozen=True)
-class OptionField:
-    """One option as the API and the command line offer it."""
-
-    name: str  # the field of `Options`
-    api: str
-    cli: tuple[str, ...]
-    kind: type
-    default: Any
-    description: str
-    choices: tuple[str, ...] = ()
-
-
-def option_fields() -> list[OptionField]:
-    """Every option as the API and the command line offer it, made from `Options` (the choices and
-    the models' prices read from the catalogue now, so a price set by a setting is the one shown)."""
-    choices = {"orientation": tuple(ORIENTATION_MAX_SECONDS), "model": tuple(TIERS)}
-    fields = []
-    for name, info in Options.model_fields.items():
-        extra = _extra(info)
-        flag = ("--no-" if info.default is True else "--") + name.replace(
-            "_", "-"
-        )  # a flag turns a default around
-        cli = extra.get("cli") or flag
-        kind = info.annotation if isinstance(info.annotation, type) else str
-        fields.append(
-            OptionField(
-                name=name,
-                api=str(extra.get("api", name)),
-                cli=(cli,) if isinstance(cli, str) else tuple(cli),
-                kind=kind,
-                default=info.default,
-                description=(info.description or "").format(models=_models_help()),
-                choices=choices.get(name, ()),
-            )
-        )
-    return fields
 
 
 def prompt_with_face(prompt: str) -> str:
@@ -256,6 +180,18 @@ class Order:
     options: Options
     pairs: tuple[tuple[Source, Source], ...]
     face: FaceSources = FaceSources()
+
+    def __post_init__(self) -> None:
+        """The rules between the inputs and the options, checked where an order is made (before
+        anything is fetched): a face the model or its options can't take, and a prompt that naming
+        the face would make too long."""
+        if not self.face:
+            return
+        check_face(self.options.model, self.options.get("orientation"), self.face.outline())
+        prompt = OPTIONS["prompt"]
+        named = prompt_with_face(self.options.get("prompt") or "")
+        if prompt.max_chars is not None and len(named) > prompt.max_chars:
+            raise OptionError.prompt_too_long(len(named), prompt.max_chars)
 
     @classmethod
     def of(

@@ -10,15 +10,15 @@ import itertools
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from . import notices
 from .catalog import (
     FACE_REFERENCE,
-    LIMITS,
-    ORIENTATION_HELP,
-    ORIENTATION_MAX_SECONDS,
+    OPTIONS,
     PREVIEW_SECONDS,
     TIERS,
+    Option,
     billed_seconds,
     format_cost,
     format_price,
@@ -113,8 +113,10 @@ def generate_label(reading: Reading | None) -> str:
     return f"Generate · ≈ {format_cost(reading.cost)}"
 
 
-def orientation_help(orientation: str) -> str:
-    return f"**{orientation}**: {ORIENTATION_HELP[orientation]}."
+def choice_note(name: str, value: str | None) -> str:
+    """The line under a choice option: what the chosen value does."""
+    choice = OPTIONS[name].choice(value)
+    return f"**{value}**: {choice.help}." if choice else ""
 
 
 def face_panel_shown(tier_name: str) -> bool:
@@ -140,15 +142,20 @@ def face_text(reading: Reading) -> str:
     return f"🙂 {' · '.join(parts)}" if parts else ""
 
 
-def prompt_counter(prompt: str) -> str:
-    n = len(prompt or "")
-    mark = "❌ " if n > LIMITS.prompt_max_chars else ""
-    return f"{mark}{n} / {LIMITS.prompt_max_chars} characters"
+def text_counter(name: str, text: str | None) -> str:
+    """A text option's length against its limit (the prompt's counter)."""
+    n, limit = len(text or ""), OPTIONS[name].max_chars
+    mark = "❌ " if limit is not None and n > limit else ""
+    return f"{mark}{n} / {limit} characters" if limit is not None else f"{n} characters"
 
 
-def orientation_choices() -> list[tuple[str, str]]:
-    """`video` first: its 30 s limit accepts more clips."""
-    return [(f"{o} (≤ {ORIENTATION_MAX_SECONDS[o]:g} s)", o) for o in ("video", "image")]
+def choice_labels(name: str) -> list[tuple[str, str]]:
+    """A choice option's values as its radio shows them, in the catalogue's order (the orientation:
+    `video` first, as its 30 s limit accepts more clips), each with the clip length it allows."""
+    return [
+        (f"{c.value} (≤ {c.clip_max_seconds:g} s)" if c.clip_max_seconds else c.value, c.value)
+        for c in OPTIONS[name].choices
+    ]
 
 
 def tier_choices() -> list[tuple[str, str]]:
@@ -176,18 +183,19 @@ def log_text(job: Job) -> str:
 
 
 def run_caption(run: Run) -> str:
-    """Status, place in its batch, date, orientation, model, length and prompt; the page wraps it,
-    never cuts it."""
+    """Status, place in its batch, date, its choices (the orientation), model, length and its texts
+    (the prompt); the page wraps it, never cuts it."""
     when = datetime.fromtimestamp(run.created_at).strftime("%b %d, %H:%M")
     clip = f"{run.clip_seconds:.0f} s" if run.clip_seconds else ""
-    prompt = (run.options.prompt[:80] + "…") if len(run.options.prompt) > 80 else run.options.prompt
+    texts = " · ".join(str(value) for option, value in _options_of(run) if _is_text(option) and value)
+    prompt = (texts[:80] + "…") if len(texts) > 80 else texts
     batch = f"batch {run.batch_index}/{run.batch_size}" if run.batch_id else ""
     parts = [
         f"{icon(run.status)} {run.status}",
         "🔍 preview" if run.is_preview else ("full run of a preview" if run.preview_of else ""),
         batch,
         when,
-        run.options.orientation,
+        *(str(value) for option, value in _options_of(run) if option.choices),
         _ran_on(run),
         clip,
     ]
@@ -225,8 +233,14 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
     charged = "fal may have charged for it" if situation.charged else "nothing was charged"
     lines = [
         f"### {icon(run.status)} Run `{run.id}` — {situation.label}",
-        f"- **When:** {when} · **Model:** {_ran_on(run)} · **Orientation:** {run.options.orientation} · "
-        f"**Sound:** {'kept' if run.options.keep_sound else 'dropped'} · **Billing:** {charged}",
+        " · ".join(
+            [
+                f"- **When:** {when}",
+                f"**Model:** {_ran_on(run)}",
+                *(f"**{o.short or o.label}:** {o.shown(v)}" for o, v in _options_of(run) if not _is_text(o)),
+                f"**Billing:** {charged}",
+            ]
+        ),
     ]
     if run.is_preview:
         lines.append(
@@ -246,8 +260,7 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         lines.append(
             f"- **Clip:** {run.clip_seconds:.1f} s · **Estimated cost:** {format_cost(run.estimated_cost)}"
         )
-    if run.options.prompt:
-        lines.append(f"- **Prompt:** {run.options.prompt}")
+    lines += [f"- **{o.short or o.label}:** {v}" for o, v in _options_of(run) if _is_text(o) and v]
     if run.request_id:
         lines.append(f"- **fal request id:** `{run.request_id}`")
     if run.error_message and run.status != "cancelled":  # the heading says it was cancelled
@@ -260,6 +273,15 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         steps = ", ".join(f"{e.state} +{e.at - start:.0f}s" for e in firsts)  # queue moves: once
         lines.append(f"- **Timeline:** {steps}")
     return "\n".join(lines)
+
+
+def _options_of(run: Run) -> list[tuple[Option, Any]]:
+    """A run's options as the catalogue describes them (a stored one no longer offered is left out)."""
+    return [(OPTIONS[name], value) for name, value in run.options.values.items() if name in OPTIONS]
+
+
+def _is_text(option: Option) -> bool:
+    return option.kind is str and not option.choices
 
 
 def _ran_on(run: Run) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .batches.reading import BatchReading
-from .catalog import billed_seconds
+from .catalog import OPTIONS, billed_seconds
 from .history.runs import Run, RunEvent
 from .inputs import Reading
 from .media.image import ImageInfo
@@ -47,7 +47,10 @@ class RunSummary(BaseModel):
     it ended. `estimated_cost` is the studio's estimate (fal bills whole seconds of output); `error`
     is the one sentence saying why a run did not end well. `preview`: a few seconds on the family's
     Standard model (`model` is the one fal ran, `chosen_model` the one its full run will use);
-    `preview_of`: the preview a full run was started from."""
+    `preview_of`: the preview a full run was started from. Each option the run's model took follows,
+    by its API parameter's name (`character_orientation`, `prompt`, `keep_original_sound`...)."""
+
+    model_config = ConfigDict(extra="allow")  # the options: made from the catalogue, as the API's are
 
     run_id: str
     fal_request_id: str | None
@@ -57,8 +60,6 @@ class RunSummary(BaseModel):
     preview: bool = False
     preview_of: str | None = None
     endpoint: str
-    orientation: str
-    keep_original_sound: bool
     clip_seconds: float | None
     billed_seconds: int | None
     price_per_second: float | None
@@ -190,8 +191,7 @@ def run_summary(run: Run, events: list[RunEvent]) -> RunSummary:
         preview=run.is_preview,
         preview_of=run.preview_of,
         endpoint=run.endpoint,
-        orientation=run.options.orientation,
-        keep_original_sound=run.options.keep_sound,
+        **{OPTIONS[name].api_name: value for name, value in run.options.values.items() if name in OPTIONS},
         clip_seconds=_rounded(run.clip_seconds),
         billed_seconds=billed,
         price_per_second=model.price_per_second if model else None,

@@ -39,6 +39,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from motion_studio.catalog import OPTIONS, TIERS, ModelTier, Option
+
 from .media_factory import make_clip, make_image
 
 FAL_HOSTS = (
@@ -50,14 +52,10 @@ FAL_HOSTS = (
     "queue.falrun.com",
     "falrun.com",
 )
-V26_ENDPOINTS = (
-    "fal-ai/kling-video/v2.6/pro/motion-control",
-    "fal-ai/kling-video/v2.6/standard/motion-control",
-)
-V3_ENDPOINTS = ("fal-ai/kling-video/v3/pro/motion-control", "fal-ai/kling-video/v3/standard/motion-control")
-ENDPOINTS = V26_ENDPOINTS + V3_ENDPOINTS
-ALLOWED_FIELDS = {"image_url", "video_url", "character_orientation", "prompt", "keep_original_sound"}
-V3_FIELDS = ALLOWED_FIELDS | {"elements"}  # v3 adds `elements` (fal's v3 schema), nothing else
+# Each endpoint's input schema, made from the studio's catalogue (the one description of what each
+# model takes): its fields by fal's names, each option's type, choices, bounds and length.
+MODELS = {model.endpoint: model for model in TIERS.values()}
+ENDPOINTS = tuple(MODELS)
 ELEMENT_FIELDS = {"frontal_image_url", "reference_image_urls"}
 VALID_KEY = "emu-key-id:emu-key-secret"
 # The headers that say how long fal keeps a file or a request's copy (recorded with each call).
@@ -513,7 +511,7 @@ class FalEmulator:
         endpoint = call.path.strip("/")
         if endpoint not in ENDPOINTS:
             return JSONResponse({"detail": f"Application '{endpoint}' not found"}, 404)
-        problems = _validate(call.body, self.known_file, v3=endpoint in V3_ENDPOINTS)
+        problems = _validate(call.body, self.known_file, MODELS[endpoint])
         if problems:
             return JSONResponse({"detail": problems}, 422)
         rid = str(uuid.uuid4())
@@ -725,10 +723,8 @@ def _fal_media_url(value: object) -> bool:
         return False
 
 
-def _validate(
-    body: Any, known: Callable[[str], object] | None = None, *, v3: bool = False
-) -> list[dict[str, Any]]:
-    """The models' input schema on fal, strictly: a field the model does not have is an error here. v3
+def _validate(body: Any, known: Callable[[str], object] | None, model: ModelTier) -> list[dict[str, Any]]:
+    """The model's input schema on fal, strictly: a field the model does not have is an error here. v3
     adds `elements`: at most one element, with an optional `frontal_image_url` and at most 3
     `reference_image_urls`, and only with orientation `video`.
 
@@ -739,25 +735,12 @@ def _validate(
     if not isinstance(body, dict):
         return [{"loc": ["body"], "msg": "Input should be an object", "type": "model_type"}]
     problems = []
-    for name in ("image_url", "video_url", "character_orientation"):
+    for name in ("image_url", "video_url"):
         if not isinstance(body.get(name), str):
             problems.append({"loc": ["body", name], "msg": "Field required", "type": "missing"})
-    if body.get("character_orientation") not in (None, "image", "video"):
-        problems.append(
-            {
-                "loc": ["body", "character_orientation"],
-                "msg": "Input should be 'image' or 'video'",
-                "type": "literal_error",
-            }
-        )
-    if "keep_original_sound" in body and not isinstance(body["keep_original_sound"], bool):
-        problems.append(
-            {
-                "loc": ["body", "keep_original_sound"],
-                "msg": "Input should be a valid boolean",
-                "type": "bool_type",
-            }
-        )
+    for option in (OPTIONS[name] for name in model.options):
+        if option.fal in body:
+            problems += _field_problems(option, body[option.fal])
     for name in ("image_url", "video_url"):
         value = body.get(name)
         if known is not None and _fal_media_url(value) and known(value) is None:
@@ -769,13 +752,36 @@ def _validate(
                     "input": value,
                 }
             )
-    if v3 and "elements" in body:
+    if model.face_binding and "elements" in body:
         problems += _validate_elements(body["elements"], body.get("character_orientation"), known)
-    for name in set(body) - (V3_FIELDS if v3 else ALLOWED_FIELDS):
+    for name in set(body) - model.fal_fields():
         problems.append(
             {"loc": ["body", name], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
         )
     return problems
+
+
+def _field_problems(option: Option, value: Any) -> list[dict[str, Any]]:
+    """One field against its description: its type, its choices, its bounds, its length."""
+    loc = ["body", option.fal]
+    kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}[option.kind]
+    if not isinstance(value, kinds) or (option.kind is not bool and isinstance(value, bool)):
+        return [{"loc": loc, "msg": f"Input should be a valid {option.kind.__name__}", "type": "type_error"}]
+    if option.choices and value not in option.values:
+        choices = " or ".join(f"'{v}'" for v in option.values)
+        return [{"loc": loc, "msg": f"Input should be {choices}", "type": "literal_error"}]
+    low, high = option.minimum, option.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        return [{"loc": loc, "msg": "Input is out of range", "type": "range_error"}]
+    if option.max_chars is not None and len(value) > option.max_chars:
+        return [
+            {
+                "loc": loc,
+                "msg": f"String should have at most {option.max_chars} characters",
+                "type": "string_too_long",
+            }
+        ]
+    return []
 
 
 def _validate_elements(

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from motion_studio.catalog import OPTIONS
 from motion_studio.history.store import History
 from motion_studio.people_check import TURNED_OFF
 from motion_studio.settings import Settings
@@ -27,18 +28,12 @@ from . import people_media as pm
 from .fal_emulator import SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL, FalEmulator
 from .orders import order
 
+# The first release's parameters keep their places (a positional caller's arguments never shift);
+# every option added since comes after them, in the catalogue's order.
 PARAMETERS = [
-    "image",
-    "video",
-    "character_orientation",
-    "prompt",
-    "keep_original_sound",
-    "model",
-    "preview",
-    "face_image",
-    "face_reference_images",
-    "more_images",
-    "more_videos",
+    *("image", "video", "character_orientation", "prompt", "keep_original_sound", "model", "preview"),
+    *("face_image", "face_reference_images", "more_images", "more_videos"),
+    *(option.api_name for option in OPTIONS.values() if option.appended),
 ]
 # Every route on which fal's storage or queue would be asked for something (GETs of input URLs on
 # fal's CDN are the studio fetching an input, not a request to fal).
@@ -101,7 +96,7 @@ def test_mcp_lists_exactly_the_two_tools_with_their_parameters(app: str, fal: Fa
         assert list(properties) == PARAMETERS
         assert all(properties[name].get("description") for name in PARAMETERS), properties
         assert tool.inputSchema["required"] == ["image", "video"]
-        assert properties["character_orientation"]["enum"] == ["image", "video"]
+        assert properties["character_orientation"]["enum"] == ["video", "image"]
         assert properties["model"]["enum"] == ["pro", "standard", "v3-pro", "v3-standard"]
         assert "$0.168/s of video, can keep a face consistent" in properties["model"]["description"]
         assert "only with model 'v3-pro' or 'v3-standard'" in properties["face_image"]["description"].lower()
@@ -222,9 +217,12 @@ def test_gradio_client_calls_both_endpoints_by_name(
         ),
         (
             {"model": "ultra"},
-            "There is no model 'ultra'; choose 'pro', 'standard', 'v3-pro' or 'v3-standard'.",
+            "model must be 'pro', 'standard', 'v3-pro' or 'v3-standard' (got 'ultra').",
         ),
-        ({"character_orientation": "sideways"}, "The character orientation must be 'image' or 'video'"),
+        (
+            {"character_orientation": "sideways"},
+            "character_orientation must be 'video' or 'image' (got 'sideways').",
+        ),
         ({"image": "/etc/hostname"}, "Only http(s) URLs are fetched."),
         ({"image": "http://127.0.0.1:1/me.png"}, "points inside a private network"),
         ({"image": {"path": "/etc/hostname"}}, "Give the image as an http(s) URL"),

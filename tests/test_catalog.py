@@ -19,8 +19,18 @@ def test_tiers_prices_and_estimates() -> None:
 
 
 def test_limits() -> None:
-    assert catalog.LIMITS.max_seconds("image") == 10 and catalog.LIMITS.max_seconds("video") == 30
-    assert catalog.LIMITS.min_seconds == 3 and catalog.LIMITS.prompt_max_chars == 2500
+    assert catalog.LIMITS.min_seconds == 3 and catalog.LIMITS.max_seconds == 30
+    assert catalog.OPTIONS["prompt"].max_chars == 2500
+    assert Options(orientation="image").clip_max_seconds == 10
+    assert Options(orientation="video").clip_max_seconds == 30
+
+
+def test_every_model_takes_its_options_by_fal_name() -> None:
+    """A model's body holds exactly the fields its description names (the emulator's schema)."""
+    for model in catalog.TIERS.values():
+        body = Options(model=model.name).fal_arguments("i", "v")
+        assert set(body) <= model.fal_fields() - {"elements"}
+        assert all(catalog.OPTIONS[name].fal in model.fal_fields() for name in model.options)
 
 
 def test_request_arguments_follow_the_schema() -> None:

@@ -67,7 +67,7 @@ def test_good_run_prints_a_playable_mp4(fal: FalEmulator, data_dir: Path, sample
     info = probe_video(output)
     assert info.codec == "h264" and info.duration > 4
     run = only_run(data_dir)
-    assert run.status == "done" and run.output_path == str(output) and run.options.prompt == "waving"
+    assert run.status == "done" and run.output_path == str(output) and run.options.get("prompt") == "waving"
     assert "Generating frames" in result.stderr  # fal's log lines are shown
     listing = cli(fal, data_dir, "history")
     assert run.id in listing.stdout and "done" in listing.stdout

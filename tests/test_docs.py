@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from motion_studio.settings import Settings
-from scripts import settings_docs
+from scripts import option_docs, settings_docs
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -47,6 +47,15 @@ def test_generated_settings_files_match_the_model(path: Path) -> None:
     assert actual == expected, (
         f"{path.relative_to(ROOT)} no longer matches the Settings model in motion_studio/settings.py. "
         f"Regenerate it from the repository root with `{settings_docs.COMMAND}` and commit the result."
+    )
+
+
+@pytest.mark.parametrize("path", sorted(option_docs.outputs()), ids=lambda p: p.name)
+def test_generated_option_table_matches_the_catalogue(path: Path) -> None:
+    expected = option_docs.outputs()[path]
+    assert path.read_text(encoding="utf-8") == expected, (
+        f"{path.name} is out of date with the catalogue. "
+        f"Regenerate it from the repository root with `{option_docs.COMMAND}` and commit the result."
     )
 
 

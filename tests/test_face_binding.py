@@ -14,11 +14,11 @@ import pytest
 from pydantic import SecretStr
 
 from motion_studio import catalog
-from motion_studio.catalog import Face
+from motion_studio.catalog import TIERS, Face
 from motion_studio.errors import FaceElementError, InputError
 from motion_studio.history.schema import MIGRATIONS
 from motion_studio.history.store import History
-from motion_studio.jobs.events import Done, Failed
+from motion_studio.jobs.events import Done
 from motion_studio.jobs.runner import JobRunner
 from motion_studio.order import Options
 from motion_studio.settings import Settings
@@ -112,10 +112,11 @@ def test_request_arguments_carry_one_element_only_for_a_v3_face() -> None:
     # No face: the v2.6 body, on v3 too (no `elements`, no prompt added).
     plain = Options(orientation="image", model="v3-pro").fal_arguments("i", "v", Face())
     assert set(plain) == {"image_url", "video_url", "character_orientation", "keep_original_sound"}
+    # The face rule is checked where an order is made, before anything is read or sent.
     with pytest.raises(FaceElementError, match="only with orientation 'video'"):
-        Options(orientation="image", model="v3-pro").fal_arguments("i", "v", face)
+        order("i.png", "v.mp4", orientation="image", model="v3-pro", face=face_of("f.png"))
     with pytest.raises(FaceElementError, match="The pro model can't keep a face consistent"):
-        Options(model="pro").fal_arguments("i", "v", face)
+        order("i.png", "v.mp4", model="pro", face=face_of("f.png"))
 
 
 def test_face_refusals_are_one_sentence_each() -> None:
@@ -153,7 +154,8 @@ def test_the_emulator_validates_the_v3_schema(fal: FalEmulator) -> None:
 
     def problems(body: dict[str, Any], *, v3: bool = True) -> list[str]:
         return [
-            f"{'.'.join(map(str, p['loc'][1:]))}: {p['type']}" for p in _validate(body, fal.known_file, v3=v3)
+            f"{'.'.join(map(str, p['loc'][1:]))}: {p['type']}"
+            for p in _validate(body, fal.known_file, TIERS["v3-pro" if v3 else "pro"])
         ]
 
     assert (
@@ -211,7 +213,7 @@ def test_a_run_with_a_face_sends_one_element_of_uploaded_urls_and_again_restores
     assert (
         run is not None and run.options.model == "v3-pro" and run.estimated_cost == pytest.approx(5 * 0.168)
     )
-    assert run.options.prompt == "a dancer"  # as the user wrote it; fal got it with the face named
+    assert run.options.get("prompt") == "a dancer"  # as the user wrote it; fal got it with the face named
     # The run keeps its own copies of the face (in its folder) and their URLs on fal, in order.
     assert Path(run.face_frontal or "").parent == history.runs_dir / run.id
     assert [Path(p).read_bytes() for p in run.face_angles] == [
@@ -249,9 +251,9 @@ def test_a_face_fal_would_refuse_is_refused_before_anything_is_sent(
     sentence: str,
 ) -> None:
     face = face_of(faces["frontal"], *(faces[f"angle{i}"] for i in range(1, angles + 1)))
-    spec = order(samples["image_jpg"], samples["clip_5s"], orientation=orientation, model=tier, face=face)
-    final = runner.start(spec, KEY).wait(30)
-    assert isinstance(final, Failed) and final.kind == "input" and final.message.startswith(sentence)
+    with pytest.raises(FaceElementError) as refused:  # the order itself can't be made
+        order(samples["image_jpg"], samples["clip_5s"], orientation=orientation, model=tier, face=face)
+    assert refused.value.message.startswith(sentence)
     assert spent(fal) == [] and fal.submitted == [] and history.recent() == []
 
 
@@ -274,24 +276,14 @@ def test_face_images_get_the_character_images_checks(
         fine = studio.orders.read(replace(request, face=face_of(faces["frontal"])), None)
         assert fine.ready and fine.face.frontal == str(faces["frontal"]) and len(fine.face_reports) == 1
         assert "The prompt doesn't name the face, so @Element1 is added at its end." in fine.notes
-        # orientation image: the live check says so (and nothing was uploaded for it)
-        in_image = order(
-            samples["image_jpg"],
-            samples["clip_5s"],
-            orientation="image",
-            model="v3-pro",
-            face=face_of(faces["frontal"]),
-        )
-        image_mode = studio.orders.read(in_image, None)
-        assert image_mode.problems[0].startswith(
-            "Keeping the face consistent works only with orientation 'video'"
-        )
-        # The API's check: same sentence, nothing uploaded.
-        summary = studio.orders.check_for_api(in_image)
-        assert summary.ready is False and summary.verdict.startswith("Keeping the face consistent")
-        with pytest.raises(FaceElementError):  # generate: refused before anything is fetched or sent
-            studio.orders.start_for_api(
-                replace(in_image, face=face_of("https://v3.fal.media/files/face.png")), "api:test"
+        # orientation image: no order can be made of it (page, API and CLI alike), nothing is read
+        with pytest.raises(FaceElementError, match="only with orientation 'video'"):
+            order(
+                samples["image_jpg"],
+                samples["clip_5s"],
+                orientation="image",
+                model="v3-pro",
+                face=face_of("https://v3.fal.media/files/face.png"),
             )
         assert fal.calls == []
     finally:
@@ -437,12 +429,8 @@ def test_the_api_takes_a_face_by_name_and_refuses_one_with_orientation_image(
         (420, "PNG"),
         (440, "PNG"),
     ]
-    refused = client.predict(
-        **inputs, **face, model="v3-pro", character_orientation="image", api_name="/check"
-    )
-    assert refused["ready"] is False and refused["verdict"].startswith(
-        "Keeping the face consistent works only"
-    )
+    with pytest.raises(Exception, match=r"^Keeping the face consistent works only"):  # one sentence, free
+        client.predict(**inputs, **face, model="v3-pro", character_orientation="image", api_name="/check")
     with pytest.raises(Exception, match="The standard model can't keep a face consistent"):
         client.predict(**inputs, **face, model="standard", api_name="/generate")
     assert spent(fal) == []

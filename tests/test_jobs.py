@@ -272,7 +272,7 @@ def test_concurrent_runs_each_get_their_own_result(
     durations = sorted(probe_video(f.output).duration for f in finals)
     assert durations == [pytest.approx(3, abs=0.2), pytest.approx(5, abs=0.2), pytest.approx(10, abs=0.2)]
     assert len({f.output for f in finals}) == 3 and len(fal.submitted) == 3
-    assert {r.options.prompt for r in history.recent()} == {"run 0", "run 1", "run 2"}
+    assert {r.options.get("prompt") for r in history.recent()} == {"run 0", "run 1", "run 2"}
 
 
 def test_spending_guards_apply_to_the_server_key_only(

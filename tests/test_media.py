@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from motion_studio.errors import ClipTooLongError, InputError
-from motion_studio.media import image, inputs, video, views
+from motion_studio.media import image, video, views
 from motion_studio.media.moov_first import MoovFirstWriter, write_moov_first
 from motion_studio.media.mp4_header import surely_plays
 
@@ -228,12 +228,6 @@ def test_trim_keeps_the_first_seconds_exactly(samples: dict[str, Path], tmp_path
     assert report.info.duration == pytest.approx(10, abs=0.1) and report.info.has_audio
     assert video.trim_clip(samples["clip_12s"], 10, tmp_path) == trimmed  # made once
     assert _inspect(samples["clip_12s"], "video").info.duration == pytest.approx(12, abs=0.1)  # original kept
-
-
-def test_prompt_limit() -> None:
-    assert inputs.check_prompt("  dance  ") == "dance"
-    with pytest.raises(InputError, match="2501 characters; the limit is 2500"):
-        inputs.check_prompt("x" * 2501)
 
 
 def test_thumbnail(samples: dict[str, Path], tmp_path: Path) -> None:

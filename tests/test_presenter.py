@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from motion_studio import presenter
+from motion_studio.errors import OptionError
 from motion_studio.history.runs import Run
 from motion_studio.history.store import History
 from motion_studio.inputs import InputReader
 from motion_studio.jobs.events import Checked, Done, Queued, Running
 from motion_studio.jobs.job import Job
+from motion_studio.options_parser import parse_options
 from motion_studio.order import Options, Source
 from motion_studio.people import Framing, PeopleReport, PeopleWarning, PoseReading, Skipped, WarningCode
 from motion_studio.people_check import PeopleCheck
@@ -72,9 +74,11 @@ def test_verdicts(settings: Settings, samples) -> None:
     assert ok.trim_to is None
     webm = check(str(samples["image_webp"]), str(samples["clip_webm"]), "video", "", "pro", settings)
     assert webm.ready and "converted to PNG" in webm.verdict and "converted to MP4" in webm.verdict
-    wordy = check(str(samples["image_jpg"]), str(samples["clip_5s"]), "video", "x" * 2600, "pro", settings)
-    assert not wordy.ready and "2600 characters" in wordy.verdict
-    assert presenter.prompt_counter("x" * 2600).startswith("❌ 2600 / 2500")
+    with pytest.raises(
+        OptionError, match=r"^Prompt must be text of at most 2500 characters \(got 2600 characters\)\.$"
+    ):
+        parse_options({"prompt": "x" * 2600}, edge="page", default_model="pro")
+    assert presenter.text_counter("prompt", "x" * 2600).startswith("❌ 2600 / 2500")
 
 
 def test_progress_text_and_logs() -> None:
@@ -120,7 +124,7 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
         Run(options=Options(orientation="image", prompt="no picture", model="standard"), endpoint="e")
     )
     runs = history.recent()
-    assert [r.options.prompt for r in runs] == ["no picture", "first"]
+    assert [r.options.get("prompt") for r in runs] == ["no picture", "first"]
     caption = presenter.run_caption(runs[1])
     assert caption.startswith("✅ done · ") and "video · Pro · 5 s" in caption and caption.endswith("\nfirst")
     card = presenter.run_details(history.get(old.id), history.events(old.id))

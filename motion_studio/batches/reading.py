@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
-from ..catalog import Face, check_face
+from ..catalog import Face
 from ..errors import BudgetError, OwnKeyRequiredError, StudioError
 from ..history.store import History
 from ..inputs import InputReader, Reading
@@ -102,12 +102,11 @@ class BatchReader:
         return local, problems
 
     def _pick_face(self, order: Order) -> tuple[FaceSources, str | None]:
-        """The face as local files, fetched once for every run (a face the model or the orientation
-        can't take is refused before anything is fetched)."""
+        """The face as local files, fetched once for every run (the order has refused a face its model
+        or options can't take)."""
         if not order.face:
             return FaceSources(), None
         try:
-            check_face(order.options.model, order.options.orientation, order.face.outline())
             picked = self.reader.pick_face(order.face)
         except StudioError as exc:
             return FaceSources(), exc.message

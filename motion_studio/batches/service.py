@@ -11,7 +11,6 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from ..catalog import check_face
 from ..errors import BatchError, InputError, StoppedBeforeSubmitError, StudioError
 from ..history.runs import Run
 from ..history.store import History
@@ -81,11 +80,19 @@ class Batches:
 
     # -- starting -----------------------------------------------------------------------------------
 
-    def start(self, order: Order, session_key: str | None, owner: str | None) -> Batch:
-        """A page's batch: the key that pays (a pasted one wins), this browser as its owner."""
+    def start(
+        self,
+        order: Order,
+        session_key: str | None,
+        owner: str | None,
+        *,
+        reading: BatchReading | None = None,
+    ) -> Batch:
+        """A page's batch (or the command line's): the key that pays (a pasted one wins), this
+        browser as its owner; `reading`: the batch read already (not read twice)."""
         visitor = self.visitor(owner)
         key, source = self.key_for(session_key, visitor)
-        return self.start_with(order, key, source, visitor, session_key=session_key)
+        return self.start_with(order, key, source, visitor, session_key=session_key, reading=reading)
 
     def start_for_api(self, order: Order, caller: str) -> Batch:
         """An API caller's batch: always the server's key, never a pasted one."""
@@ -105,7 +112,6 @@ class Batches:
         """Read the batch (unless `reading` is given), reserve all its runs in one transaction (the
         spending guards for the batch as a whole, on the server's key), then start each run."""
         options = order.options
-        check_face(options.model, options.orientation, order.face.outline())  # before any fetch
         reading = reading or self.read(order, session_key)
         if not reading.ready:
             raise InputError(batch_verdict(reading).sentence)

@@ -151,28 +151,29 @@ class ViewError(InputError):
 class ClipTooLongError(InputError):
     """Too long for the chosen orientation: the page offers to trim it, so it carries the numbers."""
 
-    def __init__(self, orientation: str, duration: float, limit: float, video_limit: float) -> None:
+    def __init__(self, orientation: str | None, duration: float, limit: float, video_limit: float) -> None:
         if orientation == "image":
             advice = f"Switch to 'video' ({video_limit:g} s) or trim it."
         else:
             advice = f"Trim it to {limit:g} s or less."
-        super().__init__(
-            f"The clip is {duration:.1f} s; with orientation '{orientation}' the limit is {limit:g} s. {advice}"
-        )
+        given = f"with orientation '{orientation}' " if orientation else ""
+        super().__init__(f"The clip is {duration:.1f} s; {given}the limit is {limit:g} s. {advice}")
         self.duration = duration
         self.limit = limit
 
 
 class OptionError(InputError):
-    """An option no model has (an API caller may send any string), or a prompt over the limit."""
+    """A caller's value for an option that its model can't take (wrong type, unknown choice, out of
+    range, too long), or a prompt the face's name makes too long. `name` is the parameter as that
+    caller names it (the API's, the flag, the page's label)."""
 
     @classmethod
-    def orientation(cls, value: str, choices: str) -> OptionError:
-        return cls(f"The character orientation must be {choices}, not {value!r}.")
+    def invalid(cls, name: str, accepts: str, got: str) -> OptionError:
+        return cls(f"{name} must be {accepts} (got {got}).")
 
     @classmethod
-    def model(cls, value: str, choices: str) -> OptionError:
-        return cls(f"There is no model {value!r}; choose {choices}.")
+    def not_taken(cls, name: str, model: str, takers: str) -> OptionError:
+        return cls(f"{name} is not an option of the model '{model}' (only of {takers}).")
 
     @classmethod
     def prompt_too_long(cls, length: int, limit: int) -> OptionError:

@@ -10,17 +10,17 @@ import asyncio
 import filecmp
 from dataclasses import dataclass
 
-from ..catalog import PREVIEW_SECONDS, check_face, either, options_under
+from ..catalog import PREVIEW_SECONDS, either, options_under
 from ..errors import BudgetError
 from ..fetching import on_fal_cdn
 from ..history.runs import Run
 from ..history.store import History
 from ..lifecycle import Status
 from ..media.image import ImageReport
-from ..media.inputs import PreparedInputs, check_inputs, check_prompt, prepare_face, prepare_inputs
+from ..media.inputs import PreparedInputs, check_inputs, prepare_face, prepare_inputs
 from ..media.inputs import check_face as check_face_images
 from ..media.video import VideoReport, inspect_video, prepare_video, trim_clip
-from ..order import Order, prompt_with_face
+from ..order import Order
 from ..settings import Settings
 from .events import Checked
 from .job import Job
@@ -59,19 +59,17 @@ class Reserver:
             order.face.outline(),
         )
         model = options.runs_on
-        check_face(model.name, options.orientation, face)  # a face fal would refuse: before any work
         max_pixels = self.settings.max_image_pixels
-        image_report, video_report, prompt = await asyncio.to_thread(
-            check_inputs, image, video, options.orientation, options.prompt, max_pixels
+        orientation = options.get("orientation")  # the order has checked the options and the face
+        image_report, video_report = await asyncio.to_thread(
+            check_inputs, image, video, orientation, max_pixels
         )
         full_clip = (video, video_report) if options.preview else None
         if options.preview:  # the whole clip passed the checks its full run will meet: now its start
             video, video_report = await asyncio.to_thread(
-                self._preview_clip, video, video_report, options.orientation
+                self._preview_clip, video, video_report, orientation
             )
         face_reports = await asyncio.to_thread(check_face_images, face, max_pixels)
-        if face:  # the prompt fal gets names the face: that one must fit too
-            check_prompt(prompt_with_face(prompt))
         seconds = video_report.info.duration
         cost = options.estimate_cost(seconds)
         cap = self.settings.max_run_cost
@@ -79,7 +77,7 @@ class Reserver:
             fits = options_under(cap, seconds, model.name, face=bool(face))
             raise BudgetError.per_run(cost, cap, either(fits))
         row = Run(
-            options=options.model_copy(update={"prompt": prompt}),
+            options=options,
             endpoint=model.endpoint,
             key_source=key_source,
             owner=job.owner,
@@ -93,7 +91,9 @@ class Reserver:
         )
         return CheckedInputs(row, image_report, video_report, face_reports, cost, full_clip)
 
-    def _preview_clip(self, video: str, report: VideoReport, orientation: str) -> tuple[str, VideoReport]:
+    def _preview_clip(
+        self, video: str, report: VideoReport, orientation: str | None
+    ) -> tuple[str, VideoReport]:
         """A preview's clip: the first seconds of the given one, cut exactly (re-encoded), and checked."""
         if report.info.duration <= PREVIEW_SECONDS:
             return video, report

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..catalog import LIMITS, ORIENTATION_MAX_SECONDS, Face, either
-from ..errors import InputError, OptionError
+from ..catalog import Face
+from ..errors import InputError
 from .image import MAX_PIXELS, ImageInfo, ImageReport, inspect_image, prepare_image
 from .video import VideoInfo, VideoReport, inspect_video, prepare_video
 
@@ -22,27 +22,11 @@ class PreparedInputs:
     notes: tuple[str, ...] = field(default=())
 
 
-def check_prompt(prompt: str | None) -> str:
-    """fal only refuses an over-long prompt at result time (after the wait); refuse it up front."""
-    text = (prompt or "").strip()
-    if len(text) > LIMITS.prompt_max_chars:
-        raise OptionError.prompt_too_long(len(text), LIMITS.prompt_max_chars)
-    return text
-
-
 def check_inputs(
-    image: str | Path,
-    video: str | Path,
-    orientation: str,
-    prompt: str | None = None,
-    max_pixels: int = MAX_PIXELS,
-) -> tuple[ImageReport, VideoReport, str]:
+    image: str | Path, video: str | Path, orientation: str | None, max_pixels: int = MAX_PIXELS
+) -> tuple[ImageReport, VideoReport]:
     """All local checks, in the order a user would fix them; nothing is written or uploaded."""
-    if orientation not in ORIENTATION_MAX_SECONDS:
-        raise OptionError.orientation(orientation, either([f"'{o}'" for o in ORIENTATION_MAX_SECONDS]))
-    image_report = inspect_image(image, max_pixels)
-    video_report = inspect_video(video, orientation)
-    return image_report, video_report, check_prompt(prompt)
+    return inspect_image(image, max_pixels), inspect_video(video, orientation)
 
 
 def prepare_inputs(

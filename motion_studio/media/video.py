@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import notices
-from ..catalog import LIMITS, ORIENTATION_MAX_SECONDS
+from ..catalog import LIMITS, OPTIONS
 from ..errors import ClipError, ClipTooLongError, InputError
 from . import ffmpeg
 from .files import MB, kind_of, require_file, short_name
@@ -167,14 +168,21 @@ def _container(path: Path, ffmpeg_text: str) -> str:
     return suffix if suffix in names else (names[0] if names else suffix or "unknown")
 
 
-def inspect_video(path: str | Path, orientation: str) -> VideoReport:
-    """Probe a clip and check it against the orientation's limits; raises `InputError` with the reason."""
+def clip_limit(orientation: str | None) -> float:
+    """The longest clip taken: the orientation's own limit where it has one, else the model's."""
+    choice = OPTIONS["orientation"].choice(orientation)
+    return choice.clip_max_seconds if choice and choice.clip_max_seconds else LIMITS.max_seconds
+
+
+def inspect_video(path: str | Path, orientation: str | None) -> VideoReport:
+    """Probe a clip and check it against the model's limits, and Kling's orientation's (None: a model
+    without one); raises `InputError` with the reason."""
     info = probe_video(path)
-    limit = ORIENTATION_MAX_SECONDS[orientation]
+    limit = clip_limit(orientation)
     if info.duration < LIMITS.min_seconds:
         raise ClipError.too_short(info.duration, LIMITS.min_seconds)
     if info.duration > limit + 0.05:
-        raise ClipTooLongError(orientation, info.duration, limit, ORIENTATION_MAX_SECONDS["video"])
+        raise ClipTooLongError(orientation, info.duration, limit, LIMITS.max_seconds)
     w, h = info.display_size
     if min(w, h) < LIMITS.video_min_side or max(w, h) > LIMITS.video_max_side:
         raise ClipError.wrong_size(w, h, LIMITS.video_min_side, LIMITS.video_max_side)
@@ -224,8 +232,17 @@ def to_mp4(
         cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p"]
     else:
         cmd += ["-c:v", "copy"]
-    cmd += ["-movflags", "+faststart", str(target)]
-    return ffmpeg.wrote(ffmpeg.run(cmd, timeout=900), target)
+    # Written under a name of its own, then moved into place: a file at `target` is always whole, so a
+    # second run cutting the same clip at once (a batch's preview) never reads a half-written one.
+    partial = target.with_name(f".{target.stem}-{uuid.uuid4().hex[:12]}.mp4")
+    cmd += ["-movflags", "+faststart", str(partial)]
+    try:
+        if not ffmpeg.wrote(ffmpeg.run(cmd, timeout=900), partial):
+            return False
+        partial.replace(target)
+        return True
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def trim_clip(path: str | Path, seconds: float, dest_dir: Path) -> Path:

@@ -103,9 +103,11 @@ class Gallery:
         )
 
     def run_for(self, run_id: str | None, owner: str | None) -> Run | None:
-        """A run this browser may see: with private galleries, only its own."""
+        """A run this browser may see: with private galleries, only its own (the machine's own user
+        sees every run)."""
         run = self.history.get(run_id) if run_id else None
-        if run is not None and self.settings.galleries_are_private and run.owner != self.keys.visitor(owner):
+        private = self.settings.galleries_are_private and not self.keys.local
+        if run is not None and private and run.owner != self.keys.visitor(owner):
             return None
         return run
 

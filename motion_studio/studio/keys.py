@@ -19,15 +19,20 @@ API_CALLER = "api:"
 
 
 class Keys:
-    """Which key pays and who a visitor or an API caller is (one per `Studio`)."""
+    """Which key pays and who a visitor or an API caller is (one per `Studio`). `local`: the studio
+    serves the machine's own user (the command line), who pays with the server's key and may act on
+    every run; a page's or an API's studio never is."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, local: bool = False) -> None:
         self.settings = settings
+        self.local = local
 
     def key_for(self, session_key: str | None, visitor: str | None = None) -> tuple[SecretStr, str]:
         """A key pasted in this browser wins over the server's: visitors can pay for themselves. In
         own-key mode the server's key is lent to nobody (page and API alike); with sign-in required,
         only to `visitor`s signed in with Hugging Face (so never to the API, which can't sign in)."""
+        if self.local:
+            return self.settings.require_key(), "server"
         pasted = bool(session_key and session_key.strip())
         if not pasted and self.settings.visitors_bring_own_key:
             raise OwnKeyRequiredError()
@@ -75,6 +80,8 @@ class Keys:
 
     def key_for_run(self, run: Run, session_key: str | None) -> SecretStr:
         """The key a run was paid with: another account's key would not find its request on fal."""
+        if self.local and run.key_source != "server":
+            raise RunActionError.cli_pasted_key(run.id)
         if run.key_source == "server":
             if self.settings.fal_key is None or not self.settings.fal_key.get_secret_value().strip():
                 raise RunActionError.server_key_gone()

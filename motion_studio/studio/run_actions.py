@@ -36,17 +36,21 @@ class RunActions:
         self.gallery = gallery
 
     def resume(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
-        run = self._run_allowing(run_id, owner, Action.RESUME, RunActionError.nothing_to_resume())
+        run = self._run_allowing(run_id, owner, Action.RESUME)
         return self.runner.resume(run, self.keys.key_for_run(run, session_key), run.key_source)
 
+    def resume_unfinished(self) -> list[Job]:
+        """Every run a crash or a restart left unfinished, paid with the server's key, followed again."""
+        return self.runner.resume_unfinished(self.keys.key_for(None)[0])
+
     def run_again(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
-        run = self._run_allowing(run_id, owner, Action.RUN_AGAIN, RunActionError.still_going())
+        run = self._run_allowing(run_id, owner, Action.RUN_AGAIN)
         key, source = self.keys.key_for(session_key, self.keys.visitor(owner))
         return self.runner.run_again(run, key, source)
 
     def run_full(self, run_id: str | None, owner: str | None, session_key: str | None) -> Job:
         """A finished preview's full run, paid by whoever may pay now (as Run again)."""
-        run = self._run_allowing(run_id, owner, Action.RUN_FULL, RunActionError.not_a_finished_preview())
+        run = self._run_allowing(run_id, owner, Action.RUN_FULL)
         key, source = self.keys.key_for(session_key, self.keys.visitor(owner))
         return self.runner.run_full(run, key, source)
 
@@ -122,12 +126,25 @@ class RunActions:
         except InputError:
             return None
 
-    def _run_allowing(
-        self, run_id: str | None, owner: str | None, action: Action, refusal: RunActionError
-    ) -> Run:
+    def _run_allowing(self, run_id: str | None, owner: str | None, action: Action) -> Run:
+        """The run, if it may be seen and its lifecycle allows `action`; else the sentence saying why
+        (on the command line, naming the run: its user gave its id, not a selection)."""
         run = self.gallery.run_for(run_id, owner)
+        local = self.keys.local
         if run is None:
-            raise RunActionError.gone()
+            raise RunActionError.unknown_id(run_id or "") if local else RunActionError.gone()
         if action not in self.gallery.situation(run).actions:
-            raise refusal
+            if action is Action.RESUME:
+                raise (
+                    RunActionError.cli_nothing_to_resume(run.id, run.status)
+                    if local
+                    else RunActionError.nothing_to_resume()
+                )
+            if action is Action.RUN_AGAIN:
+                raise (
+                    RunActionError.cli_still_going(run.id, run.status)
+                    if local
+                    else RunActionError.still_going()
+                )
+            raise RunActionError.not_a_finished_preview()
         return run

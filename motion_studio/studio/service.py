@@ -22,13 +22,15 @@ log = logging.getLogger("motion_studio.studio")
 class Studio:
     """The core objects one page (and its API) shares, and the collaborators built on them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, local: bool = False) -> None:
+        """`local`: the studio of the machine's own user (the command line; see `Keys`), which settles
+        the runs a crash left behind but follows them again only when asked (`runs.resume_unfinished`)."""
         settings.apply_prices()
         self.settings = settings
         self.history = settings.open_history()
         self.runner = JobRunner(settings, self.history)
         self.reader = InputReader(settings, self.runner.inputs_in_use)
-        self.keys = Keys(settings)
+        self.keys = Keys(settings, local=local)
         self.orders = Orders(settings, self.runner, self.reader, self.keys)
         self.batches = Batches(
             settings,
@@ -41,6 +43,6 @@ class Studio:
         self.gallery = Gallery(settings, self.history, self.runner, self.keys)
         self.runs = RunActions(self.history, self.runner, self.reader, self.keys, self.gallery)
         # Runs a crash left behind are settled; paid ones are followed again, with the server's key.
-        self.resumed = self.runner.resume_unfinished(settings.fal_key)
+        self.resumed = self.runner.resume_unfinished(None if local else settings.fal_key)
         if self.resumed:
             log.info("following %d unfinished run(s) again", len(self.resumed))

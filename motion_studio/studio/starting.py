@@ -7,13 +7,12 @@ from dataclasses import replace
 
 from pydantic import SecretStr
 
-from ..catalog import ORIENTATION_MAX_SECONDS, check_face
 from ..errors import MissingInputError, OwnKeyRequiredError, StudioError, TooManyChecksError
 from ..fetching import on_fal_cdn
 from ..inputs import InputReader, Reading
 from ..jobs.job import Job
 from ..jobs.runner import JobRunner
-from ..media.video import VideoInfo, probe_video
+from ..media.video import VideoInfo, clip_limit, probe_video
 from ..order import FaceSources, Order, Source
 from ..people_check import TURNED_OFF, PeopleCheck, check_inputs
 from ..rate import PerCaller
@@ -68,12 +67,13 @@ class Orders:
         return check_summary(reading, order.options, clip, people)
 
     def check_people(
-        self, image: str | None, video: str | None, *, preview: bool = False
+        self, image: str | None, video: str | None, *, preview: bool = False, always: bool = False
     ) -> PeopleCheck | None:
         """The people check of inputs the reading accepted (None: turned off, or nothing to check),
-        with the pose preview when asked. Blocking for up to a second: call it from a worker thread.
-        Its warnings are advice and never enter `Reading.problems`: Kling may still manage."""
-        if not self.settings.people_check or not (image or video):
+        with the pose preview when asked; `always`: even where the setting turns it off (the command
+        line's `--strict`). Blocking for up to a second: call it from a worker thread. Its warnings
+        are advice and never enter `Reading.problems`: Kling may still manage."""
+        if not (self.settings.people_check or always) or not (image or video):
             return None
         folder = self.settings.data_dir / "previews" if preview else None  # pruned with the others
         return check_inputs(image, video, folder)
@@ -87,16 +87,16 @@ class Orders:
             return None
 
     def _start(self, order: Order, key: SecretStr, source: str, owner: str | None) -> Job:
-        """The runner gets the order with its inputs as local files; an input fetched from a URL keeps
-        it (one on fal's CDN is passed on as it is, not uploaded again)."""
-        options = order.options
-        check_face(options.model, options.orientation, order.face.outline())  # before any fetch
+        return self.runner.start(self.localised(order), key, source, owner=owner)
+
+    def localised(self, order: Order) -> Order:
+        """The order with its inputs as local files, which the runner takes; an input fetched from a
+        URL keeps it (one on fal's CDN is passed on as it is, not uploaded again)."""
         image, video = self.reader.local(order.image, "image"), self.reader.local(order.video, "video")
         if not image or not video:
             raise MissingInputError.both()
         face = self.reader.pick_face(order.face)
-        local = Order(options, ((image, video),), FaceSources.of_files(face))
-        return self.runner.start(local, key, source, owner=owner)
+        return Order(order.options, ((image, video),), FaceSources.of_files(face))
 
     def read(self, order: Order, session_key: str | None) -> Reading:
         """The page's inputs read, with the caps of whoever pays: a pasted key lifts the server's caps,
@@ -135,9 +135,9 @@ class Orders:
             if not report.needs_conversion:  # the face's images always go up (no CDN reuse for them)
                 self.runner.upload_ahead(path, key, (session, f"face-{index}"))
 
-    def trim(self, video: Source, orientation: str) -> str:
+    def trim(self, video: Source, orientation: str | None) -> str:
         """The clip's first seconds that its orientation allows, as a new file the page may show."""
         source = self.reader.pick(video, "video")
         if not source:
             raise MissingInputError.clip()
-        return servable(self.reader.trim(source, ORIENTATION_MAX_SECONDS[orientation])) or ""
+        return servable(self.reader.trim(source, clip_limit(orientation))) or ""

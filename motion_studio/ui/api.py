@@ -1,9 +1,10 @@
 """The app's public API, and with it the MCP server's tools: `/generate` and `/check`, nothing else.
 
-Both are `gr.api` endpoints whose signatures are made from one description: the two inputs, every
-option of `Options` (fal's own parameter names, so a script calls them by name, and each option's
-description in the MCP tool's schema), the face and a batch's extra inputs. The page's own events are
-private (wiring.py).
+Both are `gr.api` endpoints whose signatures are made from the catalogue: the two inputs, every option
+(fal's own parameter names, so a script calls them by name; each option's text, choices and bounds in
+the MCP tool's schema), the face and a batch's extra inputs, then any option added since. Every
+option goes through `parse_options`, as the page's and the command line's do. The page's own events
+are private (wiring.py).
 
 An image or a clip is a string: an http(s) URL, fetched by the studio's SSRF-safe fetcher exactly as
 the page's URL boxes are (a file on fal's CDN then goes to fal as it is). From `gradio_client`,
@@ -17,19 +18,24 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import gradio as gr
+from gradio.components.api_component import Api
 from gradio.data_classes import FileData
+from mcp import types as mcp_types
 
-from ..catalog import FACE_MAX_ANGLES, FACE_REFERENCE, FACE_TIERS, LIMITS, ORIENTATION_MAX_SECONDS
+from ..catalog import FACE_MAX_ANGLES, FACE_REFERENCE, FACE_TIERS, LIMITS, OPTIONS, Option
 from ..errors import RunCancelledError, StudioError, UrlError, map_exception
 from ..jobs.events import Done, Failed
 from ..jobs.job import Job
-from ..order import MAX_INPUTS, FaceSources, Options, Order, Source, option_fields
+from ..option_help import described, offered
+from ..options_parser import parse_options
+from ..order import MAX_INPUTS, FaceSources, Options, Order, Source
 from ..studio.service import Studio
 from ..summary import BatchCheckSummary, BatchSummary, CheckSummary, RunSummary
 
@@ -78,37 +84,61 @@ def wire_api(studio: Studio) -> None:
         except Exception as exc:
             raise _one_sentence(exc) from None
 
-    gr.api(
-        _described(generate, _GENERATE_DOC, Answer, model), api_name="generate", concurrency_limit=None
-    )  # it waits on fal, not the CPU
-    gr.api(_described(check, _CHECK_DOC, CheckSummary | BatchCheckSummary, model), api_name="check")
+    for fn, doc, returns, name in (
+        (generate, _GENERATE_DOC, Answer, "generate"),
+        (check, _CHECK_DOC, CheckSummary | BatchCheckSummary, "check"),
+    ):  # /generate waits on fal, not the CPU: no concurrency limit
+        limit = None if name == "generate" else "default"
+        endpoint = gr.api(_described(fn, doc, returns, model), api_name=name, concurrency_limit=limit)
+        _bounds_in_schema(endpoint, model)
 
 
 def _parameters(default_model: str) -> list[inspect.Parameter]:
-    """The endpoints' parameters, in order: the inputs, every option, the face, a batch's extras."""
+    """The endpoints' parameters, in order: the inputs, the first options, the face, a batch's
+    extras, then the options added since. An option's default is null: the catalogue's default for
+    the chosen model (which the description states)."""
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
     def param(name: str, annotation: Any, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
         return inspect.Parameter(name, keyword, annotation=annotation, default=default)
 
-    options = [
-        param(
-            f.api,
-            Literal[f.choices] if f.choices else f.kind,  # type: ignore[valid-type]
-            default_model if f.name == "model" else f.default,
-        )
-        for f in option_fields()
-    ]
+    first, added = offered(default_model)
     return [
         param("image", FileInput),
         param("video", FileInput),
-        *options,
+        *(param(option.api_name, _annotation(option), None) for option in first),
         param("face_image", FileInput | None, None),
         param("face_reference_images", list[FileInput] | None, None),
         param("more_images", list[FileInput] | None, None),
         param("more_videos", list[FileInput] | None, None),
+        *(param(option.api_name, _annotation(option), None) for option in added),
         param("request", gr.Request | None, None),
     ]
+
+
+def _annotation(option: Option) -> Any:
+    """The type Gradio's schema shows (its choices as an enum); a caller's wrong type still reaches
+    `parse_options`, which names it."""
+    return Literal[option.values] if option.choices else option.kind  # type: ignore[valid-type]
+
+
+def _bounds_in_schema(endpoint: Any, default_model: str) -> None:
+    """Gradio's schema is made from type hints alone: an option's bounds and length are added to its
+    parameter's schema, which the API page and the MCP tools show."""
+    first, added = offered(default_model)
+    by_name = {option.api_name: option for option in (*first, *added)}
+    blocks = gr.context.get_blocks_context()
+    if blocks is None:
+        return
+    names = [p.name for p in _parameters(default_model) if p.name != "request"]
+    for name, component in zip(names, blocks.fns[endpoint["id"]].inputs, strict=False):
+        option = by_name.get(name)
+        if option is None:
+            continue
+        bounds = {"minimum": option.minimum, "maximum": option.maximum, "maxLength": option.max_chars}
+        if isinstance(component, Api):
+            info: dict[str, Any] = component._api_info
+            info.update({key: value for key, value in bounds.items() if value is not None})
 
 
 def _described(fn: Callable[..., Any], doc: str, returns: Any, default_model: str) -> Callable[..., Any]:
@@ -131,7 +161,7 @@ def _parsed(values: tuple[Any, ...], default_model: str) -> tuple[gr.Request | N
     )
 
     def order() -> Order:
-        options = Options.model_validate({f.name: named[f.api] for f in option_fields()})
+        options = _options(named, default_model)
         return Order.of(
             options,
             _source(named.get("image"), "image"),
@@ -146,6 +176,39 @@ def _parsed(values: tuple[Any, ...], default_model: str) -> tuple[gr.Request | N
 
     request = named.get("request")
     return (request if isinstance(request, gr.Request) else None), order
+
+
+def _options(named: Mapping[str, Any], default_model: str) -> Options:
+    """The call's options, by their API names, through the parser every edge uses."""
+    first, added = offered(default_model)
+    given = {option.name: named.get(option.api_name) for option in (*first, *added)}
+    return parse_options(given, edge="api", default_model=default_model)
+
+
+def mcp_options_first(default_model: str) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A lifespan for the served app (see `launch_kwargs`). The MCP server checks a tool call's
+    arguments against the schema before the tool runs, and its refusal names no parameter ("'x' is
+    not one of [...]"): a tool call's options are read first, by the parser `/check` uses, so an
+    agent gets the sentence that names the parameter. The schema keeps its choices and bounds."""
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        server = getattr(app.get_blocks().mcp_server_obj, "mcp_server", None)
+        if server is not None:
+            tools = server.request_handlers[mcp_types.CallToolRequest]
+
+            async def options_first(request: mcp_types.CallToolRequest) -> Any:
+                try:
+                    _options(request.params.arguments or {}, default_model)
+                except StudioError as exc:
+                    refusal = mcp_types.TextContent(type="text", text=exc.message)
+                    return mcp_types.ServerResult(mcp_types.CallToolResult(content=[refusal], isError=True))
+                return await tools(request)
+
+            server.request_handlers[mcp_types.CallToolRequest] = options_first
+        yield
+
+    return lifespan
 
 
 def _caller(studio: Studio, request: gr.Request | None) -> str:
@@ -217,7 +280,7 @@ that is refused there costs nothing.
 {args}
 
 Returns:
-    The output video (MP4, H.264/AAC) and a JSON summary: run_id, fal_request_id, status, model (the model fal ran), chosen_model, preview (true: a 3 s preview; call again without preview for the whole clip), preview_of, endpoint, orientation, keep_original_sound, clip_seconds, billed_seconds, price_per_second, estimated_cost (USD), error, timings (started_at, submitted_at, finished_at, total_seconds, before_fal_seconds, on_fal_seconds, steps). For a batch (more_images or more_videos): the grid video (every result side by side, in the batch's order, row by row) and a JSON summary: batch_id, status (done, partly done or failed), runs_done, runs_total, estimated_cost (USD, the whole batch), runs (each run's summary as above).
+    The output video (MP4, H.264/AAC) and a JSON summary: run_id, fal_request_id, status, model (the model fal ran), chosen_model, preview (true: a 3 s preview; call again without preview for the whole clip), preview_of, endpoint, each option the model took by its parameter name (e.g. character_orientation, prompt, keep_original_sound), clip_seconds, billed_seconds, price_per_second, estimated_cost (USD), error, timings (started_at, submitted_at, finished_at, total_seconds, before_fal_seconds, on_fal_seconds, steps). For a batch (more_images or more_videos): the grid video (every result side by side, in the batch's order, row by row) and a JSON summary: batch_id, status (done, partly done or failed), runs_done, runs_total, estimated_cost (USD, the whole batch), runs (each run's summary as above).
 """
 
 _CHECK_DOC = """Check the inputs of `generate` without spending anything: nothing is uploaded to fal and no run is started.
@@ -242,31 +305,33 @@ def _args_doc(default_model: str) -> str:
     )
     clip_limits = (
         f"{' or '.join(f.upper() for f in LIMITS.video_formats)} (others, e.g. WebM, are converted), "
-        f"{LIMITS.min_seconds:g} s to {ORIENTATION_MAX_SECONDS['video']:g} s "
-        f"(at most {ORIENTATION_MAX_SECONDS['image']:g} s with character_orientation 'image'), "
+        f"{LIMITS.min_seconds:g} s to {LIMITS.max_seconds:g} s{_clip_caps()}, "
         f"each side {LIMITS.video_min_side}-{LIMITS.video_max_side} px, up to {LIMITS.video_max_bytes // 2**20} MB"
     )
     face_rule = (
         f"Only with model {' or '.join(repr(name) for name in FACE_TIERS)} and character_orientation "
         "'video' (refused otherwise, before anything is spent)"
     )
+    first, added = offered(default_model)
     lines = [
         f"image: The character image (one realistic person, full or upper body, head visible), as an http(s) URL; {image_limits}.",
         f"video: The reference clip whose motion the character performs (one continuous shot), as an http(s) URL; {clip_limits}. The output is as long as the clip, billed in whole seconds.",
-        *(
-            f"{f.api}: {f.description}{_default_doc(default_model if f.name == 'model' else f.default)}"
-            for f in option_fields()
-        ),
+        *(f"{option.api_name}: {described(option, 'api')}" for option in first),
         f"face_image: Optional: a frontal photo of the character's face, kept consistent through the video (fal's element {FACE_REFERENCE}; the prompt names it, and it is added at the end of a prompt that does not), as an http(s) URL; same limits as image. {face_rule}.",
         f"face_reference_images: Optional: up to {FACE_MAX_ANGLES} more photos of the same face from other angles, as a list of http(s) URLs; same limits as image. {face_rule}.",
         f"more_images: Optional, for a batch: more character images (a list of http(s) URLs; same limits as image), each a run of its own with the same video and settings; at most {MAX_INPUTS} images in all, image included. One verdict, one estimate and one spending check for the whole batch (refused whole, nothing uploaded, if it does not fit); generate then returns a grid of every result side by side. Not with more_videos.",
         f"more_videos: Optional, for a batch: more reference clips (a list of http(s) URLs; same limits as video), each a run of its own with the same image and settings; at most {MAX_INPUTS} clips in all, video included. Works like more_images; not with it.",
+        *(f"{option.api_name}: {described(option, 'api')}" for option in added),
     ]
     return "Args:\n" + "\n".join(f"    {line}" for line in lines)
 
 
-def _default_doc(default: Any) -> str:
-    """ " Default 'video'." after an option's description; nothing for an empty text."""
-    if isinstance(default, bool):
-        return f" Default {str(default).lower()}."
-    return f" Default '{default}'." if default else ""
+def _clip_caps() -> str:
+    """ " (at most 10 s with character_orientation 'image')": a choice that shortens the clip."""
+    caps = [
+        f"at most {c.clip_max_seconds:g} s with {option.api_name} '{c.value}'"
+        for option in OPTIONS.values()
+        for c in option.choices
+        if c.clip_max_seconds is not None and c.clip_max_seconds < LIMITS.max_seconds
+    ]
+    return f" ({'; '.join(caps)})" if caps else ""

@@ -10,6 +10,7 @@ import gradio as gr
 from ..errors import StudioError
 from ..settings import Settings, configure_logging, get_settings
 from ..studio.service import Studio
+from .api import mcp_options_first
 from .layout.assets import ASSETS
 from .page import create_demo
 
@@ -30,6 +31,7 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
         # The public API's two endpoints (`/generate`, `/check`, see api.py) as MCP tools, served at
         # /gradio_api/mcp/ (streamable HTTP); the page's own events are private, so no other tool.
         "mcp_server": True,
+        "app_kwargs": {"lifespan": mcp_options_first(settings.default_tier)},
         "max_file_size": f"{settings.max_upload_mb}mb",
         "theme": gr.themes.Soft(),
         "css": (ASSETS / "studio.css").read_text(encoding="utf-8"),

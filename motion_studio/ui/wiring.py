@@ -116,8 +116,10 @@ def _batch_follow(page: Page, on: Handlers) -> dict[str, Any]:
 def _wire_check(page: Page, steps: Steps) -> None:
     """The live check, run by any change of the inputs, then the people check and the URL previews."""
     h, p = page.header, page.inputs
-    triggers = [p.image.change, p.video.change, p.orientation.change, p.tier.change, p.image_url.submit]
-    triggers += [p.image_url.blur, p.video_url.submit, p.video_url.blur, p.prompt.blur, h.key_box.blur]
+    triggers = [p.image.change, p.video.change, p.tier.change, p.image_url.submit]
+    triggers += [p.image_url.blur, p.video_url.submit, p.video_url.blur, h.key_box.blur]
+    # An option's text is checked when the user leaves its box, any other option when it changes.
+    triggers += [box.blur if isinstance(box, gr.Textbox) else box.change for box in p.controls.boxes.values()]
     triggers += [box.change for box in p.face_images]
     triggers += [p.batch.files.change, p.batch.kind.change]
     checked = gr.on(triggers=triggers, **steps.check, **QUIET)
@@ -133,7 +135,8 @@ def _wire_inputs(page: Page, on: Handlers, steps: Steps) -> None:
     p.video.upload(on.inputs.preview, p.video, [p.video, p.input_note, p.video_url], **QUIET)
     p.image.upload(on.inputs.image_preview, p.image, [p.image, p.image_url], **QUIET)
     # Kling v3's face panel: shown for v3 only; its images are checked like the character image.
-    p.tier.change(on.inputs.model_chosen, p.tier, [p.face_box, p.prompt], **QUIET)
+    chosen_out = [p.face_box, *p.controls.boxes.values(), *p.controls.notes.values()]
+    p.tier.change(on.inputs.model_chosen, p.tier, chosen_out, **QUIET)
     for box in p.face_images:
         box.upload(on.inputs.face_preview, box, box, **QUIET)
     p.face_name.click(on.inputs.name_face, p.prompt, p.prompt, **QUIET).then(**steps.check, **QUIET)
@@ -146,8 +149,10 @@ def _wire_inputs(page: Page, on: Handlers, steps: Steps) -> None:
         example_fal.then(**steps.people)
     for button, orientation in ((e.offline, "video"), (e.offline_image, "image")):
         button.click(partial(on.inputs.example_offline, orientation), None, _example_out(page), **QUIET)
-    p.prompt.change(presenter.prompt_counter, p.prompt, p.prompt_count, **QUIET)
-    p.orientation.change(presenter.orientation_help, p.orientation, p.orientation_note, **QUIET)
+    for name, note in p.controls.notes.items():  # a choice's line, a text's counter
+        control = p.controls.boxes[name]
+        says = presenter.choice_note if isinstance(control, gr.Radio) else presenter.text_counter
+        control.change(partial(says, name), control, note, **QUIET)
     h.key_box.change(on.inputs.key_status, h.key_box, h.key_status, **QUIET)
 
 

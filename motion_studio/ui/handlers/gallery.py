@@ -74,7 +74,11 @@ class GalleryHandlers:
             p.video: self.studio.runs.clip_to_restore(run),
             p.image_url: "",
             p.video_url: "",
-            **{box: getattr(run.options, name) for name, box in p.options.items()},
+            **{
+                box: run.options.model if name == "model" else run.options.get(name)
+                for name, box in p.options.items()
+                if name == "model" or name in run.options.values
+            },
             **self._restored_face(run),
             m.job_id: job.id if job else None,
             **result,

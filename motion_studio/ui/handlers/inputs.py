@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from ... import notices, presenter
-from ...catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO
+from ...catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO, TIERS
 from ...errors import StudioError
 from ...inputs import Reading
 from ...order import Source, prompt_with_face
@@ -39,7 +39,7 @@ class InputHandlers:
         p = self.page.inputs
         given, values = values, self._with_refused_image(values)
         try:
-            wanted = page_order(p, values)
+            wanted = page_order(p, values, self.studio.settings.default_tier)
         except StudioError as exc:  # a batch that can't be made as asked: nothing is read
             return self._refused(exc)
         if wanted.is_batch:
@@ -111,12 +111,17 @@ class InputHandlers:
         return changes
 
     def model_chosen(self, tier: str) -> Changes:
-        """The face panel is there only for a v3 model, and the prompt's example names the face then."""
+        """The controls of the options the model takes, and only those; the face panel only for a v3
+        model, and the prompt's example names the face then."""
         p = self.page.inputs
-        return {
+        changes: Changes = {
+            **p.controls.shown_for(tier),
             p.face_box: gr.update(visible=presenter.face_panel_shown(tier)),
-            p.prompt: gr.update(placeholder=presenter.prompt_placeholder(tier)),
         }
+        if "prompt" in p.controls.boxes:  # its visibility and its example, in one update
+            shown = TIERS[tier].takes("prompt")
+            changes[p.prompt] = gr.update(visible=shown, placeholder=presenter.prompt_placeholder(tier))
+        return changes
 
     def name_face(self, prompt: str) -> Changes:
         """`@Element1` at the end of the prompt (unless it is there already): how fal names the face."""

@@ -4,17 +4,18 @@ the batch panel holds files): the live check and Generate read them alike."""
 from __future__ import annotations
 
 from ... import presenter
-from ...order import FaceSources, Options, Order, Source
+from ...options_parser import parse_options
+from ...order import FaceSources, Order, Source
 from ..layout.inputs_column import Inputs
 from .changes import Values
 
 
-def page_order(p: Inputs, values: Values, *, preview: bool = False) -> Order:
-    """`values` holds the inputs' components; an option whose box is not among them (the live check
-    leaves out the sound box) takes its default; `preview`: the Preview button asked. Raises the
-    batch's sentence for a batch that can't be made."""
+def page_order(p: Inputs, values: Values, default_model: str, *, preview: bool = False) -> Order:
+    """`values` holds the inputs' components; an option whose box is not among them takes its
+    default; `preview`: the Preview button asked. Raises the sentence for options or a batch that
+    can't be made."""
     chosen = {name: values[box] for name, box in p.options.items() if box in values}
-    options = Options.model_validate({**chosen, "preview": preview})
+    options = parse_options({**chosen, "preview": preview}, edge="page", default_model=default_model)
     extra = tuple(Source(file=path) for path in values[p.batch.files] or [] if path)
     by_video = values[p.batch.kind] == "video"
     return Order.of(

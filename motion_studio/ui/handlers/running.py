@@ -47,7 +47,7 @@ class RunHandlers:
         key, owner = values[self.page.header.key_box], values[self.page.memory.owner]
         run = self.page.run
         try:
-            order = page_order(self.page.inputs, values, preview=preview)
+            order = page_order(self.page.inputs, values, self.studio.settings.default_tier, preview=preview)
             if order.is_batch:
                 return self.batch.start(order, key, owner)
             job = self.studio.orders.start(order, key, owner)

@@ -1,5 +1,6 @@
-"""The left column: what goes into a run (the character image, the reference clip, the model, the
-face and batch panels, the prompt), and the Generate button."""
+"""The left column: what goes into a run (the character image, the reference clip, the model and its
+options, the face and batch panels), and the Generate button. Each option's control is made from the
+catalogue (`option_controls.py`); this module only says where each sits."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from typing import Any
 import gradio as gr
 
 from ... import presenter
+from ...catalog import OPTIONS
 from ...order import Options
 from ...settings import Settings
 from ..components import any_image
 from .assets import page_text
 from .batch import BatchPanel, batch_panel
 from .face import face_panel
+from .option_controls import Control, OptionControls
 
 
 @dataclass(frozen=True)
@@ -26,12 +29,8 @@ class Inputs:
     video_url: gr.Textbox
     video_info: gr.Markdown
     trim: gr.Button
-    orientation: gr.Radio
-    orientation_note: gr.Markdown
     tier: gr.Radio
-    keep_sound: gr.Checkbox
-    prompt: gr.Textbox
-    prompt_count: gr.Markdown
+    controls: OptionControls  # every option's control, its note or counter, as the catalogue describes it
     generate: gr.Button
     preview: gr.Button  # the clip's first seconds on the family's cheapest model, before paying for all
     input_note: gr.HTML
@@ -47,14 +46,19 @@ class Inputs:
 
     @property
     def options(self) -> dict[str, gr.components.Component]:
-        """Each option of a run (a field of `Options`) and the box that sets it: the page's order, its
-        wiring and a run restored from the gallery all go by this."""
-        return {
-            "orientation": self.orientation,
-            "prompt": self.prompt,
-            "keep_sound": self.keep_sound,
-            "model": self.tier,
-        }
+        """Each choice of a run (the model and every catalogue option) and the box that sets it: the
+        page's order, its wiring and a run restored from the gallery all go by this."""
+        return {**self.controls.boxes, "model": self.tier}
+
+    # Kling's options that the page does more with (the face's name in the prompt, trimming to the
+    # orientation's limit, the examples): their boxes by name.
+    @property
+    def orientation(self) -> Control:
+        return self.controls.boxes["orientation"]
+
+    @property
+    def prompt(self) -> Control:
+        return self.controls.boxes["prompt"]
 
     def starters(self, interactive: bool) -> dict[gr.Button, Any]:
         """Generate and Preview are held and given back together: either one spends money."""
@@ -76,14 +80,24 @@ def inputs(settings: Settings) -> Inputs:
     input_note = gr.HTML("", elem_id="input-note", padding=False)
     # Written by `assets/upload_guard.js` only (never by a handler), so the browser's sentence stays put.
     gr.HTML('<div id="upload-refusal"></div>', padding=False, elem_id="upload-refusal-box")
+    controls = OptionControls(settings.default_tier)
     with gr.Row(equal_height=False):
         with gr.Column(min_width=200):
-            orientation, orientation_note = _orientation()
+            controls.place("orientation")
         with gr.Column(min_width=200):
-            tier, keep_sound = _model(settings)
+            tier = gr.Radio(
+                presenter.tier_choices(), value=settings.default_tier, label="Model", elem_id="tier"
+            )
+            controls.place("keep_sound")
     face_box, face_frontal, face_angles, face_info, face_name = face_panel(settings)
     batch = batch_panel()
-    prompt, prompt_count, generate, preview = _prompt_and_generate(settings)
+    others = [name for name in OPTIONS if name not in ("orientation", "keep_sound", "prompt")]
+    if others:
+        with gr.Row(equal_height=False):  # any other option, in the catalogue's order
+            for name in others:
+                controls.place(name)
+    controls.place("prompt", placeholder=presenter.prompt_placeholder(settings.default_tier))
+    generate, preview = _generate(settings)
     return Inputs(
         image=image,
         image_url=image_url,
@@ -92,12 +106,8 @@ def inputs(settings: Settings) -> Inputs:
         video_url=video_url,
         video_info=video_info,
         trim=trim,
-        orientation=orientation,
-        orientation_note=orientation_note,
         tier=tier,
-        keep_sound=keep_sound,
-        prompt=prompt,
-        prompt_count=prompt_count,
+        controls=controls,
         generate=generate,
         preview=preview,
         input_note=input_note,
@@ -166,33 +176,7 @@ def _reference_clip() -> tuple[gr.Video, gr.Textbox, gr.Video, gr.Markdown, gr.B
     return video, video_url, video_from_url, video_info, trim
 
 
-def _orientation() -> tuple[gr.Radio, gr.Markdown]:
-    orientation = gr.Radio(
-        presenter.orientation_choices(),
-        value="video",
-        label="Character orientation",
-        elem_id="orientation",
-    )
-    orientation_note = gr.Markdown(presenter.orientation_help("video"), elem_classes="small-note")
-    return orientation, orientation_note
-
-
-def _model(settings: Settings) -> tuple[gr.Radio, gr.Checkbox]:
-    tier = gr.Radio(presenter.tier_choices(), value=settings.default_tier, label="Model", elem_id="tier")
-    keep_sound = gr.Checkbox(value=True, label="Keep the reference clip's sound", elem_id="keep-sound")
-    return tier, keep_sound
-
-
-def _prompt_and_generate(settings: Settings) -> tuple[gr.Textbox, gr.Markdown, gr.Button, gr.Button]:
-    prompt = gr.Textbox(
-        label="Prompt (optional)",
-        lines=2,
-        elem_id="prompt",
-        placeholder=presenter.prompt_placeholder(settings.default_tier),
-    )
-    prompt_count = gr.Markdown(
-        presenter.prompt_counter(""), elem_id="prompt-counter", elem_classes="small-note"
-    )
+def _generate(settings: Settings) -> tuple[gr.Button, gr.Button]:
     with gr.Row(equal_height=True, elem_id="start-row"):
         generate = gr.Button(
             "Generate", variant="primary", size="lg", interactive=False, scale=3, elem_id="generate"
@@ -211,4 +195,4 @@ def _prompt_and_generate(settings: Settings) -> tuple[gr.Textbox, gr.Markdown, g
         elem_id="upload-ahead-note",
         elem_classes="small-note",
     )
-    return prompt, prompt_count, generate, preview
+    return generate, preview
