@@ -264,8 +264,8 @@ def _print_history(runs: list[Run], is_followed: Callable[[Run], bool]) -> None:
     shown = [option for option in OPTIONS.values() if option.kind is not str or option.choices]
     table = Table(
         Column("run", no_wrap=True),  # whole, so it can be copied into `resume` or `again`
-        "when", "status", "model", *(o.short or o.label for o in shown), "clip", "cost", "output / error",
-        "next", show_lines=False,
+        "when", "status", Column("model", no_wrap=True), *(o.short or o.label for o in shown), "clip", "cost",
+        "output / error", Column("next", no_wrap=True), show_lines=False,
     )  # fmt: skip
     for run in runs:
         situation = run.situation(followed=is_followed(run))

@@ -90,9 +90,10 @@ class InputReader:
         return None
 
     def local(self, source: Source, kind: str) -> Source:
-        """`source` as a local file, keeping the URL it was fetched from (errors raised as they come)."""
+        """`source` as a local file, keeping the URL it was fetched from (errors raised as they come; a
+        source that is a file already, with the URL it came from, stays as it is)."""
         path = self.pick(source, kind)
-        return Source(path, source.url if not source.file else None) if path else Source()
+        return Source(path, source.url) if path else Source()
 
     def pick_face(self, given: FaceSources) -> Face:
         """The face's images as local files (URLs fetched as the image's is)."""

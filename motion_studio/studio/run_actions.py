@@ -133,7 +133,10 @@ class RunActions:
         local = self.keys.local
         if run is None:
             raise RunActionError.unknown_id(run_id or "") if local else RunActionError.gone()
-        if action not in self.gallery.situation(run).actions:
+        # The command line's resume waits for a run another process follows (one follower per run);
+        # a page shows that run being watched instead.
+        situation = run.situation(followed=False) if local else self.gallery.situation(run)
+        if action not in situation.actions:
             if action is Action.RESUME:
                 raise (
                     RunActionError.cli_nothing_to_resume(run.id, run.status)
