@@ -16,8 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from .batches.batch_service import Batches
 from .batches.progress import Batch
-from .batches.service import Batches
 from .errors import StrictRefusalError, StudioError
 from .history.runs import Run
 from .history.store import History

@@ -21,8 +21,8 @@ from motion_studio.catalog import OPTIONS
 from motion_studio.history.store import History
 from motion_studio.people_check import TURNED_OFF
 from motion_studio.settings import Settings
+from motion_studio.studio.orders import Orders
 from motion_studio.studio.service import Studio
-from motion_studio.studio.starting import Orders
 
 from . import people_media as pm
 from .fal_emulator import SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL, FalEmulator

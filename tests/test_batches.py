@@ -17,7 +17,7 @@ from motion_studio.history.store import History
 from motion_studio.jobs.events import Cancelled, Done, Running
 from motion_studio.jobs.job import Job
 from motion_studio.jobs.turns import Waiting
-from motion_studio.media.grid import cell_size, grid_layout
+from motion_studio.media.grid_video import cell_size, grid_layout
 from motion_studio.media.video import probe_video
 from motion_studio.order import MAX_INPUTS, Order, Source
 from motion_studio.presenter import run_caption

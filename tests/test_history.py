@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from motion_studio import leases
+from motion_studio import followers
 from motion_studio.errors import BudgetError
 from motion_studio.history.runs import Run
 from motion_studio.history.schema import MIGRATIONS, migrate
@@ -181,11 +181,11 @@ def test_connections_opening_a_new_database_together_all_come_up(tmp_path: Path)
 
 def test_one_follower_per_run_across_processes(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
-    mine = leases.new_holder()
+    mine = followers.new_holder()
     run = history.create(a_run(), holder=mine)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        alive = f"{leases._HOST}:{other.pid}:abc"
+        alive = f"{followers._HOST}:{other.pid}:abc"
         assert not history.claim(run.id, alive)  # held by this live process
         with sqlite3.connect(history.db_path) as conn:  # a live follower here is asked, not its expiry
             conn.execute("UPDATE runs SET lease_until = 0 WHERE id = ?", (run.id,))
@@ -198,14 +198,14 @@ def test_one_follower_per_run_across_processes(tmp_path: Path) -> None:
         other.kill()
         other.wait()
     assert history.claim(run.id, mine)  # its process died: the lease is free at once
-    leases.retire(mine)
-    assert history.claim(run.id, leases.new_holder())  # a holder of this pid that shut down
+    followers.retire(mine)
+    assert history.claim(run.id, followers.new_holder())  # a holder of this pid that shut down
 
 
 def test_the_sweep_settles_what_a_dead_follower_left(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
-    dead = f"{leases._HOST}:999999999:gone"
-    live = leases.new_holder()
+    dead = f"{followers._HOST}:999999999:gone"
+    live = followers.new_holder()
     checking = history.create(a_run(), holder=dead)
     uploading = history.create(a_run(), holder=dead)
     history.record(uploading.id, "uploading")
@@ -230,7 +230,7 @@ def test_the_sweep_settles_what_a_dead_follower_left(tmp_path: Path) -> None:
     assert swept[paid.id].status == "interrupted" and "Resume" in swept[paid.id].error_message
     assert all(run.lease_holder is None for run in swept.values())  # settled, and free to resume
     assert history.get(followed.id).status == "uploading"  # a live follower's run is left alone
-    leases.retire(live)
+    followers.retire(live)
 
 
 def test_concurrent_reservations_never_pass_the_daily_budget(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from motion_studio import presenter
 from motion_studio.errors import OptionError
 from motion_studio.history.runs import Run
 from motion_studio.history.store import History
-from motion_studio.inputs import InputReader
+from motion_studio.input_reading import InputReader
 from motion_studio.jobs.events import Checked, Done, Queued, Running
 from motion_studio.jobs.job import Job
 from motion_studio.options_parser import parse_options

@@ -19,7 +19,7 @@ from motion_studio.settings import Settings
 from motion_studio.studio.service import Studio
 from motion_studio.ui.handlers.page_handlers import Handlers
 from motion_studio.ui.layout.examples import examples
-from motion_studio.ui.layout.gallery import gallery_view
+from motion_studio.ui.layout.gallery_panel import gallery_view
 from motion_studio.ui.layout.inputs_column import inputs
 from motion_studio.ui.layout.page_header import header
 from motion_studio.ui.layout.page_memory import memory

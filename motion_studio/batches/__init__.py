@@ -8,7 +8,7 @@ gallery): a batch adds only what holds for its runs together. Their rows are res
 transaction (`History.create_many`), so a batch that does not fit the daily budget or a visitor's
 limits is refused whole, before anything is uploaded.
 
-`reading` (the verdict before Generate), `starting` (the runs' rows and jobs), `progress` (a started
-batch and where its runs are), `grid` (every result side by side) and `service` (`Batches`, the one
-entry point).
+`reading` (the verdict before Generate), `batch_starts` (the runs' rows and jobs), `progress` (a
+started batch and where its runs are), `batch_grids` (every result side by side) and `batch_service`
+(`Batches`, the one entry point).
 """

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from ..catalog import Face
 from ..errors import BudgetError, OwnKeyRequiredError, StudioError
 from ..history.store import History
-from ..inputs import InputReader, Reading
+from ..input_reading import InputReader, Reading
 from ..order import FaceSources, Order, Source
 from ..settings import Settings
 

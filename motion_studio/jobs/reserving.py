@@ -17,8 +17,8 @@ from ..history.runs import Run
 from ..history.store import History
 from ..lifecycle import Status
 from ..media.image import ImageReport
-from ..media.inputs import PreparedInputs, check_inputs, prepare_face, prepare_inputs
-from ..media.inputs import check_face as check_face_images
+from ..media.run_inputs import PreparedInputs, check_inputs, prepare_face, prepare_inputs
+from ..media.run_inputs import check_face as check_face_images
 from ..media.video import VideoReport, inspect_video, prepare_video, trim_clip
 from ..order import Order
 from ..settings import Settings

@@ -22,7 +22,7 @@ import anyio.to_thread
 from anyio.from_thread import start_blocking_portal
 from pydantic import SecretStr
 
-from .. import leases
+from .. import followers
 from ..errors import RunActionError, StudioError
 from ..history.runs import Run
 from ..history.store import History
@@ -51,7 +51,7 @@ class JobRunner:
     def __init__(self, settings: Settings, history: History) -> None:
         self.settings = settings
         self.history = history
-        self.holder = leases.new_holder()
+        self.holder = followers.new_holder()
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()  # jobs are started from Gradio's worker threads too
         self._clients = ClientPool(settings, history)
@@ -194,7 +194,7 @@ class JobRunner:
             self._portal.call(self._portal.stop, True)  # helper tasks too (a cancel's grace period)
         finally:
             self._stack.close()
-            leases.retire(self.holder)
+            followers.retire(self.holder)
 
     # -- starting and cancelling jobs ----------------------------------------------------------------------------------
 

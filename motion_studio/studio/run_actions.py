@@ -11,7 +11,7 @@ from .. import notices
 from ..errors import InputError, RunActionError, StudioError
 from ..history.runs import Run
 from ..history.store import History
-from ..inputs import InputReader
+from ..input_reading import InputReader
 from ..jobs.job import Job
 from ..jobs.runner import JobRunner
 from ..lifecycle import Action
@@ -19,7 +19,7 @@ from ..media.video import probe_video
 from ..media.views import side_by_side
 from ..serving import download_name, servable, servable_as
 from ..summary import RunSummary, run_summary
-from .gallery import Gallery
+from .gallery_pages import Gallery
 from .keys import Keys
 
 

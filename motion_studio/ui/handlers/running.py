@@ -16,11 +16,11 @@ from ...jobs.job import Job
 from ...jobs.watching import watch
 from ...studio.service import Studio
 from ..layout.parts import Page
-from .batch import BatchHandlers
+from .batch_events import BatchHandlers
 from .changes import Changes, Values
 from .page_order import page_order
+from .result_views import PageViews
 from .streams import Streams
-from .views import PageViews
 
 
 class RunHandlers:

@@ -17,7 +17,7 @@ from ...studio.keys import Keys
 from ...studio.service import Studio
 from ..layout.parts import Page
 from .changes import Changes, Values
-from .views import PageViews
+from .result_views import PageViews
 
 
 class GalleryHandlers:

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from ..errors import BatchError, InputError, StoppedBeforeSubmitError, StudioError
 from ..history.runs import Run
 from ..history.store import History
-from ..inputs import InputReader
+from ..input_reading import InputReader
 from ..jobs.job import Job
 from ..jobs.runner import JobRunner
 from ..jobs.turns import Waiting
@@ -25,10 +25,10 @@ from ..serving import download_name, servable_as
 from ..settings import Settings
 from ..summary import BatchCheckSummary, BatchSummary, batch_check_summary, batch_summary
 from ..verdicts import batch_verdict
-from .grid import BatchGrids, grid_download_name
+from .batch_grids import BatchGrids, grid_download_name
+from .batch_starts import batch_rows, start_one
 from .progress import BATCH_ID, Batch, BatchProgress
 from .reading import BatchReader, BatchReading
-from .starting import batch_rows, start_one
 
 KeyFor = Callable[[str | None, str | None], tuple[SecretStr, str]]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..history.store import History
 from ..lifecycle import IN_FLIGHT, Status
-from ..media.grid import comparison_grid
+from ..media.grid_video import comparison_grid
 from ..serving import servable_as
 from ..settings import Settings
 from .progress import BATCH_ID
