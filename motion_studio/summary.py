@@ -176,7 +176,7 @@ class BatchCheckSummary(BaseModel):
 
 
 def run_summary(run: Run, events: list[RunEvent]) -> RunSummary:
-    """`run` with its timeline (`History.events`), as data."""
+    """`run` with its timeline (`history.reads.events`), as data."""
     try:
         model = run.options.runs_on
     except ValueError:

@@ -118,7 +118,7 @@ class BatchReader:
         budget, cost = self.settings.daily_budget, reading.cost
         if budget is None or cost is None:
             return reading
-        spent = self.history.server_spend_since(time.time() - 86400)
+        spent = self.history.reads.server_spend_since(time.time() - 86400)
         if spent + cost <= budget + 1e-9:
             return reading
         return reading.with_problem(BudgetError.daily(budget, spent, cost, runs=reading.size).message)

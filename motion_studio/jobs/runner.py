@@ -130,10 +130,12 @@ class JobRunner:
 
     def resume_unfinished(self, key: SecretStr | None, key_source: str = "server") -> list[Job]:
         """Settle runs a crash left behind, then follow again the ones fal may still be working on."""
-        self.history.sweep()
+        self.history.leases.sweep()
         if key is None:
             return []
-        return [self.resume(run, key) for run in self.history.unfinished() if run.key_source == key_source]
+        return [
+            self.resume(run, key) for run in self.history.reads.unfinished() if run.key_source == key_source
+        ]
 
     def upload_ahead(self, path: str, key: SecretStr, slot: tuple[str, str]) -> None:
         """Send a checked input to fal's storage now, so Generate only has to submit (see ahead.py)."""
@@ -218,7 +220,7 @@ class JobRunner:
         while True:
             await anyio.sleep(SWEEP_SECONDS)
             try:
-                await anyio.to_thread.run_sync(self.history.sweep)
+                await anyio.to_thread.run_sync(self.history.leases.sweep)
             except Exception:
                 log.exception("sweeping runs left by stopped followers failed")
 

@@ -68,7 +68,7 @@ class GalleryHandlers:
         situation = self.studio.gallery.situation(run)
         return {
             m.selected_run: run.id,
-            g.card: presenter.run_details(run, self.studio.history.events(run.id), situation),
+            g.card: presenter.run_details(run, self.studio.history.reads.events(run.id), situation),
             self.page.run.progress: presenter.selected_text(run, situation),  # a live one streams on
             p.image: servable(image),
             p.video: self.studio.runs.clip_to_restore(run),
