@@ -98,7 +98,7 @@ def main() -> None:
     thumb = tmp / "thumb.jpg"
     thumb.write_bytes(b"x")
     for i in range(1000):
-        studio.history.create(
+        studio.history.writes.create(
             Run(options=Options(prompt=f"run {i}"), endpoint="e", thumbnail_path=str(thumb))
         )
     print("== gallery with 1,000 runs (median / max of 20, ms)")

@@ -107,7 +107,7 @@ def one_run(runner: JobRunner, history: History, emulator: FalEmulator, spec: Or
     found: dict[str, float] = {}
     stop = threading.Event()
     watcher = threading.Thread(
-        target=appeared, args=(history.run_dir(job.run_id) / "output.mp4", stop, found), daemon=True
+        target=appeared, args=(history.db.run_dir(job.run_id) / "output.mp4", stop, found), daemon=True
     )
     watcher.start()
     time.sleep(0.5)

@@ -14,7 +14,7 @@ from . import presenter
 from .batches.progress import BatchProgress
 from .batches.reading import BatchReading
 from .catalog import billed_seconds, format_cost, format_price, tier
-from .inputs import Reading
+from .input_reading import Reading
 from .lifecycle import icon
 from .presenter import InputCheck
 

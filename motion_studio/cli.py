@@ -146,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     mute_native_logs()  # MediaPipe's model-loading chatter has nothing for a terminal's user
     if args.command == "history":  # reads the history only: no key, no runner
         history = settings.open_history()
-        history.sweep()
-        _print_history(history.recent(args.limit), history.is_followed)
+        history.leases.sweep()
+        _print_history(history.reads.recent(args.limit), history.leases.is_followed)
         return 0
     try:
         settings.require_key()
@@ -222,7 +222,7 @@ def _follow(studio: Studio, job: Job, err: Console, *, as_json: bool = False) ->
         err.print("Cancelling the fal request…")
         studio.runner.cancel(job.id)
         final = job.wait(studio.settings.cancel_grace_seconds + 5)
-    run = studio.history.get(job.run_id) if job.run_id else None
+    run = studio.history.reads.get(job.run_id) if job.run_id else None
     if as_json and run is not None:
         print(run_json(studio.history, run))
     if isinstance(final, Done):

@@ -16,8 +16,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from .batches.batch_service import Batches
 from .batches.progress import Batch
-from .batches.service import Batches
 from .errors import StrictRefusalError, StudioError
 from .history.runs import Run
 from .history.store import History
@@ -105,7 +105,7 @@ def _report(batches: Batches, batch: Batch, as_json: bool, err: Console) -> int:
         grid = batches.grid_file(batch.id)
     except StudioError as exc:
         err.print(f"[yellow]note:[/] {escape(exc.message)}", soft_wrap=True)
-    runs = batches.history.batch(batch.id)
+    runs = batches.history.reads.batch(batch.id)
     if as_json:
         summary = batches.summary(batch.id).model_dump(mode="json")
         for run, data in zip(runs, summary["runs"], strict=True):
@@ -128,5 +128,5 @@ def _report(batches: Batches, batch: Batch, as_json: bool, err: Console) -> int:
 
 def run_json(history: History, run: Run) -> str:
     """A single run for scripts (`generate --json`): its summary, and where its video is."""
-    data = run_summary(run, history.events(run.id)).model_dump(mode="json")
+    data = run_summary(run, history.reads.events(run.id)).model_dump(mode="json")
     return json.dumps({**data, "output_path": run.output_path}, indent=2)

@@ -197,7 +197,7 @@ class Storage:
         an upload of the same bytes still in flight (an upload ahead) is waited for, not repeated."""
         sha = await anyio.to_thread.run_sync(file_sha256, path)
         cached = await anyio.to_thread.run_sync(
-            lambda: self._history.cached_upload(sha, self._cache_seconds, alive_for=self._alive_for)
+            lambda: self._history.uploads.cached_upload(sha, self._cache_seconds, alive_for=self._alive_for)
         )
         if cached:
             return cached
@@ -227,7 +227,7 @@ class Storage:
             expires_at = sent_at + self._lifetimes.inputs
             # a commit: off the loop
             await anyio.to_thread.run_sync(
-                lambda: self._history.remember_upload(sha, url, expires_at=expires_at)
+                lambda: self._history.uploads.remember_upload(sha, url, expires_at=expires_at)
             )
             return url
         finally:

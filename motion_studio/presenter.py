@@ -26,7 +26,7 @@ from .catalog import (
 )
 from .errors import StudioError
 from .history.runs import Run, RunEvent
-from .inputs import Reading
+from .input_reading import Reading
 from .jobs.events import Failed, Running
 from .jobs.job import Job
 from .lifecycle import Situation, icon

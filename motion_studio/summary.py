@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .batches.reading import BatchReading
 from .catalog import OPTIONS, billed_seconds
 from .history.runs import Run, RunEvent
-from .inputs import Reading
+from .input_reading import Reading
 from .media.image import ImageInfo
 from .media.video import VideoInfo
 from .order import Options
@@ -176,7 +176,7 @@ class BatchCheckSummary(BaseModel):
 
 
 def run_summary(run: Run, events: list[RunEvent]) -> RunSummary:
-    """`run` with its timeline (`History.events`), as data."""
+    """`run` with its timeline (`history.reads.events`), as data."""
     try:
         model = run.options.runs_on
     except ValueError:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .batches.reading import BatchReading
-from .inputs import Reading
+from .input_reading import Reading
 
 READY = "Ready: these inputs can be generated as they are."
 BOTH = "a character image and a reference clip"

@@ -21,8 +21,8 @@ from motion_studio.catalog import OPTIONS
 from motion_studio.history.store import History
 from motion_studio.people_check import TURNED_OFF
 from motion_studio.settings import Settings
+from motion_studio.studio.orders import Orders
 from motion_studio.studio.service import Studio
-from motion_studio.studio.starting import Orders
 
 from . import people_media as pm
 from .fal_emulator import SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL, FalEmulator
@@ -155,7 +155,7 @@ def test_mcp_generate_returns_the_video_and_the_summary(
     [request] = fal.submitted
     # Fetched by the studio (not by Gradio): fal's own CDN files go to fal as they are.
     assert request.body["image_url"] == SAMPLE_IMAGE_URL and request.body["video_url"] == SAMPLE_VIDEO_URL
-    [run] = History(settings.db_path, settings.runs_dir).recent()
+    [run] = History(settings.db_path, settings.runs_dir).reads.recent()
     assert summary["run_id"] == run.id and summary["fal_request_id"] == request.id
     assert summary["status"] == "done" and summary["model"] == "pro"
     assert summary["billed_seconds"] == 5 and summary["estimated_cost"] == pytest.approx(0.56)

@@ -17,7 +17,7 @@ from motion_studio.history.store import History
 from motion_studio.jobs.events import Cancelled, Done, Running
 from motion_studio.jobs.job import Job
 from motion_studio.jobs.turns import Waiting
-from motion_studio.media.grid import cell_size, grid_layout
+from motion_studio.media.grid_video import cell_size, grid_layout
 from motion_studio.media.video import probe_video
 from motion_studio.order import MAX_INPUTS, Order, Source
 from motion_studio.presenter import run_caption
@@ -76,12 +76,12 @@ def test_a_batch_of_three_images_runs_end_to_end_and_ends_in_one_grid(
     assert all(isinstance(final, Done) for final in finals), finals
     assert len(fal.submitted) == 3 and len({r.body["image_url"] for r in fal.submitted}) == 3
     assert len({r.body["video_url"] for r in fal.submitted}) == 1  # one clip, uploaded once
-    runs = studio.history.batch(batch.id)
+    runs = studio.history.reads.batch(batch.id)
     assert [r.id for r in runs] == list(batch.run_ids) and [r.batch_index for r in runs] == [1, 2, 3]
     assert all(r.status == "done" and Path(r.output_path or "").is_file() for r in runs)
-    assert [r.id for r in studio.history.recent(3)] == list(batch.run_ids)  # the gallery: 1/3, 2/3, 3/3
+    assert [r.id for r in studio.history.reads.recent(3)] == list(batch.run_ids)  # the gallery: 1/3, 2/3, 3/3
     assert "batch 2/3" in run_caption(runs[1])
-    states = [e.state for e in studio.history.events(runs[2].id)]
+    states = [e.state for e in studio.history.reads.events(runs[2].id)]
     assert states[0] == "checking" and states[-1] == "done" and "submitted" in states  # a whole lifecycle
     grid = studio.batches.grid_file(batch.id)
     assert grid is not None and grid.parent == studio.settings.data_dir / "batches" / batch.id
@@ -127,7 +127,7 @@ def test_a_batch_over_the_daily_budget_is_refused_whole_with_nothing_uploaded(
         assert "this batch of 3 runs about $0.63" in reading.problems[0]
         with pytest.raises(InputError, match="this batch of 3 runs about"):
             studio.batches.start(request, None, None)
-        assert studio.history.recent() == [] and spent(fal) == [] and fal.submitted == []
+        assert studio.history.reads.recent() == [] and spent(fal) == [] and fal.submitted == []
     finally:
         studio.runner.shutdown()
 
@@ -140,7 +140,7 @@ def test_the_reservation_refuses_a_batch_whole_past_a_visitors_limit(
     try:
         with pytest.raises(VisitorLimitError, match="This batch has 3 runs and you have 0 going"):
             studio.batches.start(three_images(samples), None, "a" * 32)
-        assert studio.history.recent() == [] and spent(fal) == []
+        assert studio.history.reads.recent() == [] and spent(fal) == []
     finally:
         studio.runner.shutdown()
 
@@ -155,7 +155,7 @@ def test_cancel_all_reaches_fal_for_every_run(studio: Studio, fal: FalEmulator, 
     assert studio.batches.cancel_all(batch.id, owner) == 3
     assert all(isinstance(job.wait(15), Cancelled) for job in batch.jobs)
     assert len(fal.submitted) == 3 and all(request.cancel_calls == 1 for request in fal.submitted)
-    assert [r.status for r in studio.history.batch(batch.id)] == ["cancelled"] * 3
+    assert [r.status for r in studio.history.reads.batch(batch.id)] == ["cancelled"] * 3
     assert studio.batches.grid_file(batch.id) is None  # nothing to put side by side
 
 
@@ -169,8 +169,8 @@ def test_runs_wait_their_turn_before_submit(
         fal.delays["submit"] = 0.3
         batch = studio.batches.start(three_images(samples), None, None)
         assert all(isinstance(job.wait(60), Done) for job in batch.jobs)
-        runs = studio.history.batch(batch.id)
-        times = [{e.state: e.at for e in studio.history.events(run.id)} for run in runs]
+        runs = studio.history.reads.batch(batch.id)
+        times = [{e.state: e.at for e in studio.history.reads.events(run.id)} for run in runs]
         order = sorted(times, key=lambda t: t["submitted"])
         for before, after in itertools.pairwise(order):
             assert after["uploading"] >= before["submitted"]
@@ -186,7 +186,7 @@ def test_runs_wait_their_turn_before_submit(
         [first] = [job for job in batch.jobs if job not in waiting]
         assert isinstance(first.wait(30), Done)
         assert len(fal.submitted) == 1  # the cancelled ones never reached fal
-        statuses = {run.id: run.status for run in studio.history.batch(batch.id)}
+        statuses = {run.id: run.status for run in studio.history.reads.batch(batch.id)}
         assert sorted(statuses.values()) == ["cancelled", "cancelled", "done"]
     finally:
         studio.runner.shutdown()
@@ -247,8 +247,8 @@ def test_the_verdict_names_each_input_and_the_shape_is_checked_first(
 def test_the_grid_layouts_and_the_batch_columns_of_an_old_database(tmp_path: Path) -> None:
     assert [grid_layout(n) for n in range(2, 9)] == [(1, 2), (1, 3), (2, 2), (2, 3), (2, 3), (2, 4), (2, 4)]
     history = History(old_database(tmp_path, 4), tmp_path / "runs")
-    assert history.schema_version == len(MIGRATIONS) == 8
-    old = history.get("old-run")
+    assert history.db.schema_version == len(MIGRATIONS) == 8
+    old = history.reads.get("old-run")
     assert old is not None and old.batch_id is None and "batch" not in run_caption(old)
 
 

@@ -55,7 +55,7 @@ def generate(fal: FalEmulator, data_dir: Path, samples, clip: str = "clip_5s", *
 
 
 def only_run(data_dir: Path):
-    [run] = History(data_dir / "history.sqlite3", data_dir / "runs").recent()
+    [run] = History(data_dir / "history.sqlite3", data_dir / "runs").reads.recent()
     return run
 
 
@@ -113,7 +113,7 @@ def test_people_warnings_are_printed_and_strict_refuses_on_them(
     assert "warning: No person was found in the image" in refused.stderr
     assert "--strict: not generating" in refused.stderr and "Traceback" not in refused.stderr
     assert refused.stdout == "" and fal.calls == [] and fal.proxied_hosts == []
-    assert History(data_dir / "history.sqlite3", data_dir / "runs").recent() == []
+    assert History(data_dir / "history.sqlite3", data_dir / "runs").reads.recent() == []
     went_on = cli(fal, data_dir, *args)
     assert went_on.returncode == 0, went_on.stderr
     assert "warning: No person was found in the image" in went_on.stderr

@@ -47,7 +47,7 @@ def big_webm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def the_run(data_dir: Path) -> Run | None:
-    runs = History(data_dir / "history.sqlite3", data_dir / "runs").recent()
+    runs = History(data_dir / "history.sqlite3", data_dir / "runs").reads.recent()
     return runs[0] if runs else None
 
 

@@ -209,13 +209,13 @@ def test_a_run_with_a_face_sends_one_element_of_uploaded_urls_and_again_restores
         faces["angle1"].read_bytes(),
         faces["angle2"].read_bytes(),
     ]
-    run = history.get(final.run_id or "")
+    run = history.reads.get(final.run_id or "")
     assert (
         run is not None and run.options.model == "v3-pro" and run.estimated_cost == pytest.approx(5 * 0.168)
     )
     assert run.options.get("prompt") == "a dancer"  # as the user wrote it; fal got it with the face named
     # The run keeps its own copies of the face (in its folder) and their URLs on fal, in order.
-    assert Path(run.face_frontal or "").parent == history.runs_dir / run.id
+    assert Path(run.face_frontal or "").parent == history.db.runs_dir / run.id
     assert [Path(p).read_bytes() for p in run.face_angles] == [
         faces["angle1"].read_bytes(),
         faces["angle2"].read_bytes(),
@@ -254,7 +254,7 @@ def test_a_face_fal_would_refuse_is_refused_before_anything_is_sent(
     with pytest.raises(FaceElementError) as refused:  # the order itself can't be made
         order(samples["image_jpg"], samples["clip_5s"], orientation=orientation, model=tier, face=face)
     assert refused.value.message.startswith(sentence)
-    assert spent(fal) == [] and fal.submitted == [] and history.recent() == []
+    assert spent(fal) == [] and fal.submitted == [] and history.reads.recent() == []
 
 
 def test_face_images_get_the_character_images_checks(
@@ -296,12 +296,12 @@ def test_face_images_get_the_character_images_checks(
 def test_the_history_keeps_a_face_and_an_old_database_gains_the_columns(tmp_path: Path) -> None:
     db = old_database(tmp_path, 3)
     history = History(db, tmp_path / "runs")
-    assert history.schema_version == len(MIGRATIONS) == 8
-    old = history.get("old-run")
+    assert history.db.schema_version == len(MIGRATIONS) == 8
+    old = history.reads.get("old-run")
     assert old is not None and old.face == Face() and old.face_angle_urls == ()
     from motion_studio.history.runs import Run
 
-    run = history.create(
+    run = history.writes.create(
         Run(
             options=Options(model="v3-pro"),
             endpoint="e",
@@ -309,8 +309,10 @@ def test_the_history_keeps_a_face_and_an_old_database_gains_the_columns(tmp_path
             face_angles=("/a.png", "/b.png"),
         )
     )
-    history.update(run.id, face_angle_urls=("https://u/a", "https://u/b"), face_frontal_url="https://u/f")
-    again = History(db, tmp_path / "runs").get(run.id)
+    history.writes.update(
+        run.id, face_angle_urls=("https://u/a", "https://u/b"), face_frontal_url="https://u/f"
+    )
+    again = History(db, tmp_path / "runs").reads.get(run.id)
     assert again is not None and again.face == Face("/f.jpg", ("/a.png", "/b.png"))
     assert again.face_angle_urls == ("https://u/a", "https://u/b") and again.face_frontal_url == "https://u/f"
 

@@ -133,12 +133,12 @@ def test_fals_samples_are_checked_here_and_passed_as_they_are(
     [request] = fal.submitted
     assert request.body["image_url"] == SAMPLE_IMAGE_URL and request.body["video_url"] == SAMPLE_VIDEO_URL
     assert fal.sample_gets() == dict.fromkeys(SAMPLE_URLS, 1)  # once each, for the check
-    run = history.get(run_id)
+    run = history.reads.get(run_id)
     assert run is not None
     assert (run.image_url, run.video_url) == (SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL)
     assert Path(run.image_path).read_bytes() == fal.samples[SAMPLE_IMAGE_URL][0]  # the copy that was checked
     assert probe_video(final.output).duration == pytest.approx(5, abs=0.3)
-    [uploading] = [e for e in history.events(run_id) if e.state == "uploading"]
+    [uploading] = [e for e in history.reads.events(run_id) if e.state == "uploading"]
     assert uploading.detail == f"image and video {NOT_AGAIN}"
 
 
@@ -185,9 +185,9 @@ def test_urls_not_on_fals_cdn_are_uploaded_as_before(
     [request] = fal.submitted
     assert request.body["image_url"].startswith("https://v3.fal.media/files/")
     assert request.body["video_url"].startswith("https://v3.fal.media/files/")
-    run = history.get(run_id)
+    run = history.reads.get(run_id)
     assert run is not None and run.image_url == request.body["image_url"]
-    assert all(NOT_AGAIN not in e.detail for e in history.events(run_id))
+    assert all(NOT_AGAIN not in e.detail for e in history.reads.events(run_id))
 
 
 def test_with_the_setting_off_fals_samples_are_uploaded(
@@ -211,7 +211,7 @@ def test_cli_takes_urls_and_passes_fals_samples_as_they_are(fal: FalEmulator, da
     [request] = fal.submitted
     assert (request.body["image_url"], request.body["video_url"]) == (SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL)
     assert NOT_AGAIN in result.stderr
-    [run] = History(data_dir / "history.sqlite3", data_dir / "runs").recent()
+    [run] = History(data_dir / "history.sqlite3", data_dir / "runs").reads.recent()
     assert (run.image_url, run.video_url) == (SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL)
     assert Path(run.source_image).is_relative_to(data_dir / "downloads")
 
@@ -316,7 +316,7 @@ def test_a_cached_upload_past_its_expiry_is_sent_again(
     assert len(fal.uploads()) == 2  # the second run reused both
     first = fal.submitted[0].body
     assert fal.submitted[1].body["image_url"] == first["image_url"]
-    with history._db.connect() as conn:  # as time would: both expire now, and fal deletes them
+    with history.db.connect() as conn:  # as time would: both expire now, and fal deletes them
         conn.execute("UPDATE uploads SET expires_at = ?", (time.time() - 1,))
     fal.expire(first["image_url"])
     fal.expire(first["video_url"])
@@ -325,7 +325,7 @@ def test_a_cached_upload_past_its_expiry_is_sent_again(
     third = fal.submitted[2].body
     assert third["image_url"] != first["image_url"] and third["video_url"] != first["video_url"]
     soon = settings.model_copy(update={"fal_input_expiry_hours": 0.25})  # 15 min < the request timeout
-    with history._db.connect() as conn:
+    with history.db.connect() as conn:
         conn.execute("UPDATE uploads SET expires_at = ?", (time.time() - 1,))
     start(soon, history, spec)
     start(soon, history, spec)

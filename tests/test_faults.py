@@ -150,7 +150,7 @@ def test_api_under_fault(settings: Settings, fal: FalEmulator, samples, case: Ca
         fal.faults.clear()
         with running_app(settings):  # a restart follows the server key's unfinished runs again
             history = History(settings.db_path, settings.runs_dir)
-            wait_for(lambda: history.recent()[0].status == "done", 30, "the resumed run done")
+            wait_for(lambda: history.reads.recent()[0].status == "done", 30, "the resumed run done")
         assert len(fal.submitted) == 1
 
 
@@ -161,7 +161,7 @@ def test_a_video_missing_after_fals_retention_has_expired(fal: FalEmulator, data
     assert generate(fal, data_dir, samples).returncode == 1
     assert only_run(data_dir).status == "interrupted"
     history = History(data_dir / "history.sqlite3", data_dir / "runs")
-    with history._db.connect() as conn:  # fal said COMPLETED eight days ago
+    with history.db.connect() as conn:  # fal said COMPLETED eight days ago
         conn.execute("UPDATE run_events SET at = at - ? WHERE state = 'downloading'", (8 * 86400,))
     resumed = cli(fal, data_dir, "resume")
     run = only_run(data_dir)

@@ -16,7 +16,7 @@ import pytest
 
 from motion_studio import fetching
 from motion_studio.errors import InputError
-from motion_studio.inputs import InputReader
+from motion_studio.input_reading import InputReader
 from motion_studio.order import Source
 from motion_studio.settings import Settings
 

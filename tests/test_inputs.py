@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from motion_studio.inputs import InputReader
+from motion_studio.input_reading import InputReader
 from motion_studio.settings import Settings
 from motion_studio.studio.service import Studio
 

@@ -58,12 +58,12 @@ def test_good_run_end_to_end(runner: JobRunner, history: History, fal: FalEmulat
         "prompt",
         "keep_original_sound",
     }
-    run = history.get(job.run_id)
+    run = history.reads.get(job.run_id)
     assert run.status == "done" and run.request_id == request.id and Path(run.output_path).exists()
     assert run.thumbnail_path and Path(run.thumbnail_path).exists()
     assert run.estimated_cost == pytest.approx(5 * 0.07)
-    assert Path(run.image_path).parent == history.runs_dir / run.id
-    states = [e.state for e in history.events(run.id)]
+    assert Path(run.image_path).parent == history.db.runs_dir / run.id
+    states = [e.state for e in history.reads.events(run.id)]
     assert states[0] == "checking" and states[-1] == "done" and "submitted" in states
 
 
@@ -85,7 +85,7 @@ def test_the_status_stream_is_followed_and_polling_takes_over_when_it_fails(
     fal.fail("status", TRUNCATE, times=1)  # the stream is cut mid-event: polling takes over
     job = runner.start(spec(samples, prompt="cut"), KEY)
     assert isinstance(job.wait(30), Done)
-    assert len(history.recent()) == 3 and all(r.status == "done" for r in history.recent())
+    assert len(history.reads.recent()) == 3 and all(r.status == "done" for r in history.reads.recent())
 
 
 def test_a_result_browsers_cannot_play_is_made_h264(
@@ -97,7 +97,7 @@ def test_a_result_browsers_cannot_play_is_made_h264(
     assert isinstance(final, Done)
     assert probe_video(final.output).codec == "h264"
     assert (final.output.parent / "output.original.mp4").exists()  # fal's file, as it came
-    assert history.get(job.run_id).output_path == str(final.output)
+    assert history.reads.get(job.run_id).output_path == str(final.output)
 
 
 def test_same_file_is_uploaded_once(runner: JobRunner, fal: FalEmulator, samples) -> None:
@@ -114,7 +114,7 @@ def test_rejected_clip_never_reaches_fal(
     assert isinstance(final, Failed) and final.kind == "input"
     assert "Switch to 'video'" in final.message
     assert fal.calls == [] and fal.proxied_hosts == []
-    assert history.recent() == []
+    assert history.reads.recent() == []
 
 
 def test_a_5xx_on_a_status_poll_does_not_lose_the_run(runner: JobRunner, fal: FalEmulator, samples) -> None:
@@ -142,7 +142,7 @@ def test_completed_with_error_reports_the_result_error(
     final = job.wait(30)
     assert isinstance(final, Failed) and final.kind == "validation"
     assert final.message == "fal rejected the image_url: No person detected in the image."
-    run = history.get(job.run_id)
+    run = history.reads.get(job.run_id)
     assert run.status == "failed" and run.error_kind == "validation" and run.request_id
 
 
@@ -155,7 +155,7 @@ def test_cancel_reaches_fal(runner: JobRunner, history: History, fal: FalEmulato
     assert isinstance(final, Cancelled)
     [request] = fal.submitted
     assert request.cancel_calls == 1
-    assert history.get(job.run_id).status == "cancelled"
+    assert history.reads.get(job.run_id).status == "cancelled"
 
 
 def test_cancel_while_uploading_sends_nothing_to_the_queue(
@@ -177,7 +177,7 @@ def test_restart_resumes_a_paid_run(settings: Settings, fal: FalEmulator, sample
     wait_for(lambda: any(isinstance(e, Running) for e in job.events))
     first.shutdown()  # the "crash": its loop stops mid-follow
     history = History(settings.db_path, settings.runs_dir)
-    [pending] = history.unfinished()
+    [pending] = history.reads.unfinished()
     assert pending.request_id == fal.submitted[0].id
     fal.hold = False
     second = JobRunner(settings, history)
@@ -185,7 +185,7 @@ def test_restart_resumes_a_paid_run(settings: Settings, fal: FalEmulator, sample
         [resumed] = second.resume_unfinished(KEY)
         final = resumed.wait(30)
         assert isinstance(final, Done)
-        assert history.get(pending.id).status == "done"
+        assert history.reads.get(pending.id).status == "done"
         assert len(fal.submitted) == 1  # not paid twice
     finally:
         second.shutdown()
@@ -251,13 +251,13 @@ def test_fal_unreachable_after_submit_keeps_the_run_resumable(
         final = job.wait(30)
         assert isinstance(final, Failed) and final.kind == "interrupted"
         assert "press Resume" in final.message
-        run = history.get(job.run_id)
+        run = history.reads.get(job.run_id)
         assert run.status == "interrupted" and run.request_id == fal.submitted[0].id
-        assert [r.id for r in history.unfinished()] == [run.id]
+        assert [r.id for r in history.reads.unfinished()] == [run.id]
         fal.faults.clear()
         resumed = runner.resume(run, KEY)
         assert isinstance(resumed.wait(30), Done)
-        assert history.get(run.id).status == "done" and len(fal.submitted) == 1
+        assert history.reads.get(run.id).status == "done" and len(fal.submitted) == 1
     finally:
         runner.shutdown()
 
@@ -272,7 +272,7 @@ def test_concurrent_runs_each_get_their_own_result(
     durations = sorted(probe_video(f.output).duration for f in finals)
     assert durations == [pytest.approx(3, abs=0.2), pytest.approx(5, abs=0.2), pytest.approx(10, abs=0.2)]
     assert len({f.output for f in finals}) == 3 and len(fal.submitted) == 3
-    assert {r.options.get("prompt") for r in history.recent()} == {"run 0", "run 1", "run 2"}
+    assert {r.options.get("prompt") for r in history.reads.recent()} == {"run 0", "run 1", "run 2"}
 
 
 def test_spending_guards_apply_to_the_server_key_only(
@@ -308,7 +308,7 @@ def test_concurrent_runs_never_pass_the_daily_budget_together(
         fal.hold = False
         assert all(isinstance(j.wait(30), Done) for j in jobs if j not in refused)
         assert stays(lambda: len(fal.submitted) == 3)
-        assert history.server_spend_since(0) == pytest.approx(3 * 0.56)
+        assert history.reads.server_spend_since(0) == pytest.approx(3 * 0.56)
     finally:
         guarded.shutdown()
 
@@ -348,9 +348,9 @@ def test_shutdown_settles_every_run_and_closes_every_client(
     runner.shutdown()
     assert paid.finished and visitor.finished  # awaited, not abandoned
     assert isinstance(paid.last, Failed) and paid.last.kind == "interrupted"
-    assert {history.get(j.run_id).status for j in (paid, visitor)} == {"interrupted"}
+    assert {history.reads.get(j.run_id).status for j in (paid, visitor)} == {"interrupted"}
     assert all(service.closed for service in services)
-    assert history.get(paid.run_id).lease_holder is None  # another process may follow it at once
+    assert history.reads.get(paid.run_id).lease_holder is None  # another process may follow it at once
 
 
 def test_a_visitors_key_is_dropped_when_its_last_job_ends(
@@ -375,7 +375,7 @@ def test_deleting_a_run_withdraws_the_links_the_page_was_handed(
 
     kept, gone = (runner.start(spec(samples), KEY) for _ in range(2))
     assert isinstance(kept.wait(30), Done) and isinstance(gone.wait(30), Done)
-    kept_run, gone_run = history.get(kept.run_id), history.get(gone.run_id)
+    kept_run, gone_run = history.reads.get(kept.run_id), history.reads.get(gone.run_id)
     kept_link = Path(servable(kept_run.output_path) or "")
     links = [
         Path(servable(gone_run.output_path) or ""),
@@ -383,7 +383,7 @@ def test_deleting_a_run_withdraws_the_links_the_page_was_handed(
     ]
     assert all(link.is_file() for link in [kept_link, *links])
     runner.delete(gone_run, KEY)
-    assert history.get(gone.run_id) is None
+    assert history.reads.get(gone.run_id) is None
     assert not any(link.exists() or link.parent.exists() for link in links)
     assert kept_link.is_file()
 
@@ -394,11 +394,11 @@ def test_deleting_a_running_run_cancels_it_on_fal_first(
     fal.hold = True
     job = runner.start(spec(samples), KEY)
     wait_for(lambda: any(isinstance(e, Running) for e in job.events))
-    runner.delete(history.get(job.run_id), KEY)
+    runner.delete(history.reads.get(job.run_id), KEY)
     assert isinstance(job.wait(15), Cancelled)
     assert fal.submitted[0].cancel_calls == 1
-    wait_for(lambda: history.get(job.run_id) is None)
-    assert not (history.runs_dir / job.run_id).exists()
+    wait_for(lambda: history.reads.get(job.run_id) is None)
+    assert not (history.db.runs_dir / job.run_id).exists()
 
 
 def test_a_404_on_status_is_final_not_a_loop(
@@ -410,7 +410,7 @@ def test_a_404_on_status_is_final_not_a_loop(
     fal.requests.clear()  # fal forgets the request
     final = job.wait(15)
     assert isinstance(final, Failed) and final.kind == "unknown_request"
-    run = history.get(job.run_id)
+    run = history.reads.get(job.run_id)
     assert run.status == "failed" and run.request_id in run.error_message
     assert "resume" not in {a.value for a in run.situation(followed=False).actions}
 
@@ -453,12 +453,12 @@ def test_cancelling_a_run_another_runner_follows_asks_fal_and_leaves_its_row_alo
     try:
         job = follower.start(spec(samples), KEY)
         wait_for(lambda: any(isinstance(e, Running) for e in job.events))
-        watching = watcher.resume(history.get(job.run_id), KEY)
+        watching = watcher.resume(history.reads.get(job.run_id), KEY)
         wait_for(lambda: any(e.phase == "watching" for e in watching.events))
         watcher.cancel(watching.id)
         assert isinstance(job.wait(15), Cancelled)  # the follower heard fal's answer and recorded it
         assert isinstance(watching.wait(15), Cancelled)  # the watcher read it from the row
-        assert history.get(job.run_id).status == "cancelled" and fal.submitted[0].cancel_calls == 1
+        assert history.reads.get(job.run_id).status == "cancelled" and fal.submitted[0].cancel_calls == 1
     finally:
         follower.shutdown()
         watcher.shutdown()
@@ -493,9 +493,9 @@ def test_a_forged_visitor_id_owns_nothing_and_api_callers_are_their_address(sett
     private = settings.model_copy(update={"private_galleries": True, "trusted_proxies": 1})
     studio = Studio(private)
     try:
-        api_run = studio.history.create(Run(options=Options(), endpoint="e", owner="api:1.2.3.4"))
+        api_run = studio.history.writes.create(Run(options=Options(), endpoint="e", owner="api:1.2.3.4"))
         browser = "0123456789abcdef0123456789abcdef"
-        mine = studio.history.create(Run(options=Options(), endpoint="e", owner=browser))
+        mine = studio.history.writes.create(Run(options=Options(), endpoint="e", owner=browser))
         assert studio.gallery.run_for(api_run.id, "api:1.2.3.4") is None  # not a browser id: nobody
         assert (
             studio.gallery.run_for(mine.id, browser) is not None
@@ -594,9 +594,11 @@ def test_a_changed_input_abandons_its_stale_upload_ahead_and_the_setting_turns_i
         studio.orders.upload_ahead(studio.orders.read(second, None), None, "page-1")
         wait_for(lambda: len(fal.calls_to("upload")) == 3, what="the new clip on its way")
         history = studio.history
-        wait_for(lambda: history.cached_upload(file_sha256(samples["clip_5s"]), 3600) is not None)
-        assert stays(lambda: history.cached_upload(file_sha256(samples["clip_3s"]), 3600) is None, 2.0)
-        assert history.cached_upload(file_sha256(samples["image_jpg"]), 3600) is not None  # unchanged
+        wait_for(lambda: history.uploads.cached_upload(file_sha256(samples["clip_5s"]), 3600) is not None)
+        assert stays(
+            lambda: history.uploads.cached_upload(file_sha256(samples["clip_3s"]), 3600) is None, 2.0
+        )
+        assert history.uploads.cached_upload(file_sha256(samples["image_jpg"]), 3600) is not None  # unchanged
     finally:
         studio.runner.shutdown()
     fal.reset()

@@ -53,8 +53,8 @@ def history(tmp_path: Path) -> History:
 
 def new_run(history: History, status: Status) -> str:
     """A run put straight into `status` (rows are only ever created as checking, so via SQL)."""
-    run = history.create(Run(options=Options(), endpoint="e"))
-    with sqlite3.connect(history.db_path) as conn:
+    run = history.writes.create(Run(options=Options(), endpoint="e"))
+    with sqlite3.connect(history.db.db_path) as conn:
         conn.execute("UPDATE runs SET status = ? WHERE id = ?", (status.value, run.id))
     return run.id
 
@@ -71,34 +71,34 @@ def test_every_status_has_its_moves_and_final_ones_have_none() -> None:
 def test_the_history_refuses_every_illegal_move(history: History, old: Status, new: Status) -> None:
     run_id = new_run(history, old)
     if can_move(old, new):
-        history.record(run_id, new)
-        assert history.get(run_id).status == new.value
+        history.writes.record(run_id, new)
+        assert history.reads.get(run_id).status == new.value
     else:
         with pytest.raises(IllegalTransitionError):
-            history.record(run_id, new)
-        assert history.get(run_id).status == old.value  # nothing written
+            history.writes.record(run_id, new)
+        assert history.reads.get(run_id).status == old.value  # nothing written
 
 
 def test_the_happy_path_is_legal_and_timed(history: History) -> None:
-    run = history.create(Run(options=Options(), endpoint="e"))
+    run = history.writes.create(Run(options=Options(), endpoint="e"))
     for state in HAPPY_PATH:
-        history.record(run.id, state)
-    assert [e.state for e in history.events(run.id)] == ["checking", *HAPPY_PATH]
+        history.writes.record(run.id, state)
+    assert [e.state for e in history.reads.events(run.id)] == ["checking", *HAPPY_PATH]
 
 
 def test_the_database_itself_refuses_a_status_the_lifecycle_does_not_know(history: History) -> None:
-    run = history.create(Run(options=Options(), endpoint="e"))
-    with sqlite3.connect(history.db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    run = history.writes.create(Run(options=Options(), endpoint="e"))
+    with sqlite3.connect(history.db.db_path) as conn, pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         conn.execute("UPDATE runs SET status = 'paused' WHERE id = ?", (run.id,))
     with pytest.raises(ValueError):
-        history.update(run.id, status="done")  # only `record` moves a run
+        history.writes.update(run.id, status="done")  # only `record` moves a run
 
 
 def test_moving_a_deleted_run_is_a_clear_error(history: History) -> None:
-    run = history.create(Run(options=Options(), endpoint="e"))
-    history.delete(run.id)
+    run = history.writes.create(Run(options=Options(), endpoint="e"))
+    history.writes.delete(run.id)
     with pytest.raises(RunGoneError):
-        history.record(run.id, "uploading")
+        history.writes.record(run.id, "uploading")
 
 
 def test_charged_means_fal_has_a_request_id() -> None:

@@ -11,7 +11,7 @@ from motion_studio import presenter
 from motion_studio.errors import OptionError
 from motion_studio.history.runs import Run
 from motion_studio.history.store import History
-from motion_studio.inputs import InputReader
+from motion_studio.input_reading import InputReader
 from motion_studio.jobs.events import Checked, Done, Queued, Running
 from motion_studio.jobs.job import Job
 from motion_studio.options_parser import parse_options
@@ -99,7 +99,7 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
     thumb = tmp_path / "thumb.jpg"
     thumb.write_bytes(b"jpg")
-    old = history.create(
+    old = history.writes.create(
         Run(
             options=Options(prompt="first"),
             endpoint="e",
@@ -118,16 +118,16 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
         "downloading",
         "done",
     ):
-        history.record(old.id, state)
+        history.writes.record(old.id, state)
     time.sleep(0.01)
-    history.create(
+    history.writes.create(
         Run(options=Options(orientation="image", prompt="no picture", model="standard"), endpoint="e")
     )
-    runs = history.recent()
+    runs = history.reads.recent()
     assert [r.options.get("prompt") for r in runs] == ["no picture", "first"]
     caption = presenter.run_caption(runs[1])
     assert caption.startswith("✅ done · ") and "video · Pro · 5 s" in caption and caption.endswith("\nfirst")
-    card = presenter.run_details(history.get(old.id), history.events(old.id))
+    card = presenter.run_details(history.reads.get(old.id), history.reads.events(old.id))
     assert "Estimated cost:** $0.56" in card and "Timeline:** checking +0s, uploading" in card
     assert card.count("queued") == 1 and "**Model:** Pro ·" in card  # a queue move once; the page's name
     assert "— done" in card

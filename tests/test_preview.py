@@ -62,13 +62,13 @@ def test_a_preview_sends_the_clips_first_3_seconds_to_the_standard_endpoint(
     assert request.endpoint == "fal-ai/kling-video/v2.6/standard/motion-control"
     assert set(request.body) == {"image_url", "video_url", "character_orientation", "keep_original_sound"}
     assert _sent_clip(fal, request.body["video_url"], tmp_path) == pytest.approx(3.0, abs=0.05)
-    run = history.get(job.run_id)
+    run = history.reads.get(job.run_id)
     assert run.is_preview and run.options.model == "pro"  # the full run's model is kept with it
     assert run.clip_seconds == pytest.approx(3.0, abs=0.05)
     assert run.estimated_cost == pytest.approx(0.21)  # 3 s at Standard's $0.07/s
     assert probe_video(run.full_clip_path).duration == pytest.approx(5, abs=0.2)  # the whole clip, kept
-    assert Path(run.full_clip_path).parent == history.runs_dir / run.id
-    summary = run_summary(run, history.events(run.id))
+    assert Path(run.full_clip_path).parent == history.db.runs_dir / run.id
+    summary = run_summary(run, history.reads.events(run.id))
     assert summary.preview and summary.model == "standard" and summary.chosen_model == "pro"
     assert Action.RUN_FULL in run.situation(followed=False).actions
 
@@ -78,7 +78,7 @@ def test_the_full_run_starts_from_a_finished_preview_without_uploading_the_image
 ) -> None:
     job = runner.start(order(samples["image_jpg"], samples["clip_5s"], model="pro", preview=True), KEY)
     assert isinstance(job.wait(30), Done)
-    preview = history.get(job.run_id)
+    preview = history.reads.get(job.run_id)
     uploads_before = len(fal.uploads())
     full = runner.run_full(preview, KEY)
     assert isinstance(full.wait(30), Done)
@@ -87,7 +87,7 @@ def test_the_full_run_starts_from_a_finished_preview_without_uploading_the_image
     assert second.body["image_url"] == first.body["image_url"]  # the preview's upload, reused
     assert len(fal.uploads()) == uploads_before + 1  # only the whole clip went up
     assert _sent_clip(fal, second.body["video_url"], tmp_path) == pytest.approx(5, abs=0.2)
-    run = history.get(full.run_id)
+    run = history.reads.get(full.run_id)
     assert run.preview_of == preview.id and not run.is_preview and run.full_clip_path is None
     assert run.estimated_cost == pytest.approx(5 * 0.112)
     assert run_summary(run, []).preview_of == preview.id
@@ -104,11 +104,11 @@ def test_an_interrupted_preview_resumes_to_its_end_and_then_offers_its_full_run(
         job = runner.start(order(samples["image_jpg"], samples["clip_5s"], preview=True), KEY)
         final = job.wait(30)
         assert isinstance(final, Failed) and final.kind == "interrupted"
-        run = history.get(job.run_id)
+        run = history.reads.get(job.run_id)
         assert Action.RUN_FULL not in run.situation(followed=False).actions  # not before it is done
         fal.faults.clear()
         assert isinstance(runner.resume(run, KEY).wait(30), Done)
-        run = history.get(job.run_id)
+        run = history.reads.get(job.run_id)
         assert run.status == "done" and run.is_preview and len(fal.submitted) == 1
         assert Action.RUN_FULL in run.situation(followed=False).actions
     finally:
@@ -120,9 +120,9 @@ def test_a_preview_run_again_is_cut_again_from_its_whole_clip(
 ) -> None:
     job = runner.start(order(samples["image_jpg"], samples["clip_5s"], preview=True), KEY)
     assert isinstance(job.wait(30), Done)
-    again = runner.run_again(history.get(job.run_id), KEY)
+    again = runner.run_again(history.reads.get(job.run_id), KEY)
     assert isinstance(again.wait(30), Done)
-    run = history.get(again.run_id)
+    run = history.reads.get(again.run_id)
     assert run.is_preview and probe_video(run.full_clip_path).duration == pytest.approx(5, abs=0.2)
     assert _sent_clip(fal, fal.submitted[1].body["video_url"], tmp_path) == pytest.approx(3.0, abs=0.05)
 
@@ -132,7 +132,7 @@ def test_only_a_finished_preview_has_a_full_run(
 ) -> None:
     job = runner.start(order(samples["image_jpg"], samples["clip_5s"]), KEY)
     assert isinstance(job.wait(30), Done)
-    run = history.get(job.run_id)
+    run = history.reads.get(job.run_id)
     assert Action.RUN_FULL not in run.situation(followed=False).actions
     with pytest.raises(RunActionError) as refused:
         runner.run_full(run, KEY)
@@ -147,7 +147,7 @@ def test_the_spending_guard_counts_the_preview_and_its_full_run(
     try:
         job = guarded.start(order(samples["image_jpg"], samples["clip_5s"], preview=True), KEY)
         assert isinstance(job.wait(30), Done)
-        full = guarded.run_full(history.get(job.run_id), KEY)
+        full = guarded.run_full(history.reads.get(job.run_id), KEY)
         final = full.wait(30)
         assert isinstance(final, Failed) and final.kind == "budget", final
         assert len(fal.submitted) == 1  # the full run never reached fal
@@ -253,7 +253,7 @@ def test_the_command_line_previews_then_runs_the_full_clip(fal: FalEmulator, dat
     previewed = generate(fal, data_dir, samples, "clip_5s", "--preview", "--json")
     assert previewed.returncode == 0, previewed.stderr
     history = History(data_dir / "history.sqlite3", data_dir / "runs")
-    [preview] = history.recent()
+    [preview] = history.reads.recent()
     assert preview.is_preview and preview.estimated_cost == pytest.approx(0.21)
     assert f"python -m motion_studio full {preview.id}" in previewed.stderr
     assert '"preview": true' in previewed.stdout
@@ -262,7 +262,7 @@ def test_the_command_line_previews_then_runs_the_full_clip(fal: FalEmulator, dat
     full = cli(fal, data_dir, "full", preview.id)
     assert full.returncode == 0, full.stderr
     assert probe_video(Path(full.stdout.strip().splitlines()[-1])).duration > 4.5
-    newest = history.recent()[0]
+    newest = history.reads.recent()[0]
     assert newest.preview_of == preview.id and newest.options.model == "pro" and not newest.is_preview
     again = cli(fal, data_dir, "full", newest.id)  # a full run has no full run: one sentence
     assert again.returncode != 0 and "Only a finished preview has a full clip to run" in again.stderr
@@ -280,5 +280,5 @@ def test_a_batch_previews_each_run(fal: FalEmulator, data_dir: Path, samples, tm
     assert [r.endpoint.split("/")[3] for r in fal.submitted] == ["standard", "standard"]
     for request in fal.submitted:
         assert _sent_clip(fal, request.body["video_url"], tmp_path) == pytest.approx(3.0, abs=0.05)
-    runs = History(data_dir / "history.sqlite3", data_dir / "runs").recent()
+    runs = History(data_dir / "history.sqlite3", data_dir / "runs").reads.recent()
     assert len(runs) == 2 and all(r.is_preview and r.batch_id and r.full_clip_path for r in runs)

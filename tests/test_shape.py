@@ -1,6 +1,7 @@
 """The package's shape, checked rather than described (docs/development.md): no import cycle (imports
 inside functions and under `TYPE_CHECKING` count), no class built of mixins or of other classes of
-the package (an error or an event type under its one base is fine), no function over 60 lines."""
+the package (an error or an event type under its one base is fine), no function over 60 lines, no
+two modules of one file name."""
 
 from __future__ import annotations
 
@@ -130,3 +131,13 @@ def test_no_class_is_built_of_the_packages_own_classes() -> None:
                     f"{MODULES[module].relative_to(PACKAGE.parent)}: {node.name}({', '.join(bases)})"
                 )
     assert built == []
+
+
+def test_no_two_modules_share_a_file_name() -> None:
+    """A file name says which module it is (in a traceback, an editor's tab, a search): no two modules
+    of the package share one, `__init__.py` aside."""
+    paths: dict[str, list[str]] = {}
+    for path in MODULES.values():
+        if path.name != "__init__.py":
+            paths.setdefault(path.name, []).append(str(path.relative_to(PACKAGE.parent)))
+    assert {name: sorted(found) for name, found in paths.items() if len(found) > 1} == {}

@@ -19,7 +19,7 @@ from motion_studio.settings import Settings
 from motion_studio.studio.service import Studio
 from motion_studio.ui.handlers.page_handlers import Handlers
 from motion_studio.ui.layout.examples import examples
-from motion_studio.ui.layout.gallery import gallery_view
+from motion_studio.ui.layout.gallery_panel import gallery_view
 from motion_studio.ui.layout.inputs_column import inputs
 from motion_studio.ui.layout.page_header import header
 from motion_studio.ui.layout.page_memory import memory
@@ -175,7 +175,7 @@ def test_an_account_owns_its_gallery_and_limits_from_any_browser(
         and studio.gallery.run_for(run_id, BROWSER_B) is None
     )
     # One run going on the lent key is alice's limit: from her other browser too; bob is someone else.
-    studio.history.create(
+    studio.history.writes.create(
         Run(options=Options(), endpoint="e", owner="hf:alice", key_source="server", status="running")
     )
     refused = studio.orders.start(order(samples["image_jpg"], samples["clip_3s"]), None, alice_b).wait(30)
@@ -218,11 +218,11 @@ def test_a_persons_daily_dollars_count_per_account(tmp_path, settings: Settings)
     def run(owner: str, cost: float) -> Run:
         return Run(options=Options(), endpoint="e", owner=owner, key_source="server", estimated_cost=cost)
 
-    history.create(run("hf:alice", 1.5), visitor_limits=limits)
+    history.writes.create(run("hf:alice", 1.5), visitor_limits=limits)
     with pytest.raises(VisitorLimitError, match=r"past \$2.00 on this server's key in 24 hours"):
-        history.create(run("hf:alice", 1.0), visitor_limits=limits)
-    history.create(run("hf:bob", 1.0), visitor_limits=limits)  # bob is someone else
-    history.create(run("hf:alice", 0.5), visitor_limits=limits)  # what is left fits
+        history.writes.create(run("hf:alice", 1.0), visitor_limits=limits)
+    history.writes.create(run("hf:bob", 1.0), visitor_limits=limits)  # bob is someone else
+    history.writes.create(run("hf:alice", 0.5), visitor_limits=limits)  # what is left fits
 
 
 @pytest.mark.browser

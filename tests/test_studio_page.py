@@ -225,7 +225,7 @@ def test_the_gallery_counts_all_runs_and_pages_through_500(
 ) -> None:
     # Seeded in one transaction, each run already stopped: 500 commits took seconds on a busy disk.
     now = time.time()
-    History(settings.db_path, settings.runs_dir).create_many(
+    History(settings.db_path, settings.runs_dir).writes.create_many(
         [
             Run(
                 options=Options(prompt=f"run number {n}"),

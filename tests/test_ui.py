@@ -181,7 +181,7 @@ def test_a_run_stopped_by_a_restart_starts_again_in_one_click(
         expect(page.locator("#resume-run")).to_be_hidden()
         page.locator("#run-again").click()
         wait_done(page)
-        assert len(fal.submitted) == 1 and len(history.recent()) == 2
+        assert len(fal.submitted) == 1 and len(history.reads.recent()) == 2
 
 
 def test_interrupted_run_is_resumed_from_the_gallery(
@@ -439,7 +439,7 @@ def test_another_visitor_gets_none_of_a_runs_files_by_any_path(
         generate(page, samples["image_jpg"], samples["clip_3s"])
         wait_done(page)
         assert video_duration(page, "output-video") > 2  # the owner's page plays it
-        [run] = settings.open_history().recent()
+        [run] = settings.open_history().reads.recent()
         assert len(run.id.rsplit("-", 1)[-1]) == 32  # 122 random bits: not guessable
         files = [p for p in (settings.runs_dir / run.id).iterdir() if p.is_file()]
         assert {p.name for p in files} >= {"output.mp4", "thumb.jpg"}

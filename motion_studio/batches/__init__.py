@@ -5,10 +5,10 @@ together, and one grid of every result at the end.
 
 Each run of a batch is a run like any other (the runner's `start`, the pipeline, the lifecycle, the
 gallery): a batch adds only what holds for its runs together. Their rows are reserved in one
-transaction (`History.create_many`), so a batch that does not fit the daily budget or a visitor's
+transaction (`history.writes.create_many`), so a batch that does not fit the daily budget or a visitor's
 limits is refused whole, before anything is uploaded.
 
-`reading` (the verdict before Generate), `starting` (the runs' rows and jobs), `progress` (a started
-batch and where its runs are), `grid` (every result side by side) and `service` (`Batches`, the one
-entry point).
+`reading` (the verdict before Generate), `batch_starts` (the runs' rows and jobs), `progress` (a
+started batch and where its runs are), `batch_grids` (every result side by side) and `batch_service`
+(`Batches`, the one entry point).
 """

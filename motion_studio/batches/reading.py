@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from ..catalog import Face
 from ..errors import BudgetError, OwnKeyRequiredError, StudioError
 from ..history.store import History
-from ..inputs import InputReader, Reading
+from ..input_reading import InputReader, Reading
 from ..order import FaceSources, Order, Source
 from ..settings import Settings
 
@@ -118,7 +118,7 @@ class BatchReader:
         budget, cost = self.settings.daily_budget, reading.cost
         if budget is None or cost is None:
             return reading
-        spent = self.history.server_spend_since(time.time() - 86400)
+        spent = self.history.reads.server_spend_since(time.time() - 86400)
         if spent + cost <= budget + 1e-9:
             return reading
         return reading.with_problem(BudgetError.daily(budget, spent, cost, runs=reading.size).message)

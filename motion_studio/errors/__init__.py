@@ -22,7 +22,9 @@ from .fal import (
     RateLimitError,
     RequestUnknownError,
 )
-from .inputs import (
+from .mapping import from_detail, map_exception
+from .media import ClipError, ClipTooLongError, FileError, ImageError, OptionError, ViewError
+from .refused_inputs import (
     BatchError,
     FaceElementError,
     InputError,
@@ -30,8 +32,6 @@ from .inputs import (
     StrictRefusalError,
     UrlError,
 )
-from .mapping import from_detail, map_exception
-from .media import ClipError, ClipTooLongError, FileError, ImageError, OptionError, ViewError
 from .run_state import (
     CancelUnconfirmedError,
     FollowerStoppedError,

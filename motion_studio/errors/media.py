@@ -3,7 +3,7 @@ said before anything is uploaded or paid for."""
 
 from __future__ import annotations
 
-from .inputs import InputError
+from .refused_inputs import InputError
 
 
 class FileError(InputError):

@@ -5,8 +5,8 @@ another process) at well under a millisecond. Every write that reads before it w
 a budget reservation, a lease) takes SQLite's write lock first (`BEGIN IMMEDIATE`), so two processes
 can never both pass the same check.
 
-This module opens the database (migrating it first) and hands out those connections; `History` and
-the helpers it holds share one `Database`.
+This module opens the database (migrating it first) and hands out those connections; the parts of
+`History` (reads, writes, leases, the upload cache) share one `Database`.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class Database:
             return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
     def run_dir(self, run_id: str) -> Path:
+        """The run's folder, made if it is not there yet."""
         path = self.runs_dir / run_id
         path.mkdir(parents=True, exist_ok=True)
         return path

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
-from .. import leases
+from .. import followers
 from ..errors import (
     FollowerStoppedError,
     RunGoneError,
@@ -44,7 +44,7 @@ class Leasing:
             if row is None:
                 raise RunGoneError()
             current = row["lease_holder"]
-            if current != holder and leases.lease_is_live(current, row["lease_until"], now):
+            if current != holder and followers.lease_is_live(current, row["lease_until"], now):
                 return False
             conn.execute(
                 "UPDATE runs SET lease_holder = ?, lease_until = ? WHERE id = ?",
@@ -90,7 +90,7 @@ class Leasing:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None or Status(row["status"]) not in IN_FLIGHT:
                 return False
-            if leases.lease_is_live(row["lease_holder"], row["lease_until"], now):
+            if followers.lease_is_live(row["lease_holder"], row["lease_until"], now):
                 return False
             status = Status(row["status"])
             error: StudioError
@@ -115,4 +115,4 @@ class Leasing:
 
     def is_followed(self, run: Run) -> bool:
         """A live process holds the run's lease: it is being followed, and can be watched."""
-        return leases.lease_is_live(run.lease_holder, run.lease_until, time.time())
+        return followers.lease_is_live(run.lease_holder, run.lease_until, time.time())

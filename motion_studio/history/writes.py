@@ -85,10 +85,10 @@ class Writes:
         return runs
 
     def fill_reserved(self, run_id: str, run: Run, holder: str | None) -> Run:
-        """Write `run`'s facts into the row reserved for it (a batch's: `History.create_many` reserved it), keeping
-        what the reservation decided: its id, creation time, status, owner and place in the batch.
-        Nothing is checked again: the batch was checked whole. Gone (deleted, or no longer waiting
-        to be checked): `RunGoneError`."""
+        """Write `run`'s facts into the row reserved for it (a batch's: `create_many` reserved it),
+        keeping what the reservation decided: its id, creation time, status, owner and place in the
+        batch. Nothing is checked again: the batch was checked whole. Gone (deleted, or no longer
+        waiting to be checked): `RunGoneError`."""
         now = time.time()
         kept = {"id", "created_at", "status", "owner", "batch_id", "batch_index", "batch_size"}
         values = {name: value for name, value in asdict(run).items() if name not in kept}

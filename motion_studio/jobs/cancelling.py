@@ -56,7 +56,7 @@ class Canceller:
             job.future.cancel()
             return
         if not job.holds_lease:  # another process follows it: ask fal; that process hears the answer
-            run, key = self.history.get(job.run_id or ""), self._keys.get(job.id)
+            run, key = self.history.reads.get(job.run_id or ""), self._keys.get(job.id)
             if run is not None and key is not None:
                 with contextlib.suppress(StudioError):
                     await self.cancel_on_fal(run, key[0])
@@ -88,7 +88,7 @@ class Canceller:
 async def ask_fal_to_cancel(job: Job, history: History) -> bool | None:
     """Ask fal to cancel the job's request, at most 15 s, whatever happens around. True: fal took
     the request; False: it had already finished; None: no answer."""
-    run = history.get(job.run_id or "")
+    run = history.reads.get(job.run_id or "")
     if job.service is None or job.request_id is None or run is None:
         return None
     job.fal_cancel_sent = True

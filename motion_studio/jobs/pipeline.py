@@ -121,7 +121,9 @@ class Pipeline:
             request_id = await service.submit(run.endpoint, arguments)
             job.request_id = request_id
             # The id first, on its own: whatever happens to the status move, a paid run stays findable.
-            await off_loop(self.history.update, run.id, request_id=request_id, submitted_at=time.time())
+            await off_loop(
+                self.history.writes.update, run.id, request_id=request_id, submitted_at=time.time()
+            )
             await amove(self.history, job, Status.SUBMITTED, request_id)
         log.info("run %s submitted to %s as request %s", run.id, run.endpoint, request_id)
         job.publish(Queued(run.id, request_id=request_id))
@@ -141,7 +143,7 @@ class Pipeline:
                         await self._on_update(job, run, update, last)
                         last = update
                         if time.monotonic() - renewed > LEASE_RENEW_SECONDS:
-                            await off_loop(self.history.claim, run.id, self.holder)
+                            await off_loop(self.history.leases.claim, run.id, self.holder)
                             renewed = time.monotonic()
         except TimeoutError:
             finished = False
@@ -182,13 +184,13 @@ class Pipeline:
         with kept_if_fal_is_away():
             output = await service.download(
                 url,
-                self.history.run_dir(run.id) / "output.mp4",
+                self.history.db.run_dir(run.id) / "output.mp4",
                 request_id=run.request_id or job.request_id,
                 completed_at=completed_at,
             )
         output = await asyncio.to_thread(ensure_playable, output)
         # It plays from here on: the page shows it now, the thumbnail and the bookkeeping come after.
-        await off_loop(self.history.update, run.id, output_path=str(output))
+        await off_loop(self.history.writes.update, run.id, output_path=str(output))
         job.publish(Downloaded(run.id, output=output))
         thumb = await asyncio.to_thread(extract_thumbnail, output, output.with_name("thumb.jpg"))
         await amove(
@@ -209,13 +211,15 @@ class Pipeline:
             try:
                 await amove(self.history, job, Status.DOWNLOADING, output_url=url)
             except BaseException:
-                await off_loop(self.history.update, run_id, output_url=url)
+                await off_loop(self.history.writes.update, run_id, output_url=url)
                 raise
 
     def _completed_at(self, run_id: str) -> float:
         """When fal said the run was COMPLETED: its first move to downloading (a resumed run's was
         recorded by the follower before), which tells whether a missing video can have expired yet."""
-        moves = [event.at for event in self.history.events(run_id) if event.state == Status.DOWNLOADING.value]
+        moves = [
+            event.at for event in self.history.reads.events(run_id) if event.state == Status.DOWNLOADING.value
+        ]
         return min(moves, default=time.time())
 
     # -- a run another follower left -------------------------------------------------------------------
@@ -227,7 +231,7 @@ class Pipeline:
         ended = await self._claim_or_watch(job, run.id)
         if ended is not None:
             return ended
-        run = self.history.get(run.id) or run
+        run = self.history.reads.get(run.id) or run
         job.phase = Status(run.status)
         if Status(run.status) in FINAL:  # it ended between our look and our claim
             return _ended_elsewhere(run)
@@ -239,8 +243,8 @@ class Pipeline:
         """Take the run's lease; while another live process holds it, watch the row instead and take
         over if that process dies. Returns the terminal event when the run ended elsewhere."""
         announced = False
-        while not self.history.claim(run_id, self.holder):
-            current = self.history.get(run_id)
+        while not self.history.leases.claim(run_id, self.holder):
+            current = self.history.reads.get(run_id)
             if current is None:
                 raise RunGoneError()
             if Status(current.status) in FINAL:

@@ -30,7 +30,7 @@ async def off_loop(func: Callable[..., T], *args: object, **kwargs: object) -> T
 def move(history: History, job: Job, status: Status, detail: str = "", **values: object) -> None:
     """Record the run's new status (the history refuses an illegal one) and remember it on the job."""
     assert job.run_id is not None
-    history.record(job.run_id, status, detail, **values)
+    history.writes.record(job.run_id, status, detail, **values)
     job.phase = status
 
 

@@ -17,8 +17,8 @@ from ..history.runs import Run
 from ..history.store import History
 from ..lifecycle import Status
 from ..media.image import ImageReport
-from ..media.inputs import PreparedInputs, check_inputs, prepare_face, prepare_inputs
-from ..media.inputs import check_face as check_face_images
+from ..media.run_inputs import PreparedInputs, check_inputs, prepare_face, prepare_inputs
+from ..media.run_inputs import check_face as check_face_images
 from ..media.video import VideoReport, inspect_video, prepare_video, trim_clip
 from ..order import Order
 from ..settings import Settings
@@ -104,13 +104,13 @@ class Reserver:
         """Create the run row with its lease and, on the server's key, its cost reservation, in one
         transaction; then copy the inputs into the run's folder."""
         if job.slot is not None:  # a batch's run: its row was reserved, and checked, with the batch
-            run = await off_loop(self.history.fill_reserved, job.slot.run_id, checked.row, self.holder)
+            run = await off_loop(self.history.writes.fill_reserved, job.slot.run_id, checked.row, self.holder)
         else:
             guarded = checked.row.key_source == "server"  # the server's key: its budgets apply
             limits = self.settings.visitor_limits() if guarded else None
             budget = self.settings.daily_budget if guarded else None
             run = await off_loop(
-                self.history.create,
+                self.history.writes.create,
                 checked.row,
                 holder=self.holder,
                 daily_budget=budget,
@@ -120,12 +120,12 @@ class Reserver:
         notes = await self._copy_in(job, run, checked)
         seconds = checked.video.info.duration
         job.publish(Checked(run.id, clip_seconds=seconds, estimated_cost=checked.cost, notes=notes))
-        return await off_loop(self.history.get, run.id) or run
+        return await off_loop(self.history.reads.get, run.id) or run
 
     async def _copy_in(self, job: Job, run: Run, checked: CheckedInputs) -> tuple[str, ...]:
         """Copy (or convert) the inputs into the run's folder and store their paths, with the URLs of
         those fal's CDN already has. Returns the notes on what was done to them."""
-        run_dir, max_pixels = self.history.run_dir(run.id), self.settings.max_image_pixels
+        run_dir, max_pixels = self.history.db.run_dir(run.id), self.settings.max_image_pixels
         image, video = job.order.image.file or "", checked.row.source_video or ""
         prepared = await asyncio.to_thread(
             prepare_inputs, image, video, checked.image, checked.video, run_dir, max_pixels
@@ -146,7 +146,7 @@ class Reserver:
         if checked.full_clip is not None:
             full = await asyncio.to_thread(prepare_video, *checked.full_clip, run_dir / "full-clip")
             paths["full_clip_path"] = str(full)
-        await off_loop(self.history.update, run.id, **paths, **on_fal)
+        await off_loop(self.history.writes.update, run.id, **paths, **on_fal)
         return notes
 
     def _already_on_fal(

@@ -22,7 +22,7 @@ import anyio.to_thread
 from anyio.from_thread import start_blocking_portal
 from pydantic import SecretStr
 
-from .. import leases
+from .. import followers
 from ..errors import RunActionError, StudioError
 from ..history.runs import Run
 from ..history.store import History
@@ -51,7 +51,7 @@ class JobRunner:
     def __init__(self, settings: Settings, history: History) -> None:
         self.settings = settings
         self.history = history
-        self.holder = leases.new_holder()
+        self.holder = followers.new_holder()
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()  # jobs are started from Gradio's worker threads too
         self._clients = ClientPool(settings, history)
@@ -130,10 +130,12 @@ class JobRunner:
 
     def resume_unfinished(self, key: SecretStr | None, key_source: str = "server") -> list[Job]:
         """Settle runs a crash left behind, then follow again the ones fal may still be working on."""
-        self.history.sweep()
+        self.history.leases.sweep()
         if key is None:
             return []
-        return [self.resume(run, key) for run in self.history.unfinished() if run.key_source == key_source]
+        return [
+            self.resume(run, key) for run in self.history.reads.unfinished() if run.key_source == key_source
+        ]
 
     def upload_ahead(self, path: str, key: SecretStr, slot: tuple[str, str]) -> None:
         """Send a checked input to fal's storage now, so Generate only has to submit (see ahead.py)."""
@@ -194,7 +196,7 @@ class JobRunner:
             self._portal.call(self._portal.stop, True)  # helper tasks too (a cancel's grace period)
         finally:
             self._stack.close()
-            leases.retire(self.holder)
+            followers.retire(self.holder)
 
     # -- starting and cancelling jobs ----------------------------------------------------------------------------------
 
@@ -218,7 +220,7 @@ class JobRunner:
         while True:
             await anyio.sleep(SWEEP_SECONDS)
             try:
-                await anyio.to_thread.run_sync(self.history.sweep)
+                await anyio.to_thread.run_sync(self.history.leases.sweep)
             except Exception:
                 log.exception("sweeping runs left by stopped followers failed")
 

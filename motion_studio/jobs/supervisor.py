@@ -70,7 +70,7 @@ class Supervisor:
                     service = self._clients.acquire(job, key, key_source)
                     uploaded = await self._pipeline.upload(job, run, service)
                     await self._pipeline.submit(job, run, service, uploaded)
-                run = self.history.get(run.id) or run
+                run = self.history.reads.get(run.id) or run
             else:
                 taken = await self._pipeline.take_over(job, resumed)
                 if isinstance(taken, JobEvent):  # it ended elsewhere
@@ -115,7 +115,7 @@ class Supervisor:
         if outcome.status is not None and job.run_id and job.holds_lease:
             try:
                 if job.phase is not outcome.status or outcome.status is Status.INTERRUPTED:
-                    await off_loop(self.history.end, job.run_id, outcome.status, error)
+                    await off_loop(self.history.writes.end, job.run_id, outcome.status, error)
             except StudioError:
                 pass  # deleted meanwhile
             except Exception:
@@ -133,7 +133,7 @@ class Supervisor:
         self._keys.pop(job.id, None)
         try:
             if job.run_id and job.holds_lease:
-                await off_loop(self.history.release, job.run_id, self.holder)
+                await off_loop(self.history.leases.release, job.run_id, self.holder)
             if job.delete_requested and job.run_id:
                 await off_loop(self._erase, job.run_id)
         finally:

@@ -15,7 +15,7 @@ Use::
 The functions block (a photo ~0.1 s, a 30 s clip under a second, the first call ~1 s more while the
 models load): run them in a worker thread. They share one thread-safe `PeopleChecker`, which caches
 results by file content. Modules: `results` (the dataclasses), `rules` (pure decisions), `detect`
-(MediaPipe), `frames` (pictures and clip frames), `preview` (drawing), `cache`, `check`.
+(MediaPipe), `frames` (pictures and clip frames), `preview` (drawing), `cache`, `checker`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from .check import PeopleChecker
+from .checker import PeopleChecker
 from .detect import Detector, missing_models
 from .frames import DEFAULT_CLIP_FRAMES
 from .preview import PREVIEW_HEIGHT

@@ -11,7 +11,7 @@ from .. import notices
 from ..errors import InputError, RunActionError, StudioError
 from ..history.runs import Run
 from ..history.store import History
-from ..inputs import InputReader
+from ..input_reading import InputReader
 from ..jobs.job import Job
 from ..jobs.runner import JobRunner
 from ..lifecycle import Action
@@ -19,7 +19,7 @@ from ..media.video import probe_video
 from ..media.views import side_by_side
 from ..serving import download_name, servable, servable_as
 from ..summary import RunSummary, run_summary
-from .gallery import Gallery
+from .gallery_pages import Gallery
 from .keys import Keys
 
 
@@ -73,11 +73,11 @@ class RunActions:
     def result_for_api(self, run_id: str) -> tuple[str, RunSummary]:
         """A done run as the API answers it: its video as a file the server may hand out, and its
         summary (links or copies the video: call it off the event loop)."""
-        run = self.history.get(run_id)
+        run = self.history.reads.get(run_id)
         video_file = self.result_file(run) if run else None
         if run is None or video_file is None:
             raise RunActionError.video_gone()
-        return video_file, run_summary(run, self.history.events(run.id))
+        return video_file, run_summary(run, self.history.reads.events(run.id))
 
     def reference_clip(self, run: Run) -> str | None:
         """The run's clip as a browser plays it (an H.264 copy of a MOV/HEVC/ProRes clip)."""

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import logging
 
-from ..batches.service import Batches
-from ..inputs import InputReader
+from ..batches.batch_service import Batches
+from ..input_reading import InputReader
 from ..jobs.runner import JobRunner
 from ..settings import Settings
-from .gallery import Gallery
+from .gallery_pages import Gallery
 from .keys import Keys
+from .orders import Orders
 from .run_actions import RunActions
-from .starting import Orders
 
 log = logging.getLogger("motion_studio.studio")
 

@@ -13,7 +13,7 @@ from ..studio.service import Studio
 from .api import wire_api
 from .handlers.page_handlers import Handlers
 from .layout.examples import examples
-from .layout.gallery import gallery_view
+from .layout.gallery_panel import gallery_view
 from .layout.inputs_column import inputs
 from .layout.page_header import header
 from .layout.page_memory import memory

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from ...studio.service import Studio
 from ..layout.parts import Page
-from .batch import BatchHandlers
-from .gallery import GalleryHandlers
-from .inputs import InputHandlers
+from .batch_events import BatchHandlers
+from .gallery_events import GalleryHandlers
+from .input_events import InputHandlers
+from .result_views import PageViews
 from .running import RunHandlers
 from .streams import Streams
-from .views import PageViews
 
 
 @dataclass(frozen=True)

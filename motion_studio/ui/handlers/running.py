@@ -16,11 +16,11 @@ from ...jobs.job import Job
 from ...jobs.watching import watch
 from ...studio.service import Studio
 from ..layout.parts import Page
-from .batch import BatchHandlers
+from .batch_events import BatchHandlers
 from .changes import Changes, Values
 from .page_order import page_order
+from .result_views import PageViews
 from .streams import Streams
-from .views import PageViews
 
 
 class RunHandlers:
@@ -115,7 +115,9 @@ class RunHandlers:
                     changes.update(p.starters(True))
                 elif held:  # a check meanwhile (a blur, another model) must not bring it back early
                     changes.update(p.starters(False))
-                if isinstance(event, Downloaded) and (run := self.studio.history.get(event.run_id or "")):
+                if isinstance(event, Downloaded) and (
+                    run := self.studio.history.reads.get(event.run_id or "")
+                ):
                     # It plays now: only the player, so the browser starts on the video at once. Done
                     # sends the whole result area (the same video, its download, the gallery's thumbnail):
                     # Gradio may merge two quick updates of one stream, and the last one must hold the
@@ -146,7 +148,7 @@ class RunHandlers:
             self.page.run.cancel: gr.update(visible=False),
             **self.views.gallery(owner, limit),
         }
-        run = self.studio.history.get(job.run_id) if job.run_id else None
+        run = self.studio.history.reads.get(job.run_id) if job.run_id else None
         if run is not None and isinstance(event, Done):
             changes.update(self.views.result(run))
             changes[self.page.memory.selected_run] = run.id

@@ -5,7 +5,7 @@ read what the page looks like without reading what it does. Every `elem_id` is w
 (and users' own scripts) find the page by.
 
 One module per part: `page_header` (the intro and the key), `inputs_column` (the left column, with
-`face`, Kling v3's face panel, and `batch`'s panel), `result_column` (the right column, with `batch`'s
-Grid tab), `gallery` (below both), `page_memory` (what a page remembers between events); `parts` holds
-them as one `Page`, and `assets` is where their files and long texts live.
+`face`, Kling v3's face panel, and `batch_panel`), `result_column` (the right column, with
+`batch_panel`'s Grid tab), `gallery_panel` (below both), `page_memory` (what a page remembers between
+events); `parts` holds them as one `Page`, and `assets` is where their files and long texts live.
 """

@@ -15,7 +15,7 @@ from ...order import Options
 from ...settings import Settings
 from ..components import any_image
 from .assets import page_text
-from .batch import BatchPanel, batch_panel
+from .batch_panel import BatchPanel, batch_panel
 from .face import face_panel
 from .option_controls import Control, OptionControls
 

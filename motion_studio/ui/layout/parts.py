@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .examples import Examples
-from .gallery import GalleryView
+from .gallery_panel import GalleryView
 from .inputs_column import Inputs
 from .page_header import Header
 from .page_memory import Memory

@@ -9,7 +9,7 @@ import gradio as gr
 from ... import presenter
 from ...settings import Settings
 from .assets import page_text
-from .batch import GridView, grid_tab
+from .batch_panel import GridView, grid_tab
 
 
 @dataclass(frozen=True)

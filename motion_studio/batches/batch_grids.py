@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..history.store import History
 from ..lifecycle import IN_FLIGHT, Status
-from ..media.grid import comparison_grid
+from ..media.grid_video import comparison_grid
 from ..serving import servable_as
 from ..settings import Settings
 from .progress import BATCH_ID
@@ -28,7 +28,7 @@ class BatchGrids:
         in the data directory) when no run is going any more and at least two are done."""
         if not BATCH_ID.fullmatch(batch_id):
             return None
-        runs = self.history.batch(batch_id)
+        runs = self.history.reads.batch(batch_id)
         if not runs or any(Status(run.status) in IN_FLIGHT for run in runs):
             return None
         outputs = [

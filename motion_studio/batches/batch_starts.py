@@ -7,7 +7,7 @@ from pydantic import SecretStr
 
 from ..catalog import ModelTier
 from ..history.runs import Run
-from ..inputs import Reading
+from ..input_reading import Reading
 from ..jobs.job import BatchSlot, Job
 from ..jobs.runner import JobRunner
 from ..order import FaceSources, Options, Order, Source

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from ..errors import BatchError, InputError, StoppedBeforeSubmitError, StudioError
 from ..history.runs import Run
 from ..history.store import History
-from ..inputs import InputReader
+from ..input_reading import InputReader
 from ..jobs.job import Job
 from ..jobs.runner import JobRunner
 from ..jobs.turns import Waiting
@@ -25,10 +25,10 @@ from ..serving import download_name, servable_as
 from ..settings import Settings
 from ..summary import BatchCheckSummary, BatchSummary, batch_check_summary, batch_summary
 from ..verdicts import batch_verdict
-from .grid import BatchGrids, grid_download_name
+from .batch_grids import BatchGrids, grid_download_name
+from .batch_starts import batch_rows, start_one
 from .progress import BATCH_ID, Batch, BatchProgress
 from .reading import BatchReader, BatchReading
-from .starting import batch_rows, start_one
 
 KeyFor = Callable[[str | None, str | None], tuple[SecretStr, str]]
 
@@ -121,7 +121,7 @@ class Batches:
         guarded = key_source == "server"
         # Inserted last run first: the gallery lists runs of one instant newest row first, so the batch
         # reads 1/N, 2/N… from the left.
-        self.history.create_many(
+        self.history.writes.create_many(
             rows[::-1],
             holder=self.runner.holder,
             daily_budget=self.settings.daily_budget if guarded else None,
@@ -136,7 +136,7 @@ class Batches:
             # that never started rest as stopped before submit, their reservations released.
             for row in rows[len(jobs) :]:
                 with contextlib.suppress(Exception):  # never hide what got us here
-                    self.history.end(row.id, Status.STOPPED, StoppedBeforeSubmitError())
+                    self.history.writes.end(row.id, Status.STOPPED, StoppedBeforeSubmitError())
             raise
         return Batch(batch_id, tuple(row.id for row in rows), tuple(jobs))
 
@@ -146,7 +146,7 @@ class Batches:
         """The batch's runs this browser may see (with private galleries, only its own)."""
         if not batch_id or not BATCH_ID.fullmatch(batch_id):
             return []
-        runs = self.history.batch(batch_id)
+        runs = self.history.reads.batch(batch_id)
         if self.settings.galleries_are_private:
             runs = [run for run in runs if run.owner == self.visitor(owner)]
         return runs
@@ -193,8 +193,8 @@ class Batches:
         return self.grid_file(runs[0].batch_id or "") if runs else None
 
     def summary(self, batch_id: str) -> BatchSummary:
-        runs = self.history.batch(batch_id)
-        return batch_summary(batch_id, [(run, self.history.events(run.id)) for run in runs])
+        runs = self.history.reads.batch(batch_id)
+        return batch_summary(batch_id, [(run, self.history.reads.events(run.id)) for run in runs])
 
     def result_for_api(self, batch_id: str) -> tuple[str, BatchSummary]:
         """What the API answers for an ended batch: its grid (its one result when only one run is
@@ -208,7 +208,7 @@ class Batches:
         if grid is not None:
             shown = servable_as(grid, grid_download_name(batch_id))
         else:
-            done = [run for run in self.history.batch(batch_id) if run.status == Status.DONE]
+            done = [run for run in self.history.reads.batch(batch_id) if run.status == Status.DONE]
             shown = servable_as(done[0].output_path, download_name(done[0])) if done else None
         if shown is None:
             errors = [run.error for run in summary.runs if run.error]

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 
 from ..errors import MissingInputError, OwnKeyRequiredError, StudioError, TooManyChecksError
 from ..fetching import on_fal_cdn
-from ..inputs import InputReader, Reading
+from ..input_reading import InputReader, Reading
 from ..jobs.job import Job
 from ..jobs.runner import JobRunner
 from ..media.video import VideoInfo, clip_limit, probe_video

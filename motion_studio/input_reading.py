@@ -20,7 +20,7 @@ from . import fetching, notices
 from .catalog import FACE_REFERENCE, Face, either, options_under
 from .errors import BudgetError, ClipTooLongError, InputError, StudioError
 from .media.image import ImageReport, inspect_image
-from .media.inputs import check_face as check_face_images
+from .media.run_inputs import check_face as check_face_images
 from .media.video import VideoReport, inspect_video, trim_clip
 from .media.views import preview_image, preview_video
 from .order import FaceSources, Options, Source, prompt_with_face

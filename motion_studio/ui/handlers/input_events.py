@@ -11,13 +11,13 @@ import gradio as gr
 from ... import notices, presenter
 from ...catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO, TIERS
 from ...errors import StudioError
-from ...inputs import Reading
+from ...input_reading import Reading
 from ...order import Source, prompt_with_face
 from ...serving import servable
 from ...studio.service import Studio
 from ..layout.assets import ASSETS
 from ..layout.parts import Page
-from .batch import BatchHandlers
+from .batch_events import BatchHandlers
 from .changes import Changes, Values
 from .page_order import page_order
 

@@ -2,7 +2,7 @@
 
 Every rule is the batches service's (`motion_studio/batches/`), every sentence `batch_text.py`'s; these
 handlers pick the components each answer goes to. A batch's runs are drawn in the result area and the
-gallery as any run is (`views`), and its progress takes the page's one stream (`streams`).
+gallery as any run is (`result_views`), and its progress takes the page's one stream (`streams`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import anyio.to_thread
 import gradio as gr
 
 from ... import batch_text, notices, presenter
-from ...batches.grid import grid_download_name
+from ...batches.batch_grids import grid_download_name
 from ...batches.progress import BatchProgress
 from ...errors import StudioError
 from ...order import Order
@@ -23,8 +23,8 @@ from ...serving import servable_as
 from ...studio.service import Studio
 from ..layout.parts import Page
 from .changes import Changes, Values
+from .result_views import PageViews
 from .streams import Streams
-from .views import PageViews
 
 POLL_SECONDS = 1.0
 

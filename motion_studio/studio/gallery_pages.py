@@ -66,7 +66,7 @@ class Gallery:
         visitor = self.keys.visitor(owner)
         if visitor is None:
             return None
-        for run in self.history.recent(20, owner=visitor):
+        for run in self.history.reads.recent(20, owner=visitor):
             job = self.runner.job_for_run(run.id) if run.active else None
             if job is not None and not job.finished:
                 return job
@@ -80,8 +80,8 @@ class Gallery:
         visitor = self.keys.visitor(owner) or "-"  # "-" owns nothing
         scope = visitor if self.settings.galleries_are_private else None
         limit = limit or self.settings.gallery_page_size
-        runs = self.history.recent(limit, owner=scope)
-        total = self.history.count(owner=scope)
+        runs = self.history.reads.recent(limit, owner=scope)
+        total = self.history.reads.count(owner=scope)
         signature = f"{total}|{presenter.history_signature(runs)}"
         if signature == unless:
             return None
@@ -92,7 +92,7 @@ class Gallery:
             signature=signature,
             summary=presenter.runs_summary(runs, total),
             more=total > len(runs),
-            active=self.history.active_count(owner=scope, in_flight=True) > 0,
+            active=self.history.reads.active_count(owner=scope, in_flight=True) > 0,
         )
 
     @staticmethod
@@ -105,7 +105,7 @@ class Gallery:
     def run_for(self, run_id: str | None, owner: str | None) -> Run | None:
         """A run this browser may see: with private galleries, only its own (the machine's own user
         sees every run)."""
-        run = self.history.get(run_id) if run_id else None
+        run = self.history.reads.get(run_id) if run_id else None
         private = self.settings.galleries_are_private and not self.keys.local
         if run is not None and private and run.owner != self.keys.visitor(owner):
             return None
@@ -113,5 +113,5 @@ class Gallery:
 
     def situation(self, run: Run) -> Situation:
         """What the page offers for `run`: read from the lifecycle, never decided by the page."""
-        followed = self.runner.job_for_run(run.id) is not None or self.history.is_followed(run)
+        followed = self.runner.job_for_run(run.id) is not None or self.history.leases.is_followed(run)
         return run.situation(followed=followed)

@@ -17,7 +17,7 @@ from ...studio.keys import Keys
 from ...studio.service import Studio
 from ..layout.parts import Page
 from .changes import Changes, Values
-from .views import PageViews
+from .result_views import PageViews
 
 
 class GalleryHandlers:
@@ -68,7 +68,7 @@ class GalleryHandlers:
         situation = self.studio.gallery.situation(run)
         return {
             m.selected_run: run.id,
-            g.card: presenter.run_details(run, self.studio.history.events(run.id), situation),
+            g.card: presenter.run_details(run, self.studio.history.reads.events(run.id), situation),
             self.page.run.progress: presenter.selected_text(run, situation),  # a live one streams on
             p.image: servable(image),
             p.video: self.studio.runs.clip_to_restore(run),
