@@ -54,6 +54,10 @@ def on_space(monkeypatch: pytest.MonkeyPatch) -> None:
     # `oauth` extra, neither of which a test has: without them every visitor is signed out, which is
     # what Gradio does too when its session middleware is missing.
     monkeypatch.setattr("gradio.routes.attach_oauth", lambda app: None)
+    # On a Space Gradio's launch also starts Spaces' hot-reload server (with `spaces` installed: on
+    # 0.0.0.0:7887, with an import hook kept for the rest of the process). Nothing of the page
+    # depends on it, and the test process is not a Space's container: no reloader here.
+    monkeypatch.setattr("gradio.http_server.get_space", lambda: None)
 
 
 def built(settings: Settings) -> tuple[Studio, Page, Handlers]:
@@ -226,9 +230,6 @@ def test_a_persons_daily_dollars_count_per_account(tmp_path, settings: Settings)
 
 
 @pytest.mark.browser
-# SYSTEM=spaces also makes Gradio's launch start its Spaces hot-reload watcher, which stops at once
-# without the `spaces` package: nothing of the page depends on it.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_the_signed_out_page_says_what_to_do_and_generate_answers(
     settings: Settings, fal: FalEmulator, on_space: None, browser, samples
 ) -> None:
