@@ -34,6 +34,16 @@ SIGN_IN_OPTIONAL_OWN_KEYS = (
     "🤗 You may **sign in with Hugging Face** (the button below): your runs and limits then follow your "
     "account to any browser or device. Signing in is needed to use your own fal key here."
 )
+# The key's status for a signed-out visitor on a Space that lends its fal key only to signed-in ones.
+KEY_FOR_SIGNED_IN_ONLY = (
+    "🔑 **This Space lends its fal key only to visitors signed in with Hugging Face.** Sign in, or paste "
+    "your own fal key below: it is used for this browser session only and never stored. Get one at "
+    "https://fal.ai/dashboard/keys."
+)
+KEY_FOR_SIGNED_IN_ONLY_OWN_KEYS_TOO = (
+    "🔑 **This Space lends its fal key only to visitors signed in with Hugging Face**, and asks for "
+    "signing in also to use your own key: sign in, then use its key or paste yours below."
+)
 
 
 def preview_done(run_id: str) -> str:
