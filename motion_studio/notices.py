@@ -16,6 +16,12 @@ SIDE_BY_SIDE_OFFER = "Open this tab to put the reference and the result side by 
 SIDE_BY_SIDE_MADE = "Reference on the left, result on the right: one video to share."
 SIDE_BY_SIDE_WITH_PREVIEW = "Left to right: the reference, the 3-second preview this run followed, and the full run: one video to share."
 CLIP_PREVIEWED = "🎞 Shown as an H.264 preview (your browser can't play the original); fal gets the original."
+# Under the runs: what a file's link is (an unguessable address that opens for whoever holds it).
+FILE_LINKS = (
+    "🔗 A link to one of your files here (a result, your photo, your clip) opens for anyone who has it, "
+    "signed in or not. Share a result by downloading the video, not by its link, and don't share the "
+    "links to your photos; deleting a run withdraws its links."
+)
 EXAMPLE_FAL_PROMPT = "A woman dancing"
 EXAMPLE_OFFLINE_PROMPT = "a cartoon character waving both arms"
 # What a visitor who is not signed in with Hugging Face can do, by what the Space asks of them.
@@ -33,6 +39,16 @@ SIGN_IN_OPTIONAL = (
 SIGN_IN_OPTIONAL_OWN_KEYS = (
     "🤗 You may **sign in with Hugging Face** (the button below): your runs and limits then follow your "
     "account to any browser or device. Signing in is needed to use your own fal key here."
+)
+# The key's status for a signed-out visitor on a Space that lends its fal key only to signed-in ones.
+KEY_FOR_SIGNED_IN_ONLY = (
+    "🔑 **This Space lends its fal key only to visitors signed in with Hugging Face.** Sign in, or paste "
+    "your own fal key below: it is used for this browser session only and never stored. Get one at "
+    "https://fal.ai/dashboard/keys."
+)
+KEY_FOR_SIGNED_IN_ONLY_OWN_KEYS_TOO = (
+    "🔑 **This Space lends its fal key only to visitors signed in with Hugging Face**, and asks for "
+    "signing in also to use your own key: sign in, then use its key or paste yours below."
 )
 
 

@@ -4,7 +4,9 @@ Gradio serves every file under `allowed_paths` to whoever asks for its path, so 
 not in it. A file the page shows is hard-linked (across filesystems, copied once) into the *outbox*:
 a folder per file, named by a keyed hash nobody can guess, that Gradio serves as a static path. So a
 result reaches the page with no copy and no hashing of its bytes (Gradio's cache would read and copy
-every file it is handed, each time), and only the browser that was handed a link can fetch it.
+every file it is handed, each time). A link is a capability, not a check of who asks: nobody can work
+it out, but whoever holds it (another browser, signed in or not, or `curl`) gets the file, so a
+visitor who shares a link to their result or photo shares the file (the page says so, `notices`).
 Deleting a run withdraws its links at once (`withdraw`), and links older than `OUTBOX_HOURS` are
 pruned, so a deleted run's video does not live on there.
 """

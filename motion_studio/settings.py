@@ -228,6 +228,15 @@ class Settings(BaseSettings):
         description="How many page events (checks, starts) are handled at once; progress streams are not "
         "limited.",
     )
+    queue_size: int = Field(
+        default=64,
+        ge=1,
+        le=10_000,
+        alias="MOTION_STUDIO_QUEUE_SIZE",
+        description="How many page and API events (checks, starts) may wait for their turn at once; past "
+        "this a caller is told the queue is full. The app sets it on every hardware: left unset, Gradio "
+        "allows only 1 on ZeroGPU.",
+    )
     batch_parallel: int = Field(
         default=4,
         gt=0,

@@ -81,7 +81,7 @@ GROUPS = (
     Group(
         "The page and batches",
         "Where the page listens, and how much it does at once (see [Batches](batches.md)).",
-        ("gallery_page_size", "server_name", "server_port", "concurrency", "batch_parallel"),
+        ("gallery_page_size", "server_name", "server_port", "concurrency", "queue_size", "batch_parallel"),
     ),
     Group(
         "A public server: spending, visitors, privacy",
@@ -187,7 +187,7 @@ def _bounds(field: FieldInfo) -> str:
         for name, sign in signs.items()
         if getattr(item, name, None) is not None
     ]
-    return "".join(words)
+    return " and".join(words)  # both bounds: "≥ 1 and ≤ 10000"
 
 
 def accepts(field: FieldInfo) -> str:

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from motion_studio.settings import Settings
 from motion_studio.studio.service import Studio
-from motion_studio.ui.launching import launch_kwargs
+from motion_studio.ui.launching import launch_kwargs, queue_kwargs
 from motion_studio.ui.page import create_demo
 
 CHROMIUM = "/usr/bin/chromium"
@@ -74,9 +74,7 @@ def running_app(settings: Settings, port: int | None = None) -> Iterator[str]:
     # after a time-out: on a loaded machine the page's first render can take longer, and the launch
     # fails ("When localhost is not accessible…") although nothing is wrong. The check waits here.
     with mock.patch("gradio.blocks.networking.url_ok", _answers):
-        _, url, _ = demo.queue(default_concurrency_limit=settings.concurrency).launch(
-            prevent_thread_lock=True, **kwargs
-        )
+        _, url, _ = demo.queue(**queue_kwargs(settings)).launch(prevent_thread_lock=True, **kwargs)
     try:
         yield url
     finally:

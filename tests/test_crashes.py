@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import httpx
@@ -102,12 +102,15 @@ def test_kill_9_of_the_cli(fal: FalEmulator, data_dir: Path, samples, big_webm: 
 
 
 @contextlib.contextmanager
-def app_process(fal: FalEmulator, data_dir: Path) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`python app.py` as a user runs it, pointed at the emulator."""
+def app_process(
+    fal: FalEmulator, data_dir: Path, env: Mapping[str, str] | None = None, log: Path | None = None
+) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`python app.py` as a user runs it, pointed at the emulator (with `env` added, and its output
+    in `log` when given)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {
+    environ = {
         **os.environ,
         **fal.env(),
         "FAL_KEY": VALID_KEY,
@@ -116,9 +119,11 @@ def app_process(fal: FalEmulator, data_dir: Path) -> Iterator[tuple[subprocess.P
         "MOTION_STUDIO_SERVER_PORT": str(port),
         "MOTION_STUDIO_POLL_INTERVAL": "0.05",
         "GRADIO_ANALYTICS_ENABLED": "False",
+        **(env or {}),
     }
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+    output = log.open("wb") if log else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environ, stdout=output,
+                            stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
 
     def serving() -> bool:
@@ -134,6 +139,8 @@ def app_process(fal: FalEmulator, data_dir: Path) -> Iterator[tuple[subprocess.P
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=30)
+        if log:
+            output.close()
 
 
 def start_over_api(url: str, image: Path, video: Path) -> None:

@@ -16,6 +16,7 @@ from motion_studio.history.runs import Run
 from motion_studio.jobs.events import Done, Failed
 from motion_studio.order import Options
 from motion_studio.settings import Settings
+from motion_studio.studio.keys import Keys
 from motion_studio.studio.service import Studio
 from motion_studio.ui.handlers.page_handlers import Handlers
 from motion_studio.ui.layout.examples import examples
@@ -54,6 +55,10 @@ def on_space(monkeypatch: pytest.MonkeyPatch) -> None:
     # `oauth` extra, neither of which a test has: without them every visitor is signed out, which is
     # what Gradio does too when its session middleware is missing.
     monkeypatch.setattr("gradio.routes.attach_oauth", lambda app: None)
+    # On a Space Gradio's launch also starts Spaces' hot-reload server (with `spaces` installed: on
+    # 0.0.0.0:7887, with an import hook kept for the rest of the process). Nothing of the page
+    # depends on it, and the test process is not a Space's container: no reloader here.
+    monkeypatch.setattr("gradio.http_server.get_space", lambda: None)
 
 
 def built(settings: Settings) -> tuple[Studio, Page, Handlers]:
@@ -142,6 +147,43 @@ def test_required_a_signed_out_visitor_is_told_what_to_do_and_refused_the_lent_k
     assert "Signed in as **alice**" in sign_in_status(strict, "hf:alice")
 
 
+def test_required_the_header_says_which_key_a_visitor_may_use_and_opens_the_box_when_not_the_servers(
+    required: tuple[Studio, Page, Handlers],
+) -> None:
+    """Signed out, the server's key is not theirs: the header never says it is used, it says what
+    they can do, and the key box is open (as the page is first drawn, and after the load); signed in,
+    the server's key is theirs, and the box closes. A key pasted is used either way."""
+    studio, page, on = required
+    h = page.header
+    assert h.key_status.value == notices.KEY_FOR_SIGNED_IN_ONLY and h.key_accordion.open is True
+    signed_out = on.gallery.identify_signed_in(BROWSER_A, None)
+    assert signed_out[h.key_status] == notices.KEY_FOR_SIGNED_IN_ONLY
+    assert "server's FAL_KEY" not in signed_out[h.key_status] and signed_out[h.key_accordion].open is True
+    signed_in = on.gallery.identify_signed_in(BROWSER_A, profile("alice"))
+    assert (
+        signed_in[h.key_status] == "🔑 Using the server's FAL_KEY."
+        and signed_in[h.key_accordion].open is False
+    )
+    # The box's status as a key is pasted and cleared again, for each of them.
+    assert on.inputs.key_status("", BROWSER_A) == notices.KEY_FOR_SIGNED_IN_ONLY
+    assert "Using the key you pasted" in on.inputs.key_status("visitor:key", BROWSER_A)
+    assert on.inputs.key_status("", "hf:alice") == "🔑 Using the server's FAL_KEY."
+    strict = Keys(studio.settings.model_copy(update={"sign_in_for_own_keys": True}))
+    assert strict.status(None, BROWSER_A) == notices.KEY_FOR_SIGNED_IN_ONLY_OWN_KEYS_TOO
+    assert not strict.lent_to(BROWSER_A) and strict.lent_to("hf:alice") and not strict.lent_to("api:1.2.3.4")
+
+
+def test_optional_and_off_the_header_is_as_before(settings: Settings, on_space: None) -> None:
+    for sign_in in ("optional", "off"):
+        studio, page, on = built(settings.model_copy(update={"hf_sign_in": sign_in}))
+        try:
+            h = page.header
+            assert h.key_status.value == "🔑 Using the server's FAL_KEY." and h.key_accordion.open is False
+            assert on.inputs.key_status("", BROWSER_A) == "🔑 Using the server's FAL_KEY."
+        finally:
+            studio.runner.shutdown()
+
+
 def test_the_api_cannot_sign_in_so_it_is_refused_the_lent_key_in_one_sentence(
     required: tuple[Studio, Page, Handlers], samples
 ) -> None:
@@ -226,9 +268,6 @@ def test_a_persons_daily_dollars_count_per_account(tmp_path, settings: Settings)
 
 
 @pytest.mark.browser
-# SYSTEM=spaces also makes Gradio's launch start its Spaces hot-reload watcher, which stops at once
-# without the `spaces` package: nothing of the page depends on it.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_the_signed_out_page_says_what_to_do_and_generate_answers(
     settings: Settings, fal: FalEmulator, on_space: None, browser, samples
 ) -> None:
@@ -247,6 +286,12 @@ def test_the_signed_out_page_says_what_to_do_and_generate_answers(
             expect(page.locator("#sign-in")).to_contain_text("Sign in with Hugging Face")
             expect(page.locator("#sign-in")).to_contain_text("or paste your own fal key")
             expect(page.locator("#sign-in-button")).to_be_visible()
+            # The key line says the same, never that the server's key is used; its box is open.
+            expect(page.locator("#key-status")).to_contain_text(
+                "only to visitors signed in with Hugging Face"
+            )
+            expect(page.locator("#key-status")).not_to_contain_text("Using the server's FAL_KEY")
+            expect(page.locator("#fal-key textarea, #fal-key input")).to_be_visible()
             generate(page, samples["image_jpg"], samples["clip_3s"])
             expect(page.locator("#verdict")).to_contain_text("only to visitors signed in with Hugging Face")
             assert fal.submitted == []

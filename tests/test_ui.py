@@ -213,6 +213,10 @@ def test_private_galleries_show_each_browser_its_own_runs(
         generate(page, samples["image_jpg"], samples["clip_3s"])
         wait_done(page)
         expect(page.locator("#gallery img")).to_have_count(1)
+        # What the page says under the runs is what a link is: it opens for whoever holds it.
+        expect(page.locator("#file-links")).to_contain_text("opens for anyone who has it")
+        link = page.locator("#output-video video").get_attribute("src")
+        assert link and other.request.get(link).status == 200
         other.reload()
         expect(other.locator("#runs-summary")).to_contain_text("No runs yet")
         expect(other.locator("#gallery img")).to_have_count(0)

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from .. import notices, presenter
 from ..errors import OwnKeyRequiredError, RunActionError, SignInRequiredError
 from ..history.runs import Run
 from ..settings import Settings
@@ -43,6 +44,23 @@ class Keys:
             if pasted and self.settings.sign_in_for_own_keys:
                 raise SignInRequiredError.own_key()
         return self.settings.require_key(session_key), "session" if pasted else "server"
+
+    def lent_to(self, visitor: str | None) -> bool:
+        """The server's key pays for this page visitor when they paste none (as `key_for` decides): it
+        has one and lends it, and, where sign-in is required, they are signed in."""
+        if not self.settings.lends_its_key:
+            return False
+        return self.settings.sign_in != "required" or self.is_account(visitor)
+
+    def status(self, session_key: str | None, visitor: str | None) -> str:
+        """What the page says about the key for this visitor: never that the server's key is used when
+        it is not lent to them (a signed-out visitor where sign-in is required), but what they can do."""
+        pasted = bool(session_key and session_key.strip())
+        if pasted or not self.settings.lends_its_key or self.lent_to(visitor):
+            return presenter.key_status(self.settings, session_key)
+        if self.settings.sign_in_for_own_keys:
+            return notices.KEY_FOR_SIGNED_IN_ONLY_OWN_KEYS_TOO
+        return notices.KEY_FOR_SIGNED_IN_ONLY
 
     @staticmethod
     def browser(value: object) -> str | None:

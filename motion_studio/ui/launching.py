@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from typing import Any
 
@@ -13,6 +14,8 @@ from ..studio.service import Studio
 from .api import mcp_options_first
 from .layout.assets import ASSETS
 from .page import create_demo
+
+logger = logging.getLogger(__name__)
 
 
 def launch_kwargs(settings: Settings) -> dict[str, Any]:
@@ -39,6 +42,35 @@ def launch_kwargs(settings: Settings) -> dict[str, Any]:
     }
 
 
+def queue_kwargs(settings: Settings) -> dict[str, Any]:
+    """Shared by `launch()` and the tests. The queue's size is always the app's: left unset, Gradio
+    makes it 1 on ZeroGPU, and a second visitor waiting is told the queue is full."""
+    return {"default_concurrency_limit": settings.concurrency, "max_size": settings.queue_size}
+
+
+def register_for_zerogpu() -> str | None:
+    """On a ZeroGPU Space, one function under `@spaces.GPU`, named in the answer; elsewhere (or without
+    the `spaces` package) nothing happens and the answer is None.
+
+    ZeroGPU stops a Space whose start-up reports no `@spaces.GPU` function, and `spaces` reports only
+    the functions decorated before `launch()`. The studio has no GPU work (fal generates the video; the
+    people check, probes and conversions run on the CPU host), and a decorated call would spend the
+    visitor's ZeroGPU quota, so the function is registered for the report and never called, and no event
+    is wrapped (not even with SPACES_GRADIO_AUTO_WRAP)."""
+    try:
+        import spaces
+    except ImportError:
+        return None
+    if spaces.GPU(_no_gpu_work) is _no_gpu_work:  # what `spaces.GPU` gives back off ZeroGPU
+        return None
+    spaces.disable_gradio_auto_wrap()
+    return _no_gpu_work.__qualname__
+
+
+def _no_gpu_work() -> None:
+    """Registered on ZeroGPU for its start-up check only (see `register_for_zerogpu`); never called."""
+
+
 def _upload_guard_script(limit_mb: int) -> str:
     """A file over the upload limit, or of the wrong kind for its box, is refused in the browser before
     it is sent, with the app's own sentence (instead of Gradio's toast): `assets/upload_guard.js`."""
@@ -59,12 +91,17 @@ def launch() -> None:
     except StudioError as exc:
         raise SystemExit(f"error: {exc.message}") from None
     configure_logging()
+    zero_gpu = register_for_zerogpu()  # before the page is built, and before launch() reports
+    if zero_gpu is not None:
+        logger.info(
+            "ZeroGPU: %s registered with @spaces.GPU for the start-up check; no event uses it", zero_gpu
+        )
     studio = Studio(settings)
     demo = create_demo(settings, studio)
     # A Space stops its container with SIGTERM: treat it like Ctrl-C, so every run saves its state.
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
-        demo.queue(default_concurrency_limit=settings.concurrency).launch(**launch_kwargs(settings))
+        demo.queue(**queue_kwargs(settings)).launch(**launch_kwargs(settings))
     finally:
         studio.runner.shutdown()
 

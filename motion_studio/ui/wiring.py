@@ -153,7 +153,7 @@ def _wire_inputs(page: Page, on: Handlers, steps: Steps) -> None:
         control = p.controls.boxes[name]
         says = presenter.choice_note if isinstance(control, gr.Radio) else presenter.text_counter
         control.change(partial(says, name), control, note, **QUIET)
-    h.key_box.change(on.inputs.key_status, h.key_box, h.key_status, **QUIET)
+    h.key_box.change(on.inputs.key_status, [h.key_box, page.memory.owner], h.key_status, **QUIET)
 
 
 def _wire_run(page: Page, on: Handlers, steps: Steps) -> None:
@@ -188,11 +188,11 @@ def _wire_load(demo: gr.Blocks, page: Page, on: Handlers, steps: Steps, settings
     gallery, and their run still going. Only with sign-in on does the load ask Gradio for the signed-in
     profile (asking at all makes Gradio expect Hugging Face's sign-in, which only a Space provides)."""
     m = page.memory
-    who = [m.browser, m.owner]
+    who: list[Block] = [m.browser, m.owner]
     if settings.sign_in == "off" or page.header.sign_in is None:
         identified = demo.load(on.gallery.identify, m.browser, who, **PRIVATE)
     else:
-        who.append(page.header.sign_in)
+        who += [page.header.sign_in, page.header.key_status, page.header.key_accordion]
         identified = demo.load(on.gallery.identify_signed_in, m.browser, who, **PRIVATE)
     refresh_in = values_of(m.gallery_sig, m.owner, m.gallery_limit)
     shown = identified.then(on.gallery.refresh, refresh_in, _gallery_out(page), **PRIVATE)

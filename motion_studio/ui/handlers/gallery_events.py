@@ -36,13 +36,18 @@ class GalleryHandlers:
 
     def identify_signed_in(self, browser: str | None, profile: gr.OAuthProfile | None) -> Changes:
         """With sign-in on: a signed-in visitor is their Hugging Face account (Gradio gives `profile`
-        from its own session cookie), anyone else this browser; and what signing in means for them."""
+        from its own session cookie), anyone else this browser; what signing in means for them, and
+        which key pays for them."""
         changes = self.identify(browser)
         account = Keys.account(profile.username) if profile is not None else None
         if account is not None:
             changes[self.page.memory.owner] = account
-        if self.page.header.sign_in is not None:
-            changes[self.page.header.sign_in] = presenter.sign_in_status(self.studio.settings, account)
+        header = self.page.header
+        if header.sign_in is not None:
+            changes[header.sign_in] = presenter.sign_in_status(self.studio.settings, account)
+        # The key box is empty after a load: whether the server's key is theirs decides both.
+        changes[header.key_status] = self.studio.keys.status(None, account)
+        changes[header.key_accordion] = gr.Accordion(open=not self.studio.keys.lent_to(account))
         return changes
 
     def refresh(self, values: Values) -> Changes:

@@ -14,6 +14,7 @@ from ...errors import StudioError
 from ...input_reading import Reading
 from ...order import Source, prompt_with_face
 from ...serving import servable
+from ...studio.keys import Keys
 from ...studio.service import Studio
 from ..layout.assets import ASSETS
 from ..layout.parts import Page
@@ -210,5 +211,5 @@ class InputHandlers:
             p.prompt: notices.EXAMPLE_OFFLINE_PROMPT if orientation == "video" else "",
         }
 
-    def key_status(self, key: str) -> str:
-        return presenter.key_status(self.studio.settings, key)
+    def key_status(self, key: str, owner: str | None) -> str:
+        return self.studio.keys.status(key, Keys.visitor(owner))

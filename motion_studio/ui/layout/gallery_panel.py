@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from ... import notices
+
 
 @dataclass(frozen=True)
 class GalleryView:
@@ -52,6 +54,7 @@ def gallery_view() -> GalleryView:
             delete = gr.Button(
                 "Delete this run", variant="stop", visible=False, elem_id="delete-run", size="sm"
             )
+        gr.Markdown(notices.FILE_LINKS, elem_id="file-links", elem_classes="small-note")
         with gr.Column(visible=False, elem_id="confirm-delete") as confirm_row:
             confirm_text = gr.Markdown(elem_id="confirm-delete-text")
             with gr.Row():

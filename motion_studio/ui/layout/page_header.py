@@ -9,6 +9,7 @@ import gradio as gr
 
 from ... import presenter
 from ...settings import Settings
+from ...studio.keys import Keys
 from .assets import page_text
 
 
@@ -16,6 +17,7 @@ from .assets import page_text
 class Header:
     key_status: gr.Markdown
     key_box: gr.Textbox
+    key_accordion: gr.Accordion
     sign_in: gr.Markdown | None = None  # None: sign-in is off (as everywhere but on a Space that turns it on)
 
 
@@ -26,9 +28,12 @@ def header(settings: Settings) -> Header:
         # What a signed-out visitor can do, until the page's load says who this visitor is.
         sign_in = gr.Markdown(presenter.sign_in_status(settings, None), elem_id="sign-in")
         gr.LoginButton(elem_id="sign-in-button")
-    key_status = gr.Markdown(presenter.key_status(settings, None), elem_id="key-status")
-    lends_its_key = settings.lends_its_key
-    with gr.Accordion("fal API key for this session", open=not lends_its_key, elem_id="key-accordion"):
+    # As for a visitor not signed in, until the page's load says who this visitor is: the box is open
+    # when the server's key is not theirs to use.
+    keys = Keys(settings)
+    key_status = gr.Markdown(keys.status(None, None), elem_id="key-status")
+    lent = keys.lent_to(None)
+    with gr.Accordion("fal API key for this session", open=not lent, elem_id="key-accordion") as accordion:
         key_box = gr.Textbox(
             label="fal API key",
             type="password",
@@ -36,4 +41,4 @@ def header(settings: Settings) -> Header:
             elem_id="fal-key",
             info="Used for this browser session only; never stored or shown again.",
         )
-    return Header(key_status, key_box, sign_in)
+    return Header(key_status, key_box, accordion, sign_in)
