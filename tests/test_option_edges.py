@@ -105,7 +105,8 @@ def test_the_api_words_are_the_example_s() -> None:
 
 @pytest.fixture(scope="module")
 def shared_app(emulator: FalEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One app for the module's calls (each call is refused before anything is read)."""
+    """One app for the module's calls (most are refused before anything is read), with the test
+    settings' fast timings."""
     from .browser import running_app
 
     data = tmp_path_factory.mktemp("edges")
@@ -113,6 +114,8 @@ def shared_app(emulator: FalEmulator, tmp_path_factory: pytest.TempPathFactory) 
         patch.setenv("FAL_KEY", VALID_KEY)
         patch.setenv("MOTION_STUDIO_DATA_DIR", str(data / "data"))
         patch.setenv("MOTION_STUDIO_API_CHECKS_PER_MINUTE", "100000")
+        patch.setenv("MOTION_STUDIO_POLL_INTERVAL", "0.05")
+        patch.setenv("MOTION_STUDIO_STATUS_RETRY_SECONDS", "5")
         get_settings.cache_clear()
         settings: Settings = get_settings()
         with running_app(settings) as url:
@@ -260,3 +263,45 @@ def test_the_card_the_caption_and_the_summary_name_each_option_of_the_run(model:
             assert f"**{option.short or option.label}:** {option.shown(value)}" in card
         assert summary[option.api_name] == value
     assert Options.model_validate_json(options.model_dump_json()) == options  # as the history keeps it
+
+
+def a_valid_value(option: Option) -> Any:
+    """A value other than the default that the option takes."""
+    if option.kind is bool:
+        return not option.default
+    if option.choices:
+        return next(value for value in option.values if value != option.default)
+    if option.kind is str:
+        return "given by the test"
+    low = option.minimum if option.minimum is not None else 0
+    return option.kind(low + 1 if option.maximum is None or low + 1 <= option.maximum else low)
+
+
+@pytest.mark.parametrize("model", list(TIERS))
+def test_each_option_reaches_fal_by_its_name_and_only_for_its_models(
+    client: Any, fal: FalEmulator, model: str
+) -> None:
+    """Every option the model takes, set to a value of its own, arrives in fal's body as given; no
+    other option's field is sent (the emulator's schema for the endpoint refuses any)."""
+    given = {OPTIONS[name].api_name: a_valid_value(OPTIONS[name]) for name in TIERS[model].options}
+    client.predict(image=SAMPLE_IMAGE_URL, video=SAMPLE_VIDEO_URL, model=model, **given, api_name="/generate")
+    [request] = fal.submitted
+    assert request.endpoint == TIERS[model].endpoint
+    assert {name: request.body[name] for name in given} == given
+    assert set(request.body) <= TIERS[model].fal_fields()
+
+
+@pytest.mark.parametrize(
+    ("model", "option"),
+    [(m, o) for m in TIERS.values() for o in OPTIONS.values() if not m.takes(o.name)],
+    ids=lambda value: getattr(value, "name", ""),
+)
+def test_the_emulator_refuses_a_field_the_endpoint_does_not_take(model: Any, option: Option) -> None:
+    from .fal_emulator import _validate
+
+    body = {"image_url": "https://x/i.png", "video_url": "https://x/v.mp4", option.fal: a_valid_value(option)}
+    assert {
+        "loc": ["body", option.fal],
+        "msg": "Extra inputs are not permitted",
+        "type": "extra_forbidden",
+    } in (_validate(body, None, model))
