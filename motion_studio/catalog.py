@@ -1,5 +1,8 @@
-"""The model catalogue: endpoint ids, input limits and prices, in one place (source: the
-models' pages and API schemas on fal.ai).
+"""The model catalogue, the one description of what can be asked: each model (its endpoint, price,
+input limits, preview model and the options it takes) and each option (`OPTIONS`: its type, default,
+choices or bounds, fal's name and one line of help). Every edge (page, API, MCP, CLI, run card,
+summary, the manual's table, the test emulator) is made from it (sources: the models' pages and API
+schemas on fal.ai).
 
 Where sources disagree (minimum image side 300 or 340 px) the stricter value is used, so that a run
 the app lets through is not refused by fal after the user has waited for the upload. Where prices
@@ -73,7 +76,7 @@ class Option:
         return (("--no-" if off else "--") + self.name.replace("_", "-"),)
 
     @property
-    def values(self) -> tuple[str, ...]:
+    def choice_values(self) -> tuple[str, ...]:
         return tuple(choice.value for choice in self.choices)
 
     def choice(self, value: object) -> Choice | None:
@@ -85,7 +88,7 @@ class Option:
         if self.kind is bool:
             return "true or false"
         if self.choices:
-            return either([f"'{value}'" for value in self.values])
+            return either([f"'{value}'" for value in self.choice_values])
         if self.kind is str:
             return f"text of at most {self.max_chars} characters" if self.max_chars else "text"
         what = "a whole number" if self.kind is int else "a number"

@@ -58,7 +58,7 @@ def _value(option: Option, raw: Any, edge: Edge) -> Any:
             return number
     elif isinstance(raw, str):
         if option.choices:
-            if raw in option.values:
+            if raw in option.choice_values:
                 return raw
         elif option.max_chars is None or len(raw.strip()) <= option.max_chars:
             return raw.strip()

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # Gradio's upload cache is one folder per machine, named by content, and an app deletes its files when
-# it shuts down: a second test run at the same time (another checkout) would lose its uploads. Each
-# run (and the apps it starts) gets its own.
-if "GRADIO_TEMP_DIR" not in os.environ:
+# it shuts down: a second test run at the same time (another checkout, or another worker of this run:
+# pytest-xdist) would lose its uploads. Each run and each worker (and the apps it starts) gets its own.
+if "GRADIO_TEMP_DIR" not in os.environ or os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="motion-studio-tests-gradio-")
     atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
 

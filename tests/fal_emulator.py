@@ -767,8 +767,8 @@ def _field_problems(option: Option, value: Any) -> list[dict[str, Any]]:
     kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}[option.kind]
     if not isinstance(value, kinds) or (option.kind is not bool and isinstance(value, bool)):
         return [{"loc": loc, "msg": f"Input should be a valid {option.kind.__name__}", "type": "type_error"}]
-    if option.choices and value not in option.values:
-        choices = " or ".join(f"'{v}'" for v in option.values)
+    if option.choices and value not in option.choice_values:
+        choices = " or ".join(f"'{v}'" for v in option.choice_values)
         return [{"loc": loc, "msg": f"Input should be {choices}", "type": "literal_error"}]
     low, high = option.minimum, option.maximum
     if (low is not None and value < low) or (high is not None and value > high):

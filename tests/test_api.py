@@ -97,6 +97,14 @@ def test_mcp_lists_exactly_the_two_tools_with_their_parameters(app: str, fal: Fa
         assert all(properties[name].get("description") for name in PARAMETERS), properties
         assert tool.inputSchema["required"] == ["image", "video"]
         assert properties["character_orientation"]["enum"] == ["video", "image"]
+        for option in OPTIONS.values():  # each option's choices and bounds, as the catalogue has them
+            schema = properties[option.api_name]
+            assert schema.get("enum", []) == list(option.choice_values)
+            assert (schema.get("maxLength"), schema.get("minimum"), schema.get("maximum")) == (
+                option.max_chars,
+                option.minimum,
+                option.maximum,
+            )
         assert properties["model"]["enum"] == ["pro", "standard", "v3-pro", "v3-standard"]
         assert "$0.168/s of video, can keep a face consistent" in properties["model"]["description"]
         assert "only with model 'v3-pro' or 'v3-standard'" in properties["face_image"]["description"].lower()

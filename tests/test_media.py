@@ -697,3 +697,24 @@ def test_background_ffmpeg_work_yields_the_cpu(tmp_path: Path) -> None:
     assert int(normal.stdout) == os.nice(0)
     with pytest.raises(subprocess.TimeoutExpired):  # a hung process is still ended and reported
         ffmpeg.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5, background=True)
+
+
+def test_a_browser_recording_cut_off_is_still_read() -> None:
+    """Chromium's MediaRecorder, on a busy machine, leaves a last cluster unfinished: ffmpeg warns
+    before its "Input #0" line, which made moviepy's parser read no stream (the clip "unreadable")."""
+    from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
+
+    report = (
+        "[in#0/matroska,webm @ 0x5] File ended prematurely at pos. 168410 (0x291da)\n"
+        "Input #0, matroska,webm, from '/tmp/sample.webm':\n"
+        "  Metadata:\n    encoder         : Chrome\n"
+        "  Duration: N/A, start: 0.000000, bitrate: N/A\n"
+        "  Stream #0:0(eng): Video: vp8, yuv420p(progressive), 1280x720, SAR 1:1 DAR 16:9, 19.92 tbr, 1k tbn (default)\n"
+        "  Stream #0:1(eng): Audio: opus, 48000 Hz, mono, fltp, start 0.013000 (default)\n"
+        "Stream mapping:\n  Stream #0:0 -> #0:0 (vp8 (native) -> wrapped_avframe (native))\n"
+        "Output #0, null, to 'pipe:':\n"
+        "frame=   36 fps=0.0 q=-0.0 Lsize=N/A time=00:00:04.46 bitrate=N/A speed=15.5x elapsed=0:00:00.28\n"
+    )
+    infos = FFmpegInfosParser(video._parsable(report), "/tmp/sample.webm", decode_file=True).parse()
+    assert infos["video_found"] and infos["audio_found"] and infos["video_size"] == [1280, 720]
+    assert infos["duration"] == pytest.approx(4.46)

@@ -54,7 +54,7 @@ def every_mistake() -> list[Any]:
                 cases.append(pytest.param(model.name, option, value, id=f"{model.name}-{option.name}-{case}"))
         for option in OPTIONS.values():
             if not model.takes(option.name):
-                value = option.values[0] if option.choices else option.default or "x"
+                value = option.choice_values[0] if option.choices else option.default or "x"
                 cases.append(
                     pytest.param(model.name, option, value, id=f"{model.name}-{option.name}-not-taken")
                 )
@@ -252,7 +252,8 @@ def test_the_card_the_caption_and_the_summary_name_each_option_of_the_run(model:
     from motion_studio.summary import run_summary
 
     given = {
-        name: OPTIONS[name].values[-1] if OPTIONS[name].choices else None for name in TIERS[model].options
+        name: OPTIONS[name].choice_values[-1] if OPTIONS[name].choices else None
+        for name in TIERS[model].options
     }
     options = parse_options({**given, "model": model}, edge="api", default_model="pro")
     run = Run(options=options, endpoint=TIERS[model].endpoint, created_at=1_795_000_000.0)
@@ -270,7 +271,7 @@ def a_valid_value(option: Option) -> Any:
     if option.kind is bool:
         return not option.default
     if option.choices:
-        return next(value for value in option.values if value != option.default)
+        return next(value for value in option.choice_values if value != option.default)
     if option.kind is str:
         return "given by the test"
     low = option.minimum if option.minimum is not None else 0

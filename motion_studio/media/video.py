@@ -123,7 +123,7 @@ def probe_video(path: str | Path) -> VideoInfo:
     from moviepy.video.io.ffmpeg_reader import FFmpegInfosParser
 
     try:
-        infos = FFmpegInfosParser(text, str(path), decode_file=decode).parse()
+        infos = FFmpegInfosParser(_parsable(text), str(path), decode_file=decode).parse()
     except Exception:
         raise unreadable from None
     if not infos.get("video_found"):
@@ -150,6 +150,17 @@ def probe_video(path: str | Path) -> VideoInfo:
         pix_fmt=pix_fmt.group(1) if pix_fmt else "",
         audio_codec=audio_codec.group(1) if audio_codec and infos.get("audio_found") else "",
     )
+
+
+def _parsable(text: str) -> str:
+    """ffmpeg's report without the warnings it prints before "Input #0" (a browser recording cut off
+    on a busy machine: "File ended prematurely"): moviepy's parser, decoding, takes any line that
+    does not start with a space there for the start of the output, and reads no stream at all."""
+    head, found, rest = text.partition("Input #0")
+    if not found:
+        return text
+    kept = [line for line in head.splitlines(keepends=True) if not line.startswith("[")]
+    return "".join(kept) + found + rest
 
 
 def _ffmpeg_report(path: Path, *, decode: bool = False) -> str:

@@ -119,7 +119,7 @@ def _parameters(default_model: str) -> list[inspect.Parameter]:
 def _annotation(option: Option) -> Any:
     """The type Gradio's schema shows (its choices as an enum); a caller's wrong type still reaches
     `parse_options`, which names it."""
-    return Literal[option.values] if option.choices else option.kind  # type: ignore[valid-type]
+    return Literal[option.choice_values] if option.choices else option.kind  # type: ignore[valid-type]
 
 
 def _bounds_in_schema(endpoint: Any, default_model: str) -> None:

@@ -93,9 +93,10 @@ def inputs(settings: Settings) -> Inputs:
     batch = batch_panel()
     others = [name for name in OPTIONS if name not in ("orientation", "keep_sound", "prompt")]
     if others:
-        with gr.Row(equal_height=False):  # any other option, in the catalogue's order
+        with gr.Row(equal_height=False):  # any other option, in the catalogue's order, its note under it
             for name in others:
-                controls.place(name)
+                with gr.Column(min_width=200):
+                    controls.place(name)
     controls.place("prompt", placeholder=presenter.prompt_placeholder(settings.default_tier))
     generate, preview = _generate(settings)
     return Inputs(
