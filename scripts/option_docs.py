@@ -16,6 +16,7 @@ from pathlib import Path
 
 from motion_studio.catalog import OPTIONS, TIERS, Option, either, takers
 from motion_studio.option_help import default_text, described, offered
+from scripts.settings_docs import write
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "api.md"
@@ -68,9 +69,7 @@ def outputs() -> dict[Path, str]:
 
 
 def main() -> None:
-    for path, text in outputs().items():
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path.relative_to(ROOT)}")
+    write(outputs())
 
 
 if __name__ == "__main__":

@@ -263,10 +263,15 @@ def outputs() -> dict[Path, str]:
     return {PAGE: settings_page(), ENV_EXAMPLE: env_example()}
 
 
-def main() -> None:
-    for path, text in outputs().items():
+def write(files: dict[Path, str]) -> None:
+    """Each generated file written (this script's and `option_docs`'s)."""
+    for path, text in files.items():
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")
+
+
+def main() -> None:
+    write(outputs())
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from ..errors import (
 from ..fal_service import FalService, StatusUpdate
 from ..history.runs import Run
 from ..history.store import History
-from ..lifecycle import FINAL, IN_FLIGHT, Status
+from ..lifecycle import FINAL, IN_FLIGHT, IllegalTransitionError, Status
 from ..media.video import ensure_playable, extract_thumbnail
 from ..settings import Settings
 from .events import (
@@ -167,13 +167,24 @@ class Pipeline:
         if job.cancel_requested:  # the run is "cancelling" until fal says how it ended
             return
         if update.state == "queued":
-            if last is None or last.state != "queued" or last.position != update.position:
-                await amove(self.history, job, Status.QUEUED, f"position {update.position}")
+            moved = last is None or last.state != "queued" or last.position != update.position
+            if moved and await self._progressed(job, Status.QUEUED, f"position {update.position}"):
                 job.publish(Queued(run.id, position=update.position, request_id=job.request_id))
         elif update.new_logs or last is None or last.state == "queued":
-            if job.phase is not Status.RUNNING:
-                await amove(self.history, job, Status.RUNNING)
+            if job.phase is not Status.RUNNING and not await self._progressed(job, Status.RUNNING):
+                return
             job.publish(Running(run.id, logs=update.new_logs))
+
+    async def _progressed(self, job: Job, status: Status, detail: str = "") -> bool:
+        """Record fal's progress; False when a cancel landed while it was being written (the run is
+        "cancelling" then, and fal's update is older news than the cancel)."""
+        try:
+            await amove(self.history, job, status, detail)
+        except IllegalTransitionError:
+            if job.cancel_requested:
+                return False
+            raise
+        return True
 
     async def download(self, job: Job, run: Run, service: FalService, url: str) -> Done:
         """Copy fal's video here at once (fal deletes it after a while) and make it playable."""
