@@ -13,18 +13,19 @@ from pathlib import Path
 from . import presenter
 from .batches.progress import BatchProgress
 from .batches.reading import BatchReading
-from .catalog import billed_seconds, format_cost, format_price, tier
+from .catalog import billed_seconds, format_cost, format_price
 from .input_reading import Reading
 from .lifecycle import icon
+from .order import Order
 from .presenter import InputCheck
 
 WAITING = "waiting its turn"
 
 
-def batch_check(reading: BatchReading, tier_name: str) -> InputCheck:
+def batch_check(reading: BatchReading, order: Order) -> InputCheck:
     """The live verdict for a batch: the first run's inputs as a run's check shows them, then every
     problem of the batch (each naming its input), and the estimate for the whole batch."""
-    first = presenter.input_check(reading.readings[0] if reading.readings else Reading(), tier_name)
+    first = presenter.input_check(reading.readings[0] if reading.readings else Reading(), order.options)
     if len(reading.problems) == 1:
         verdict = f"❌ {reading.problems[0]}"
     elif reading.problems:
@@ -32,27 +33,36 @@ def batch_check(reading: BatchReading, tier_name: str) -> InputCheck:
     elif not reading.ready:
         verdict = first.verdict
     else:
-        kind = "character image" if reading.varies == "image" else "clip"
+        kind = {"image": "character image", "video": "clip", "model": "model"}[reading.varies]
         notes = " ".join(dict.fromkeys(note for r in reading.readings for note in r.notes))
+        what = "a comparison of" if reading.varies == "model" else "a batch of"
         verdict = (
-            f"✅ Ready: a batch of {reading.size} runs, one per {kind} ({', '.join(reading.names)}). {notes}"
+            f"✅ Ready: {what} {reading.size} runs, one per {kind} ({', '.join(reading.names)}). {notes}"
         )
     return InputCheck(
         first.image_text,
         first.video_text,
         verdict.strip(),
-        batch_cost_text(reading, tier_name) or first.cost_text,
+        batch_cost_text(reading, order) or first.cost_text,
         reading.ready,
         first.trim_to,
     )
 
 
-def batch_cost_text(reading: BatchReading, tier_name: str) -> str | None:
-    """The whole batch's estimate, with its arithmetic; None until every run's clip is known."""
+def batch_cost_text(reading: BatchReading, order: Order) -> str | None:
+    """The whole batch's estimate, with its arithmetic; None until every run's clip is known. A
+    comparison's is the sum of each model's run."""
     total = reading.cost
     if total is None:
         return None
-    price = format_price(tier(tier_name).price_per_second)
+    if order.compared:
+        parts = " + ".join(
+            f"{format_cost(r.cost or 0.0)} ({name})"
+            for name, r in zip(reading.names, reading.readings, strict=True)
+        )
+        return f"Estimated cost for the comparison: **{format_cost(total)}** = {parts}."
+    tier_name = order.options.runs_on.name
+    price = format_price(order.options.price_per_second)
     seconds = [billed_seconds(r.seconds or 0.0) for r in reading.readings]
     if len(set(seconds)) == 1:
         each = reading.readings[0].cost or 0.0

@@ -23,11 +23,13 @@ Edge = Literal["api", "cli", "page"]
 
 @dataclass(frozen=True)
 class Choice:
-    """One value a choice option takes, its one line, and the longest clip a model takes with it."""
+    """One value a choice option takes, its one line, the longest clip a model takes with it, and the
+    model's price with it (where the price depends on the choice)."""
 
     value: str
     help: str
     clip_max_seconds: float | None = None
+    price_per_second: float | None = None  # the model's price with this choice (Wan's resolution)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class Option:
     @property
     def accepts(self) -> str:
         """What the option takes, in a few words: the docs' table and a refusal's sentence say it."""
+        if self.kind is list:
+            return f"a list of at most {self.maximum:g} of {either([repr(v) for v in self.choice_values])}"
         if self.kind is bool:
             return "true or false"
         if self.choices:
@@ -167,6 +171,56 @@ OPTIONS: dict[str, Option] = {
             flag_help="Drop the reference clip's sound from the output video (kept by default).",
             appended=False,
         ),
+        Option(
+            name="resolution",
+            fal="resolution",
+            label="Resolution",
+            help="The output's resolution; the price follows it.",
+            kind=str,
+            default="480p",
+            choices=(
+                Choice(
+                    "480p", "$0.04/s of video; the cheapest, good for a first look", price_per_second=0.04
+                ),
+                Choice("580p", "$0.06/s of video", price_per_second=0.06),
+                Choice("720p", "$0.08/s of video; the sharpest", price_per_second=0.08),
+            ),
+        ),
+        Option(
+            name="seed",
+            fal="seed",
+            label="Seed (optional)",
+            help="The same seed with the same inputs gives the same video; empty: a new one each run "
+            "(the run keeps the one the model used).",
+            short="Seed",
+            kind=int,
+            default=None,
+            minimum=0,
+            maximum=2**31 - 1,
+        ),
+        Option(
+            name="guidance_scale",
+            fal="guidance_scale",
+            label="Guidance scale",
+            help="How closely the model follows its inputs; higher is stricter.",
+            short="Guidance",
+            kind=float,
+            default=1.0,
+            minimum=0.0,
+            maximum=10.0,
+        ),
+        Option(
+            name="trim_first_second",
+            fal="trim_first_second",
+            label="Trim the first second",
+            help="Cut the model's one-second lead-in from the output, so the result lines up with the clip.",
+            short="Lead-in",
+            words=("trimmed", "kept"),
+            kind=bool,
+            default=True,
+            flags=("--keep-first-second",),
+            flag_help="Keep the model's one-second lead-in at the start of the output (trimmed by default).",
+        ),
     )
 }
 
@@ -184,38 +238,115 @@ PREVIEW_OPTION = Option(
 
 
 @dataclass(frozen=True)
-class ModelTier:
-    """One model on fal: its endpoint, its price per second of output, its input limits, the model a
-    preview of a run on it goes to (its family's cheapest), and the options it takes (by name, from
-    `OPTIONS`). `face_binding`: it takes fal's `elements` (a face kept consistent)."""
+class Family:
+    """Models of one maker that do the same thing at different prices: the page groups them, and a
+    preview of any of them goes to the family's cheapest setting."""
 
     name: str
+    short: str  # what a grid's label and a run's card put before a model's title
+    help: str  # what the family is for, in one line
+
+
+FAMILIES: dict[str, Family] = {
+    family.name: family
+    for family in (
+        Family(
+            "kling",
+            "Kling",
+            "Kling Motion Control: your character performs the clip's motion in your image's scene; it "
+            "follows the clip's largest person, and a prompt can steer it.",
+        ),
+        Family(
+            "wan",
+            "Wan",
+            "Wan 2.2 Animate: the cheapest; Move animates your image, Replace puts your character into "
+            "the clip's own scene and light.",
+        ),
+        Family(
+            "dreamactor",
+            "DreamActor",
+            "DreamActor v2 (ByteDance): several characters and non-human ones, your image's background "
+            "kept, lips copied from the clip.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ModelTier:
+    """One model on fal: its family, what it is for, its endpoint, its price per second of output (or
+    its choices' prices), its input limits, where a preview of a run on it goes (its family's cheapest
+    model, with `preview_values`: Wan's lowest resolution) and the options it takes (by name, from
+    `OPTIONS`). `local`: options it takes that the studio does itself, never sent (keeping the clip's
+    sound, for a model whose output has none). `returns`: what its result carries besides the video,
+    kept with the run (Wan: the prompt it made, the seed it used). `face_binding`: it takes fal's
+    `elements` (a face kept consistent)."""
+
+    name: str
+    family: str
+    purpose: str
     endpoint: str
     price_per_second: float
     resolution: str
     title: str
     preview: str
     options: tuple[str, ...]
+    local: tuple[str, ...] = ()
+    preview_values: tuple[tuple[str, Any], ...] = ()
+    returns: tuple[str, ...] = ()
     limits: Limits = LIMITS
     face_binding: bool = False
+
+    @property
+    def full_title(self) -> str:
+        """The model named with its family ("Kling Pro", "Wan Move"): a comparison's grid says it."""
+        short = FAMILIES[self.family].short
+        return self.title if self.title.startswith(short) else f"{short} {self.title}"
 
     @property
     def label(self) -> str:
         """What the page's model choice says; made from the price, which may be a setting."""
         face = " · face binding" if self.face_binding else ""
-        return f"{self.title} · {self.resolution} · {format_price(self.price_per_second)}{face}"
+        low, high = self.price_range()
+        price = (
+            format_price(low)
+            if low == high
+            else f"{format_price(low).removesuffix('/s')}–{format_price(high)}"
+        )
+        parts = [self.title, self.resolution, price]
+        return " · ".join(part for part in parts if part) + face
 
-    def estimate_cost(self, seconds: float) -> float:
+    def price(self, values: dict[str, Any]) -> float:
+        """The price per second with these option values: a chosen value's own price, else the model's."""
+        for name in self.options:
+            choice = OPTIONS[name].choice(values.get(name, OPTIONS[name].default))
+            if choice is not None and choice.price_per_second is not None:
+                return choice.price_per_second
+        return self.price_per_second
+
+    def price_range(self) -> tuple[float, float]:
+        """The lowest and highest price per second any of its options' choices gives."""
+        prices = [
+            c.price_per_second for name in self.options for c in OPTIONS[name].choices if c.price_per_second
+        ]
+        return (min(prices), max(prices)) if prices else (self.price_per_second, self.price_per_second)
+
+    def estimate_cost(self, seconds: float, values: dict[str, Any] | None = None) -> float:
         """Billing is per second of output, which follows the clip; whole seconds, rounded up, to be safe."""
-        return round(billed_seconds(seconds) * self.price_per_second, 3)
+        return round(billed_seconds(seconds) * self.price(values or {}), 3)
 
     def takes(self, option: str) -> bool:
         return option in self.options
 
+    def sends(self, option: str) -> bool:
+        """It takes the option as a field of fal's request (not one the studio does itself)."""
+        return option in self.options and option not in self.local
+
     def fal_fields(self) -> frozenset[str]:
         """Every field of this model's request body (what fal's schema for its endpoint accepts)."""
         face = {"elements"} if self.face_binding else set()
-        return frozenset({"image_url", "video_url", *(OPTIONS[o].fal for o in self.options), *face})
+        sent = (OPTIONS[o].fal for o in self.options if self.sends(o))
+        return frozenset({"image_url", "video_url", *sent, *face})
 
 
 def billed_seconds(seconds: float) -> int:
@@ -231,47 +362,84 @@ PREVIEW_SECONDS = LIMITS.min_seconds
 # ones, and `MOTION_STUDIO_V3_PRO_PRICE` / `_V3_STANDARD_PRICE` override them (see `apply_prices`).
 V3_PRO_PRICE = 0.168
 V3_STANDARD_PRICE = 0.126
+# DreamActor's price is not published where we could confirm it (one third-party figure: $0.10/s):
+# the default is higher, so that an estimate and a spending cap err on the safe side, and
+# `MOTION_STUDIO_DREAMACTOR_PRICE` sets the real one.
+DREAMACTOR_PRICE = 0.15
 KLING_OPTIONS = ("orientation", "prompt", "keep_sound")
+# Wan's output has no sound (not stated by fal: assumed), so keeping the clip's sound is the studio's
+# own work; its price follows the resolution (fal bills the output's seconds).
+WAN_OPTIONS = ("resolution", "seed", "guidance_scale", "keep_sound")
+WAN_PREVIEW = (("resolution", "480p"),)
+
+
+def _kling(name: str, preview: str, version: str, grade: str, price: float, face: bool) -> ModelTier:
+    title = f"{version} {grade.title()}".strip()
+    return ModelTier(
+        name=name,
+        family="kling",
+        purpose=(
+            "its highest quality" if grade == "pro" else "the same motion, cheaper and at a lower resolution"
+        )
+        + ("; can keep a face consistent" if face else ""),
+        preview=preview,
+        endpoint=f"fal-ai/kling-video/{version or 'v2.6'}/{grade}/motion-control",
+        price_per_second=price,
+        resolution="1080p" if grade == "pro" else "720p",
+        title=title,
+        options=KLING_OPTIONS,
+        face_binding=face,
+    )
+
 
 TIERS: dict[str, ModelTier] = {
-    "pro": ModelTier(
-        name="pro",
-        preview="standard",
-        endpoint="fal-ai/kling-video/v2.6/pro/motion-control",
-        price_per_second=0.112,
-        resolution="1080p",
-        title="Pro",
-        options=KLING_OPTIONS,
-    ),
-    "standard": ModelTier(
-        name="standard",
-        preview="standard",
-        endpoint="fal-ai/kling-video/v2.6/standard/motion-control",
-        price_per_second=0.07,
-        resolution="720p",
-        title="Standard",
-        options=KLING_OPTIONS,
-    ),
-    "v3-pro": ModelTier(
-        name="v3-pro",
-        preview="v3-standard",
-        endpoint="fal-ai/kling-video/v3/pro/motion-control",
-        price_per_second=V3_PRO_PRICE,
-        resolution="1080p",
-        title="v3 Pro",
-        options=KLING_OPTIONS,
-        face_binding=True,
-    ),
-    "v3-standard": ModelTier(
-        name="v3-standard",
-        preview="v3-standard",
-        endpoint="fal-ai/kling-video/v3/standard/motion-control",
-        price_per_second=V3_STANDARD_PRICE,
-        resolution="720p",
-        title="v3 Standard",
-        options=KLING_OPTIONS,
-        face_binding=True,
-    ),
+    model.name: model
+    for model in (
+        _kling("pro", "standard", "", "pro", 0.112, face=False),
+        _kling("standard", "standard", "", "standard", 0.07, face=False),
+        _kling("v3-pro", "v3-standard", "v3", "pro", V3_PRO_PRICE, face=True),
+        _kling("v3-standard", "v3-standard", "v3", "standard", V3_STANDARD_PRICE, face=True),
+        ModelTier(
+            name="wan-move",
+            family="wan",
+            purpose="your image, its scene included, performs the clip's motion; the cheapest",
+            preview="wan-move",
+            preview_values=WAN_PREVIEW,
+            endpoint="fal-ai/wan/v2.2-14b/animate/move",
+            price_per_second=0.04,
+            resolution="480p–720p",
+            title="Wan Move",
+            options=WAN_OPTIONS,
+            local=("keep_sound",),
+            returns=("prompt", "seed"),
+        ),
+        ModelTier(
+            name="wan-replace",
+            family="wan",
+            purpose="the clip's person is replaced by your character; the clip's scene and light kept",
+            preview="wan-replace",
+            preview_values=WAN_PREVIEW,
+            endpoint="fal-ai/wan/v2.2-14b/animate/replace",
+            price_per_second=0.04,
+            resolution="480p–720p",
+            title="Wan Replace",
+            options=WAN_OPTIONS,
+            local=("keep_sound",),
+            returns=("prompt", "seed"),
+        ),
+        ModelTier(
+            name="dreamactor",
+            family="dreamactor",
+            purpose="several characters, or a non-human one; your image's background kept",
+            preview="dreamactor",
+            endpoint="fal-ai/bytedance/dreamactor/v2",
+            price_per_second=DREAMACTOR_PRICE,
+            resolution="",
+            title="DreamActor v2",
+            options=("trim_first_second", "keep_sound"),
+            local=("keep_sound",),
+        ),
+    )
 }
 FACE_TIERS = tuple(name for name, model in TIERS.items() if model.face_binding)
 
@@ -304,9 +472,32 @@ def model_option(default: str) -> Option:
     )
 
 
+# A comparison: one character and one clip on up to this many models (the chosen one included).
+MAX_MODELS = 4
+
+
+def compare_option(default: str) -> Option:
+    """The other models a comparison runs the same inputs on (the API's `more_models`, the command
+    line's repeated `--compare`, the page's "Compare models")."""
+    return Option(
+        name="more_models",
+        label="Compare models",
+        help=f"Run the same image and clip on up to {MAX_MODELS - 1} more models too, for one price (the "
+        "sum) and one grid video with each result labelled by its model; each takes the options it has. "
+        f"Not with more images or clips. Default: none (only {default!r}, or the model chosen).",
+        kind=list,
+        default=None,
+        choices=tuple(Choice(m.name, _model_line(m)) for m in TIERS.values()),
+        maximum=MAX_MODELS - 1,
+        flags=("--compare",),
+    )
+
+
 def _model_line(model: ModelTier) -> str:
-    face = ", can keep a face consistent" if model.face_binding else ""
-    return f"{model.resolution}, {format_price(model.price_per_second)} of video{face}"
+    low, high = model.price_range()
+    price = format_price(low) if low == high else f"{format_price(low)} to {format_price(high)}"
+    resolution = f"{model.resolution}, " if model.resolution else ""
+    return f"{model.full_title}: {model.purpose}; {resolution}{price} of video"
 
 
 def takers(option: str) -> list[str]:
@@ -359,13 +550,15 @@ def check_face(tier_name: str, orientation: str, face: Face | None) -> None:
         raise FaceElementError.too_many(len(face.angles), FACE_MAX_ANGLES)
 
 
-def options_under(cap: float, seconds: float, tier_name: str, *, face: bool = False) -> list[str]:
+def options_under(
+    cap: float, seconds: float, tier_name: str, *, face: bool = False, price: float | None = None
+) -> list[str]:
     """What would fit under a per-run cap on the server's key, and only that: a shorter clip (if one
     long enough for the model fits), another model (if it fits, and keeps the face when one is
-    given), and always one's own key."""
+    given), and always one's own key. `price`: the run's own price per second (a choice may set it)."""
     model = tier(tier_name)
     options = []
-    longest = math.floor(cap / model.price_per_second + 1e-9)
+    longest = math.floor(cap / (price or model.price_per_second) + 1e-9)
     if LIMITS.min_seconds <= longest < billed_seconds(seconds):
         options.append(f"a clip of at most {longest} s")
     options += [

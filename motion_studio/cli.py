@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from . import notices
-from .catalog import FACE_MAX_ANGLES, OPTIONS, format_cost
+from .catalog import FACE_MAX_ANGLES, OPTIONS, compare_option, format_cost
 from .cli_batch import STRICT_REFUSED, generate_batch, run_json
 from .errors import InternalError, StrictRefusalError, StudioError
 from .history.runs import Run
@@ -89,6 +89,14 @@ def _generate_arguments(gen: argparse.ArgumentParser, default_model: str) -> Non
             )
         else:
             gen.add_argument(*option.cli_flags, dest=option.name, metavar=option.name.upper(), help=help_text)
+    compare = compare_option(default_model)
+    gen.add_argument(
+        *compare.cli_flags,
+        dest="compare",
+        action="append",
+        metavar="MODEL",
+        help=described(compare, "cli").replace("%", "%%") + " Repeat the flag for each model.",
+    )
     gen.add_argument(
         "--face",
         metavar="FRONTAL",
@@ -119,12 +127,20 @@ def _order(args: argparse.Namespace, default_model: str) -> Order:
     or a URL to fetch; several --image or several --video make a batch."""
     first, added = offered(default_model)
     given = {option.name: getattr(args, option.name) for option in (*first, *added)}
-    options = parse_options(given, edge="cli", default_model=default_model)
+    options, *compared = parse_options(
+        {**given, "more_models": args.compare or None}, edge="cli", default_model=default_model
+    )
     image, *more_images = [_source(value) for value in args.image]
     video, *more_videos = [_source(value) for value in args.video]
     face = FaceSources(_source(args.face) if args.face else Source(), tuple(map(_source, args.face_angle)))
     return Order.of(
-        options, image, video, more_images=tuple(more_images), more_videos=tuple(more_videos), face=face
+        options,
+        image,
+        video,
+        more_images=tuple(more_images),
+        more_videos=tuple(more_videos),
+        face=face,
+        compared=tuple(compared),
     )
 
 
@@ -181,7 +197,7 @@ def _command(args: argparse.Namespace, studio: Studio, err: Console) -> int:
     if args.command == "full":
         return _follow(studio, studio.runs.run_full(args.run_id, None, None), err)
     order = _order(args, studio.settings.default_tier)  # a wrong option or face: refused here, nothing read
-    if order.is_batch:  # several characters on one clip, or one character on several clips
+    if order.is_batch:  # several characters, several clips, or several models
         return generate_batch(studio, order, args, err)
     for kind, source in (("image", order.image), ("video", order.video)):
         if source.url and not source.file:

@@ -147,7 +147,9 @@ class InputReader:
             cost = options.estimate_cost(seconds)
             cap = self.settings.max_run_cost
             if on_server_key and cap is not None and cost > cap:  # refused as the run would be
-                fits = either(options_under(cap, seconds, tier_name, face=bool(face)))
+                fits = either(
+                    options_under(cap, seconds, tier_name, face=bool(face), price=options.price_per_second)
+                )
                 problems.append(BudgetError.per_run(cost, cap, fits).message)
         if face and prompt_with_face(prompt) != prompt:
             notes.append(notices.face_named(FACE_REFERENCE))

@@ -13,28 +13,52 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .catalog import OPTIONS, PREVIEW_OPTION, Edge, Option, either, model_option, takers, tier
+from .catalog import OPTIONS, PREVIEW_OPTION, Edge, Option, compare_option, either, model_option, takers, tier
 from .errors import OptionError
 from .order import Options
 
 
-def parse_options(given: Mapping[str, Any], *, edge: Edge, default_model: str) -> Options:
-    """`given`: the caller's values by option name (`model`, `preview` and the catalogue's options).
-    The page sends every control's value, those of options the chosen model does not take included
-    (hidden, kept for a switch back): they are left out. Any other caller that sets such an option
-    is told which models take it."""
+def parse_options(given: Mapping[str, Any], *, edge: Edge, default_model: str) -> tuple[Options, ...]:
+    """`given`: the caller's values by option name (`model`, `preview`, `more_models` and the
+    catalogue's options). The answer: the chosen model's options, then those of each model it is
+    compared with (`more_models`), each holding the options its model takes.
+
+    The page sends every control's value, those of options no chosen model takes included (hidden,
+    kept for a switch back): they are left out. Any other caller that sets such an option is told
+    which models take it."""
     model = str(_value(model_option(default_model), given.get("model"), edge))
     preview = bool(_value(PREVIEW_OPTION, given.get("preview"), edge))
-    chosen = tier(model)
+    models = [tier(name) for name in (model, *_more_models(given.get("more_models"), model, edge))]
     values: dict[str, Any] = {}
     for option in OPTIONS.values():
         raw = given.get(option.name)
-        if chosen.takes(option.name):
+        if any(chosen.takes(option.name) for chosen in models):
             values[option.name] = _value(option, raw, edge)
         elif raw is not None and edge != "page":
             quoted = either([f"'{name}'" for name in takers(option.name)])
-            raise OptionError.not_taken(called(option, edge), model, quoted)
-    return Options(model=model, preview=preview, values=values)
+            raise OptionError.not_taken(called(option, edge), [m.name for m in models], quoted)
+    return tuple(
+        Options(model=m.name, preview=preview, values={k: v for k, v in values.items() if m.takes(k)})
+        for m in models
+    )
+
+
+def _more_models(raw: Any, model: str, edge: Edge) -> tuple[str, ...]:
+    """A comparison's other models: a list of model names, each once, not the chosen one."""
+    option = compare_option(model)
+    if raw is None:
+        return ()
+    names = list(raw) if isinstance(raw, list | tuple) else None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise OptionError.invalid(called(option, edge), option.accepts, _shown(raw))
+    names = [name.strip() for name in names if name.strip()]
+    unknown = next((name for name in names if name not in option.choice_values), None)
+    if unknown is not None or len(names) > (option.maximum or 0):
+        raise OptionError.invalid(called(option, edge), option.accepts, _shown(unknown or names))
+    repeated = next((name for name in names if names.count(name) > 1 or name == model), None)
+    if repeated is not None:
+        raise OptionError.model_twice(called(option, edge), repeated)
+    return tuple(names)
 
 
 def called(option: Option, edge: Edge) -> str:

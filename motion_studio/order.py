@@ -79,6 +79,20 @@ class Options(BaseModel):
         return tier(chosen.preview) if self.preview else chosen
 
     @property
+    def sent_values(self) -> dict[str, Any]:
+        """The option values fal gets: a preview's are lowered to its family's cheapest setting (Wan:
+        its lowest resolution)."""
+        if not self.preview:
+            return dict(self.values)
+        lowered = dict(tier(self.model).preview_values)
+        return {name: lowered.get(name, value) for name, value in self.values.items()}
+
+    @property
+    def price_per_second(self) -> float:
+        """The price of a second of output, as sent (the model run, and a choice that sets it)."""
+        return self.runs_on.price(self.sent_values)
+
+    @property
     def clip_max_seconds(self) -> float:
         """The longest clip the model takes with these options (Kling: its orientation's limit)."""
         caps = [self.runs_on.limits.max_seconds]
@@ -94,20 +108,22 @@ class Options(BaseModel):
 
     def estimate_cost(self, clip_seconds: float) -> float:
         """What a run on a clip this long costs, as sent (a preview: its seconds, its model)."""
-        return self.runs_on.estimate_cost(self.sent_seconds(clip_seconds))
+        return self.runs_on.estimate_cost(self.sent_seconds(clip_seconds), self.sent_values)
 
     def fal_arguments(self, image_url: str, video_url: str, face: Face | None = None) -> dict[str, Any]:
         """fal's request body, exactly as the model's input schema gives it: each option the model takes
         by fal's name (an empty text left out), and `elements` (the face's uploaded URLs) only for a
-        face, which the prompt then names."""
+        face, which the prompt then names. An option the studio does itself (`ModelTier.local`) is not
+        sent, nor one left empty (no seed: the model picks one)."""
         arguments: dict[str, Any] = {"image_url": image_url, "video_url": video_url}
-        values = dict(self.values)
+        values = self.sent_values
         if face:
             arguments["elements"] = [face.element()]
             values["prompt"] = prompt_with_face(values.get("prompt") or "")
-        for name in self.runs_on.options:
+        model = self.runs_on
+        for name in model.options:
             value = values.get(name, OPTIONS[name].default)
-            if value != "":
+            if model.sends(name) and value not in ("", None):
                 arguments[OPTIONS[name].fal] = value
         return arguments
 
@@ -175,11 +191,13 @@ class FaceSources:
 
 @dataclass(frozen=True)
 class Order:
-    """What is asked for: the options, one (image, clip) pair per run, and the face they share."""
+    """What is asked for: the options, one (image, clip) pair per run, and the face they share.
+    `compared`: a comparison's other models, each with its own options, each a run on the same pair."""
 
     options: Options
     pairs: tuple[tuple[Source, Source], ...]
     face: FaceSources = FaceSources()
+    compared: tuple[Options, ...] = ()
 
     def __post_init__(self) -> None:
         """The rules between the inputs and the options, checked where an order is made (before
@@ -187,7 +205,8 @@ class Order:
         the face would make too long."""
         if not self.face:
             return
-        check_face(self.options.model, self.options.get("orientation"), self.face.outline())
+        for options in self.each:
+            check_face(options.model, options.get("orientation"), self.face.outline())
         prompt = OPTIONS["prompt"]
         named = prompt_with_face(self.options.get("prompt") or "")
         if prompt.max_chars is not None and len(named) > prompt.max_chars:
@@ -203,11 +222,17 @@ class Order:
         more_images: tuple[Source, ...] = (),
         more_videos: tuple[Source, ...] = (),
         face: FaceSources = FaceSources(),
+        compared: tuple[Options, ...] = (),
     ) -> Order:
-        """One run, or a batch: more images (one clip, several characters) or more clips (one
-        character, several clips), never both; at most `MAX_INPUTS` runs."""
+        """One run, or a batch: more images (one clip, several characters), more clips (one
+        character, several clips) or more models (the same pair on each: `compared`, the parser has
+        kept them at `MAX_MODELS`), one kind only; at most `MAX_INPUTS` runs."""
         more_images = tuple(s for s in more_images if s)
         more_videos = tuple(s for s in more_videos if s)
+        if compared:
+            if more_images or more_videos:
+                raise BatchError.compare_and_batch()
+            return cls(options, ((image, video),) * (1 + len(compared)), face, compared)
         if more_images and more_videos:
             raise BatchError.both_kinds()
         size = 1 + len(more_images) + len(more_videos)
@@ -228,8 +253,15 @@ class Order:
         return len(self.pairs) > 1
 
     @property
+    def each(self) -> tuple[Options, ...]:
+        """Each run's options, in the order's order: a comparison's differ, a batch's are the same."""
+        return (self.options, *self.compared) if self.compared else (self.options,) * len(self.pairs)
+
+    @property
     def varies(self) -> str:
-        """ "image" or "video": the input each run has its own of."""
+        """ "image", "video" or "model": what each run has its own of."""
+        if self.compared:
+            return "model"
         if len(self.pairs) > 1 and self.pairs[0][0] == self.pairs[1][0]:
             return "video"
         return "image"
@@ -243,6 +275,8 @@ class Order:
         return self.pairs[0][1]
 
     def names(self) -> list[str]:
-        """What the verdict calls each run: by its own input (the image, or the clip)."""
+        """What the verdict calls each run: by its own input (the image, or the clip), or its model."""
+        if self.compared:
+            return [options.runs_on.full_title for options in self.each]
         column = 0 if self.varies == "image" else 1
         return [pair[column].name for pair in self.pairs]

@@ -51,13 +51,12 @@ class InputCheck:
 EMPTY_VERDICT = "Add a character image and a reference clip to start, or try an example."
 
 
-def price_line(tier_name: str) -> str:
-    """The cost line before a clip is known: the model's price per second."""
-    model = tier(tier_name)
-    return f"Price: {format_price(model.price_per_second)} of video ({model.title})."
+def price_line(options: Options) -> str:
+    """The cost line before a clip is known: the model's price per second (with its chosen setting)."""
+    return f"Price: {format_price(options.price_per_second)} of video ({options.runs_on.title})."
 
 
-def input_check(reading: Reading, tier_name: str) -> InputCheck:
+def input_check(reading: Reading, options: Options) -> InputCheck:
     """One line per input saying what was found, the verdict, and the cost line with its arithmetic."""
     image_text = video_text = ""
     if reading.image_report:
@@ -68,13 +67,12 @@ def input_check(reading: Reading, tier_name: str) -> InputCheck:
         video_text = f"🎞 {reading.video_report.info.summary()}"
     elif reading.video_problem:
         video_text = f"🎞 {reading.video_problem}"
-    price = format_price(tier(tier_name).price_per_second)
-    cost_text = price_line(tier_name)
+    cost_text = price_line(options)
     if reading.seconds is not None and reading.cost is not None:
         cost_text = (
             f"Estimated cost: **{format_cost(reading.cost)}** = {billed_seconds(reading.seconds)} s billed × "
-            f"{price} ({tier(tier_name).title}; the clip's {reading.seconds:.1f} s, rounded up to whole "
-            "seconds)."
+            f"{format_price(options.price_per_second)} ({options.runs_on.title}; the clip's "
+            f"{reading.seconds:.1f} s, rounded up to whole seconds)."
         )
     found = verdict(reading)
     if found.kind == "problem":

@@ -17,7 +17,7 @@ from .history.runs import Run, RunEvent
 from .input_reading import Reading
 from .media.image import ImageInfo
 from .media.video import VideoInfo
-from .order import Options
+from .order import Options, Order
 from .people_check import PeopleCheck
 from .verdicts import batch_verdict, verdict
 
@@ -149,14 +149,17 @@ class BatchSummary(BaseModel):
 
 
 class BatchEstimate(BaseModel):
-    """What the whole batch would cost: every run's whole seconds of clip at the model's price."""
+    """What the whole batch would cost: every run's whole seconds of clip at its model's price. A
+    comparison's `model` is its chosen model, `models` every one of them (each run's estimate is in
+    `runs` of the check), and `price_per_second` null: the models' prices differ."""
 
     model: str
     endpoint: str
     runs: int
     billed_seconds: int
-    price_per_second: float
+    price_per_second: float | None
     estimated_cost: float
+    models: list[str] = Field(default_factory=list)
     currency: str = "USD"
 
 
@@ -164,7 +167,8 @@ class BatchCheckSummary(BaseModel):
     """What `check` found for a batch, without uploading or spending anything: one `verdict` (ready,
     or the first thing to fix) and one `estimate` for the whole batch. `problems` lists every problem,
     each naming the input it is about; `varies` says which input each run has its own of ("image" or
-    "video"), `inputs` names them; `runs` is each run's own check, in the batch's order."""
+    "video", or "model" for a comparison), `inputs` names them; `runs` is each run's own check, in
+    the batch's order."""
 
     ready: bool
     verdict: str
@@ -194,7 +198,7 @@ def run_summary(run: Run, events: list[RunEvent]) -> RunSummary:
         **{OPTIONS[name].api_name: value for name, value in run.options.values.items() if name in OPTIONS},
         clip_seconds=_rounded(run.clip_seconds),
         billed_seconds=billed,
-        price_per_second=model.price_per_second if model else None,
+        price_per_second=run.options.price_per_second if model else None,
         estimated_cost=run.estimated_cost,
         error=run.error_message,
         timings=_timings(run, events),
@@ -236,7 +240,7 @@ def check_summary(
             endpoint=model.endpoint,
             clip_seconds=_rounded(sent) or 0.0,
             billed_seconds=billed_seconds(sent),
-            price_per_second=model.price_per_second,
+            price_per_second=options.price_per_second,
             estimated_cost=reading.cost,
         )
     return CheckSummary(
@@ -272,9 +276,10 @@ def batch_summary(batch_id: str, runs: list[tuple[Run, list[RunEvent]]]) -> Batc
 
 
 def batch_check_summary(
-    reading: BatchReading, options: Options, people: list[PeopleCheck | str | None] | None = None
+    reading: BatchReading, order: Order, people: list[PeopleCheck | str | None] | None = None
 ) -> BatchCheckSummary:
     """A batch's reading as data: one verdict and one estimate, and each run's own check."""
+    options = order.options
     model = options.runs_on
     estimate = None
     if reading.cost is not None:
@@ -285,8 +290,9 @@ def batch_check_summary(
             billed_seconds=sum(
                 billed_seconds(options.sent_seconds(r.seconds or 0.0)) for r in reading.readings
             ),
-            price_per_second=model.price_per_second,
+            price_per_second=None if order.compared else options.price_per_second,
             estimated_cost=reading.cost,
+            models=[o.runs_on.name for o in order.each] if order.compared else [],
         )
     found = people or [None] * len(reading.readings)
     return BatchCheckSummary(
@@ -296,7 +302,10 @@ def batch_check_summary(
         varies=reading.varies,
         inputs=list(reading.names),
         estimate=estimate,
-        runs=[check_summary(r, options, None, p) for r, p in zip(reading.readings, found, strict=True)],
+        runs=[
+            check_summary(r, each, None, p)
+            for r, each, p in zip(reading.readings, order.each, found, strict=True)
+        ],
     )
 
 

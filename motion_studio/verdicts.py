@@ -57,7 +57,6 @@ def batch_verdict(reading: BatchReading) -> Verdict:
     if missing or not reading.readings:
         missing = missing or BOTH
         return Verdict("missing", f"Add {missing}.", missing)
-    kind = "character image" if reading.varies == "image" else "clip"
-    return Verdict(
-        "ready", f"Ready: a batch of {reading.size} runs, one per {kind}, can be generated as it is."
-    )
+    kind = {"image": "character image", "video": "clip", "model": "model"}[reading.varies]
+    what = "a comparison" if reading.varies == "model" else "a batch"
+    return Verdict("ready", f"Ready: {what} of {reading.size} runs, one per {kind}, can be generated as it is.")

@@ -76,7 +76,7 @@ class Batches:
             else TURNED_OFF
             for r in reading.readings
         ]  # each input is read once: the check keeps its results by content
-        return batch_check_summary(reading, order.options, people)
+        return batch_check_summary(reading, order, people)
 
     # -- starting -----------------------------------------------------------------------------------
 
@@ -111,12 +111,11 @@ class Batches:
     ) -> Batch:
         """Read the batch (unless `reading` is given), reserve all its runs in one transaction (the
         spending guards for the batch as a whole, on the server's key), then start each run."""
-        options = order.options
         reading = reading or self.read(order, session_key)
         if not reading.ready:
             raise InputError(batch_verdict(reading).sentence)
         batch_id = time.strftime("%Y%m%d-%H%M%S-", time.gmtime()) + uuid.uuid4().hex
-        rows = batch_rows(reading, options, options.runs_on, key_source, owner, batch_id)
+        rows = batch_rows(reading, order.each, key_source, owner, batch_id)
         face = FaceSources.of_files(reading.face)
         guarded = key_source == "server"
         # Inserted last run first: the gallery lists runs of one instant newest row first, so the batch
@@ -129,7 +128,7 @@ class Batches:
         )
         jobs: list[Job] = []
         try:
-            for row, one, urls in zip(rows, reading.readings, reading.urls, strict=True):
+            for row, one, urls, options in zip(rows, reading.readings, reading.urls, order.each, strict=True):
                 jobs.append(start_one(self.runner, row, one, urls, options, owner, face, key, key_source))
         except BaseException:
             # A start that failed half way (the app shutting down, Ctrl-C): the rows reserved for runs

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from ..catalog import ModelTier
 from ..history.runs import Run
 from ..input_reading import Reading
 from ..jobs.job import BatchSlot, Job
@@ -16,17 +15,17 @@ from .reading import BatchReading
 
 def batch_rows(
     reading: BatchReading,
-    options: Options,
-    model: ModelTier,
+    each: tuple[Options, ...],
     key_source: str,
     owner: str | None,
     batch_id: str,
 ) -> list[Run]:
-    """Each run's row, in the batch's order (its index in the batch, 1 to N, and the batch's size)."""
+    """Each run's row, in the batch's order (its index in the batch, 1 to N, and the batch's size),
+    with its options (a comparison's runs each have their model's)."""
     return [
         Run(
             options=options,
-            endpoint=model.endpoint,
+            endpoint=options.runs_on.endpoint,
             key_source=key_source,
             owner=owner,
             clip_seconds=one.seconds,
@@ -39,7 +38,7 @@ def batch_rows(
             batch_index=index,
             batch_size=reading.size,
         )
-        for index, one in enumerate(reading.readings, start=1)
+        for index, (one, options) in enumerate(zip(reading.readings, each, strict=True), start=1)
     ]
 
 

@@ -66,9 +66,9 @@ class BatchReader:
         problems += [face_problem] if face_problem else []
         readings = tuple(
             self.reader.read(
-                Source(local[image]), Source(local[clip]), order.options, on_server_key=not pasted, face=face
+                Source(local[image]), Source(local[clip]), options, on_server_key=not pasted, face=face
             )
-            for image, clip in order.pairs
+            for (image, clip), options in zip(order.pairs, order.each, strict=True)
         )
         problems += _run_problems(names, readings, order.varies)
         reading = BatchReading(
@@ -129,7 +129,7 @@ def _run_problems(names: tuple[str, ...], readings: tuple[Reading, ...], varies:
     input; one every run has, once."""
     problems: list[str] = []
     for name, reading in zip(names, readings, strict=True):
-        own = reading.image_problem if varies == "image" else reading.video_problem
+        own = {"image": reading.image_problem, "video": reading.video_problem}.get(varies)
         for problem in reading.problems:
             shared = problem != own and all(problem in other.problems for other in readings)
             problems.append(problem if shared else _named(name, problem))

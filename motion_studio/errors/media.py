@@ -172,8 +172,17 @@ class OptionError(InputError):
         return cls(f"{name} must be {accepts} (got {got}).")
 
     @classmethod
-    def not_taken(cls, name: str, model: str, takers: str) -> OptionError:
-        return cls(f"{name} is not an option of the model '{model}' (only of {takers}).")
+    def not_taken(cls, name: str, models: list[str], takers: str) -> OptionError:
+        which = (
+            f"the model '{models[0]}'"
+            if len(models) == 1
+            else "any of the models " + ", ".join(f"'{model}'" for model in models)
+        )
+        return cls(f"{name} is not an option of {which} (only of {takers}).")
+
+    @classmethod
+    def model_twice(cls, name: str, model: str) -> OptionError:
+        return cls(f"{name} names '{model}' twice, or names the chosen model: name each other model once.")
 
     @classmethod
     def prompt_too_long(cls, length: int, limit: int) -> OptionError:

@@ -62,6 +62,13 @@ class BatchError(InputError):
         )
 
     @classmethod
+    def compare_and_batch(cls) -> BatchError:
+        return cls(
+            "A comparison runs one character image and one clip on several models: leave out the extra "
+            "images and clips, or compare without them."
+        )
+
+    @classmethod
     def too_many(cls, given: int, limit: int, kind: str) -> BatchError:
         return cls(
             f"A batch takes at most {limit} {kind}s in all; {given} were given. Remove {given - limit}."

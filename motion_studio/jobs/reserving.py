@@ -74,7 +74,7 @@ class Reserver:
         cost = options.estimate_cost(seconds)
         cap = self.settings.max_run_cost
         if key_source == "server" and cap is not None and cost > cap:
-            fits = options_under(cap, seconds, model.name, face=bool(face))
+            fits = options_under(cap, seconds, model.name, face=bool(face), price=options.price_per_second)
             raise BudgetError.per_run(cost, cap, either(fits))
         row = Run(
             options=options,

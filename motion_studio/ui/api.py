@@ -29,7 +29,7 @@ from gradio.components.api_component import Api
 from gradio.data_classes import FileData
 from mcp import types as mcp_types
 
-from ..catalog import FACE_MAX_ANGLES, FACE_REFERENCE, FACE_TIERS, LIMITS, OPTIONS, Option
+from ..catalog import FACE_MAX_ANGLES, FACE_REFERENCE, FACE_TIERS, LIMITS, OPTIONS, Option, compare_option
 from ..errors import RunCancelledError, StudioError, UrlError, map_exception
 from ..jobs.events import Done, Failed
 from ..jobs.job import Job
@@ -111,6 +111,7 @@ def _parameters(default_model: str) -> list[inspect.Parameter]:
         param("face_reference_images", list[FileInput] | None, None),
         param("more_images", list[FileInput] | None, None),
         param("more_videos", list[FileInput] | None, None),
+        param("more_models", list[_annotation(compare_option(default_model))] | None, None),  # type: ignore[misc]
         *(param(option.api_name, _annotation(option), None) for option in added),
         param("request", gr.Request | None, None),
     ]
@@ -161,7 +162,7 @@ def _parsed(values: tuple[Any, ...], default_model: str) -> tuple[gr.Request | N
     )
 
     def order() -> Order:
-        options = _options(named, default_model)
+        options, *compared = _options(named, default_model)
         return Order.of(
             options,
             _source(named.get("image"), "image"),
@@ -172,17 +173,21 @@ def _parsed(values: tuple[Any, ...], default_model: str) -> tuple[gr.Request | N
                 _source(named.get("face_image"), "face image"),
                 tuple(_source(v, "face image") for v in named.get("face_reference_images") or []),
             ),
+            compared=tuple(compared),
         )
 
     request = named.get("request")
     return (request if isinstance(request, gr.Request) else None), order
 
 
-def _options(named: Mapping[str, Any], default_model: str) -> Options:
-    """The call's options, by their API names, through the parser every edge uses."""
+def _options(named: Mapping[str, Any], default_model: str) -> tuple[Options, ...]:
+    """The call's options (the chosen model's, then each compared model's), by their API names,
+    through the parser every edge uses."""
     first, added = offered(default_model)
     given = {option.name: named.get(option.api_name) for option in (*first, *added)}
-    return parse_options(given, edge="api", default_model=default_model)
+    return parse_options(
+        {**given, "more_models": named.get("more_models")}, edge="api", default_model=default_model
+    )
 
 
 def mcp_options_first(default_model: str) -> Callable[[Any], AbstractAsyncContextManager[None]]:
@@ -321,6 +326,7 @@ def _args_doc(default_model: str) -> str:
         f"face_reference_images: Optional: up to {FACE_MAX_ANGLES} more photos of the same face from other angles, as a list of http(s) URLs; same limits as image. {face_rule}.",
         f"more_images: Optional, for a batch: more character images (a list of http(s) URLs; same limits as image), each a run of its own with the same video and settings; at most {MAX_INPUTS} images in all, image included. One verdict, one estimate and one spending check for the whole batch (refused whole, nothing uploaded, if it does not fit); generate then returns a grid of every result side by side. Not with more_videos.",
         f"more_videos: Optional, for a batch: more reference clips (a list of http(s) URLs; same limits as video), each a run of its own with the same image and settings; at most {MAX_INPUTS} clips in all, video included. Works like more_images; not with it.",
+        f"more_models: Optional, to compare models: {described(compare_option(default_model), 'api', facts=False)}",
         *(f"{option.api_name}: {described(option, 'api')}" for option in added),
     ]
     return "Args:\n" + "\n".join(f"    {line}" for line in lines)

@@ -42,7 +42,7 @@ class BatchHandlers:
         """The live verdict for a batch: every input's problem by name, the whole batch's estimate on
         Generate. Nothing is uploaded ahead for a batch (its reservation comes first)."""
         reading = self.studio.batches.read(order, key)
-        shown = batch_text.batch_check(reading, order.options.model)
+        shown = batch_text.batch_check(reading, order)
         first = reading.readings[0] if reading.readings else None
         p, r = self.page.inputs, self.page.run
         offer = notices.trim_offer(shown.trim_to)

@@ -48,7 +48,7 @@ class InputHandlers:
         reading = self.studio.orders.read(wanted, key)
         owner = values[self.page.memory.owner]
         self.studio.orders.upload_ahead(reading, key, request.session_hash or "", owner)
-        shown = presenter.input_check(reading, wanted.options.model)
+        shown = presenter.input_check(reading, wanted.options)
         offer = notices.trim_offer(shown.trim_to)
         return {
             p.image_info: shown.image_text,

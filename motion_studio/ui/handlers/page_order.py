@@ -15,7 +15,9 @@ def page_order(p: Inputs, values: Values, default_model: str, *, preview: bool =
     default; `preview`: the Preview button asked. Raises the sentence for options or a batch that
     can't be made."""
     chosen = {name: values[box] for name, box in p.options.items() if box in values}
-    options = parse_options({**chosen, "preview": preview}, edge="page", default_model=default_model)
+    options, *compared = parse_options(
+        {**chosen, "preview": preview}, edge="page", default_model=default_model
+    )
     extra = tuple(Source(file=path) for path in values[p.batch.files] or [] if path)
     by_video = values[p.batch.kind] == "video"
     return Order.of(
@@ -25,6 +27,7 @@ def page_order(p: Inputs, values: Values, default_model: str, *, preview: bool =
         more_images=() if by_video else extra,
         more_videos=extra if by_video else (),
         face=_face(options.model, *(values[box] for box in p.face_images)),
+        compared=tuple(compared),
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from ... import presenter
+from ...order import Options
 from ...settings import Settings
 from .assets import page_text
 from .batch_panel import GridView, grid_tab
@@ -39,7 +40,7 @@ class RunView:
 def run_view(settings: Settings) -> RunView:
     """The right column: the verdict before a run, its progress during, its videos after."""
     verdict = gr.Markdown(presenter.EMPTY_VERDICT, elem_id="verdict")
-    cost = gr.Markdown(presenter.price_line(settings.default_tier), elem_id="cost")
+    cost = gr.Markdown(presenter.price_line(Options(model=settings.default_tier)), elem_id="cost")
     people, pose_box, pose = _people_check()
     with gr.Row(equal_height=True):
         progress = gr.Markdown(elem_id="progress")
