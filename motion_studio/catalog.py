@@ -484,7 +484,8 @@ def compare_option(default: str) -> Option:
         label="Compare models",
         help=f"Run the same image and clip on up to {MAX_MODELS - 1} more models too, for one price (the "
         "sum) and one grid video with each result labelled by its model; each takes the options it has. "
-        f"Not with more images or clips. Default: none (only {default!r}, or the model chosen).",
+        f"Not with more images or clips; without it only the chosen model runs ({default!r} unless one is "
+        "chosen).",
         kind=list,
         default=None,
         choices=tuple(Choice(m.name, _model_line(m)) for m in TIERS.values()),

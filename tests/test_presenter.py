@@ -38,7 +38,7 @@ def check(
     reading = InputReader(settings).read(
         Source.given(image), Source.given(video), options, on_server_key=on_server_key
     )
-    return presenter.input_check(reading, tier)
+    return presenter.input_check(reading, options)
 
 
 def test_verdicts(settings: Settings, samples) -> None:
