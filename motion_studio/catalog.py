@@ -555,8 +555,8 @@ def options_under(
     cap: float, seconds: float, tier_name: str, *, face: bool = False, price: float | None = None
 ) -> list[str]:
     """What would fit under a per-run cap on the server's key, and only that: a shorter clip (if one
-    long enough for the model fits), another model (if it fits, and keeps the face when one is
-    given), and always one's own key. `price`: the run's own price per second (a choice may set it)."""
+    long enough for the model fits), another model of its family (if it fits, and keeps the face when
+    one is given), and always one's own key. `price`: the run's own price per second (a choice may set it)."""
     model = tier(tier_name)
     options = []
     longest = math.floor(cap / (price or model.price_per_second) + 1e-9)
@@ -566,6 +566,7 @@ def options_under(
         f"the {other.name} model"
         for other in TIERS.values()
         if other.name != model.name
+        and other.family == model.family  # another family is another kind of result, not a cheaper run
         and other.estimate_cost(seconds) <= cap
         and (other.face_binding or not face)
     ]
