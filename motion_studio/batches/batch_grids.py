@@ -7,6 +7,8 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+from ..catalog import OPTIONS
+from ..history.runs import Run
 from ..history.store import History
 from ..lifecycle import IN_FLIGHT, Status
 from ..media.grid_video import comparison_grid
@@ -31,15 +33,16 @@ class BatchGrids:
         runs = self.history.reads.batch(batch_id)
         if not runs or any(Status(run.status) in IN_FLIGHT for run in runs):
             return None
-        outputs = [
-            Path(run.output_path)
+        done = [
+            run
             for run in runs
             if run.status == Status.DONE and run.output_path and Path(run.output_path).is_file()
         ]
-        if len(outputs) < 2:
+        if len(done) < 2:
             return None
+        outputs = [Path(run.output_path or "") for run in done]
         with self._lock:
-            return comparison_grid(outputs, self.path(batch_id))
+            return comparison_grid(outputs, self.path(batch_id), _model_labels(runs, done))
 
     def path(self, batch_id: str) -> Path:
         return self.settings.batch_dir(batch_id) / "grid.mp4"
@@ -49,6 +52,29 @@ class BatchGrids:
         if not batch_id or not BATCH_ID.fullmatch(batch_id):
             return None
         return servable_as(self.path(batch_id), grid_download_name(batch_id))
+
+
+def _model_labels(runs: list[Run], done: list[Run]) -> list[str] | None:
+    """A comparison's cells name the model each result came from (its runs' models differ); a batch's
+    cells need no label (the gallery's order says which input each is)."""
+    if len({run.options.model for run in runs}) < 2:
+        return None
+    return [_model_label(run) for run in done]
+
+
+def _model_label(run: Run) -> str:
+    """The model fal ran ("Kling Standard" for a preview of Pro), with a choice that sets its price
+    ("Wan Move 480p"); a model this release no longer offers by its stored name."""
+    try:
+        model = run.options.runs_on
+    except ValueError:
+        return run.options.model
+    priced = [
+        str(value)
+        for name, value in run.options.sent_values.items()
+        if any(c.price_per_second for c in OPTIONS[name].choices)
+    ]
+    return " ".join([model.full_title, *priced])
 
 
 def grid_download_name(batch_id: str) -> str:
