@@ -6,7 +6,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -163,6 +163,33 @@ def app(settings: Settings, fal: FalEmulator) -> Iterator[str]:
 
     with running_app(settings) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def shared_app(emulator: FalEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One app for the module's calls (most are refused before anything is read), with the test
+    settings' fast timings."""
+    from .browser import running_app
+
+    data = tmp_path_factory.mktemp("shared-app")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FAL_KEY", VALID_KEY)
+        patch.setenv("MOTION_STUDIO_DATA_DIR", str(data / "data"))
+        patch.setenv("MOTION_STUDIO_API_CHECKS_PER_MINUTE", "100000")
+        patch.setenv("MOTION_STUDIO_POLL_INTERVAL", "0.05")
+        patch.setenv("MOTION_STUDIO_STATUS_RETRY_SECONDS", "5")
+        get_settings.cache_clear()
+        settings: Settings = get_settings()
+        with running_app(settings) as url:
+            yield url
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def client(shared_app: str) -> Any:
+    from gradio_client import Client
+
+    return Client(shared_app, verbose=False)
 
 
 @pytest.fixture

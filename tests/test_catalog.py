@@ -30,7 +30,9 @@ def test_every_model_takes_its_options_by_fal_name() -> None:
     for model in catalog.TIERS.values():
         body = Options(model=model.name).fal_arguments("i", "v")
         assert set(body) <= model.fal_fields() - {"elements"}
-        assert all(catalog.OPTIONS[name].fal in model.fal_fields() for name in model.options if model.sends(name))
+        assert all(
+            catalog.OPTIONS[name].fal in model.fal_fields() for name in model.options if model.sends(name)
+        )
         assert not any(catalog.OPTIONS[name].fal in model.fal_fields() for name in model.local)
 
 

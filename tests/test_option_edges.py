@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,9 @@ from motion_studio.catalog import OPTIONS, PREVIEW_OPTION, TIERS, Option, model_
 from motion_studio.errors import OptionError
 from motion_studio.option_help import offered
 from motion_studio.options_parser import called, parse_options
-from motion_studio.settings import Settings, get_settings
+from motion_studio.settings import Settings
 
-from .fal_emulator import SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL, VALID_KEY, FalEmulator
+from .fal_emulator import SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL, FalEmulator
 
 WRONG_TYPE: dict[type, Any] = {bool: "maybe", int: "seven", float: "fast", str: {"not": "text"}}
 
@@ -101,33 +100,6 @@ def test_the_api_words_are_the_example_s() -> None:
 
 
 # -- the API, the MCP tools and the command line, against one app ----------------------------------------
-
-
-@pytest.fixture(scope="module")
-def shared_app(emulator: FalEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One app for the module's calls (most are refused before anything is read), with the test
-    settings' fast timings."""
-    from .browser import running_app
-
-    data = tmp_path_factory.mktemp("edges")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FAL_KEY", VALID_KEY)
-        patch.setenv("MOTION_STUDIO_DATA_DIR", str(data / "data"))
-        patch.setenv("MOTION_STUDIO_API_CHECKS_PER_MINUTE", "100000")
-        patch.setenv("MOTION_STUDIO_POLL_INTERVAL", "0.05")
-        patch.setenv("MOTION_STUDIO_STATUS_RETRY_SECONDS", "5")
-        get_settings.cache_clear()
-        settings: Settings = get_settings()
-        with running_app(settings) as url:
-            yield url
-        get_settings.cache_clear()
-
-
-@pytest.fixture(scope="module")
-def client(shared_app: str) -> Any:
-    from gradio_client import Client
-
-    return Client(shared_app, verbose=False)
 
 
 def api_arguments(model: str, option: Option, value: Any) -> dict[str, Any]:
