@@ -26,6 +26,13 @@ from .history.limits import VisitorLimits
 from .history.store import History
 
 Tier = Literal["pro", "standard", "v3-pro", "v3-standard"]
+# The models whose price per second is a setting (published figures disagree, or none is confirmed),
+# each with its setting's field: `apply_prices` gives them to the catalogue, the manual says so.
+PRICE_SETTINGS = {
+    "v3-pro": "v3_pro_price",
+    "v3-standard": "v3_standard_price",
+    "dreamactor": "dreamactor_price",
+}
 _HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
 
@@ -344,13 +351,7 @@ class Settings(BaseSettings):
         """Give the catalogue the prices that are settings: every estimate, guard and label reads it.
         Called once where an app or the command line starts (one process, one price table), not when
         settings are merely built."""
-        catalog.apply_prices(
-            {
-                "v3-pro": self.v3_pro_price,
-                "v3-standard": self.v3_standard_price,
-                "dreamactor": self.dreamactor_price,
-            }
-        )
+        catalog.apply_prices({model: getattr(self, field) for model, field in PRICE_SETTINGS.items()})
 
     @field_validator("fal_cdn_hosts", mode="before")
     @classmethod

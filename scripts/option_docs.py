@@ -16,7 +16,7 @@ from pathlib import Path
 
 from motion_studio.catalog import OPTIONS, TIERS, Option, either, takers
 from motion_studio.option_help import default_text, described, offered
-from scripts.settings_docs import write
+from scripts.settings_docs import spliced, write
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "api.md"
@@ -58,10 +58,7 @@ def _cell(text: str) -> str:
 
 def page() -> str:
     """docs/api.md with its table made anew (the rest of the page as it is)."""
-    text = PAGE.read_text(encoding="utf-8")
-    before, rest = text.split(BEGIN, 1)
-    _, after = rest.split(END, 1)
-    return f"{before}{BEGIN}\n{table()}\n{END}{after}"
+    return spliced(PAGE, BEGIN, END, table())
 
 
 def outputs() -> dict[Path, str]:

@@ -44,8 +44,8 @@ GROUPS = (
     ),
     Group(
         "Models and prices",
-        "The four models are described in [Using the page](usage.md).",
-        ("default_tier", "v3_pro_price", "v3_standard_price"),
+        "Every model, what it is for and what it costs: [Which model?](usage.md#which-model).",
+        ("default_tier", "v3_pro_price", "v3_standard_price", "dreamactor_price"),
     ),
     Group(
         "Following a run on fal",
@@ -263,8 +263,17 @@ def outputs() -> dict[Path, str]:
     return {PAGE: settings_page(), ENV_EXAMPLE: env_example()}
 
 
+def spliced(path: Path, begin: str, end: str, body: str) -> str:
+    """`path`'s text with what lies between its two markers made anew (the rest as it is): a table
+    made from the code inside a page written by hand (`option_docs`', `model_docs`')."""
+    text = path.read_text(encoding="utf-8")
+    before, rest = text.split(begin, 1)
+    _, after = rest.split(end, 1)
+    return f"{before}{begin}\n{body}\n{end}{after}"
+
+
 def write(files: dict[Path, str]) -> None:
-    """Each generated file written (this script's and `option_docs`'s)."""
+    """Each generated file written (this script's, `option_docs`' and `model_docs`')."""
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")

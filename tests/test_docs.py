@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from motion_studio.catalog import FAMILIES, TIERS
 from motion_studio.settings import Settings
-from scripts import option_docs, settings_docs
+from scripts import model_docs, option_docs, settings_docs
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -50,13 +52,31 @@ def test_generated_settings_files_match_the_model(path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("path", sorted(option_docs.outputs()), ids=lambda p: p.name)
-def test_generated_option_table_matches_the_catalogue(path: Path) -> None:
-    expected = option_docs.outputs()[path]
+CATALOGUE_TABLES = [
+    (generator, path) for generator in (option_docs, model_docs) for path in generator.outputs()
+]
+
+
+@pytest.mark.parametrize(
+    ("generator", "path"), CATALOGUE_TABLES, ids=[f"{g.__name__}:{p.name}" for g, p in CATALOGUE_TABLES]
+)
+def test_generated_tables_match_the_catalogue(generator: Any, path: Path) -> None:
+    """The options' table (docs/api.md) and the models' tables (docs/usage.md's "Which model?")."""
+    expected = generator.outputs()[path]
     assert path.read_text(encoding="utf-8") == expected, (
         f"{path.name} is out of date with the catalogue. "
-        f"Regenerate it from the repository root with `{option_docs.COMMAND}` and commit the result."
+        f"Regenerate it from the repository root with `{generator.COMMAND}` and commit the result."
     )
+
+
+def test_which_model_has_a_row_for_every_model_under_its_family() -> None:
+    tables = model_docs.tables()
+    for family in FAMILIES.values():
+        own = tables.split(f"### {family.short}\n", 1)[1].split("\n### ", 1)[0]
+        assert family.help in own
+        for model in TIERS.values():
+            assert (f"| `{model.name}`: " in own) == (model.family == family.name), (family.name, model.name)
+    assert "(done by the studio)" in tables and "a setting, `MOTION_STUDIO_DREAMACTOR_PRICE`" in tables
 
 
 def test_env_example_sets_every_default_and_no_secret() -> None:

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from motion_studio import people
+from motion_studio.catalog import FAMILIES
 from motion_studio.people import (
     ClipFrameReading,
     ClipReading,
@@ -209,6 +210,21 @@ def test_several_people_in_the_image() -> None:
     [warning] = advise(reading(people=2), None)
     assert warning.code is WarningCode.SEVERAL_PEOPLE_IMAGE
     assert "Kling animates the largest one" in warning.message and warning.subject == "image"
+    assert "or choose DreamActor, which takes several characters" in warning.message
+
+
+def test_the_advice_names_the_model_that_fits() -> None:
+    """Several people: Kling follows the largest, DreamActor takes several; no person (a non-human
+    character, say): DreamActor handles those. The names are the catalogue's families'."""
+    assert (FAMILIES["kling"].short, FAMILIES["dreamactor"].short) == (rules.KLING, rules.SEVERAL_CHARACTERS)
+    several = clip_of(*[reading(people=2)] * 6)
+    [in_clip] = advise(None, several)
+    assert in_clip.code is WarningCode.SEVERAL_PEOPLE_CLIP
+    assert "Kling follows the largest one" in in_clip.message
+    assert in_clip.message.endswith("or choose DreamActor, which takes several characters.")
+    nobody = {w.code: w.message for w in advise(reading(people=0), clip_of(reading(people=0)))}
+    assert "choose DreamActor, which handles non-human characters" in nobody[WarningCode.NO_PERSON_IMAGE]
+    assert "DreamActor" not in nobody[WarningCode.NO_PERSON_CLIP]  # the motion is still read from a person
 
 
 def test_person_under_five_percent() -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ..catalog import FAMILIES
 from .results import (
     ClipFrameReading,
     ClipReading,
@@ -24,6 +25,12 @@ from .results import (
     PoseReading,
     WarningCode,
 )
+
+# The models the advice names, by their families' short names in the catalogue (as the page's model
+# choice and a run's card say them): Kling follows one person, the largest; DreamActor takes several
+# characters, and non-human ones (fal's model page).
+KLING = FAMILIES["kling"].short
+SEVERAL_CHARACTERS = FAMILIES["dreamactor"].short
 
 # Kling wants the character to cover more than 5 % of the image.
 MIN_SHARE = 0.05
@@ -169,8 +176,9 @@ def image_warnings(image: PoseReading) -> list[PeopleWarning]:
         return [
             PeopleWarning(
                 WarningCode.NO_PERSON_IMAGE,
-                "No person was found in the image; Kling needs one clearly visible person, so use a "
-                "photo where the person's head and body are in view.",
+                f"No person was found in the image; {KLING} needs one clearly visible person, so use a "
+                "photo where the person's head and body are in view, or, if your character is not "
+                f"human, choose {SEVERAL_CHARACTERS}, which handles non-human characters.",
                 "image",
             )
         ]
@@ -179,8 +187,9 @@ def image_warnings(image: PoseReading) -> list[PeopleWarning]:
         out.append(
             PeopleWarning(
                 WarningCode.SEVERAL_PEOPLE_IMAGE,
-                f"The image shows {image.people} people and Kling animates the largest one; crop the "
-                "photo to the person you want to animate.",
+                f"The image shows {image.people} people and {KLING} animates the largest one; crop the "
+                f"photo to the person you want to animate, or choose {SEVERAL_CHARACTERS}, which takes "
+                "several characters.",
                 "image",
             )
         )
@@ -232,7 +241,8 @@ def clip_warnings(clip: ClipReading) -> list[PeopleWarning]:
             PeopleWarning(
                 WarningCode.SEVERAL_PEOPLE_CLIP,
                 f"Several people appear in {clip.frames_with_several_people} of {clip.sampled} checked "
-                "frames and Kling follows the largest one; use a clip with one person in view.",
+                f"frames and {KLING} follows the largest one; use a clip with one person in view, or "
+                f"choose {SEVERAL_CHARACTERS}, which takes several characters.",
                 "clip",
             )
         )
