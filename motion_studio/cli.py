@@ -74,29 +74,7 @@ def _generate_arguments(gen: argparse.ArgumentParser, default_model: str) -> Non
         help="reference clip, a file or an http(s) URL (MP4/MOV; WebM... is converted); repeat it for a "
         f"batch: one run per clip with the same image, at most {MAX_INPUTS} (not with several --image)",
     )
-    first, added = offered(default_model)
-    for option in (*first, *added):
-        # No type or choices for argparse: every value goes through `parse_options`, whose sentence
-        # names the flag, as the API's names the parameter. A flag given is its default turned around.
-        help_text = described(option, "cli").replace("%", "%%")
-        if option.kind is bool:
-            gen.add_argument(
-                *option.cli_flags,
-                dest=option.name,
-                action="store_const",
-                const=not option.default,
-                help=help_text,
-            )
-        else:
-            gen.add_argument(*option.cli_flags, dest=option.name, metavar=option.name.upper(), help=help_text)
-    compare = compare_option(default_model)
-    gen.add_argument(
-        *compare.cli_flags,
-        dest="compare",
-        action="append",
-        metavar="MODEL",
-        help=described(compare, "cli").replace("%", "%%") + " Repeat the flag for each model.",
-    )
+    _option_flags(gen, default_model)
     gen.add_argument(
         "--face",
         metavar="FRONTAL",
@@ -119,6 +97,33 @@ def _generate_arguments(gen: argparse.ArgumentParser, default_model: str) -> Non
         "--json",
         action="store_true",
         help="print the run's summary as JSON on stdout (a batch: every run's, and the grid's path)",
+    )
+
+
+def _option_flags(gen: argparse.ArgumentParser, default_model: str) -> None:
+    """A flag for every option the catalogue describes, and the comparison's repeatable one."""
+    first, added = offered(default_model)
+    for option in (*first, *added):
+        # No type or choices for argparse: every value goes through `parse_options`, whose sentence
+        # names the flag, as the API's names the parameter. A flag given is its default turned around.
+        help_text = described(option, "cli").replace("%", "%%")
+        if option.kind is bool:
+            gen.add_argument(
+                *option.cli_flags,
+                dest=option.name,
+                action="store_const",
+                const=not option.default,
+                help=help_text,
+            )
+        else:
+            gen.add_argument(*option.cli_flags, dest=option.name, metavar=option.name.upper(), help=help_text)
+    compare = compare_option(default_model)
+    gen.add_argument(
+        *compare.cli_flags,
+        dest="compare",
+        action="append",
+        metavar="MODEL",
+        help=described(compare, "cli").replace("%", "%%") + " Repeat the flag for each model.",
     )
 
 

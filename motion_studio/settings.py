@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from . import catalog
@@ -25,7 +26,6 @@ from .fal_lifetimes import Lifetimes
 from .history.limits import VisitorLimits
 from .history.store import History
 
-Tier = Literal["pro", "standard", "v3-pro", "v3-standard"]
 # The models whose price per second is a setting (published figures disagree, or none is confirmed),
 # each with its setting's field: `apply_prices` gives them to the catalogue, the manual says so.
 PRICE_SETTINGS = {
@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         "grids live. On a Hugging Face Space, point this at the path where your Storage Bucket is mounted, "
         "e.g. /data-bucket/motion-studio.",
     )
-    default_tier: Tier = Field(
+    default_tier: str = Field(
         default="pro",
         alias="MOTION_STUDIO_DEFAULT_TIER",
         description="The model used when none is chosen: pro (Kling v2.6, 1080p, $0.112/s), standard "
@@ -352,6 +352,15 @@ class Settings(BaseSettings):
         Called once where an app or the command line starts (one process, one price table), not when
         settings are merely built."""
         catalog.apply_prices({model: getattr(self, field) for model, field in PRICE_SETTINGS.items()})
+
+    @field_validator("default_tier")
+    @classmethod
+    def _a_model(cls, value: str) -> str:
+        """One of the catalogue's models (a new model is an entry there, not an edit here)."""
+        if value not in catalog.TIERS:
+            expected = catalog.either([f"'{name}'" for name in catalog.TIERS])
+            raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": expected})
+        return value
 
     @field_validator("fal_cdn_hosts", mode="before")
     @classmethod

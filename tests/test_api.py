@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from motion_studio.catalog import OPTIONS
+from motion_studio.catalog import OPTIONS, TIERS
 from motion_studio.history.store import History
 from motion_studio.people_check import TURNED_OFF
 from motion_studio.settings import Settings
@@ -32,7 +32,7 @@ from .orders import order
 # every option added since comes after them, in the catalogue's order.
 PARAMETERS = [
     *("image", "video", "character_orientation", "prompt", "keep_original_sound", "model", "preview"),
-    *("face_image", "face_reference_images", "more_images", "more_videos"),
+    *("face_image", "face_reference_images", "more_images", "more_videos", "more_models"),
     *(option.api_name for option in OPTIONS.values() if option.appended),
 ]
 # Every route on which fal's storage or queue would be asked for something (GETs of input URLs on
@@ -105,8 +105,10 @@ def test_mcp_lists_exactly_the_two_tools_with_their_parameters(app: str, fal: Fa
                 option.minimum,
                 option.maximum,
             )
-        assert properties["model"]["enum"] == ["pro", "standard", "v3-pro", "v3-standard"]
-        assert "$0.168/s of video, can keep a face consistent" in properties["model"]["description"]
+        assert properties["model"]["enum"] == list(TIERS)
+        assert properties["more_models"]["oneOf"][1]["items"]["enum"] == list(TIERS)
+        assert "can keep a face consistent; 1080p, $0.168/s of video" in properties["model"]["description"]
+        assert "'wan-move': Wan Move: " in properties["model"]["description"]
         assert "only with model 'v3-pro' or 'v3-standard'" in properties["face_image"]["description"].lower()
         assert "up to 3 more photos" in properties["face_reference_images"]["description"]
         assert "at most 10 s with character_orientation 'image'" in properties["video"]["description"]
@@ -225,7 +227,8 @@ def test_gradio_client_calls_both_endpoints_by_name(
         ),
         (
             {"model": "ultra"},
-            "model must be 'pro', 'standard', 'v3-pro' or 'v3-standard' (got 'ultra').",
+            "model must be 'pro', 'standard', 'v3-pro', 'v3-standard', 'wan-move', 'wan-replace' or "
+            "'dreamactor' (got 'ultra').",
         ),
         (
             {"character_orientation": "sideways"},
@@ -295,7 +298,7 @@ def test_a_forged_file_path_is_refused(
     with httpx.Client(base_url=app, timeout=30, trust_env=False) as client:
         event = client.post(
             "/gradio_api/call/check",
-            json={"data": [image, video, "video", "", True, "pro", False, None, None, None, None]},
+            json={"data": [image, video, "video", "", True, "pro", False, *[None] * (len(PARAMETERS) - 7)]},
         )
         answer = client.get(f"/gradio_api/call/check/{event.json()['event_id']}").text
     assert "event: error" in answer

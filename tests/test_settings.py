@@ -68,7 +68,8 @@ def test_invalid_setting_is_one_sentence(clean_env: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("MOTION_STUDIO_DEFAULT_TIER", "ultra")
     with pytest.raises(
         StudioError,
-        match="MOTION_STUDIO_DEFAULT_TIER: Input should be 'pro', 'standard', 'v3-pro' or 'v3-standard'",
+        match="MOTION_STUDIO_DEFAULT_TIER: Input should be 'pro', 'standard', 'v3-pro', 'v3-standard', "
+        "'wan-move', 'wan-replace' or 'dreamactor'",
     ):
         get_settings()
 

@@ -326,7 +326,7 @@ def _args_doc(default_model: str) -> str:
         f"face_reference_images: Optional: up to {FACE_MAX_ANGLES} more photos of the same face from other angles, as a list of http(s) URLs; same limits as image. {face_rule}.",
         f"more_images: Optional, for a batch: more character images (a list of http(s) URLs; same limits as image), each a run of its own with the same video and settings; at most {MAX_INPUTS} images in all, image included. One verdict, one estimate and one spending check for the whole batch (refused whole, nothing uploaded, if it does not fit); generate then returns a grid of every result side by side. Not with more_videos.",
         f"more_videos: Optional, for a batch: more reference clips (a list of http(s) URLs; same limits as video), each a run of its own with the same image and settings; at most {MAX_INPUTS} clips in all, video included. Works like more_images; not with it.",
-        f"more_models: Optional, to compare models: {described(compare_option(default_model), 'api', facts=False)}",
+        f"more_models: Optional, to compare models: {compare_option(default_model).help} A list of model names, as for model.",
         *(f"{option.api_name}: {described(option, 'api')}" for option in added),
     ]
     return "Args:\n" + "\n".join(f"    {line}" for line in lines)
