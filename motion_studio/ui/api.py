@@ -276,7 +276,7 @@ def _one_sentence(exc: BaseException) -> gr.Error:
 
 # -- what the API page and the MCP tool schema say (one line per parameter: Gradio's docstring parser) --
 
-_GENERATE_DOC = """Generate a motion-control video on fal (Kling): the character in `image` performs the motion of `video`.
+_GENERATE_DOC = """Generate a motion-control video on fal (Kling, Wan 2.2 Animate or DreamActor: see model): the character in `image` performs the motion of `video`.
 
 This spends money on the server's fal key (see the estimate `check` gives, for free, first) and waits
 until the video is ready, usually several minutes. The inputs are checked first, as `check` does; a run
@@ -285,7 +285,7 @@ that is refused there costs nothing.
 {args}
 
 Returns:
-    The output video (MP4, H.264/AAC) and a JSON summary: run_id, fal_request_id, status, model (the model fal ran), chosen_model, preview (true: a 3 s preview; call again without preview for the whole clip), preview_of, endpoint, each option the model took by its parameter name (e.g. character_orientation, prompt, keep_original_sound), clip_seconds, billed_seconds, price_per_second, estimated_cost (USD), error, timings (started_at, submitted_at, finished_at, total_seconds, before_fal_seconds, on_fal_seconds, steps). For a batch (more_images or more_videos): the grid video (every result side by side, in the batch's order, row by row) and a JSON summary: batch_id, status (done, partly done or failed), runs_done, runs_total, estimated_cost (USD, the whole batch), runs (each run's summary as above).
+    The output video (MP4, H.264/AAC) and a JSON summary: run_id, fal_request_id, status, model (the model fal ran), chosen_model, preview (true: a 3 s preview; call again without preview for the whole clip), preview_of, endpoint, each option the model took by its parameter name (e.g. character_orientation, prompt, keep_original_sound), clip_seconds, billed_seconds, price_per_second, estimated_cost (USD), error, timings (started_at, submitted_at, finished_at, total_seconds, before_fal_seconds, on_fal_seconds, steps). For a batch (more_images, more_videos, or more_models to compare models): the grid video (every result side by side, in the batch's order, row by row; a comparison's cells labelled by model) and a JSON summary: batch_id, status (done, partly done or failed), runs_done, runs_total, estimated_cost (USD, the whole batch), runs (each run's summary as above).
 """
 
 _CHECK_DOC = """Check the inputs of `generate` without spending anything: nothing is uploaded to fal and no run is started.
@@ -296,7 +296,7 @@ ready, what was read, and what the run would cost.
 {args}
 
 Returns:
-    JSON: ready (bool), verdict (one sentence: ready, or the first thing to fix), problems, notes (conversions that will happen), image (width, height, format, size_bytes), video (duration_seconds, width, height, fps, has_sound, codec, container, size_bytes), estimate (model, preview, clip_seconds, billed_seconds, price_per_second, estimated_cost in USD; with preview, the preview's 3 s on its model), trim_to_seconds (set when the clip is only too long), face_images (each face image read: width, height, format, size_bytes; frontal first), people_warnings (the people check's advice, each code, message, subject: e.g. no_person_image, several_people_image, person_too_small, half_body_image_full_body_motion; never part of ready), people_check_skipped (why that check did not run, or null). For a batch (more_images or more_videos): ready, verdict (one sentence for the whole batch), problems (each naming the input it is about), varies ('image' or 'video'), inputs (each run's own input), estimate (model, runs, billed_seconds, price_per_second, estimated_cost in USD for the whole batch), runs (each run's check as above).
+    JSON: ready (bool), verdict (one sentence: ready, or the first thing to fix), problems, notes (conversions that will happen), image (width, height, format, size_bytes), video (duration_seconds, width, height, fps, has_sound, codec, container, size_bytes), estimate (model, preview, clip_seconds, billed_seconds, price_per_second, estimated_cost in USD; with preview, the preview's 3 s on its model), trim_to_seconds (set when the clip is only too long), face_images (each face image read: width, height, format, size_bytes; frontal first), people_warnings (the people check's advice, each code, message, subject: e.g. no_person_image, several_people_image, person_too_small, half_body_image_full_body_motion; never part of ready), people_check_skipped (why that check did not run, or null). For a batch (more_images, more_videos or more_models): ready, verdict (one sentence for the whole batch), problems (each naming the input it is about), varies ('image', 'video' or 'model'), inputs (each run's own input, or model), estimate (model, runs, billed_seconds, price_per_second (null for a comparison), models (a comparison's, as each run goes to fal), estimated_cost in USD for the whole batch: a comparison's is the sum), runs (each run's check as above).
 """
 
 
