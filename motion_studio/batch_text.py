@@ -90,18 +90,23 @@ def progress_text(progress: BatchProgress, now: float | None = None) -> str:
     else:
         head += f" · {elapsed:.0f} s elapsed"
     varies_clip = len({run.source_video for run in runs}) > 1
-    lines = [head]
+    compared = len({run.options.model for run in runs}) > 1
+    lines = [head.replace("Batch", "Comparison", 1) if compared else head]
     for run in runs:
         source = run.source_video if varies_clip else run.source_image
+        name = run.options.ran_as if compared else Path(source or "").name
         label = WAITING if run.id in progress.waiting else run.situation(followed=True).label
-        lines.append(f"{run.batch_index}. {icon(run.status)} {Path(source or '').name} · {label}")
+        lines.append(f"{run.batch_index}. {icon(run.status)} {name} · {label}")
     return "\n".join([lines[0], "", *lines[1:]])  # a numbered list under the heading
 
 
 def grid_note(made: bool, done: int) -> str:
     """Under the grid: what it shows, or why there is none."""
     if made:
-        return "Every result of the batch side by side, in the batch's order: one video to compare and share."
+        return (
+            "Every result of the batch side by side, in the batch's order (a comparison's labelled by "
+            "model): one video to compare and share."
+        )
     if done < 2:
         return "The grid needs at least two finished runs of the batch."
     return "The grid appears here when every run of the batch has ended."

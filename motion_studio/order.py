@@ -93,6 +93,22 @@ class Options(BaseModel):
         return self.runs_on.price(self.sent_values)
 
     @property
+    def ran_as(self) -> str:
+        """The model fal runs, with a choice that sets its price ("Kling Standard" for a preview of
+        Pro, "Wan Move 580p"): a comparison names each of its runs so. A model this release no
+        longer offers is named as stored."""
+        try:
+            model = self.runs_on
+        except ValueError:
+            return self.model
+        priced = [
+            str(value)
+            for name, value in self.sent_values.items()
+            if name in OPTIONS and any(c.price_per_second for c in OPTIONS[name].choices)
+        ]
+        return " ".join([model.full_title, *priced])
+
+    @property
     def clip_max_seconds(self) -> float:
         """The longest clip the model takes with these options (Kling: its orientation's limit)."""
         caps = [self.runs_on.limits.max_seconds]

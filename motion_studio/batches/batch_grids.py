@@ -7,7 +7,6 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from ..catalog import OPTIONS
 from ..history.runs import Run
 from ..history.store import History
 from ..lifecycle import IN_FLIGHT, Status
@@ -59,22 +58,7 @@ def _model_labels(runs: list[Run], done: list[Run]) -> list[str] | None:
     cells need no label (the gallery's order says which input each is)."""
     if len({run.options.model for run in runs}) < 2:
         return None
-    return [_model_label(run) for run in done]
-
-
-def _model_label(run: Run) -> str:
-    """The model fal ran ("Kling Standard" for a preview of Pro), with a choice that sets its price
-    ("Wan Move 480p"); a model this release no longer offers by its stored name."""
-    try:
-        model = run.options.runs_on
-    except ValueError:
-        return run.options.model
-    priced = [
-        str(value)
-        for name, value in run.options.sent_values.items()
-        if any(c.price_per_second for c in OPTIONS[name].choices)
-    ]
-    return " ".join([model.full_title, *priced])
+    return [run.options.ran_as for run in done]
 
 
 def grid_download_name(batch_id: str) -> str:
