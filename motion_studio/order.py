@@ -293,6 +293,6 @@ class Order:
     def names(self) -> list[str]:
         """What the verdict calls each run: by its own input (the image, or the clip), or its model."""
         if self.compared:
-            return [options.runs_on.full_title for options in self.each]
+            return [options.ran_as for options in self.each]
         column = 0 if self.varies == "image" else 1
         return [pair[column].name for pair in self.pairs]
