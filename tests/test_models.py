@@ -162,3 +162,19 @@ def test_the_command_line_names_its_flag_in_a_comparison_s_mistake(
     assert cli.main([*argv, "--model", "wan-move", "--orientation", "image"]) == 1
     assert "--orientation is not an option of the model 'wan-move'" in capsys.readouterr().err
     assert fal.calls == []
+
+
+@pytest.mark.parametrize("model", list(TIERS))
+def test_every_model_runs_from_the_command_line(
+    settings: Settings,
+    fal: FalEmulator,
+    samples: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    model: str,
+) -> None:
+    argv = ["generate", "--image", str(samples["image_jpg"]), "--video", str(samples["clip_5s"])]
+    assert cli.main([*argv, "--model", model, "--json"]) == 0, capsys.readouterr().err
+    summary = json.loads(capsys.readouterr().out)
+    [request] = fal.submitted
+    assert summary["status"] == "done" and request.endpoint == TIERS[model].endpoint
+    assert set(request.body) <= TIERS[model].fal_fields()
