@@ -58,6 +58,7 @@ class Option:
     flag_help: str = ""
     short: str = ""  # what a run's card calls it (default: the label)
     words: tuple[str, str] = ("yes", "no")  # a flag's value on a run's card: on, off
+    unset: str = "-"  # what a run's card says of an option left empty (a seed: the model picks)
     appended: bool = True
 
     @property
@@ -66,6 +67,8 @@ class Option:
 
     def shown(self, value: Any) -> str:
         """A value as a run's card and caption say it."""
+        if value is None:
+            return self.unset
         if self.kind is bool:
             return self.words[0] if value else self.words[1]
         return str(value)
@@ -193,6 +196,7 @@ OPTIONS: dict[str, Option] = {
             help="The same seed with the same inputs gives the same video; empty: a new one each run "
             "(the run keeps the one the model used).",
             short="Seed",
+            unset="new each run",
             kind=int,
             default=None,
             minimum=0,
