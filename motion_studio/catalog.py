@@ -99,11 +99,19 @@ class Option:
         if self.kind is str:
             return f"text of at most {self.max_chars} characters" if self.max_chars else "text"
         what = "a whole number" if self.kind is int else "a number"
-        if self.minimum is not None and self.maximum is not None:
-            return f"{what} from {self.minimum:g} to {self.maximum:g}"
-        if self.minimum is not None:
-            return f"{what} of at least {self.minimum:g}"
-        return f"{what} of at most {self.maximum:g}" if self.maximum is not None else what
+        low, high = _number(self.minimum), _number(self.maximum)
+        if low and high:
+            return f"{what} from {low} to {high}"
+        if low:
+            return f"{what} of at least {low}"
+        return f"{what} of at most {high}" if high else what
+
+
+def _number(value: float | None) -> str:
+    """A bound as a person writes it: 2147483647, 1.5, 0 (never 2.14748e+09)."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 @dataclass(frozen=True)
