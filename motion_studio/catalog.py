@@ -404,6 +404,24 @@ def _kling(name: str, preview: str, version: str, grade: str, price: float, face
     )
 
 
+def _wan(task: str, purpose: str) -> ModelTier:
+    """Wan 2.2 Animate's two endpoints (`move`, `replace`): the same fields, prices and preview."""
+    return ModelTier(
+        name=f"wan-{task}",
+        family="wan",
+        purpose=purpose,
+        preview=f"wan-{task}",
+        preview_values=WAN_PREVIEW,
+        endpoint=f"fal-ai/wan/v2.2-14b/animate/{task}",
+        price_per_second=0.04,
+        resolution="480p–720p",
+        title=f"Wan {task.title()}",
+        options=WAN_OPTIONS,
+        local=("keep_sound",),
+        returns=("prompt", "seed"),
+    )
+
+
 TIERS: dict[str, ModelTier] = {
     model.name: model
     for model in (
@@ -411,34 +429,8 @@ TIERS: dict[str, ModelTier] = {
         _kling("standard", "standard", "", "standard", 0.07, face=False),
         _kling("v3-pro", "v3-standard", "v3", "pro", V3_PRO_PRICE, face=True),
         _kling("v3-standard", "v3-standard", "v3", "standard", V3_STANDARD_PRICE, face=True),
-        ModelTier(
-            name="wan-move",
-            family="wan",
-            purpose="your image, its scene included, performs the clip's motion; the cheapest",
-            preview="wan-move",
-            preview_values=WAN_PREVIEW,
-            endpoint="fal-ai/wan/v2.2-14b/animate/move",
-            price_per_second=0.04,
-            resolution="480p–720p",
-            title="Wan Move",
-            options=WAN_OPTIONS,
-            local=("keep_sound",),
-            returns=("prompt", "seed"),
-        ),
-        ModelTier(
-            name="wan-replace",
-            family="wan",
-            purpose="the clip's person is replaced by your character; the clip's scene and light kept",
-            preview="wan-replace",
-            preview_values=WAN_PREVIEW,
-            endpoint="fal-ai/wan/v2.2-14b/animate/replace",
-            price_per_second=0.04,
-            resolution="480p–720p",
-            title="Wan Replace",
-            options=WAN_OPTIONS,
-            local=("keep_sound",),
-            returns=("prompt", "seed"),
-        ),
+        _wan("move", "your image, its scene included, performs the clip's motion; the cheapest"),
+        _wan("replace", "the clip's person is replaced by your character; the clip's scene and light kept"),
         ModelTier(
             name="dreamactor",
             family="dreamactor",
