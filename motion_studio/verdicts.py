@@ -59,4 +59,6 @@ def batch_verdict(reading: BatchReading) -> Verdict:
         return Verdict("missing", f"Add {missing}.", missing)
     kind = {"image": "character image", "video": "clip", "model": "model"}[reading.varies]
     what = "a comparison" if reading.varies == "model" else "a batch"
-    return Verdict("ready", f"Ready: {what} of {reading.size} runs, one per {kind}, can be generated as it is.")
+    return Verdict(
+        "ready", f"Ready: {what} of {reading.size} runs, one per {kind}, can be generated as it is."
+    )

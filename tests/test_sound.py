@@ -9,14 +9,22 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from motion_studio.catalog import TIERS
+from motion_studio.history.runs import Run
+from motion_studio.jobs.events import Done
+from motion_studio.jobs.runner import JobRunner
 from motion_studio.media.video import probe_video
+from motion_studio.presenter import run_details
+from motion_studio.summary import run_summary
 
 from .fal_emulator import MADE_UP_PROMPT, VALID_KEY, FalEmulator
+from .orders import order
 from .waiting import wait_for
 
 HEADERS = {"Authorization": f"Key {VALID_KEY}"}
+KEY = SecretStr(VALID_KEY)
 
 
 # -- the emulator: each model's schema and result ------------------------------------------------------------
@@ -71,3 +79,41 @@ def test_the_emulator_answers_each_model_as_fal_does(fal: FalEmulator, samples, 
 @pytest.mark.parametrize("model", [m.name for m in TIERS.values() if "keep_sound" in m.local])
 def test_keeping_the_sound_is_never_sent_to_a_model_that_has_none(model: str) -> None:
     assert "keep_original_sound" not in TIERS[model].fal_fields()
+
+
+# -- a run keeps what its model returned ---------------------------------------------------------------------
+
+
+def _run(runner: JobRunner, samples, clip: str = "clip_3s", **options: object) -> Run:
+    """A run of `options` on the test image and `clip`, to its end; its row as the history keeps it."""
+    job = runner.start(order(samples["image_jpg"], samples[clip], **options), KEY)
+    final = job.wait(60)
+    assert isinstance(final, Done), final
+    run = runner.history.reads.get(job.run_id or "")
+    assert run is not None and run.status == "done"
+    return run
+
+
+def test_wan_s_prompt_and_seed_are_kept_shown_and_summarised(
+    runner: JobRunner, fal: FalEmulator, samples
+) -> None:
+    run = _run(runner, samples, model="wan-move", seed=7, keep_sound=False)
+    [request] = fal.submitted
+    assert request.body["seed"] == 7 and "keep_original_sound" not in request.body
+    assert run.returned == {"prompt": MADE_UP_PROMPT, "seed": 7}
+    card = run_details(run, runner.history.reads.events(run.id))
+    assert f"- **Wan's prompt:** {MADE_UP_PROMPT}" in card and "- **Seed used:** 7" in card
+    summary = run_summary(run, []).model_dump(mode="json")
+    assert (summary["model_prompt"], summary["seed_used"], summary["seed"]) == (MADE_UP_PROMPT, 7, 7)
+    drawn = _run(runner, samples, model="wan-replace", keep_sound=False)  # no seed given: fal's own, kept
+    seed = fal.submitted[-1].seed
+    assert "seed" not in fal.submitted[-1].body and drawn.returned["seed"] == seed
+    assert run_summary(drawn, []).seed_used == seed and f"- **Seed used:** {seed}" in run_details(drawn, [])
+
+
+def test_a_kling_run_keeps_nothing_besides_its_video(runner: JobRunner, fal: FalEmulator, samples) -> None:
+    run = _run(runner, samples, model="standard")
+    assert run.returned == {} and run.sound_added is None
+    summary = run_summary(run, [])
+    assert (summary.model_prompt, summary.seed_used, summary.sound_added_locally) == (None, None, None)
+    assert "prompt:**" not in run_details(run, []) and "Seed used" not in run_details(run, [])
