@@ -261,6 +261,8 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         )
     lines += [f"- **{o.short or o.label}:** {v}" for o, v in _options_of(run) if _is_text(o) and v]
     lines += _returned_lines(run)
+    if run.sound_added is not None:
+        lines.append(f"- 🔊 {notices.clip_sound(run.model_title, run.sound_added)}")
     if run.request_id:
         lines.append(f"- **fal request id:** `{run.request_id}`")
     if run.error_message and run.status != "cancelled":  # the heading says it was cancelled

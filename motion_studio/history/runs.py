@@ -87,6 +87,15 @@ class Run:
         return self.input_files()[1]
 
     @property
+    def model_title(self) -> str:
+        """The model fal ran, named with its family ("Wan Move"); its stored name when this release no
+        longer offers it."""
+        try:
+            return self.options.runs_on.full_title
+        except ValueError:
+            return self.options.model
+
+    @property
     def is_preview(self) -> bool:
         return self.options.preview
 

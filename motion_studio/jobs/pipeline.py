@@ -19,6 +19,7 @@ from pathlib import Path
 
 import anyio
 
+from .. import notices
 from ..catalog import Face
 from ..errors import (
     TRANSIENT_ERRORS,
@@ -33,6 +34,7 @@ from ..fal_service import FalOutput, FalService, StatusUpdate
 from ..history.runs import Run
 from ..history.store import History
 from ..lifecycle import FINAL, IN_FLIGHT, IllegalTransitionError, Status
+from ..media.sound import restore_clip_sound
 from ..media.video import ensure_playable, extract_thumbnail
 from ..settings import Settings
 from .events import (
@@ -203,6 +205,7 @@ class Pipeline:
                 completed_at=completed_at,
             )
         output = await asyncio.to_thread(ensure_playable, output)
+        sound = await self._clip_sound(run, output)  # here, so a resumed run downloads and adds it again
         # It plays from here on: the page shows it now, the thumbnail and the bookkeeping come after.
         await off_loop(self.history.writes.update, run.id, output_path=str(output))
         job.publish(Downloaded(run.id, output=output))
@@ -211,12 +214,26 @@ class Pipeline:
             self.history,
             job,
             Status.DONE,
+            notices.clip_sound(run.model_title, sound) if sound is not None else "",
             output_path=str(output),
             thumbnail_path=str(thumb) if thumb else None,
             finished_at=time.time(),
+            sound_added=sound,
         )
         log.info("run %s done: %s", run.id, output)
         return Done(run.id, output=output, took=time.time() - run.created_at, cost=run.estimated_cost)
+
+    async def _clip_sound(self, run: Run, output: Path) -> bool | None:
+        """The clip's sound put back on a result that came without it, when the run asked to keep it
+        (media/sound.py: True put back, False could not be, None nothing to do). Never fails the run:
+        a paid video is kept silent rather than lost."""
+        if not run.options.get("keep_sound") or not run.video_path:
+            return None
+        try:
+            return await asyncio.to_thread(restore_clip_sound, output, Path(run.video_path))
+        except Exception:
+            log.exception("run %s: the clip's sound could not be put back on its result", run.id)
+            return False
 
     async def _downloading(self, job: Job, run_id: str, result: FalOutput) -> None:
         """The move to downloading, the video's URL and what fal told with it in one commit. Shielded,
