@@ -71,6 +71,19 @@ class StatusUpdate:
     error_type: str | None = None
 
 
+@dataclass(frozen=True)
+class FalOutput:
+    """What a finished request gave: its video's URL, and the rest of fal's result (Wan's prompt and
+    seed; `ModelTier.returns` says which fields a run keeps)."""
+
+    url: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def only(self, names: tuple[str, ...]) -> FalOutput:
+        """The result with only the fields `names` (the others are not the model's to tell)."""
+        return FalOutput(self.url, {name: self.fields[name] for name in names if name in self.fields})
+
+
 class FalService:
     def __init__(
         self,
@@ -242,9 +255,10 @@ class FalService:
         except NotFoundError:
             raise RequestUnknownError(request_id) from None
 
-    async def output_url(self, endpoint: str, request_id: str, update: StatusUpdate) -> str:
-        """The result's video URL. After a COMPLETED-with-error the result endpoint holds the real
-        error (often a 422), so it is fetched once, without retrying, and that error is raised."""
+    async def output(self, endpoint: str, request_id: str, update: StatusUpdate) -> FalOutput:
+        """The result: its video's URL and its other fields. After a COMPLETED-with-error the result
+        endpoint holds the real error (often a 422), so it is fetched once, without retrying, and that
+        error is raised."""
         if update.error:
             try:
                 await self.result(endpoint, request_id, retry=False)
@@ -254,8 +268,8 @@ class FalService:
             raise error if isinstance(error, RunCancelledError) else ModelFailedError(error)
         result = await self.result(endpoint, request_id)
         try:
-            return str(result["video"]["url"])
-        except (KeyError, TypeError):
+            return FalOutput(str(result["video"]["url"]), {k: v for k, v in result.items() if k != "video"})
+        except (KeyError, TypeError, AttributeError):
             raise ModelFailedError(FalServerError("fal finished but returned no video. Try again.")) from None
 
     async def download(

@@ -1,5 +1,6 @@
 """The page's short notices that are not failures: what it says while a run starts or is cancelled, about
-a deleted or vanished run, the side-by-side tab, a clip shown as a preview, and the examples' prompts.
+a deleted or vanished run, the side-by-side tab, a clip shown as a preview, the clip's sound put back
+on a result, and the examples' prompts.
 
 Kept out of `ui` (which only lays out and wires) and apart from `presenter.py`, whose sentences are
 computed from a run or a reading: these are fixed, or nearly.
@@ -97,3 +98,13 @@ def clip_converted(container: str, codec: str, size_mb: float | None, cap_mb: in
 
 def face_named(reference: str) -> str:
     return f"The prompt doesn't name the face, so {reference} is added at its end."
+
+
+def clip_sound(model: str, added: bool) -> str:
+    """A run's card and timeline: the clip's sound, asked for, was put back here on `model`'s video,
+    which came without it (`added`), or could not be, and the video was kept silent."""
+    if added:
+        return f"The clip's sound was put back on the result here: {model} returns video only."
+    return (
+        f"The clip's sound could not be put back on the result, so it is silent: {model} returns video only."
+    )

@@ -15,6 +15,7 @@ from typing import Any
 from . import notices
 from .catalog import (
     FACE_REFERENCE,
+    FAMILIES,
     OPTIONS,
     PREVIEW_SECONDS,
     TIERS,
@@ -259,6 +260,9 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
             f"- **Clip:** {run.clip_seconds:.1f} s · **Estimated cost:** {format_cost(run.estimated_cost)}"
         )
     lines += [f"- **{o.short or o.label}:** {v}" for o, v in _options_of(run) if _is_text(o) and v]
+    lines += _returned_lines(run)
+    if run.sound_added is not None:
+        lines.append(f"- 🔊 {notices.clip_sound(run.model_title, run.sound_added)}")
     if run.request_id:
         lines.append(f"- **fal request id:** `{run.request_id}`")
     if run.error_message and run.status != "cancelled":  # the heading says it was cancelled
@@ -271,6 +275,24 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         steps = ", ".join(f"{e.state} +{e.at - start:.0f}s" for e in firsts)  # queue moves: once
         lines.append(f"- **Timeline:** {steps}")
     return "\n".join(lines)
+
+
+# What a run's card calls each field of fal's result it keeps (`{family}`: the model's, "Wan").
+_RETURNED_LABELS = {"prompt": "{family}'s prompt", "seed": "Seed used"}
+
+
+def _returned_lines(run: Run) -> list[str]:
+    """What the model told besides its video (Wan: the prompt it made, and the seed it used, which
+    given as the seed makes the same video again)."""
+    try:
+        family = FAMILIES[run.options.runs_on.family].short
+    except ValueError:
+        family = "The model"
+    lines = []
+    for name, value in run.returned.items():
+        label = _RETURNED_LABELS.get(name, name.replace("_", " ").capitalize()).format(family=family)
+        lines.append(f"- **{label}:** {value}")
+    return lines
 
 
 def _options_of(run: Run) -> list[tuple[Option, Any]]:

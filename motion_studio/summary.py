@@ -47,8 +47,12 @@ class RunSummary(BaseModel):
     it ended. `estimated_cost` is the studio's estimate (fal bills whole seconds of output); `error`
     is the one sentence saying why a run did not end well. `preview`: a few seconds on the family's
     Standard model (`model` is the one fal ran, `chosen_model` the one its full run will use);
-    `preview_of`: the preview a full run was started from. Each option the run's model took follows,
-    by its API parameter's name (`character_orientation`, `prompt`, `keep_original_sound`...)."""
+    `preview_of`: the preview a full run was started from. `model_prompt` and `seed_used`: what the
+    model told besides its video (Wan: the prompt it made, the seed it used; given as `seed`, the same
+    video again), null for a model that tells neither. `sound_added_locally`: true when the clip's
+    sound was put back here on a result that came without it, false when it could not be (the video
+    is kept silent), null when there was nothing to do. Each option the run's model took follows, by
+    its API parameter's name (`character_orientation`, `prompt`, `keep_original_sound`...)."""
 
     model_config = ConfigDict(extra="allow")  # the options: made from the catalogue, as the API's are
 
@@ -65,6 +69,9 @@ class RunSummary(BaseModel):
     price_per_second: float | None
     estimated_cost: float | None
     currency: str = "USD"
+    model_prompt: str | None = None
+    seed_used: int | None = None
+    sound_added_locally: bool | None = None
     error: str | None = None
     timings: Timings
 
@@ -200,6 +207,9 @@ def run_summary(run: Run, events: list[RunEvent]) -> RunSummary:
         billed_seconds=billed,
         price_per_second=run.options.price_per_second if model else None,
         estimated_cost=run.estimated_cost,
+        model_prompt=run.returned.get("prompt"),
+        seed_used=run.returned.get("seed"),
+        sound_added_locally=run.sound_added,
         error=run.error_message,
         timings=_timings(run, events),
     )

@@ -21,8 +21,11 @@ its expiry answers 404 and can't be a model's input. `expire(url)` ends one at o
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import random
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -40,6 +43,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from motion_studio.catalog import OPTIONS, TIERS, ModelTier, Option
+from motion_studio.media.ffmpeg import ffmpeg_exe
 
 from .media_factory import make_clip, make_image
 
@@ -65,6 +69,8 @@ SAMPLE_IMAGE_URL = "https://v3b.fal.media/files/b/0a875302/8NaxQrQxDNHppHtqcchMm
 SAMPLE_VIDEO_URL = "https://v3b.fal.media/files/b/0a8752bc/2xrNS217ngQ3wzXqA7LXr_output.mp4"
 SAMPLE_URLS = (SAMPLE_IMAGE_URL, SAMPLE_VIDEO_URL)
 SAMPLE_VIDEO_SECONDS = 5
+# What a Wan result says of the prompt it made itself (Wan takes no prompt): made up, as fal's would be.
+MADE_UP_PROMPT = "A person dances in a bright room, arms raised, smooth natural motion, steady camera."
 
 
 @dataclass
@@ -113,6 +119,9 @@ class EmuRequest:
     cancel_calls: int = 0
     status_polls: int = 0
     logs: list[dict[str, Any]] = field(default_factory=list)
+    # The seed a model that returns one used when the body gave none: drawn once, so every read of
+    # the result says the same.
+    seed: int = field(default_factory=lambda: random.randint(0, 2**31 - 1))
 
 
 def _free_port() -> int:
@@ -147,6 +156,8 @@ class FalEmulator:
         self.redirects: dict[str, str] = {}  # path on the fal CDN -> where it redirects (302)
         self.gzipped: set[str] = set()  # paths on the fal CDN always sent gzip-compressed
         self.samples: dict[str, tuple[bytes, str]] = {}  # fal's sample URLs -> stand-in content (start)
+        self.silenced: dict[str, bytes] = {}  # a source clip's digest -> the clip without its sound
+        self._silencing = threading.Lock()  # results read at once strip a clip once, not side by side
         self._tokens: set[str] = set()
         self._lock = threading.Lock()
         self.ca = trustme.CA()
@@ -647,23 +658,42 @@ class FalEmulator:
                 },
                 422,
             )
-        source = self.known_file(req.body["video_url"]) or (b"", "")
-        data = self.output if self.output is not None else source[0]
+        model = MODELS[req.endpoint]
+        data = self.output
+        if data is None:  # the model's video: the reference clip, as each model gives it back
+            source = (self.known_file(req.body["video_url"]) or (b"", ""))[0]
+            data = await asyncio.to_thread(self._silent, source) if "keep_sound" in model.local else source
         path = f"/files/output/{req.id}/output.mp4"
         if req.output_expiry is not None and path not in self.expiries:  # counted from its first read
             self.expiries[path] = time.time() + req.output_expiry
         self.files[path] = (data, "video/mp4")
-        return JSONResponse(
-            {
-                "video": {
-                    "url": f"https://v3.fal.media{path}",
-                    "content_type": "video/mp4",
-                    "file_name": "output.mp4",
-                    "file_size": len(data),
-                }
-            },
-            headers={"x-fal-request-id": req.id},
-        )
+        video = {
+            "url": f"https://v3.fal.media{path}",
+            "content_type": "video/mp4",
+            "file_name": "output.mp4",
+            "file_size": len(data),
+        }
+        return JSONResponse({"video": video, **_returned(model, req)}, headers={"x-fal-request-id": req.id})
+
+    def _silent(self, clip: bytes) -> bytes:
+        """The clip without its sound, as a model whose output has none (Wan, DreamActor: the studio
+        keeps the clip's sound itself) gives it back; stripped once per clip."""
+        digest = hashlib.sha256(clip).hexdigest()
+        with self._silencing:
+            if digest not in self.silenced:
+                self.silenced[digest] = self._strip_sound(clip, digest)
+        return self.silenced[digest]
+
+    def _strip_sound(self, clip: bytes, digest: str) -> bytes:
+        folder = self.workdir / "silenced"
+        folder.mkdir(exist_ok=True)
+        given, silent = folder / f"{digest}-in.mp4", folder / f"{digest}.mp4"
+        given.write_bytes(clip)
+        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(given)]
+        cmd += ["-map", "0:v:0", "-c:v", "copy", "-an", "-movflags", "+faststart", str(silent)]
+        subprocess.run(cmd, check=True, capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+        given.unlink()
+        return silent.read_bytes()
 
     async def _on_cancel(self, request: Request, call: Call, raw: bytes) -> Response:
         req = self._authorised_request(request, call)
@@ -675,6 +705,13 @@ class FalEmulator:
             return JSONResponse({"status": "ALREADY_COMPLETED"}, 400)
         req.cancelled = True
         return JSONResponse({"status": "CANCELLATION_REQUESTED"}, 202)
+
+
+def _returned(model: ModelTier, req: EmuRequest) -> dict[str, Any]:
+    """What a model's result carries besides the video (`ModelTier.returns`): Wan's prompt, which it
+    makes itself, and the seed it used (the body's, else one of its own)."""
+    made = {"prompt": MADE_UP_PROMPT, "seed": req.body.get("seed", req.seed)}
+    return {name: made[name] for name in model.returns}
 
 
 def _route_of(call: Call) -> str:

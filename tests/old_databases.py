@@ -14,6 +14,13 @@ def old_database(folder: Path, version: int, *, status: str = "done", request_id
     conn = sqlite3.connect(db, isolation_level=None)
     try:
         migrate(conn, MIGRATIONS[:version])
+        if version >= 6:  # the options are one JSON value from v6 on
+            conn.execute(
+                "INSERT INTO runs (id, created_at, updated_at, status, options, endpoint, request_id) "
+                """VALUES ('old-run', 1, 1, ?, '{"model": "pro", "orientation": "video"}', 'e', ?)""",
+                (status, request_id),
+            )
+            return db
         conn.execute(
             "INSERT INTO runs (id, created_at, updated_at, status, tier, endpoint, orientation, request_id) "
             "VALUES ('old-run', 1, 1, ?, 'pro', 'e', 'video', ?)",

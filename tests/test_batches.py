@@ -247,7 +247,7 @@ def test_the_verdict_names_each_input_and_the_shape_is_checked_first(
 def test_the_grid_layouts_and_the_batch_columns_of_an_old_database(tmp_path: Path) -> None:
     assert [grid_layout(n) for n in range(2, 9)] == [(1, 2), (1, 3), (2, 2), (2, 3), (2, 3), (2, 4), (2, 4)]
     history = History(old_database(tmp_path, 4), tmp_path / "runs")
-    assert history.db.schema_version == len(MIGRATIONS) == 8
+    assert history.db.schema_version == len(MIGRATIONS) == 9
     old = history.reads.get("old-run")
     assert old is not None and old.batch_id is None and "batch" not in run_caption(old)
 

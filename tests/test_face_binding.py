@@ -296,7 +296,7 @@ def test_face_images_get_the_character_images_checks(
 def test_the_history_keeps_a_face_and_an_old_database_gains_the_columns(tmp_path: Path) -> None:
     db = old_database(tmp_path, 3)
     history = History(db, tmp_path / "runs")
-    assert history.db.schema_version == len(MIGRATIONS) == 8
+    assert history.db.schema_version == len(MIGRATIONS) == 9
     old = history.reads.get("old-run")
     assert old is not None and old.face == Face() and old.face_angle_urls == ()
     from motion_studio.history.runs import Run

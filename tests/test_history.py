@@ -30,7 +30,7 @@ def a_run(**values: object) -> Run:
 
 def test_schema_is_versioned_and_delete_removes_files(tmp_path: Path) -> None:
     history = History(tmp_path / "h.sqlite3", tmp_path / "runs")
-    assert history.db.schema_version == len(MIGRATIONS) == 8
+    assert history.db.schema_version == len(MIGRATIONS) == 9
     run = history.writes.create(a_run())
     (history.db.run_dir(run.id) / "output.mp4").write_bytes(b"x")
     history.writes.record(run.id, "uploading")
@@ -373,3 +373,21 @@ def test_uploads_gain_an_expiry_and_an_old_cached_upload_stays_usable(tmp_path: 
     )  # expires before fal would read it
     history.uploads.remember_upload("gone-sha", "https://v3.fal.media/files/gone/c.png", expires_at=now - 1)
     assert history.uploads.cached_upload("gone-sha", 3600) is None  # past its expiry: never reused
+
+
+def test_runs_gain_what_fal_returned_and_whether_the_sound_was_put_back(tmp_path: Path) -> None:
+    """v9: a v8 file's run reads with nothing returned and nothing done to its sound; a new run keeps
+    what its model told (JSON) and the sound's flag, and reads them back as they were written."""
+    history = History(old_database(tmp_path, 8, status="downloading", request_id="req-8"), tmp_path / "runs")
+    assert history.db.schema_version == len(MIGRATIONS) == 9
+    old = history.reads.get("old-run")
+    assert old is not None and old.returned == {} and old.sound_added is None
+    assert old.options == Options(orientation="video", model="pro") and old.request_id == "req-8"
+    history.writes.update("old-run", returned={"prompt": 'a "quoted" ünïcode prompt', "seed": 7})
+    history.writes.record("old-run", "done", sound_added=False)
+    again = history.reads.get("old-run")
+    assert again is not None and again.status == "done" and again.sound_added is False
+    assert again.returned == {"prompt": 'a "quoted" ünïcode prompt', "seed": 7}
+    new = history.writes.create(a_run(returned={"seed": 1}, sound_added=True))
+    made = history.reads.get(new.id)
+    assert made is not None and (made.returned, made.sound_added) == ({"seed": 1}, True)

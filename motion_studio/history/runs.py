@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ..catalog import Face
 from ..lifecycle import ACTIVE, FINAL, Action, Situation, Status, situation
@@ -54,6 +55,11 @@ class Run:
     # started from a preview names it, so the two are shown side by side.
     full_clip_path: str | None = None
     preview_of: str | None = None
+    # What fal's result told besides the video, the fields the model's `returns` names (Wan: the prompt
+    # it made, the seed it used); and whether the clip's sound was put back here on a result that came
+    # without it (None: nothing to do; False: it could not be, the silent video was kept).
+    returned: dict[str, Any] = field(default_factory=dict)
+    sound_added: bool | None = None
 
     @property
     def active(self) -> bool:
@@ -79,6 +85,15 @@ class Run:
         if self.is_preview and self.full_clip_path and Path(self.full_clip_path).exists():
             return self.full_clip_path
         return self.input_files()[1]
+
+    @property
+    def model_title(self) -> str:
+        """The model fal ran, named with its family ("Wan Move"); its stored name when this release no
+        longer offers it."""
+        try:
+            return self.options.runs_on.full_title
+        except ValueError:
+            return self.options.model
 
     @property
     def is_preview(self) -> bool:

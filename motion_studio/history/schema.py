@@ -166,6 +166,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN full_clip_path TEXT;
     ALTER TABLE runs ADD COLUMN preview_of TEXT;
     """,
+    # v9: what fal's result told besides the video, kept as JSON (Wan: the prompt it made, the seed
+    # it used, so a run can be made again the same); and whether the studio put the clip's sound back
+    # on a result that came without it (NULL: nothing to do; 1: put back; 0: it could not be).
+    """
+    ALTER TABLE runs ADD COLUMN returned TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE runs ADD COLUMN sound_added INTEGER;
+    """,
 ]
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import anyio
 
+from .. import notices
 from ..catalog import Face
 from ..errors import (
     TRANSIENT_ERRORS,
@@ -29,10 +30,11 @@ from ..errors import (
     RunGoneError,
     StudioError,
 )
-from ..fal_service import FalService, StatusUpdate
+from ..fal_service import FalOutput, FalService, StatusUpdate
 from ..history.runs import Run
 from ..history.store import History
 from ..lifecycle import FINAL, IN_FLIGHT, IllegalTransitionError, Status
+from ..media.sound import restore_clip_sound
 from ..media.video import ensure_playable, extract_thumbnail
 from ..settings import Settings
 from .events import (
@@ -130,8 +132,9 @@ class Pipeline:
 
     # -- following a submitted run -------------------------------------------------------------------
 
-    async def follow(self, job: Job, run: Run, service: FalService) -> str:
-        """Follow the request to its end; returns the URL of fal's video (`download` stores it)."""
+    async def follow(self, job: Job, run: Run, service: FalService) -> FalOutput:
+        """Follow the request to its end; returns fal's video's URL and what the run's model tells
+        besides it (`download` stores both)."""
         request_id = run.request_id or job.request_id
         assert request_id
         last: StatusUpdate | None = None
@@ -157,11 +160,12 @@ class Pipeline:
             last = StatusUpdate("completed")  # it finished as we gave up: the paid video is fetched
         assert last is not None
         if last.error:  # the model failed: the result endpoint says why, and that is final
-            url = await service.output_url(run.endpoint, request_id, last)
+            output = await service.output(run.endpoint, request_id, last)
         else:
             with kept_if_fal_is_away():
-                url = await service.output_url(run.endpoint, request_id, last)
-        return url  # stored with the move to downloading (`download`): one commit before the bytes
+                output = await service.output(run.endpoint, request_id, last)
+        # Stored with the move to downloading (`download`): one commit before the bytes.
+        return output.only(_returns(run))
 
     async def _on_update(self, job: Job, run: Run, update: StatusUpdate, last: StatusUpdate | None) -> None:
         if job.cancel_requested:  # the run is "cancelling" until fal says how it ended
@@ -186,10 +190,11 @@ class Pipeline:
             raise
         return True
 
-    async def download(self, job: Job, run: Run, service: FalService, url: str) -> Done:
+    async def download(self, job: Job, run: Run, service: FalService, result: FalOutput) -> Done:
         """Copy fal's video here at once (fal deletes it after a while) and make it playable."""
+        url = result.url
         resumed = run.output_url is not None  # fal finished before: when is in the run's timeline
-        await self._downloading(job, run.id, url)
+        await self._downloading(job, run.id, result)
         job.publish(Downloading(run.id))
         completed_at = await off_loop(self._completed_at, run.id) if resumed else time.time()
         with kept_if_fal_is_away():
@@ -200,6 +205,7 @@ class Pipeline:
                 completed_at=completed_at,
             )
         output = await asyncio.to_thread(ensure_playable, output)
+        sound = await self._clip_sound(run, output)  # here, so a resumed run downloads and adds it again
         # It plays from here on: the page shows it now, the thumbnail and the bookkeeping come after.
         await off_loop(self.history.writes.update, run.id, output_path=str(output))
         job.publish(Downloaded(run.id, output=output))
@@ -208,21 +214,36 @@ class Pipeline:
             self.history,
             job,
             Status.DONE,
+            notices.clip_sound(run.model_title, sound) if sound is not None else "",
             output_path=str(output),
             thumbnail_path=str(thumb) if thumb else None,
             finished_at=time.time(),
+            sound_added=sound,
         )
         log.info("run %s done: %s", run.id, output)
         return Done(run.id, output=output, took=time.time() - run.created_at, cost=run.estimated_cost)
 
-    async def _downloading(self, job: Job, run_id: str, url: str) -> None:
-        """The move to downloading and the video's URL in one commit. Shielded, and when the move is
-        refused the URL is stored alone: a paid video's URL is never lost."""
+    async def _clip_sound(self, run: Run, output: Path) -> bool | None:
+        """The clip's sound put back on a result that came without it, when the run asked to keep it
+        (media/sound.py: True put back, False could not be, None nothing to do). Never fails the run:
+        a paid video is kept silent rather than lost."""
+        if not run.options.get("keep_sound") or not run.video_path:
+            return None
+        try:
+            return await asyncio.to_thread(restore_clip_sound, output, Path(run.video_path))
+        except Exception:
+            log.exception("run %s: the clip's sound could not be put back on its result", run.id)
+            return False
+
+    async def _downloading(self, job: Job, run_id: str, result: FalOutput) -> None:
+        """The move to downloading, the video's URL and what fal told with it in one commit. Shielded,
+        and when the move is refused they are stored alone: a paid video's URL is never lost."""
+        url, returned = result.url, result.fields
         with anyio.CancelScope(shield=True):
             try:
-                await amove(self.history, job, Status.DOWNLOADING, output_url=url)
+                await amove(self.history, job, Status.DOWNLOADING, output_url=url, returned=returned)
             except BaseException:
-                await off_loop(self.history.writes.update, run_id, output_url=url)
+                await off_loop(self.history.writes.update, run_id, output_url=url, returned=returned)
                 raise
 
     def _completed_at(self, run_id: str) -> float:
@@ -266,6 +287,15 @@ class Pipeline:
             await anyio.sleep(self.settings.poll_interval)
         job.holds_lease = True
         return None
+
+
+def _returns(run: Run) -> tuple[str, ...]:
+    """The fields of fal's result the run's model tells besides its video (none for a model this
+    release no longer offers)."""
+    try:
+        return run.options.runs_on.returns
+    except ValueError:
+        return ()
 
 
 def _ended_elsewhere(run: Run) -> JobEvent:

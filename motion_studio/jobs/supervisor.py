@@ -17,6 +17,7 @@ import anyio
 from pydantic import SecretStr
 
 from ..errors import InternalError, StudioError
+from ..fal_service import FalOutput
 from ..history.runs import Run
 from ..history.store import History
 from ..lifecycle import Status
@@ -77,9 +78,13 @@ class Supervisor:
                     event = taken
                     return
                 run, service = taken, self._clients.acquire(job, key, key_source)
-            # A run fal finished before has its output URL saved: its result may be gone, its video is not.
-            url = run.output_url or await self._pipeline.follow(job, run, service)
-            event = await self._pipeline.download(job, run, service, url)
+            # A run fal finished before has its output URL saved (and what fal told with it): its result
+            # may be gone, its video is not.
+            if run.output_url:
+                result = FalOutput(run.output_url, run.returned)
+            else:
+                result = await self._pipeline.follow(job, run, service)
+            event = await self._pipeline.download(job, run, service, result)
         except BaseException as exc:  # every end is settled; only non-errors (Ctrl-C) go on up
             with anyio.CancelScope(shield=True):
                 event = await self._settle(job, self._outcome(job, exc))
