@@ -203,7 +203,7 @@ def compare_choices(chosen: str) -> list[tuple[str, str]]:
     ]
 
 
-# An empty number box (an option whose default is none: the seed) says what empty means.
+# A number's box that may be left empty (an option whose default is none: the seed) says what empty means.
 EMPTY_NUMBER = "empty: the model picks one"
 COMPARE_LABEL = f"The same image and clip on these models too (up to {MAX_MODELS - 1})"
 

@@ -53,8 +53,16 @@ def test_each_family_lists_its_models_and_each_model_shows_its_own_controls(
     expect(family).to_contain_text("Wan 2.2 Animate:")
     expect(note).to_contain_text("Wan Move: your image, its scene included")
     shows_only_the_controls_of(page, "wan-move")
-    expect(page.locator("#seed input")).to_have_value("")  # empty: the model picks a seed
+    seed = page.locator("#seed input, #seed textarea")
+    expect(seed).to_have_value("")  # empty: the model picks a seed
     expect(page.locator("#generate")).to_have_text("Generate · ≈ $0.12")
+    seed.fill("seven")
+    seed.blur()
+    expect(page.locator("#verdict")).to_contain_text("Seed must be a whole number")
+    expect(page.locator("#generate")).to_be_disabled()
+    seed.fill("7")
+    seed.blur()
+    expect(page.locator("#generate")).to_be_enabled()
     page.locator("#resolution").get_by_text("720p").click()
     expect(page.locator("#generate")).to_have_text("Generate · ≈ $0.24")
     tier.get_by_text("Wan Replace").click()

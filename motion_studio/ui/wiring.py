@@ -198,9 +198,6 @@ def _wire_load(demo: gr.Blocks, page: Page, on: Handlers, steps: Steps, settings
     gallery, and their run still going. Only with sign-in on does the load ask Gradio for the signed-in
     profile (asking at all makes Gradio expect Hugging Face's sign-in, which only a Space provides)."""
     m = page.memory
-    unset = page.inputs.controls.unset_numbers
-    if unset:
-        demo.load(on.inputs.unset_numbers, None, list(unset), **QUIET)
     who: list[Block] = [m.browser, m.owner]
     if settings.sign_in == "off" or page.header.sign_in is None:
         identified = demo.load(on.gallery.identify, m.browser, who, **PRIVATE)

@@ -163,10 +163,6 @@ class InputHandlers:
             changes[p.prompt] = gr.update(visible=shown, placeholder=presenter.prompt_placeholder(tier))
         return changes
 
-    def unset_numbers(self) -> Changes:
-        """On load: number boxes with no default are emptied (Gradio would send 0 for them)."""
-        return self.page.inputs.controls.unset_numbers
-
     def name_face(self, prompt: str) -> Changes:
         """`@Element1` at the end of the prompt (unless it is there already): how fal names the face."""
         return {self.page.inputs.prompt: prompt_with_face(prompt or "")}

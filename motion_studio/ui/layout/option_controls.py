@@ -45,16 +45,6 @@ class OptionControls:
         """Every control, note and column: what showing the controls of a model updates."""
         return [*self.boxes.values(), *self.notes.values(), *self.columns.values()]
 
-    @property
-    def unset_numbers(self) -> dict[Any, Any]:
-        """Every number box whose option has no default, emptied: Gradio shows (and sends) 0 for a
-        number made with no value until an event sets it to none (a seed of 0 on every run)."""
-        return {
-            box: None
-            for name, box in self.boxes.items()
-            if isinstance(box, gr.Number) and OPTIONS[name].default is None
-        }
-
     def shown_for(self, model: str, *compared: str) -> dict[Any, Any]:
         """Every control and note shown or hidden as `model` (or one of the `compared` models) takes
         its option (a hidden one keeps its value for a switch back; the page's order leaves it out)."""
@@ -79,24 +69,23 @@ def _control(option: Option, shown: bool, extra: dict[str, Any]) -> Control:
         **extra,
     }
     if option.kind is bool:
-        return gr.Checkbox(info=option.help, **common)
+        # Its help under it, unless the help only says the label again (keeping the clip's sound).
+        restated = option.help.lower().startswith(option.label.lower())
+        return gr.Checkbox(info=None if restated else option.help, **common)
     if option.choices:
         return gr.Radio(presenter.choice_labels(option.name), **common)
     if option.kind is str:
         lines = 2 if option.max_chars and option.max_chars > 200 else 1
         return gr.Textbox(lines=lines, **common)
+    if option.default is None:
+        # A number that may be left empty (the seed) is typed as text: Gradio's number box shows and
+        # sends 0 for none, and again whenever it is shown after being hidden (a seed of 0 each run).
+        return gr.Textbox(max_lines=1, info=option.help, placeholder=presenter.EMPTY_NUMBER, **common)
     if option.minimum is not None and option.maximum is not None and option.kind is float:
         return gr.Slider(option.minimum, option.maximum, info=option.help, **common)
     precision = 0 if option.kind is int else None
-    # What an empty box means (the page's load empties it: see `unset_numbers`).
-    placeholder = presenter.EMPTY_NUMBER if option.default is None else None
     return gr.Number(
-        minimum=option.minimum,
-        maximum=option.maximum,
-        precision=precision,
-        info=option.help,
-        placeholder=placeholder,
-        **common,
+        minimum=option.minimum, maximum=option.maximum, precision=precision, info=option.help, **common
     )
 
 
