@@ -13,7 +13,8 @@ from pathlib import Path
 from . import presenter
 from .batches.progress import BatchProgress
 from .batches.reading import BatchReading
-from .catalog import billed_seconds, format_cost, format_price
+from .catalog import PREVIEW_SECONDS, billed_seconds, format_cost, format_price
+from .history.runs import Run
 from .input_reading import Reading
 from .lifecycle import icon
 from .order import Order
@@ -79,6 +80,18 @@ def generate_label(reading: BatchReading) -> str:
     return f"Generate {reading.size} runs · ≈ {format_cost(reading.cost)}"
 
 
+def preview_label(order: Order, clip_seconds: float | None) -> str:
+    """The Preview button of a batch (a preview of each run); a comparison's previews each go to
+    their own model's family, so its estimate is the sum of theirs."""
+    if not order.compared:
+        return presenter.preview_label(order.options, clip_seconds, order.size)
+    previews = [options.model_copy(update={"preview": True}) for options in order.each]
+    seconds = clip_seconds or PREVIEW_SECONDS  # any clip a model takes is at least this long
+    cost = sum(preview.estimate_cost(seconds) for preview in previews)
+    sent = previews[0].sent_seconds(seconds)
+    return f"Preview {len(previews)} × {sent:g} s · one per model · ≈ {format_cost(cost)}"
+
+
 def progress_text(progress: BatchProgress, now: float | None = None) -> str:
     """n of N done, and a line per run: its input's name and where it is."""
     runs = progress.runs
@@ -89,15 +102,21 @@ def progress_text(progress: BatchProgress, now: float | None = None) -> str:
         head += f" ({others} did not finish)." if others else "."
     else:
         head += f" · {elapsed:.0f} s elapsed"
-    varies_clip = len({run.source_video for run in runs}) > 1
     compared = len({run.options.model for run in runs}) > 1
     lines = [head.replace("Batch", "Comparison", 1) if compared else head]
     for run in runs:
-        source = run.source_video if varies_clip else run.source_image
-        name = run.options.ran_as if compared else Path(source or "").name
         label = WAITING if run.id in progress.waiting else run.situation(followed=True).label
-        lines.append(f"{run.batch_index}. {icon(run.status)} {name} · {label}")
+        lines.append(f"{run.batch_index}. {icon(run.status)} {_run_name(run, runs)} · {label}")
     return "\n".join([lines[0], "", *lines[1:]])  # a numbered list under the heading
+
+
+def _run_name(run: Run, runs: tuple[Run, ...]) -> str:
+    """What a batch's progress calls a run: its own clip, its own image, or (a comparison) its model."""
+    if len({other.source_video for other in runs}) > 1:
+        return Path(run.source_video or "").name
+    if len({other.options.model for other in runs}) > 1:
+        return run.options.ran_as
+    return Path(run.source_image or "").name
 
 
 def grid_note(made: bool, done: int) -> str:

@@ -71,13 +71,15 @@ def called(option: Option, edge: Edge) -> str:
 
 
 def _value(option: Option, raw: Any, edge: Edge) -> Any:
-    if raw is None:
+    # The page's box for a number that may be left empty (the seed) is a text box: empty means none.
+    typed = edge in ("cli", "page")
+    if raw is None or (typed and option.kind in (int, float) and isinstance(raw, str) and not raw.strip()):
         return option.default
     if option.kind is bool:
         if isinstance(raw, bool):
             return raw
     elif option.kind in (int, float):
-        number = _number(raw, option.kind, from_text=edge == "cli")
+        number = _number(raw, option.kind, from_text=typed)
         if number is not None and _in_bounds(option, number):
             return number
     elif isinstance(raw, str):
@@ -93,7 +95,7 @@ def _value(option: Option, raw: Any, edge: Edge) -> Any:
 
 
 def _number(raw: Any, kind: type, *, from_text: bool) -> int | float | None:
-    """A number of the option's kind; the command line's text read as one. A bool is not a number
+    """A number of the option's kind; the command line's (or the page's) text read as one. A bool is not a number
     (JSON's true is not 1), and a float with a fraction is not a whole number."""
     if from_text and isinstance(raw, str):
         try:

@@ -16,6 +16,7 @@ from . import notices
 from .catalog import (
     FACE_REFERENCE,
     FAMILIES,
+    MAX_MODELS,
     OPTIONS,
     PREVIEW_SECONDS,
     TIERS,
@@ -157,8 +158,54 @@ def choice_labels(name: str) -> list[tuple[str, str]]:
     ]
 
 
-def tier_choices() -> list[tuple[str, str]]:
-    return [(t.label, t.name) for t in TIERS.values()]
+def family_choices() -> list[tuple[str, str]]:
+    """The page's first choice: the model's family (its maker and kind), by its short name."""
+    return [(family.short, family.name) for family in FAMILIES.values()]
+
+
+def family_note(family: str) -> str:
+    """What a family is for, in one line, under the family's choice."""
+    known = FAMILIES.get(family)
+    return known.help if known else ""
+
+
+def family_of(model: str) -> str | None:
+    """The family of a model (None for a name the catalogue no longer has: an old run's)."""
+    known = TIERS.get(model)
+    return known.family if known else None
+
+
+def model_choices(family: str) -> list[tuple[str, str]]:
+    """The models of one family, as the page's model choice lists them (title, resolution, price)."""
+    return [(model.label, model.name) for model in TIERS.values() if model.family == family]
+
+
+def family_model(family: str, current: str | None, default: str) -> str:
+    """The model a family's choice selects: the one chosen already if it is of that family, else the
+    server's default if it is, else the family's first (its best)."""
+    names = [name for _, name in model_choices(family)]
+    return next((name for name in (current, default) if name in names), names[0] if names else default)
+
+
+def model_note(model: str) -> str:
+    """The line under the model's choice: what the chosen model is for."""
+    known = TIERS.get(model)
+    return f"**{known.full_title}**: {known.purpose}." if known else ""
+
+
+def compare_choices(chosen: str) -> list[tuple[str, str]]:
+    """The models a comparison can add to the chosen one, each named with its family (the list mixes
+    families): every model but the chosen one."""
+    return [
+        (model.full_title + model.label.removeprefix(model.title), model.name)
+        for model in TIERS.values()
+        if model.name != chosen
+    ]
+
+
+# A number's box that may be left empty (an option whose default is none: the seed) says what empty means.
+EMPTY_NUMBER = "empty: the model picks one"
+COMPARE_LABEL = f"The same image and clip on these models too (up to {MAX_MODELS - 1})"
 
 
 def progress_text(job: Job, now: float | None = None) -> str:

@@ -338,7 +338,7 @@ def test_the_page_makes_a_batch_cancels_it_all_and_plays_its_grid(
     page.goto(app)
     pick(page, samples["image_jpg"], samples["clip_3s"])
     expect(page.locator("#generate")).to_be_enabled()
-    page.locator("#batch-panel").get_by_text("Batch: several characters or clips").click()  # closed: open it
+    page.locator("#batch-panel").get_by_text("Batch: several characters").click()  # closed: open it
     files = page.locator("#batch-files input[type=file]")
     files.set_input_files([str(samples["image_small"]), str(samples["image_png"])])
     expect(page.locator("#verdict")).to_contain_text("small.png: The image is 200×300")
@@ -362,7 +362,7 @@ def test_the_page_makes_a_batch_cancels_it_all_and_plays_its_grid(
 
     fal.hold = False
     pick(page, samples["image_jpg"], samples["clip_3s"])
-    page.locator("#batch-panel").get_by_text("Batch: several characters or clips").click()
+    page.locator("#batch-panel").get_by_text("Batch: several characters").click()
     files.set_input_files([str(samples["image_png"]), str(samples["image_webp"])])
     expect(page.locator("#generate")).to_have_text("Generate 3 runs · ≈ $1.01")
     page.locator("#generate").click()

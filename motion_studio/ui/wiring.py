@@ -58,7 +58,9 @@ def _steps(page: Page, on: Handlers, settings: Settings) -> Steps:
     # The live check: one event for every trigger, "always_last", so checks of a page never overlap
     # and the last one reads the latest inputs (loading an example sets several inputs at once).
     check_in = values_of(p.image, p.image_url, p.video, p.video_url, h.key_box, *p.options.values())
-    check_in |= values_of(*p.face_images, p.batch.kind, p.batch.files, m.refused_image, m.owner)
+    check_in |= values_of(
+        *p.face_images, p.batch.kind, p.batch.files, p.batch.compare, m.refused_image, m.owner
+    )
     check_out = [p.image_info, p.video_info, r.verdict, r.cost, p.generate, p.preview, p.trim, m.checked]
     check_out += [p.face_info]
     check_out += [p.image, m.refused_image]  # a picture no browser can show leaves its box
@@ -116,12 +118,13 @@ def _batch_follow(page: Page, on: Handlers) -> dict[str, Any]:
 def _wire_check(page: Page, steps: Steps) -> None:
     """The live check, run by any change of the inputs, then the people check and the URL previews."""
     h, p = page.header, page.inputs
-    triggers = [p.image.change, p.video.change, p.tier.change, p.image_url.submit]
+    # (A model's change checks once its controls and the comparison's models follow it: `_wire_inputs`.)
+    triggers = [p.image.change, p.video.change, p.image_url.submit]
     triggers += [p.image_url.blur, p.video_url.submit, p.video_url.blur, h.key_box.blur]
     # An option's text is checked when the user leaves its box, any other option when it changes.
     triggers += [box.blur if isinstance(box, gr.Textbox) else box.change for box in p.controls.boxes.values()]
     triggers += [box.change for box in p.face_images]
-    triggers += [p.batch.files.change, p.batch.kind.change]
+    triggers += [p.batch.files.change, p.batch.kind.change, p.batch.compare.change]
     checked = gr.on(triggers=triggers, **steps.check, **QUIET)
     if steps.people is not None:
         checked.then(**steps.people)
@@ -134,9 +137,16 @@ def _wire_inputs(page: Page, on: Handlers, steps: Steps) -> None:
     h, p, r, e = page.header, page.inputs, page.run, page.examples
     p.video.upload(on.inputs.preview, p.video, [p.video, p.input_note, p.video_url], **QUIET)
     p.image.upload(on.inputs.image_preview, p.image, [p.image, p.image_url], **QUIET)
-    # Kling v3's face panel: shown for v3 only; its images are checked like the character image.
-    chosen_out = [p.face_box, *p.controls.boxes.values(), *p.controls.notes.values()]
-    p.tier.change(on.inputs.model_chosen, p.tier, chosen_out, **QUIET)
+    # The family lists its models; a model shows its controls (those of every compared model in a
+    # comparison) and Kling v3's face panel, then the check runs on what the model changed.
+    p.family.input(on.inputs.family_chosen, values_of(p.family, p.tier), p.tier, **QUIET)
+    shown_out = [p.face_box, *p.controls.components]
+    chosen_in = values_of(p.tier, p.batch.kind, p.batch.compare)
+    chosen_out = [p.family, p.model_note, p.batch.compare, *shown_out]
+    p.tier.change(on.inputs.model_chosen, chosen_in, chosen_out, **QUIET).then(**steps.check, **QUIET)
+    kind_out = [p.batch.files, p.batch.compare, *shown_out]
+    p.batch.kind.change(on.inputs.batch_kind_chosen, chosen_in, kind_out, **QUIET)
+    p.batch.compare.change(on.inputs.compared_chosen, chosen_in, shown_out, **QUIET)
     for box in p.face_images:
         box.upload(on.inputs.face_preview, box, box, **QUIET)
     p.face_name.click(on.inputs.name_face, p.prompt, p.prompt, **QUIET).then(**steps.check, **QUIET)
@@ -161,7 +171,7 @@ def _wire_run(page: Page, on: Handlers, steps: Steps) -> None:
     and the result's tabs made when opened."""
     h, p, r, m = page.header, page.inputs, page.run, page.memory
     start_in = values_of(p.image, p.image_url, p.video, p.video_url, *p.options.values())
-    start_in |= values_of(h.key_box, m.owner, *p.face_images, p.batch.kind, p.batch.files)
+    start_in |= values_of(h.key_box, m.owner, *p.face_images, p.batch.kind, p.batch.files, p.batch.compare)
     start_out = [m.job_id, r.progress, r.verdict, p.generate, p.preview, r.cancel, page.gallery.timer]
     start_out += [m.batch_id]
     start_out += [r.cancel_all]

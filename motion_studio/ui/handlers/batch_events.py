@@ -54,7 +54,7 @@ class BatchHandlers:
             p.generate: gr.update(interactive=shown.ready, value=batch_text.generate_label(reading)),
             p.preview: gr.update(
                 interactive=shown.ready,
-                value=presenter.preview_label(order.options, first.seconds if first else None, reading.size),
+                value=batch_text.preview_label(order, first.seconds if first else None),
             ),
             p.trim: gr.update(visible=bool(offer), value=offer),
             self.page.memory.checked: (first.image, first.video) if first else (None, None),

@@ -79,16 +79,20 @@ class GalleryHandlers:
             p.video: self.studio.runs.clip_to_restore(run),
             p.image_url: "",
             p.video_url: "",
-            **{
-                box: run.options.model if name == "model" else run.options.get(name)
-                for name, box in p.options.items()
-                if name == "model" or name in run.options.values
-            },
+            **{box: run.options.get(name) for name, box in p.options.items() if name in run.options.values},
+            p.tier: self._restored_model(run.options.model),
             **self._restored_face(run),
             m.job_id: job.id if job else None,
             **result,
             **self._run_buttons(run, situation),
         }
+
+    @staticmethod
+    def _restored_model(model: str) -> object:
+        """The run's model back in the model's choice, which lists its family's models (its family
+        follows); a model the catalogue no longer has leaves the choice as it is."""
+        family = presenter.family_of(model)
+        return gr.update(value=model, choices=presenter.model_choices(family)) if family else gr.skip()
 
     def _restored_face(self, run: Run) -> Changes:
         """The run's face back in the panel (empty boxes for a run without one), shown for a v3 run."""

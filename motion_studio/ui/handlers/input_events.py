@@ -111,16 +111,55 @@ class InputHandlers:
             changes[p.video_from_url] = gr.update(value=servable(playable), visible=bool(clip_file))
         return changes
 
-    def model_chosen(self, tier: str) -> Changes:
-        """The controls of the options the model takes, and only those; the face panel only for a v3
-        model, and the prompt's example names the face then."""
+    def family_chosen(self, values: Values) -> Changes:
+        """A family chosen: the model's choice lists its models, and one of them is chosen (which
+        shows that model's controls and checks again, as choosing a model does)."""
         p = self.page.inputs
+        family = values[p.family]
+        model = presenter.family_model(family, values[p.tier], self.studio.settings.default_tier)
+        return {p.tier: gr.update(choices=presenter.model_choices(family), value=model)}
+
+    def model_chosen(self, values: Values) -> Changes:
+        """A model chosen (on the page, or restored from a run): its family follows, what it is for is
+        said under it, a comparison can no longer add it, and the controls follow."""
+        p = self.page.inputs
+        tier = values[p.tier]
+        compared = [name for name in values[p.batch.compare] or [] if name != tier]
+        family = presenter.family_of(tier) or ""
+        return {
+            p.family: gr.update(value=family, info=presenter.family_note(family)),
+            p.model_note: presenter.model_note(tier),
+            p.batch.compare: gr.update(choices=presenter.compare_choices(tier), value=compared),
+            **self._controls(tier, values[p.batch.kind], compared),
+        }
+
+    def batch_kind_chosen(self, values: Values) -> Changes:
+        """More images or clips take files; a comparison takes models (and shows their controls)."""
+        p = self.page.inputs
+        comparing = values[p.batch.kind] == "model"
+        return {
+            p.batch.files: gr.update(visible=not comparing),
+            p.batch.compare: gr.update(visible=comparing),
+            **self.compared_chosen(values),
+        }
+
+    def compared_chosen(self, values: Values) -> Changes:
+        """The models compared changed: the controls of every one of them are shown."""
+        p = self.page.inputs
+        return self._controls(values[p.tier], values[p.batch.kind], values[p.batch.compare] or [])
+
+    def _controls(self, tier: str, kind: str, compared: list[str]) -> Changes:
+        """The controls of the options the model takes (in a comparison, those any compared model
+        takes too), and only those; the face panel only for a v3 model, and the prompt's example names
+        the face then."""
+        p = self.page.inputs
+        models = [name for name in compared if name != tier] if kind == "model" else []
         changes: Changes = {
-            **p.controls.shown_for(tier),
+            **p.controls.shown_for(tier, *models),
             p.face_box: gr.update(visible=presenter.face_panel_shown(tier)),
         }
         if "prompt" in p.controls.boxes:  # its visibility and its example, in one update
-            shown = TIERS[tier].takes("prompt")
+            shown = any(TIERS[name].takes("prompt") for name in (tier, *models))
             changes[p.prompt] = gr.update(visible=shown, placeholder=presenter.prompt_placeholder(tier))
         return changes
 

@@ -1,5 +1,6 @@
-"""The one place where the page's inputs become the order it asks for (a single run, or a batch when
-the batch panel holds files): the live check and Generate read them alike."""
+"""The one place where the page's inputs become the order it asks for (a single run, a batch when the
+batch panel holds files, or a comparison when it compares models): the live check and Generate read
+them alike."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from .changes import Values
 
 def page_order(p: Inputs, values: Values, default_model: str, *, preview: bool = False) -> Order:
     """`values` holds the inputs' components; an option whose box is not among them takes its
-    default; `preview`: the Preview button asked. Raises the sentence for options or a batch that
-    can't be made."""
+    default; `preview`: the Preview button asked. The batch panel's files count only for more images
+    or clips, its models only while it compares (each hidden part keeps its value for a switch back).
+    Raises the sentence for options or a batch that can't be made."""
     chosen = {name: values[box] for name, box in p.options.items() if box in values}
+    comparing = values.get(p.batch.kind) == "model"
+    more_models = (values.get(p.batch.compare) or None) if comparing else None
     options, *compared = parse_options(
-        {**chosen, "preview": preview}, edge="page", default_model=default_model
+        {**chosen, "preview": preview, "more_models": more_models}, edge="page", default_model=default_model
     )
-    extra = tuple(Source(file=path) for path in values[p.batch.files] or [] if path)
+    files = () if comparing else values[p.batch.files] or []
+    extra = tuple(Source(file=path) for path in files if path)
     by_video = values[p.batch.kind] == "video"
     return Order.of(
         options,

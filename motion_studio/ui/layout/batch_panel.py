@@ -1,5 +1,5 @@
-"""A batch's two parts of the page: the panel that makes one (more character images, or more clips),
-in the left column, and the Grid tab where every result of a batch ends side by side, among the
+"""A batch's two parts of the page: the panel that makes one (more character images, more clips, or
+the same pair on more models: a comparison), in the left column, and the Grid tab where every result of a batch ends side by side, among the
 result's tabs."""
 
 from __future__ import annotations
@@ -8,16 +8,18 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from ... import presenter
 from .assets import page_text
 
 
 @dataclass(frozen=True)
 class BatchPanel:
-    """The "Batch: several characters or clips" panel: which input varies, and the extra files."""
+    """The "Batch" panel: which input varies, and the extra files (or the models compared)."""
 
     box: gr.Accordion
     kind: gr.Radio
     files: gr.File
+    compare: gr.CheckboxGroup  # the other models of a comparison, shown instead of the files
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,12 @@ class GridView:
     video: gr.Video
 
 
-def batch_panel() -> BatchPanel:
+def batch_panel(default_model: str) -> BatchPanel:
     """Closed until wanted: a batch is the exception, and a closed accordion costs one line."""
-    with gr.Accordion("Batch: several characters or clips", open=False, elem_id="batch-panel") as box:
+    with gr.Accordion("Batch: several characters, clips or models", open=False, elem_id="batch-panel") as box:
         gr.Markdown(page_text("batch.md"), elem_classes="small-note")
         kind = gr.Radio(
-            [("More character images", "image"), ("More clips", "video")],
+            [("More character images", "image"), ("More clips", "video"), ("Compare models", "model")],
             value="image",
             show_label=False,
             elem_id="batch-kind",
@@ -46,7 +48,14 @@ def batch_panel() -> BatchPanel:
             height=150,
             elem_id="batch-files",
         )
-    return BatchPanel(box, kind, files)
+        compare = gr.CheckboxGroup(
+            presenter.compare_choices(default_model),
+            value=[],
+            label=presenter.COMPARE_LABEL,
+            visible=False,
+            elem_id="compare-models",
+        )
+    return BatchPanel(box, kind, files, compare)
 
 
 def grid_tab() -> GridView:

@@ -1,5 +1,5 @@
-"""The left column: what goes into a run (the character image, the reference clip, the model and its
-options, the face and batch panels), and the Generate button. Each option's control is made from the
+"""The left column: what goes into a run (the character image, the reference clip, the model by its
+family and its options, the face and batch panels), and the Generate button. Each option's control is made from the
 catalogue (`option_controls.py`); this module only says where each sits."""
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ class Inputs:
     video_url: gr.Textbox
     video_info: gr.Markdown
     trim: gr.Button
-    tier: gr.Radio
+    family: gr.Radio  # the model's family: the model's choice lists that family's models
+    tier: gr.Radio  # the model: what the order reads (the family follows it)
+    model_note: gr.Markdown  # what the chosen model is for
     controls: OptionControls  # every option's control, its note or counter, as the catalogue describes it
     generate: gr.Button
     preview: gr.Button  # the clip's first seconds on the family's cheapest model, before paying for all
@@ -80,24 +82,16 @@ def inputs(settings: Settings) -> Inputs:
     input_note = gr.HTML("", elem_id="input-note", padding=False)
     # Written by `assets/upload_guard.js` only (never by a handler), so the browser's sentence stays put.
     gr.HTML('<div id="upload-refusal"></div>', padding=False, elem_id="upload-refusal-box")
+    family, tier, model_note = _model_choice(settings.default_tier)
     controls = OptionControls(settings.default_tier)
-    with gr.Row(equal_height=False):
-        with gr.Column(min_width=200):
-            controls.place("orientation")
-        with gr.Column(min_width=200):
-            tier = gr.Radio(
-                presenter.tier_choices(), value=settings.default_tier, label="Model", elem_id="tier"
-            )
-            controls.place("keep_sound")
-    face_box, face_frontal, face_angles, face_info, face_name = face_panel(settings)
-    batch = batch_panel()
-    others = [name for name in OPTIONS if name not in ("orientation", "keep_sound", "prompt")]
-    if others:
-        with gr.Row(equal_height=False):  # any other option, in the catalogue's order, its note under it
-            for name in others:
-                with gr.Column(min_width=200):
-                    controls.place(name)
+    # Each option in its own column, in the catalogue's order (the sound, which every model takes,
+    # last): a model's options fill the row from the left, two or three abreast, one on a phone.
+    with gr.Row(equal_height=False, elem_id="options-row"):
+        for name in [*(name for name in OPTIONS if name not in ("prompt", "keep_sound")), "keep_sound"]:
+            controls.place(name)
     controls.place("prompt", placeholder=presenter.prompt_placeholder(settings.default_tier))
+    face_box, face_frontal, face_angles, face_info, face_name = face_panel(settings)
+    batch = batch_panel(settings.default_tier)
     generate, preview = _generate(settings)
     return Inputs(
         image=image,
@@ -107,7 +101,9 @@ def inputs(settings: Settings) -> Inputs:
         video_url=video_url,
         video_info=video_info,
         trim=trim,
+        family=family,
         tier=tier,
+        model_note=model_note,
         controls=controls,
         generate=generate,
         preview=preview,
@@ -121,6 +117,23 @@ def inputs(settings: Settings) -> Inputs:
         image_from_url=image_from_url,
         video_from_url=video_from_url,
     )
+
+
+def _model_choice(default_model: str) -> tuple[gr.Radio, gr.Radio, gr.Markdown]:
+    """The family first (what each is for, under it), then that family's models (what the chosen one
+    is for, under it)."""
+    family = presenter.family_of(default_model) or ""
+    with gr.Group():
+        family_box = gr.Radio(
+            presenter.family_choices(),
+            value=family,
+            label="Model family",
+            info=presenter.family_note(family),
+            elem_id="family",
+        )
+        tier = gr.Radio(presenter.model_choices(family), value=default_model, label="Model", elem_id="tier")
+    note = gr.Markdown(presenter.model_note(default_model), elem_id="model-note", elem_classes="small-note")
+    return family_box, tier, note
 
 
 def _character_image() -> tuple[gr.Image, gr.Textbox, gr.Image, gr.Markdown]:
