@@ -354,7 +354,7 @@ def _is_text(option: Option) -> bool:
 def _ran_on(run: Run) -> str:
     """The model fal ran: a preview's is its family's Standard model, not the one chosen."""
     try:
-        return run.options.runs_on.title
+        return run.options.runs_on.full_title
     except ValueError:
         return run.options.model
 

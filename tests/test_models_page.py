@@ -104,17 +104,17 @@ def test_a_comparison_of_three_models_runs_once_on_each_and_ends_on_its_grid(
     shows_only_the_controls_of(page, "pro", "wan-move", "dreamactor")  # every compared model's options
     page.locator("#resolution").get_by_text("580p").click()  # Wan's, while Kling is the chosen model
     expect(page.locator("#verdict")).to_contain_text(
-        "Ready: a comparison of 3 runs, one per model (Kling Pro, Wan Move, DreamActor v2)"
+        "Ready: a comparison of 3 runs, one per model (Kling Pro, Wan Move 580p, DreamActor v2)"
     )
     expect(page.locator("#cost")).to_contain_text(
-        "$0.34 (Kling Pro) + $0.18 (Wan Move) + $0.45 (DreamActor v2)"
+        "$0.34 (Kling Pro) + $0.18 (Wan Move 580p) + $0.45 (DreamActor v2)"
     )
     expect(page.locator("#generate")).to_have_text("Generate 3 runs · ≈ $0.97")
     expect(page.locator("#preview")).to_contain_text("Preview 3 × 3 s · one per model")
 
     page.locator("#generate").click()
     expect(page.locator("#progress")).to_contain_text("3 of 3 done.", timeout=90_000)
-    expect(page.locator("#progress")).to_contain_text("Wan Move · done")
+    expect(page.locator("#progress")).to_contain_text("Wan Move 580p · done")
     expect(page.locator("#grid-video video")).to_be_visible()  # the Grid tab is opened for it
     assert video_duration(page, "grid-video") > 2
     by_endpoint = {request.endpoint: request.body for request in fal.submitted}
