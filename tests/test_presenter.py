@@ -126,10 +126,16 @@ def test_gallery_and_run_card(tmp_path: Path) -> None:
     runs = history.reads.recent()
     assert [r.options.get("prompt") for r in runs] == ["no picture", "first"]
     caption = presenter.run_caption(runs[1])
-    assert caption.startswith("✅ done · ") and "video · Kling Pro · 5 s" in caption and caption.endswith("\nfirst")
+    assert (
+        caption.startswith("✅ done · ")
+        and "video · Kling Pro · 5 s" in caption
+        and caption.endswith("\nfirst")
+    )
     card = presenter.run_details(history.reads.get(old.id), history.reads.events(old.id))
     assert "Estimated cost:** $0.56" in card and "Timeline:** checking +0s, uploading" in card
-    assert card.count("queued") == 1 and "**Model:** Kling Pro ·" in card  # a queue move once; the page's name
+    assert (
+        card.count("queued") == 1 and "**Model:** Kling Pro ·" in card
+    )  # a queue move once; the page's name
     assert "— done" in card
     assert presenter.history_signature(runs) != presenter.history_signature(runs[:1])
     assert presenter.runs_summary(runs) == (
