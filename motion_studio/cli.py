@@ -280,12 +280,11 @@ async def _show(job: Job, err: Console) -> JobEvent | None:
 
 
 def _print_history(runs: list[Run], is_followed: Callable[[Run], bool]) -> None:
-    """One row a run; a column for the model and for each option that is not a text (the catalogue's,
-    "-" where the run's model does not take it)."""
-    shown = [option for option in OPTIONS.values() if option.kind is not str or option.choices]
+    """One row a run; a column for the model and one for its options that are not a text (each model
+    takes its own, so one column per option would be mostly empty)."""
     table = Table(
         Column("run", no_wrap=True),  # whole, so it can be copied into `resume` or `again`
-        "when", "status", Column("model", no_wrap=True), *(o.short or o.label for o in shown), "clip", "cost",
+        "when", "status", Column("model", no_wrap=True), "options", "clip", "cost",
         "output / error", Column("next", no_wrap=True), show_lines=False,
     )  # fmt: skip
     for run in runs:
@@ -298,13 +297,23 @@ def _print_history(runs: list[Run], is_followed: Callable[[Run], bool]) -> None:
             when,
             run.status,
             f"{run.options.model} (preview)" if run.is_preview else run.options.model,
-            *(o.shown(run.options.values[o.name]) if o.name in run.options.values else "-" for o in shown),
+            _options_text(run),
             clip,
             cost,
             run.output_path or run.error_message or "",
             _next_step(run.id, situation.actions),
         )
     Console(width=240).print(table if table.row_count else "No runs yet.")
+
+
+def _options_text(run: Run) -> str:
+    """A run's own options that are not a text, as its card says them: "Orientation video, Sound kept"."""
+    shown = [
+        f"{option.short or option.label} {option.shown(value)}"
+        for name, value in run.options.values.items()
+        if (option := OPTIONS.get(name)) is not None and (option.kind is not str or option.choices)
+    ]
+    return ", ".join(shown) or "-"
 
 
 def _next_step(run_id: str, actions: frozenset[Action]) -> str:
