@@ -123,6 +123,7 @@ def test_a_comparison_s_preview_takes_each_family_s_cheapest_setting(client: Any
         ({"more_models": ["wan-move"], "more_images": [SAMPLE_IMAGE_URL]}, r"^A comparison runs one character image"),
         ({"model": "wan-move", "prompt": "dancing"}, r"^prompt is not an option of the model 'wan-move' \(only of 'pro'"),
         ({"model": "wan-move", "more_models": ["dreamactor"], "prompt": "x"}, r"^prompt is not an option of any of the models 'wan-move', 'dreamactor'"),
+        ({"model": "v3-pro", "more_models": ["wan-move"], "face_image": SAMPLE_IMAGE_URL}, r"^The wan-move model can't keep a face consistent"),
     ],
 )  # fmt: skip
 def test_a_comparison_s_mistakes_are_one_sentence_for_free(
