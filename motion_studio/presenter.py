@@ -242,7 +242,7 @@ def run_caption(run: Run) -> str:
         batch,
         when,
         *(str(value) for option, value in _options_of(run) if option.choices),
-        _ran_on(run),
+        run.model_title,
         clip,
     ]
     line = " · ".join(p for p in parts if p)
@@ -282,7 +282,7 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
         " · ".join(
             [
                 f"- **When:** {when}",
-                f"**Model:** {_ran_on(run)}",
+                f"**Model:** {run.model_title}",
                 *(f"**{o.short or o.label}:** {o.shown(v)}" for o, v in _options_of(run) if not _is_text(o)),
                 f"**Billing:** {charged}",
             ]
@@ -290,7 +290,7 @@ def run_details(run: Run, events: list[RunEvent], situation: Situation | None = 
     ]
     if run.is_preview:
         lines.append(
-            f"- **Preview:** the clip's first {PREVIEW_SECONDS:g} s on {_ran_on(run)}; its full run uses "
+            f"- **Preview:** the clip's first {PREVIEW_SECONDS:g} s on {run.model_title}; its full run uses "
             f"{_model_title(run.options.model)} and the whole clip"
         )
     if run.preview_of:
@@ -349,14 +349,6 @@ def _options_of(run: Run) -> list[tuple[Option, Any]]:
 
 def _is_text(option: Option) -> bool:
     return option.kind is str and not option.choices
-
-
-def _ran_on(run: Run) -> str:
-    """The model fal ran: a preview's is its family's Standard model, not the one chosen."""
-    try:
-        return run.options.runs_on.full_title
-    except ValueError:
-        return run.options.model
 
 
 def preview_label(options: Options, clip_seconds: float | None, runs: int = 1) -> str:

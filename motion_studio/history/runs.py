@@ -88,8 +88,8 @@ class Run:
 
     @property
     def model_title(self) -> str:
-        """The model fal ran, named with its family ("Wan Move"); its stored name when this release no
-        longer offers it."""
+        """The model fal ran, named with its family ("Wan Move"; a preview's is its family's cheapest,
+        not the one chosen); its stored name when this release no longer offers it."""
         try:
             return self.options.runs_on.full_title
         except ValueError:

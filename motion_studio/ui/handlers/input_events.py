@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from ... import notices, presenter
-from ...catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO, TIERS
+from ...catalog import FAL_SAMPLE_IMAGE, FAL_SAMPLE_VIDEO
 from ...errors import StudioError
 from ...input_reading import Reading
 from ...order import Source, prompt_with_face
@@ -158,8 +158,10 @@ class InputHandlers:
             **p.controls.shown_for(tier, *models),
             p.face_box: gr.update(visible=presenter.face_panel_shown(tier)),
         }
-        if "prompt" in p.controls.boxes:  # its visibility and its example, in one update
-            shown = any(TIERS[name].takes("prompt") for name in (tier, *models))
+        if (
+            "prompt" in p.controls.boxes
+        ):  # its visibility (as `shown_for` gave it) and its example, in one update
+            shown = changes[p.prompt]["visible"]
             changes[p.prompt] = gr.update(visible=shown, placeholder=presenter.prompt_placeholder(tier))
         return changes
 
