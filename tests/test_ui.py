@@ -151,7 +151,7 @@ def test_a_running_run_is_cancelled_on_fal_before_it_is_deleted(
     page.goto(app)
     generate(page, samples["image_jpg"], samples["clip_3s"])
     expect(page.locator("#progress")).to_contain_text("Generating")
-    page.locator("#gallery img").first.click()
+    page.locator("#gallery img").first.click(timeout=3 * TIMEOUT)  # the gallery's tick, on a loaded machine
     expect(page.locator("#delete-run")).to_have_text("Cancel and delete")
     page.locator("#delete-run").click()  # no question: the run has not finished, the button says it all
     # The row goes once fal has the cancel and the job has ended, then the gallery's next tick shows
